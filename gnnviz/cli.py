@@ -1,0 +1,224 @@
+"""The ``gnnviz`` command: parse, validate at the edge, call one library function, print paths.
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or config error (nothing created),
+130 after Ctrl-C, 143 after SIGTERM. Errors are one line on stderr; tracebacks only with
+``--debug`` or ``GNNVIZ_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from gnnviz import __version__
+from gnnviz.errors import ConfigError, GnnvizError, Terminated
+
+app = typer.Typer(
+    name="gnnviz",
+    help="Train graph neural networks with PyTorch Geometric and see what they learned.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": bool(os.environ.get("GNNVIZ_DEBUG"))}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gnnviz {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors (also GNNVIZ_DEBUG=1).")] = False,
+) -> None:
+    """Train graph neural networks with PyTorch Geometric and see what they learned.
+
+    Examples:
+
+      gnnviz train --config configs/gat_cora.yaml
+
+      gnnviz visualize --run outputs/cora-gat-20261121-101500
+    """
+    if debug:
+        _state["debug"] = True
+
+
+def _ints(text: str | None, option: str) -> list[int] | None:
+    if text is None or text.strip() == "":
+        return None
+    try:
+        return [int(p) for p in text.replace(" ", "").split(",") if p != ""]
+    except ValueError:
+        raise ConfigError(f"{option} '{text}' must be comma-separated whole numbers, e.g. {option} 0,1") from None
+
+
+@app.command()
+def train(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config; omitted keys take defaults.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="Override a key: --set model.hidden=32 (repeatable).")] = None,
+    print_config: Annotated[bool, typer.Option("--print-config", help="Print the resolved config as YAML and exit.")] = False,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (overrides run.seed).")] = None,
+    seeds: Annotated[int, typer.Option("--seeds", help="Repeat over N seeds (seed, seed+1, ...) and aggregate.")] = 1,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda or cuda:N (overrides run.device).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder that receives run directories.")] = Path("outputs"),
+    name: Annotated[Optional[str], typer.Option("--name", help="Run directory name [default: <dataset>-<model>-<time>].")] = None,
+    data_root: Annotated[Optional[Path], typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
+) -> None:
+    """Train the model a config names; print the run directory as the last line.
+
+    Examples:
+
+      gnnviz train --config configs/gat_cora.yaml
+
+      gnnviz train --config configs/gcn_cora.yaml --seeds 10 --name gcn-cora-10
+
+      gnnviz train --config configs/gat_cora.yaml --set training.lr=0.01 --print-config
+    """
+    from gnnviz.config import load_config
+
+    overrides = list(set_ or [])
+    if seed is not None:
+        overrides.append(f"run.seed={seed}")
+    if device is not None:
+        overrides.append(f"run.device={device}")
+    if seeds < 1:
+        raise ConfigError(f"--seeds {seeds} must be at least 1")
+    cfg = load_config(config, overrides)
+    if print_config:
+        typer.echo(cfg.to_yaml(), nl=False)
+        return
+    from gnnviz.experiment import train as run_train
+
+    path = run_train(cfg, out=out, name=name, data_root=data_root, seeds=seeds, quiet=quiet)
+    typer.echo(str(path))
+
+
+@app.command()
+def visualize(
+    run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where figures go [default: RUN/viz].")] = None,
+    nodes: Annotated[Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Draw the N highest-degree nodes.")] = 4,
+    layers: Annotated[Optional[str], typer.Option("--layers", help="Layers to draw (0-based), e.g. 0,1 [default: all].")] = None,
+    heads: Annotated[Optional[str], typer.Option("--heads", help="Heads to draw (0-based), e.g. 0,3 [default: head 0 and the mean].")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+) -> None:
+    """Draw everything a run learned into RUN/viz and print the folder.
+
+    Examples:
+
+      gnnviz visualize --run outputs/cora-gat-20261121-101500
+
+      gnnviz visualize --run outputs/my-run --nodes 12,345 --top-k 2 --format svg
+    """
+    if fmt not in ("png", "svg"):
+        raise ConfigError(f"--format '{fmt}' is not supported; choose png or svg")
+    if top_k < 0:
+        raise ConfigError(f"--top-k {top_k} must be 0 or more")
+    node_ids = _ints(nodes, "--nodes") or []
+    from gnnviz.viz.report import visualize as draw
+
+    path = draw(
+        run, out, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"), heads=_ints(heads, "--heads"),
+        fmt=fmt, graph_index=graph_index, quiet=quiet,
+    )  # fmt: skip
+    typer.echo(str(path))
+
+
+@app.command()
+def datasets(
+    data_root: Annotated[Optional[Path], typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets].")] = None,
+) -> None:
+    """List the datasets with their statistics (loading those available offline).
+
+    Example:
+
+      GNNVIZ_DATA_MIRROR=../shared/datasets gnnviz datasets
+    """
+    from gnnviz.data import describe_datasets
+
+    rows = [("name", "task", "graphs", "nodes", "edges", "features", "classes", "status")]
+    for d in describe_datasets(data_root):
+        num = lambda v: "-" if v is None else f"{v:,}"  # noqa: E731
+        rows.append((d.name, d.task, num(d.graphs), num(d.nodes), num(d.edges), num(d.features), num(d.classes), d.status))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    _state["terminated"] = True
+    raise Terminated()
+
+
+def _error(msg: str) -> None:
+    try:
+        print(f"error: {msg}", file=sys.stderr, flush=True)
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def _traceback() -> None:
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exc()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the Typer app, turning every failure into one line and an exit code."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    command = typer.main.get_command(app)
+    code = 0
+    try:
+        # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
+        rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except GnnvizError as exc:
+        _traceback()
+        _error(str(exc))
+        code = exc.exit_code
+    except Terminated:
+        code = 143
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line unless --debug
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            # Typer/Click usage errors (bad option, missing value): keep them on one line too.
+            ctx = getattr(exc, "ctx", None)
+            sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
+            _error(f"{exc.format_message()}; see 'gnnviz{sub} --help'")
+            code = exc.exit_code
+        else:
+            _traceback()
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            _error(f"unexpected {type(exc).__name__}: {first}; rerun with --debug (or GNNVIZ_DEBUG=1) for the traceback and report it")
+            code = 1
+    if _state.get("terminated"):
+        code = 143
+    _close_stdout()
+    sys.exit(code)
+
+
+def _close_stdout() -> None:
+    # Output piped into `head` closes early: flush now and silence the interpreter's own complaint.
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,319 @@
+"""Typed config: defaults, YAML loading, ``--set`` overrides and validation, all in one place.
+
+A config file holds only what differs from these defaults. Every value is validated once, here,
+before anything starts; nothing is silently corrected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import yaml
+
+from gnnviz.errors import ConfigError, did_you_mean
+
+
+def _f(default: Any, why: str, choices: tuple[str, ...] | None = None) -> Any:
+    return field(default=default, metadata={"why": why, "choices": choices})
+
+
+@dataclass
+class DatasetConfig:
+    name: str = _f("cora", "which graph(s) to learn on", ("cora", "citeseer", "ppi", "karate"))
+    normalize_features: bool | None = _f(None, "row-normalise features as the GAT/GCN papers do; null = the dataset's default")
+    batch_size: int = _f(1, "graphs per mini-batch for multi-graph datasets (PPI); the GAT paper uses 2")
+
+
+@dataclass
+class ModelConfig:
+    name: str = _f("gat", "which architecture", ("gat", "gatv2", "gcn", "sage"))
+    hidden: int | None = _f(None, "hidden width per layer, all heads together (8 heads x 8 = 64); null = model default")
+    heads: int | None = _f(None, "attention heads in hidden layers (attention models only); null = model default")
+    out_heads: int | None = _f(None, "attention heads in the output layer, averaged; null = model default")
+    layers: int = _f(2, "number of message-passing layers, output layer included")
+    dropout: float | None = _f(None, "dropout on each layer's input features; null = model default")
+    attn_dropout: float | None = _f(None, "dropout on attention coefficients (attention models only); null = model default")
+    residual: bool = _f(False, "skip connections around each layer (the GAT paper's PPI model)")
+    aggr: str | None = _f(None, "neighbour aggregation for sage; null = mean", ("mean", "max", "sum"))
+
+
+@dataclass
+class TrainingConfig:
+    epochs: int = _f(1000, "upper bound on epochs; early stopping usually ends sooner")
+    patience: int = _f(100, "stop after this many epochs without a better validation metric; 0 = never")
+    lr: float = _f(0.005, "Adam learning rate")
+    weight_decay: float = _f(5e-4, "Adam L2 penalty")
+    loss: str = _f("auto", "auto picks cross_entropy for multi-class, bce for multi-label", ("auto", "cross_entropy", "bce"))
+    fast: bool = _f(True, "sparse-aware fast path (same model and maths); false = the plain dense PyG way")
+
+
+@dataclass
+class RunConfig:
+    seed: int = _f(0, "seeds torch, numpy and random so a run can be repeated exactly on CPU")
+    device: str = _f("auto", "auto, cpu, cuda or cuda:N; auto takes CUDA when present")
+
+
+@dataclass
+class Config:
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+SECTIONS: dict[str, type] = {
+    "dataset": DatasetConfig,
+    "model": ModelConfig,
+    "training": TrainingConfig,
+    "run": RunConfig,
+}
+
+ATTENTION_MODELS = ("gat", "gatv2")
+
+# Per-model defaults for the fields left null: the published hyperparameters.
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gat": {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn_dropout": 0.6},
+    "gatv2": {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn_dropout": 0.6},
+    "gcn": {"hidden": 16, "dropout": 0.5},
+    "sage": {"hidden": 256, "dropout": 0.5, "aggr": "mean"},
+}
+
+# Which datasets are multi-label; data.py owns loading, this is only for validation.
+MULTILABEL_DATASETS = ("ppi",)
+
+_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Read ``path`` (or defaults), apply dotted ``key=value`` overrides, validate, resolve."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = read_yaml(Path(path))
+    for item in overrides:
+        key, value = parse_override(item)
+        _set_dotted(raw, key, value, item)
+    cfg = from_dict(raw, source=str(path) if path else "config")
+    return resolve(cfg)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse a config file as plain data; errors name the file, line and column."""
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist; pass an existing file, e.g. --config configs/gat_cora.yaml")
+    if path.is_dir():
+        raise ConfigError(f"config path {path} is a directory; pass a YAML file, e.g. --config configs/gat_cora.yaml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}; check the path and that it is UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        where = _mark(path, exc.problem_mark)
+        tag = getattr(exc, "problem", "") or ""
+        raise ConfigError(f"{where}: {tag.strip()}; configs hold plain data only, remove the YAML tag") from None
+    except yaml.YAMLError as exc:
+        where = _mark(path, getattr(exc, "problem_mark", None))
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: malformed YAML: {problem}; fix the syntax there") from None
+    if data is None:
+        raise ConfigError(f"config file {path} is empty; write at least one section, e.g. 'model: {{name: gat}}'")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"config file {path} must be a mapping of sections (dataset, model, training, run), "
+            f"not a {type(data).__name__}"
+        )
+    return data
+
+
+def _mark(path: Path, mark: Any) -> str:
+    if mark is None:
+        return str(path)
+    return f"{path}:{mark.line + 1}:{mark.column + 1}"
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``'model.hidden=32'`` -> ``('model.hidden', 32)``; the value is parsed as YAML data."""
+    if "=" not in item:
+        raise ConfigError(f"--set '{item}' is not key=value; write e.g. --set model.hidden=32")
+    key, text = item.split("=", 1)
+    key = key.strip()
+    if not re.fullmatch(r"[A-Za-z_]+\.[A-Za-z_]+", key):
+        raise ConfigError(f"--set '{item}': key '{key}' must be section.field, e.g. --set training.lr=0.01")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        # Not valid YAML on its own (e.g. a stray colon): treat it as a plain string.
+        value = text
+    if isinstance(value, (dict, list)):
+        raise ConfigError(f"--set '{item}': value must be a single number, string or boolean")
+    return key, value
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: Any, item: str) -> None:
+    section, name = key.split(".", 1)
+    if section not in SECTIONS:
+        raise ConfigError(
+            f"--set '{item}': unknown section '{section}'; choose one of {', '.join(SECTIONS)}{did_you_mean(section, SECTIONS)}"
+        )
+    known = [f.name for f in dataclasses.fields(SECTIONS[section])]
+    if name not in known:
+        raise ConfigError(
+            f"--set '{item}': unknown key '{key}'; {section} has {', '.join(known)}{did_you_mean(name, known)}"
+        )
+    current = raw.setdefault(section, {})
+    if not isinstance(current, dict):
+        raise ConfigError(f"section '{section}' must be a mapping, not {type(current).__name__}")
+    current[name] = value
+
+
+def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
+    """Build a typed Config from nested plain data, rejecting unknown keys and wrong types."""
+    sections: dict[str, Any] = {}
+    for section, values in raw.items():
+        if section not in SECTIONS:
+            raise ConfigError(
+                f"{source}: unknown section '{section}'; choose one of {', '.join(SECTIONS)}{did_you_mean(str(section), SECTIONS)}"
+            )
+        if values is None:
+            values = {}
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: section '{section}' must be a mapping of key: value, not {type(values).__name__}")
+        sections[section] = _build_section(section, SECTIONS[section], values, source)
+    return Config(**sections)
+
+
+def _build_section(section: str, cls: type, values: dict[str, Any], source: str) -> Any:
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(
+                f"{source}: unknown key '{section}.{key}'; {section} has {', '.join(fields)}{did_you_mean(str(key), fields)}"
+            )
+        kwargs[key] = _coerce(f"{section}.{key}", value, hints[key], fields[key].metadata.get("choices"))
+    return cls(**kwargs)
+
+
+def _coerce(key: str, value: Any, hint: Any, choices: tuple[str, ...] | None) -> Any:
+    optional = False
+    if get_origin(hint) is Union or str(get_origin(hint)) == "<class 'types.UnionType'>":
+        args = [a for a in get_args(hint) if a is not type(None)]
+        optional = len(args) < len(get_args(hint))
+        hint = args[0]
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{key} must be set; null is not allowed (remove the line to use the default)")
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}={_show(value)} must be true or false")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}={_show(value)} must be a whole number")
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{key}={_show(value)} must be a number")
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}={_show(value)} must be text")
+        value = value.strip()
+        if choices and value.lower() in choices:
+            value = value.lower()
+        if choices and value not in choices:
+            raise ConfigError(f"unknown {key} '{value}'; choose one of {', '.join(choices)}{did_you_mean(value, choices)}")
+        return value
+    raise AssertionError(f"unsupported config type {hint!r}")  # pragma: no cover - programming error
+
+
+def _show(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def resolve(cfg: Config) -> Config:
+    """Check ranges and combinations, then fill model defaults (the saved config is concrete)."""
+    m, t, d, r = cfg.model, cfg.training, cfg.dataset, cfg.run
+    attention = m.name in ATTENTION_MODELS
+    for name in ("heads", "out_heads", "attn_dropout"):
+        if not attention and getattr(m, name) is not None:
+            raise ConfigError(
+                f"model.{name} is only for attention models ({', '.join(ATTENTION_MODELS)}); remove it for model.name={m.name}"
+            )
+    if m.name != "sage" and m.aggr is not None:
+        raise ConfigError(f"model.aggr is only for sage; remove it for model.name={m.name}")
+    for name, value in MODEL_DEFAULTS[m.name].items():
+        if getattr(m, name) is None:
+            setattr(m, name, value)
+
+    _at_least("model.hidden", m.hidden, 1)
+    _at_least("model.layers", m.layers, 1)
+    _at_least("training.epochs", t.epochs, 1)
+    _at_least("training.patience", t.patience, 0)
+    _at_least("dataset.batch_size", d.batch_size, 1)
+    _at_least("run.seed", r.seed, 0)
+    if r.seed >= 2**32:
+        raise ConfigError(f"run.seed={r.seed} must be below 2**32")
+    _unit("model.dropout", m.dropout)
+    if attention:
+        _at_least("model.heads", m.heads, 1)
+        _at_least("model.out_heads", m.out_heads, 1)
+        _unit("model.attn_dropout", m.attn_dropout)
+        if m.hidden % m.heads:
+            raise ConfigError(f"model.hidden={m.hidden} must be divisible by model.heads={m.heads}")
+    if not t.lr > 0:
+        raise ConfigError(f"training.lr={t.lr} must be greater than 0")
+    if t.weight_decay < 0:
+        raise ConfigError(f"training.weight_decay={t.weight_decay} must be 0 or more")
+    if not _DEVICE_RE.match(r.device):
+        raise ConfigError(f"run.device='{r.device}' is not a device; choose auto, cpu, cuda or cuda:N")
+    multilabel = d.name in MULTILABEL_DATASETS
+    if multilabel and t.loss == "cross_entropy":
+        raise ConfigError(
+            f"training.loss=cross_entropy is single-label but dataset.name={d.name} is multi-label; use training.loss=bce or auto"
+        )
+    if not multilabel and t.loss == "bce":
+        raise ConfigError(
+            f"training.loss=bce is multi-label but dataset.name={d.name} is multi-class; use training.loss=cross_entropy or auto"
+        )
+    if d.normalize_features is None:
+        d.normalize_features = d.name in ("cora", "citeseer")
+    return cfg
+
+
+def _at_least(key: str, value: int, low: int) -> None:
+    if value < low:
+        raise ConfigError(f"{key}={value} must be at least {low}")
+
+
+def _unit(key: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{key}={value} must be in [0, 1)")
+
+
+def describe_fields() -> list[tuple[str, Any, str]]:
+    """``(dotted key, default, why)`` for every field: for docs and --help."""
+    rows = []
+    for section, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            rows.append((f"{section}.{f.name}", f.default, f.metadata["why"]))
+    return rows

@@ -1,0 +1,378 @@
+"""Datasets by name: Cora, CiteSeer and PPI through PyG, plus the embedded KarateClub.
+
+Owns the data root, the offline mirror (raw files copied from a read-only folder instead of
+downloaded), the task type and the train/val/test split. Never builds models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import os
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gnnviz.errors import DataError, lookup
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
+
+MULTICLASS, MULTILABEL = "multiclass", "multilabel"
+_DONE = ".gnnviz-complete"  # written after a processed cache loaded once; its absence means "rebuild"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    folder: str  # name of the folder under the data root, as PyG spells it
+    task: str
+    raw_files: tuple[str, ...]  # what must be in <root>/<folder>/raw before PyG can process
+    loader: str  # key into _LOADERS
+    description: str
+
+
+def _planetoid_files(name: str) -> tuple[str, ...]:
+    return tuple(f"ind.{name}.{ext}" for ext in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"))
+
+
+_PPI_FILES = tuple(
+    f"{split}_{kind}" for split in ("train", "valid", "test") for kind in ("feats.npy", "graph_id.npy", "graph.json", "labels.npy")
+)
+
+DATASETS: dict[str, DatasetSpec] = {
+    "cora": DatasetSpec("Cora", MULTICLASS, _planetoid_files("cora"), "planetoid", "citation network, Planetoid public split"),
+    "citeseer": DatasetSpec("CiteSeer", MULTICLASS, _planetoid_files("citeseer"), "planetoid", "citation network, Planetoid public split"),
+    "ppi": DatasetSpec("PPI", MULTILABEL, _PPI_FILES, "ppi", "protein interactions, 20/2/2 graphs, 121 labels"),
+    "karate": DatasetSpec("KarateClub", MULTICLASS, (), "karate", "Zachary's karate club, embedded in PyG"),
+}
+
+
+@dataclass
+class GraphDataset:
+    """A loaded dataset. Transductive datasets hold one graph with masks in all three lists."""
+
+    name: str
+    task: str  # MULTICLASS or MULTILABEL: picks loss and metric
+    num_features: int
+    num_classes: int
+    train: list[Data]
+    val: list[Data]
+    test: list[Data]
+
+    @property
+    def transductive(self) -> bool:
+        return len(self.train) == 1 and self.train[0] is self.val[0] is self.test[0]
+
+    @property
+    def metric(self) -> str:
+        return "accuracy" if self.task == MULTICLASS else "micro_f1"
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+def default_data_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gnnviz" / "datasets"
+
+
+def data_root(explicit: str | Path | None = None) -> Path:
+    """``--data-root``, else ``$GNNVIZ_DATA_ROOT``, else ``~/.cache/gnnviz/datasets``."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("GNNVIZ_DATA_ROOT")
+    return Path(env).expanduser() if env else default_data_root()
+
+
+def data_mirror() -> Path | None:
+    """``$GNNVIZ_DATA_MIRROR``: a read-only folder laid out as ``<Folder>/raw/<files>``."""
+    env = os.environ.get("GNNVIZ_DATA_MIRROR")
+    return Path(env).expanduser() if env else None
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_dataset(name: str, root: str | Path | None = None, *, normalize_features: bool | None = None) -> GraphDataset:
+    """Load ``name`` from the data root, copying raw files from the mirror or downloading them first."""
+    spec = lookup(DATASETS, name, "dataset")
+    if normalize_features is None:
+        normalize_features = spec.loader == "planetoid"
+    if spec.loader == "karate":
+        ds = _load_karate()
+    else:
+        base = data_root(root)
+        with _prepared(spec, base) as folder:
+            ds = _LOADERS[spec.loader](name, spec, folder)
+    if normalize_features:
+        for group in (ds.train, ds.val, ds.test):
+            for g in group:
+                if not getattr(g, "_gnnviz_normalized", False):
+                    g.x = _row_normalize(g.x)
+                    g._gnnviz_normalized = True
+    return ds
+
+
+def _row_normalize(x):
+    # Rows that sum to zero stay zero instead of becoming NaN.
+    s = x.sum(dim=1, keepdim=True)
+    return x / s.clamp(min=1e-12) * (s != 0)
+
+
+@contextlib.contextmanager
+def _prepared(spec: DatasetSpec, base: Path) -> Iterator[Path]:
+    """Lock the dataset folder, make its raw files present, and clean up on failure."""
+    if base.exists() and not base.is_dir():
+        raise DataError(f"data root {base} is a file, not a folder; pass --data-root DIR or set GNNVIZ_DATA_ROOT")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create data root {base}: {exc.strerror}; pass a writable --data-root DIR") from None
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise DataError(f"data root {base} is not writable; pass a writable --data-root DIR or set GNNVIZ_DATA_ROOT")
+    folder = base / spec.folder
+    lock_path = base / f".{spec.folder}.lock"
+    with open(lock_path, "a") as lock:
+        # Two runs preparing the same dataset: the second waits for the first, then reuses its work.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            existed = folder.exists()
+            before = set(_listing(folder))
+            try:
+                _fill_raw(spec, folder)
+                processed = folder / "processed"
+                if processed.exists() and not (processed / _DONE).exists():
+                    shutil.rmtree(processed)  # a cache from an interrupted run: rebuild it
+                yield folder
+                processed.mkdir(parents=True, exist_ok=True)
+                (processed / _DONE).touch()
+            except BaseException:
+                # Never leave a half-made dataset behind: drop what this attempt created.
+                shutil.rmtree(folder / "processed", ignore_errors=True)
+                if not existed:
+                    shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    for path in set(_listing(folder)) - before:
+                        with contextlib.suppress(OSError):
+                            path.unlink()
+                raise
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _listing(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def _fill_raw(spec: DatasetSpec, folder: Path) -> None:
+    raw = folder / "raw"
+    missing = [f for f in spec.raw_files if not (raw / f).is_file()]
+    mirror = data_mirror()
+    if missing and mirror is not None:
+        source = mirror / spec.folder / "raw"
+        found = [f for f in missing if (source / f).is_file()]
+        if found:
+            raw.mkdir(parents=True, exist_ok=True)
+            for f in found:
+                tmp = raw / f".{f}.partial"
+                shutil.copyfile(source / f, tmp)
+                os.replace(tmp, raw / f)
+            missing = [f for f in missing if f not in found]
+    if missing:
+        _download(spec, folder, missing)
+
+
+def _download(spec: DatasetSpec, folder: Path, missing: list[str]) -> None:
+    hint = (
+        f"put them in {folder / 'raw'} or set GNNVIZ_DATA_MIRROR to a folder holding {spec.folder}/raw/ "
+        f"(e.g. ../shared/datasets)"
+    )
+    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    if os.environ.get("GNNVIZ_OFFLINE"):
+        raise DataError(f"{spec.folder} raw files missing ({shown}) and GNNVIZ_OFFLINE is set; {hint}")
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(20)
+    try:
+        with _quiet():
+            _LOADERS[spec.loader + "_download"](spec, folder)
+    except Exception as exc:  # noqa: BLE001 - any download failure means the same thing to the user
+        reason = type(exc).__name__
+        raise DataError(f"{spec.folder} raw files missing ({shown}) and the download failed ({reason}); {hint}") from None
+    finally:
+        socket.setdefaulttimeout(old)
+    still = [f for f in spec.raw_files if not (folder / "raw" / f).is_file()]
+    if still:
+        raise DataError(f"{spec.folder} download did not provide {', '.join(still[:3])}; {hint}")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    # PyG prints "Processing..." and download progress; the CLI owns the terminal.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def _read_failure(spec: DatasetSpec, folder: Path, exc: Exception) -> DataError:
+    return DataError(
+        f"cannot read {spec.folder} raw files in {folder / 'raw'} ({type(exc).__name__}: {str(exc)[:120]}); "
+        f"they look truncated or corrupt: delete that folder and copy them again from the mirror"
+    )
+
+
+def _load_planetoid(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
+    from torch_geometric.datasets import Planetoid
+
+    try:
+        with _quiet():
+            ds = Planetoid(str(folder.parent), spec.folder, split="public")
+        g = ds[0]
+    except Exception as exc:  # noqa: BLE001 - pickle/numpy/scipy raise many kinds on corrupt files
+        raise _read_failure(spec, folder, exc) from None
+    return GraphDataset(name, MULTICLASS, ds.num_features, ds.num_classes, [g], [g], [g])
+
+
+def _download_planetoid(spec: DatasetSpec, folder: Path) -> None:
+    from torch_geometric.datasets import Planetoid
+
+    Planetoid.download(_Stub(folder, spec))
+
+
+def _load_ppi(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
+    from torch_geometric.datasets import PPI
+
+    try:
+        with _quiet():
+            splits = {s: PPI(str(folder), split=s) for s in ("train", "val", "test")}
+        graphs = {s: [d[i] for i in range(len(d))] for s, d in splits.items()}
+    except Exception as exc:  # noqa: BLE001
+        raise _read_failure(spec, folder, exc) from None
+    for s, gs in graphs.items():
+        if not gs:
+            raise DataError(f"{spec.folder} {s} split has no graphs in {folder / 'raw'}; the raw files look incomplete")
+    first = splits["train"]
+    num_classes = int(graphs["train"][0].y.size(1))
+    for s, gs in graphs.items():
+        for g in gs:
+            n = g.num_nodes
+            import torch
+
+            g.train_mask = torch.full((n,), s == "train")
+            g.val_mask = torch.full((n,), s == "val")
+            g.test_mask = torch.full((n,), s == "test")
+    return GraphDataset(name, MULTILABEL, first.num_features, num_classes, graphs["train"], graphs["val"], graphs["test"])
+
+
+def _download_ppi(spec: DatasetSpec, folder: Path) -> None:
+    from torch_geometric.data import download_url, extract_zip
+    from torch_geometric.datasets import PPI
+
+    path = download_url(PPI.url, str(folder))
+    extract_zip(path, str(folder / "raw"))
+    os.unlink(path)
+
+
+class _Stub:
+    """Just enough of a PyG dataset for its ``download`` method: ``raw_dir`` and ``name``."""
+
+    def __init__(self, folder: Path, spec: DatasetSpec):
+        from torch_geometric.datasets import Planetoid
+
+        self.raw_dir = str(folder / "raw")
+        self.name = spec.folder
+        self.raw_file_names = list(spec.raw_files)
+        self.url = Planetoid.url
+        self.split = "public"
+
+
+def _load_karate() -> GraphDataset:
+    import torch
+    from torch_geometric.datasets import KarateClub
+
+    g = KarateClub()[0]
+    # KarateClub ships only 4 labelled nodes; a fixed stratified split (independent of the run
+    # seed, so all runs compare on the same nodes): about half train, a quarter val, a quarter test.
+    gen = torch.Generator().manual_seed(0)
+    n = g.num_nodes
+    train, val, test = (torch.zeros(n, dtype=torch.bool) for _ in range(3))
+    for c in range(int(g.y.max()) + 1):
+        idx = (g.y == c).nonzero().view(-1)
+        idx = idx[torch.randperm(idx.numel(), generator=gen)]
+        k_train = max(1, idx.numel() // 2)
+        k_val = max(1, (idx.numel() - k_train) // 2)
+        train[idx[:k_train]] = True
+        val[idx[k_train : k_train + k_val]] = True
+        test[idx[k_train + k_val :]] = True
+    g.train_mask, g.val_mask, g.test_mask = train, val, test
+    g.x = g.x.float()
+    return GraphDataset("karate", MULTICLASS, g.num_features, int(g.y.max()) + 1, [g], [g], [g])
+
+
+_LOADERS: dict[str, Callable] = {
+    "planetoid": _load_planetoid,
+    "planetoid_download": _download_planetoid,
+    "ppi": _load_ppi,
+    "ppi_download": _download_ppi,
+}
+
+
+# ----------------------------------------------------------------------------- inventory
+
+
+@dataclass
+class DatasetInfo:
+    name: str
+    task: str
+    description: str
+    status: str  # "ready", "in mirror", "not available"
+    graphs: int | None = None
+    nodes: int | None = None
+    edges: int | None = None  # undirected edges (each pair once)
+    features: int | None = None
+    classes: int | None = None
+
+
+def describe_datasets(root: str | Path | None = None) -> list[DatasetInfo]:
+    """Statistics for every dataset that can be loaded here without a download."""
+    infos = []
+    base = data_root(root)
+    mirror = data_mirror()
+    for name, spec in DATASETS.items():
+        info = DatasetInfo(name, spec.task, spec.description, "not available")
+        on_disk = spec.loader == "karate" or all((base / spec.folder / "raw" / f).is_file() for f in spec.raw_files)
+        in_mirror = mirror is not None and all((mirror / spec.folder / "raw" / f).is_file() for f in spec.raw_files)
+        if on_disk or in_mirror:
+            try:
+                ds = load_dataset(name, root, normalize_features=False)
+            except DataError as exc:
+                info.status = f"broken: {exc}"
+            else:
+                graphs = _unique(ds.train + ds.val + ds.test)
+                info.status = "embedded" if spec.loader == "karate" else "ready"
+                info.graphs = len(graphs)
+                info.nodes = sum(g.num_nodes for g in graphs)
+                info.edges = sum(_undirected_edges(g) for g in graphs)
+                info.features, info.classes = ds.num_features, ds.num_classes
+        infos.append(info)
+    return infos
+
+
+def _unique(graphs: list) -> list:
+    seen, out = set(), []
+    for g in graphs:
+        if id(g) not in seen:
+            seen.add(id(g))
+            out.append(g)
+    return out
+
+
+def _undirected_edges(g) -> int:
+    import torch
+
+    ei = g.edge_index
+    ei = ei[:, ei[0] != ei[1]]
+    pairs = torch.stack([torch.minimum(ei[0], ei[1]), torch.maximum(ei[0], ei[1])])
+    return int(torch.unique(pairs, dim=1).size(1))

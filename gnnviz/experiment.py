@@ -1,0 +1,159 @@
+"""``train``: config -> dataset -> model -> fit -> run directory, for one seed or several."""
+
+from __future__ import annotations
+
+import copy
+import resource
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gnnviz import runs
+from gnnviz.config import Config
+from gnnviz.data import GraphDataset, load_dataset
+from gnnviz.errors import DivergedError, Terminated
+from gnnviz.models import build_model, num_params
+from gnnviz.progress import Progress
+from gnnviz.training import FitResult, fit, resolve_device, seed_everything
+
+
+def _stderr(msg: str) -> None:
+    try:
+        print(msg, file=sys.stderr, flush=True)
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def train(
+    cfg: Config,
+    *,
+    out: Path,
+    name: str | None = None,
+    data_root: str | Path | None = None,
+    seeds: int = 1,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = None,
+    progress: bool | None = None,
+) -> Path:
+    """Train as ``cfg`` says and return the run directory (the aggregate one for several seeds).
+
+    Everything that can be checked is checked before any folder is created.
+    """
+    log = (lambda _msg: None) if quiet else (log or _stderr)
+    runs.check_new_run(out, name)
+    device = resolve_device(cfg.run.device)
+    log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
+    dataset = load_dataset(cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features)
+    default = runs.default_name(cfg.dataset.name, cfg.model.name)
+    root = runs.create_run_dir(out, name, default)
+    if seeds == 1:
+        _train_one(cfg, dataset, device, root, quiet=quiet, log=log, progress=progress)
+        return root
+    return _train_seeds(cfg, dataset, device, root, seeds, quiet=quiet, log=log, progress=progress)
+
+
+def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
+    first = cfg.run.seed
+    runs.save_config(root, cfg.to_yaml())
+    results: list[dict[str, Any]] = []
+    interrupt = None
+    for i in range(seeds):
+        c = copy.deepcopy(cfg)
+        c.run.seed = first + i
+        sub = root / f"seed-{c.run.seed}"
+        sub.mkdir()
+        try:
+            summary = _train_one(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", **kw)
+        except (KeyboardInterrupt, Terminated) as exc:
+            interrupt = exc
+            summary = runs._read_json(sub / "summary.json")
+        results.append({"run": sub.name, **{k: summary.get(k) for k in ("seed", "status", "best_epoch", "val_metric", "test_metric")}})
+        if interrupt is not None:
+            break
+    tests = [r["test_metric"] for r in results if isinstance(r["test_metric"], (int, float))]
+    summary = {
+        "dataset": cfg.dataset.name,
+        "model": cfg.model.name,
+        "metric": dataset.metric,
+        "seeds": [r["seed"] for r in results],
+        "test_metric_mean": statistics.fmean(tests) if tests else None,
+        "test_metric_std": statistics.stdev(tests) if len(tests) > 1 else 0.0 if tests else None,
+        "val_metric_mean": statistics.fmean([r["val_metric"] for r in results if r["val_metric"] is not None]) if tests else None,
+        "runs": results,
+        "status": "interrupted" if interrupt is not None else "completed",
+    }
+    runs.save_summary(root, summary)
+    if tests:
+        kw["log"](f"test {dataset.metric} over {len(tests)} seeds: {summary['test_metric_mean']:.4f} +- {summary['test_metric_std']:.4f}")
+    if interrupt is not None:
+        raise interrupt
+    return root
+
+
+def _train_one(cfg: Config, dataset: GraphDataset, device: torch.device, run: Path, *, quiet: bool, log, progress, label: str = "train") -> dict[str, Any]:
+    seed_everything(cfg.run.seed)
+    model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
+    base = {
+        "dataset": cfg.dataset.name,
+        "model": cfg.model.name,
+        "metric": dataset.metric,
+        "seed": cfg.run.seed,
+        "device": str(device),
+        "num_params": num_params(model),
+    }
+    runs.save_config(run, cfg.to_yaml())
+    runs.save_summary(run, {**base, "status": "running"})
+    graphs = dataset.test if not dataset.transductive else dataset.train
+    runs.save_graphs(run, graphs, dataset=cfg.dataset.name, task=dataset.task, split="test" if not dataset.transductive else "all")
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    writer = runs.MetricsWriter(run / "metrics.csv")
+    bar = Progress(cfg.training.epochs, label, dataset.metric, enabled=False if quiet else progress)
+
+    def on_epoch(row: dict[str, float]) -> None:
+        writer.write(row)
+        bar.update(row)
+
+    t = cfg.training
+    try:
+        result = fit(
+            model, dataset, epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay,
+            device=device, seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size, on_epoch=on_epoch,
+        )  # fmt: skip
+    finally:
+        bar.close()
+        writer.close()
+    summary = {**base, **_result_fields(result, device)}
+    runs.save_checkpoint(run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch)
+    runs.save_summary(run, summary)
+    if result.status == "diverged":
+        raise DivergedError(f"{result.message}; the run is in {run}")
+    if result.interrupt is not None:
+        log(f"interrupted after {result.epochs_run} epochs; best state (epoch {result.best_epoch}) saved in {run}")
+        raise result.interrupt
+    log(
+        f"{label}: test {dataset.metric} {result.test_metric:.4f} at epoch {result.best_epoch} "
+        f"(val {result.val_metric:.4f}; {result.epochs_run} epochs, {result.seconds_per_epoch * 1000:.1f} ms/epoch)"
+    )
+    return summary
+
+
+def _result_fields(result: FitResult, device: torch.device) -> dict[str, Any]:
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "val_metric": result.val_metric,
+        "test_metric": result.test_metric,
+        "train_seconds": round(result.train_seconds, 4),
+        "seconds_per_epoch": round(result.seconds_per_epoch, 6),
+        "peak_memory_mb": round(peak, 1),
+        "status": result.status,
+    }

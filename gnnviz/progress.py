@@ -1,0 +1,60 @@
+"""A one-line progress bar on stderr that switches itself off when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, total: int, label: str, metric: str, *, enabled: bool | None = None, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        if enabled is None:
+            enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.enabled = enabled
+        self.total, self.label, self.metric = total, label, metric
+        self.start = time.perf_counter()
+        self._last = 0.0
+        self._width = 0
+
+    def update(self, row: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        epoch = int(row["epoch"])
+        if now - self._last < 0.1 and epoch != self.total:
+            return  # redraw at most ten times a second
+        self._last = now
+        done = epoch / self.total
+        elapsed = now - self.start
+        eta = elapsed / max(epoch, 1) * (self.total - epoch)
+        filled = int(done * 20)
+        bar = "#" * filled + "-" * (20 - filled)
+        line = (
+            f"{self.label} [{bar}] epoch {epoch}/{self.total} loss {row['train_loss']:.4f} "
+            f"val {self.metric} {row['val_metric']:.4f} ETA {_clock(eta)} (max; early stopping may end sooner)"
+        )
+        pad = max(self._width - len(line), 0)
+        self._width = len(line)
+        try:
+            self.stream.write("\r" + line + " " * pad)
+            self.stream.flush()
+        except (BrokenPipeError, OSError):
+            self.enabled = False
+
+    def close(self) -> None:
+        if self.enabled and self._width:
+            try:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self.stream.flush()
+            except (BrokenPipeError, OSError):
+                pass
+        self.enabled = False
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    m, s = divmod(seconds, 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"

@@ -1,0 +1,301 @@
+"""``fit``: the epoch loop. Loss and metric follow the task; reports each epoch to a callback.
+
+Full-batch for single-graph (transductive) datasets, mini-batches of graphs for multi-graph ones.
+Early stopping on the validation metric (ties broken by lower validation loss), best state
+restored, test metric taken with the best state. Never touches files.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from gnnviz.data import MULTICLASS, GraphDataset
+from gnnviz.errors import ConfigError, Terminated
+
+# Inputs sparser than this go to the layers as a sparse CSR tensor on the fast path.
+SPARSE_DENSITY = 0.25
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``auto`` -> CUDA if present else CPU; an explicit CUDA device that is absent is an error."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if spec == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"--device {spec} asked for CUDA, but CUDA is not available here (torch {torch.__version__}); use --device cpu or auto")
+    index = int(spec.split(":")[1]) if ":" in spec else 0
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise ConfigError(f"--device {spec} does not exist; this machine has {count} CUDA device(s): cuda:0..cuda:{count - 1}")
+    return torch.device(spec)
+
+
+@dataclass
+class FitResult:
+    status: str  # "completed", "early_stopped", "interrupted" or "diverged"
+    best_epoch: int
+    epochs_run: int
+    val_metric: float
+    test_metric: float
+    best_state: dict[str, Tensor]
+    train_seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    message: str = ""
+    interrupt: BaseException | None = None  # the Ctrl-C/SIGTERM that ended training, re-raised after saving
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.train_seconds / max(self.epochs_run, 1)
+
+
+# ----------------------------------------------------------------------------- loss and metric
+
+
+def loss_fn(task: str, out: Tensor, y: Tensor) -> Tensor:
+    if task == MULTICLASS:
+        return F.cross_entropy(out, y)
+    return F.binary_cross_entropy_with_logits(out, y)
+
+
+def metric_counts(task: str, out: Tensor, y: Tensor) -> Tensor:
+    """Sufficient statistics so that metrics add up over batches: [correct, total] or [tp, fp, fn]."""
+    if task == MULTICLASS:
+        return torch.stack([(out.argmax(-1) == y).sum(), torch.tensor(y.numel(), device=y.device)]).double()
+    pred = out > 0
+    truth = y > 0.5
+    tp = (pred & truth).sum()
+    fp = (pred & ~truth).sum()
+    fn = (~pred & truth).sum()
+    return torch.stack([tp, fp, fn]).double()
+
+
+def metric_value(task: str, counts: Tensor) -> float:
+    c = counts.tolist()
+    if task == MULTICLASS:
+        return c[0] / max(c[1], 1)
+    tp, fp, fn = c
+    return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def prepare_x(x: Tensor, fast: bool, device: torch.device) -> Tensor:
+    """Move features once; on the fast path keep sparse inputs sparse (CSR)."""
+    x = x.to(device)
+    if fast and x.numel() and (x != 0).float().mean().item() < SPARSE_DENSITY:
+        return x.to_sparse_csr()
+    return x
+
+
+class _Graph:
+    """A graph moved to the device once, with its mask indices precomputed."""
+
+    def __init__(self, g, fast: bool, device: torch.device):
+        self.x = prepare_x(g.x, fast, device)
+        self.edge_index = g.edge_index.to(device)
+        self.y = g.y.to(device)
+        self.num_nodes = g.num_nodes
+        self.idx = {s: getattr(g, f"{s}_mask").nonzero().view(-1).to(device) for s in ("train", "val", "test")}
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+def fit(
+    model: torch.nn.Module,
+    dataset: GraphDataset,
+    *,
+    epochs: int,
+    patience: int,
+    lr: float,
+    weight_decay: float,
+    device: torch.device,
+    seed: int,
+    fast: bool = True,
+    batch_size: int = 1,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+) -> FitResult:
+    """Train ``model`` on ``dataset``; ``on_epoch`` gets each metrics row.
+
+    Ctrl-C (or SIGTERM as ``Terminated``) ends training with status "interrupted": the best
+    state so far is restored and returned, with the exception in ``interrupt``.
+    """
+    task = dataset.task
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if dataset.transductive:
+        g = _Graph(dataset.train[0], fast, device)
+        train_step = _full_batch_step(model, opt, task, g)
+        evaluate = _full_batch_eval(model, task, g)
+    else:
+        train_graphs = [_Graph(d, fast, device) for d in dataset.train]
+        val_graphs = [_Graph(d, fast, device) for d in dataset.val]
+        test_graphs = [_Graph(d, fast, device) for d in dataset.test]
+        train_step = _graph_batch_step(model, opt, task, train_graphs, batch_size, seed, fast, device)
+        evaluate = _graph_list_eval(model, task, val_graphs, test_graphs)
+
+    best: dict[str, Any] = {"metric": -math.inf, "loss": math.inf, "epoch": 0, "state": _snapshot(model)}
+    history: list[dict[str, float]] = []
+    status, message = "completed", ""
+    interrupt: BaseException | None = None
+    waited = 0
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            train_loss, train_metric = train_step()
+            val_loss, val_metric = evaluate("val")
+            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                status = "diverged"
+                message = (
+                    f"training diverged at epoch {epoch} (loss {train_loss:.4g}, val loss {val_loss:.4g}); "
+                    f"kept the state of epoch {best['epoch']}; lower training.lr"
+                )
+                break
+            row = {
+                "epoch": epoch, "train_loss": train_loss, "train_metric": train_metric,
+                "val_loss": val_loss, "val_metric": val_metric, "seconds": time.perf_counter() - t0,
+            }  # fmt: skip
+            history.append(row)
+            if val_metric > best["metric"] or (val_metric == best["metric"] and val_loss < best["loss"]):
+                best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=_snapshot(model))
+                waited = 0
+            else:
+                waited += 1
+            if on_epoch is not None:
+                on_epoch(row)
+            if patience and waited >= patience:
+                status = "early_stopped"
+                break
+    except (KeyboardInterrupt, Terminated) as exc:  # Ctrl-C, or SIGTERM turned into Terminated
+        status, interrupt = "interrupted", exc
+    train_seconds = time.perf_counter() - start
+    model.load_state_dict(best["state"])
+    if best["epoch"] == 0:
+        val_metric = test_metric = float("nan")
+    else:
+        val_metric = best["metric"]
+        _, test_metric = evaluate("test")
+    return FitResult(
+        status=status, best_epoch=best["epoch"], epochs_run=len(history), val_metric=val_metric,
+        test_metric=test_metric, best_state=best["state"], train_seconds=train_seconds, history=history,
+        message=message, interrupt=interrupt,
+    )  # fmt: skip
+
+
+def _snapshot(model: torch.nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _full_batch_step(model, opt, task: str, g: _Graph) -> Callable[[], tuple[float, float]]:
+    idx, y = g.idx["train"], g.y[g.idx["train"]]
+
+    def step() -> tuple[float, float]:
+        model.train()
+        opt.zero_grad(set_to_none=True)
+        out = model(g.x, g.edge_index)[idx]
+        loss = loss_fn(task, out, y)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            counts = metric_counts(task, out, y)
+        return loss.item(), metric_value(task, counts)
+
+    return step
+
+
+def _full_batch_eval(model, task: str, g: _Graph) -> Callable[[str], tuple[float, float]]:
+    def evaluate(split: str) -> tuple[float, float]:
+        model.eval()
+        idx = g.idx[split]
+        with torch.no_grad():
+            out = model(g.x, g.edge_index)[idx]
+            y = g.y[idx]
+            loss = loss_fn(task, out, y)
+            counts = metric_counts(task, out, y)
+        return loss.item(), metric_value(task, counts)
+
+    return evaluate
+
+
+def _batch(graphs: list[_Graph], device: torch.device, fast: bool) -> _Graph:
+    """Concatenate graphs into one disconnected graph (PyG's batching, done on prepared tensors)."""
+    if len(graphs) == 1:
+        return graphs[0]
+    b = _Graph.__new__(_Graph)
+    offsets = np.cumsum([0] + [gr.num_nodes for gr in graphs])
+    xs = [gr.x.to_dense() if gr.x.layout != torch.strided else gr.x for gr in graphs]
+    x = torch.cat(xs)
+    b.x = x.to_sparse_csr() if any(gr.x.layout != torch.strided for gr in graphs) else x
+    b.edge_index = torch.cat([gr.edge_index + int(o) for gr, o in zip(graphs, offsets)], dim=1)
+    b.y = torch.cat([gr.y for gr in graphs])
+    b.num_nodes = int(offsets[-1])
+    b.idx = {s: torch.cat([gr.idx[s] + int(o) for gr, o in zip(graphs, offsets)]) for s in ("train", "val", "test")}
+    return b
+
+
+def _graph_batch_step(model, opt, task, graphs, batch_size, seed, fast, device):
+    gen = torch.Generator().manual_seed(seed)
+
+    def step() -> tuple[float, float]:
+        model.train()
+        order = torch.randperm(len(graphs), generator=gen).tolist()
+        total_loss, total_nodes = 0.0, 0
+        counts = None
+        for i in range(0, len(order), batch_size):
+            b = _batch([graphs[j] for j in order[i : i + batch_size]], device, fast)
+            opt.zero_grad(set_to_none=True)
+            out = model(b.x, b.edge_index)
+            loss = loss_fn(task, out, b.y)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                c = metric_counts(task, out, b.y)
+            counts = c if counts is None else counts + c
+            total_loss += loss.item() * b.num_nodes
+            total_nodes += b.num_nodes
+        return total_loss / max(total_nodes, 1), metric_value(task, counts)
+
+    return step
+
+
+def _graph_list_eval(model, task, val_graphs, test_graphs):
+    splits = {"val": val_graphs, "test": test_graphs}
+
+    def evaluate(split: str) -> tuple[float, float]:
+        model.eval()
+        total_loss, total_nodes, counts = 0.0, 0, None
+        with torch.no_grad():
+            for g in splits[split]:
+                out = model(g.x, g.edge_index)
+                loss = loss_fn(task, out, g.y)
+                c = metric_counts(task, out, g.y)
+                counts = c if counts is None else counts + c
+                total_loss += loss.item() * g.num_nodes
+                total_nodes += g.num_nodes
+        return total_loss / max(total_nodes, 1), metric_value(task, counts)
+
+    return evaluate
+
+
+def cpu_threads() -> int:
+    return torch.get_num_threads() or os.cpu_count() or 1

@@ -1,0 +1,115 @@
+"""Attention statistics in numpy: per-node sums, entropy, its uniform baseline, KL, GCN weights.
+
+Every function takes the edge index a layer actually used (self-loops included) and groups
+incoming edges by target node ``edge_index[1]``, the convention of PyG's softmax. Logs are
+natural (nats).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def in_degree(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:
+    """Incoming edges per node (self-loops count): [N] int64.  edge_index: [2, E]."""
+    return np.bincount(np.asarray(edge_index)[1], minlength=num_nodes)
+
+
+def node_sums(edge_index: np.ndarray, alpha: np.ndarray, num_nodes: int) -> np.ndarray:
+    """Sum of incoming weights per node and head.
+
+    edge_index: [2, E]; alpha: [E] or [E, H]. Returns [N] or [N, H]; 1 for softmax attention.
+    """
+    dst = np.asarray(edge_index)[1]
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if alpha.ndim == 1:
+        return np.bincount(dst, weights=alpha, minlength=num_nodes)
+    return np.stack([np.bincount(dst, weights=alpha[:, h], minlength=num_nodes) for h in range(alpha.shape[1])], 1)
+
+
+def entropy(edge_index: np.ndarray, alpha: np.ndarray, num_nodes: int) -> np.ndarray:
+    """Entropy of each node's incoming attention, -sum(a log a): [N] or [N, H] for alpha [E] or [E, H].
+
+    0 log 0 is taken as 0 (an edge with zero weight adds no uncertainty).
+    """
+    a = np.asarray(alpha, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(a > 0, -a * np.log(a), 0.0)
+    return node_sums(edge_index, terms, num_nodes)
+
+
+def uniform_entropy(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:
+    """Entropy of the uniform distribution over each node's incoming edges, log(in-degree): [N].
+
+    Nodes without incoming edges get 0 (they have no distribution; with self-loops there are none).
+    """
+    deg = in_degree(edge_index, num_nodes)
+    return np.log(np.maximum(deg, 1)).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class EntropyStats:
+    """Summary of one layer and head (or the head mean) over all nodes, in nats."""
+
+    mean_entropy: float
+    mean_uniform_entropy: float
+    # H / log(deg) over nodes with deg > 1 (log 1 = 0: a lone self-loop has nothing to choose).
+    mean_normalised_entropy: float
+    # KL(alpha || uniform) = log(deg) - H, averaged over all nodes.
+    mean_kl_from_uniform: float
+    nodes: int
+    nodes_in_ratio: int  # nodes with deg > 1, the ones in mean_normalised_entropy
+
+    def as_dict(self) -> dict[str, float | int]:
+        return dict(self.__dict__)
+
+
+def entropy_stats(h: np.ndarray, uniform: np.ndarray) -> EntropyStats:
+    """h, uniform: [N] entropies of the learned and the uniform attention of the same nodes."""
+    h, uniform = np.asarray(h, dtype=np.float64), np.asarray(uniform, dtype=np.float64)
+    multi = uniform > 0  # deg > 1
+    ratio = float(np.mean(h[multi] / uniform[multi])) if multi.any() else float("nan")
+    return EntropyStats(
+        mean_entropy=float(h.mean()),
+        mean_uniform_entropy=float(uniform.mean()),
+        mean_normalised_entropy=ratio,
+        mean_kl_from_uniform=float(np.mean(uniform - h)),
+        nodes=int(h.size),
+        nodes_in_ratio=int(multi.sum()),
+    )
+
+
+def shared_bins(*samples: np.ndarray, bins: int = 40) -> np.ndarray:
+    """One set of bin edges [bins + 1] covering all samples, so histograms compare bar by bar."""
+    values = np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in samples])
+    hi = float(values.max()) if values.size else 1.0
+    # Entropies are >= 0; starting at 0 keeps the zero-entropy (deg 1) bar at the left edge.
+    return np.linspace(0.0, hi if hi > 0 else 1.0, bins + 1)
+
+
+def gcn_coefficients(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:
+    """GCN's fixed weights 1/sqrt(deg(src) deg(dst)), D^-1/2 (A+I) D^-1/2 per edge: [E].
+
+    edge_index: [2, E] with self-loops already included (deg counts them). These do NOT sum to 1
+    per node: a node's weights sum to 1 only when all its neighbours have its own degree.
+    """
+    src, dst = np.asarray(edge_index)
+    deg = in_degree(edge_index, num_nodes).astype(np.float64)
+    inv = np.zeros_like(deg)
+    inv[deg > 0] = deg[deg > 0] ** -0.5
+    return inv[src] * inv[dst]
+
+
+def with_self_loops(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:
+    """Drop existing self-loops, then add one per node at the end, as PyG's GCN/GAT do: [2, E']."""
+    ei = np.asarray(edge_index, dtype=np.int64)
+    ei = ei[:, ei[0] != ei[1]]
+    loops = np.arange(num_nodes, dtype=np.int64)
+    return np.concatenate([ei, np.stack([loops, loops])], axis=1)
+
+
+def incoming(edge_index: np.ndarray, node: int) -> np.ndarray:
+    """Positions [k] of the edges whose target is ``node``, in edge order."""
+    return np.flatnonzero(np.asarray(edge_index)[1] == node)

@@ -1,0 +1,47 @@
+"""The on-disk cache for layouts and t-SNE coordinates: one ``.npz`` per key, written atomically.
+
+A cache is an optimisation: a missing, unreadable or unwritable entry means "compute again",
+never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_root() -> Path:
+    """``$GNNVIZ_CACHE_DIR``, else ``~/.cache/gnnviz``. Kinds live in sub-folders (``layouts/``, ``tsne/``)."""
+    env = os.environ.get("GNNVIZ_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "gnnviz"
+
+
+def entry(kind: str, key: str) -> Path:
+    return cache_root() / kind / f"{key}.npz"
+
+
+def read(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays stored at ``path``, or None if absent or unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError):
+        return None
+
+
+def write(path: Path, **arrays: np.ndarray) -> None:
+    """Store arrays at ``path`` via a temp file and ``os.replace``: readers never see half a file."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,189 @@
+"""Node coordinates for the whole-graph figure: igraph layouts, per component, cached on disk.
+
+Pure: edges in, coordinates out; never draws. Kamada-Kawai on a whole disconnected graph pushes
+small components into a ring at the border and is quadratic in the node count, so each connected
+component is laid out on its own and the pieces are packed (largest first) so that the giant
+component fills the frame. Coordinates are seeded and cached per graph (key: sha256 of the edge
+index bytes, node count, seed and algorithm version; see ``cache.py`` for where) so a second
+``gnnviz visualize`` reuses them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gnnviz.viz import cache
+
+# Bump when the algorithm or its parameters change: old cache entries then stop matching.
+LAYOUT_VERSION = 1
+# Above this many nodes in one component, Kamada-Kawai (O(n^2) memory and time) is too slow.
+BIG_COMPONENT = 5000
+# Kamada-Kawai moves one node per iteration. igraph's default is 50 moves per node (8.5 s on
+# Cora's giant component); starting from a force-directed layout, 10 per node looks the same.
+KK_MOVES_PER_NODE = 10
+# Empty space between packed components, in units where a component of n nodes has area ~n.
+PACK_GAP = 1.0
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    """Coordinates for every node of one graph.
+
+    coords: [N, 2] float64, equal aspect (draw with ``ax.set_aspect("equal")``).
+    method: human-readable name of the algorithm, for figure titles and logs.
+    components: number of connected components (edge direction ignored).
+    cached: whether the coordinates came from the on-disk cache.
+    """
+
+    coords: np.ndarray
+    method: str
+    components: int
+    cached: bool = False
+
+
+def graph_key(edge_index: np.ndarray, num_nodes: int, seed: int) -> str:
+    """sha256 hex of the edges (int64, [2, E]), node count, seed and layout version."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(edge_index, dtype=np.int64).tobytes())
+    h.update(f"|n={num_nodes}|seed={seed}|v={LAYOUT_VERSION}".encode())
+    return h.hexdigest()
+
+
+def graph_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0, use_cache: bool = True) -> GraphLayout:
+    """Seeded, deterministic layout of a graph, from the cache when this graph was laid out before.
+
+    edge_index: [2, E] int (direction, duplicates and self-loops are ignored).
+    """
+    edge_index = np.asarray(edge_index, dtype=np.int64).reshape(2, -1)
+    path = cache.entry("layouts", graph_key(edge_index, num_nodes, seed))
+    if use_cache:
+        hit = _read_cache(path, num_nodes)
+        if hit is not None:
+            return hit
+    layout = compute_layout(edge_index, num_nodes, seed=seed)
+    if use_cache:
+        _write_cache(path, layout)
+    return layout
+
+
+def compute_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0) -> GraphLayout:
+    """Lay out each connected component on its own, then pack them. No cache.
+
+    edge_index: [2, E] int. Returns coords [N, 2].
+    """
+    graph = _undirected(edge_index, num_nodes)
+    members = sorted((list(c) for c in graph.connected_components()), key=lambda c: (-len(c), c[0]))
+    rng = np.random.default_rng(seed)
+    pieces: list[np.ndarray] = []
+    methods: set[str] = set()
+    with _igraph_rng(seed):
+        for nodes in members:
+            xy, method = _component_layout(graph.subgraph(nodes), rng)
+            pieces.append(_normalise(xy, len(nodes)))
+            if method:
+                methods.add(method)
+    coords = np.zeros((num_nodes, 2))
+    for nodes, xy in zip(members, _pack(pieces)):
+        coords[nodes] = xy
+    method = " + ".join(sorted(methods)) or "trivial"
+    if len(members) > 1:
+        method += f" per component ({len(members)} packed)"
+    return GraphLayout(coords, method, len(members))
+
+
+def _undirected(edge_index: np.ndarray, num_nodes: int):
+    import igraph as ig
+
+    src, dst = edge_index
+    keep = src != dst
+    lo, hi = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
+    pairs = np.unique(np.stack([lo, hi], axis=1), axis=0) if lo.size else np.zeros((0, 2), np.int64)
+    return ig.Graph(n=num_nodes, edges=pairs.tolist(), directed=False)
+
+
+def _component_layout(sub, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """Coordinates [n, 2] for one connected graph, and the algorithm's name ('' if trivial)."""
+    n = sub.vcount()
+    if n == 1:
+        return np.zeros((1, 2)), ""
+    if n == 2:
+        return np.array([[-0.5, 0.0], [0.5, 0.0]]), ""
+    start = rng.uniform(-1.0, 1.0, size=(n, 2)) * math.sqrt(n)
+    if n > BIG_COMPONENT:
+        # Fruchterman-Reingold with its grid approximation: near-linear, seconds for 10^5 nodes.
+        xy = sub.layout_fruchterman_reingold(seed=start.tolist(), niter=500, grid=True)
+        return np.asarray(xy.coords, dtype=float), "Fruchterman-Reingold (grid)"
+    # Force-directed start (cheap, untangles globally), then Kamada-Kawai polishes distances.
+    fr = sub.layout_fruchterman_reingold(seed=start.tolist(), niter=300, grid=n > 1000)
+    xy = sub.layout_kamada_kawai(seed=fr.coords, maxiter=max(1000, KK_MOVES_PER_NODE * n), kkconst=n)
+    return np.asarray(xy.coords, dtype=float), "Kamada-Kawai"
+
+
+def _normalise(xy: np.ndarray, n: int) -> np.ndarray:
+    """Centre a component and scale it so its bounding box has area ~n (aspect kept)."""
+    xy = xy - (xy.min(axis=0) + xy.max(axis=0)) / 2
+    w, h = np.ptp(xy, axis=0)
+    if n == 1 or max(w, h) == 0:
+        return np.zeros_like(xy)
+    if n == 2:
+        return xy / max(w, h)  # unit-length segment
+    # Keep very flat components (paths) from getting a huge long side.
+    w, h = max(w, 0.2 * max(w, h)), max(h, 0.2 * max(w, h))
+    return xy * math.sqrt(n / (w * h))
+
+
+def _pack(pieces: list[np.ndarray]) -> list[np.ndarray]:
+    """Shelf packing, largest first: rows left to right, as wide as the largest piece.
+
+    pieces: each [n_i, 2], centred. Returns them translated so no two boxes overlap.
+    """
+    if len(pieces) == 1:
+        return pieces
+    sizes = [np.ptp(p, axis=0) for p in pieces]
+    total = sum((w + PACK_GAP) * (h + PACK_GAP) for w, h in sizes)
+    width = max(max(w for w, _ in sizes), math.sqrt(total))
+    out: list[np.ndarray] = []
+    x = y = row_height = 0.0
+    for p, (w, h) in zip(pieces, sizes):
+        if x > 0 and x + w > width:
+            x, y = 0.0, y - row_height - PACK_GAP
+            row_height = 0.0
+        # Shelves go downwards; each piece hangs from the shelf's top edge.
+        out.append(p + np.array([x + w / 2, y - h / 2]))
+        x += w + PACK_GAP
+        row_height = max(row_height, h)
+    return out
+
+
+@contextlib.contextmanager
+def _igraph_rng(seed: int) -> Iterator[None]:
+    """Give igraph its own seeded RNG (it uses Python's ``random`` module by default)."""
+    import igraph as ig
+
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        yield
+    finally:
+        ig.set_random_number_generator(random)
+
+
+def _read_cache(path: Path, num_nodes: int) -> GraphLayout | None:
+    z = cache.read(path)
+    if z is None or not {"coords", "method", "components"} <= z.keys():
+        return None
+    coords = np.asarray(z["coords"], dtype=float)
+    if coords.shape != (num_nodes, 2) or not np.isfinite(coords).all():
+        return None  # a stale or foreign entry: recompute and overwrite it
+    return GraphLayout(coords, str(z["method"]), int(z["components"]), cached=True)
+
+
+def _write_cache(path: Path, layout: GraphLayout) -> None:
+    cache.write(path, coords=layout.coords, method=np.str_(layout.method), components=np.int64(layout.components))
