@@ -91,6 +91,7 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 # Which datasets are multi-label; data.py owns loading, this is only for validation.
 MULTILABEL_DATASETS = ("ppi",)
 
+_SCIENTIFIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
@@ -230,6 +231,8 @@ def _coerce(key: str, value: Any, hint: Any, choices: tuple[str, ...] | None) ->
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str) and _SCIENTIFIC.match(value.strip()):
+            return float(value)  # YAML 1.1 reads 5e-4 (no dot) as text; it is plainly a number
         raise ConfigError(f"{key}={_show(value)} must be a number")
     if hint is str:
         if not isinstance(value, str):

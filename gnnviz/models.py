@@ -83,6 +83,8 @@ class GNN(nn.Module):
         lookup(MODELS, name, "model")
         self.name = name
         self.is_attention = name in ("gat", "gatv2")
+        # SAGE aggregates raw neighbour features before projecting: that gather needs a dense input.
+        self.accepts_sparse = name != "sage"
         self.dropout = dropout
         self.act = F.elu if self.is_attention else F.relu
         dims = [in_channels] + [hidden] * (layers - 1) + [out_channels]

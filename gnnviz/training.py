@@ -142,6 +142,7 @@ def fit(
     task = dataset.task
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    fast = fast and getattr(model, "accepts_sparse", True)
     if dataset.transductive:
         g = _Graph(dataset.train[0], fast, device)
         train_step = _full_batch_step(model, opt, task, g)

@@ -113,3 +113,38 @@ def with_self_loops(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:
 def incoming(edge_index: np.ndarray, node: int) -> np.ndarray:
     """Positions [k] of the edges whose target is ``node``, in edge order."""
     return np.flatnonzero(np.asarray(edge_index)[1] == node)
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """One node's incoming edges in one layer and head.
+
+    sources: [k] ids of the neighbours (self-loop excluded; one entry per edge, so a duplicated
+    edge appears twice); weights: [k] their weights; self_weight: the self-loop's weight (summed
+    if the layer has several), None if the layer has none.
+    """
+
+    node: int
+    sources: np.ndarray
+    weights: np.ndarray
+    self_weight: float | None
+
+    @property
+    def total(self) -> float:
+        """Sum over all incoming edges, self-loop included (1 for softmax attention)."""
+        return float(self.weights.sum() + (self.self_weight or 0.0))
+
+    @property
+    def in_degree(self) -> int:
+        """Incoming edges including the self-loop: the size of the distribution."""
+        return int(self.sources.size + (self.self_weight is not None))
+
+
+def neighbourhood(edge_index: np.ndarray, weights: np.ndarray, node: int) -> Neighbourhood:
+    """The incoming edges of ``node``. edge_index: [2, E]; weights: [E] (one head, or a head mean)."""
+    ei = np.asarray(edge_index)
+    pos = incoming(ei, node)
+    src, w = ei[0, pos], np.asarray(weights, dtype=np.float64)[pos]
+    loop = src == node
+    self_weight = float(w[loop].sum()) if loop.any() else None
+    return Neighbourhood(int(node), src[~loop], w[~loop], self_weight)

@@ -1,0 +1,39 @@
+# gnnviz developer commands. `make demo` and `make test` set everything up on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+# The CPU build installs quickly; an unpinned torch pulls gigabytes of CUDA packages.
+# Override for a GPU machine, e.g. `make install TORCH_SPEC="torch==2.13.0 --index-url ..."`.
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+MIRROR ?= $(abspath ../shared/datasets)
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH_SPEC)
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: install
+	$(BIN)/gnnviz train --config configs/gat_karate.yaml --name demo-karate-$$(date +%Y%m%d-%H%M%S) --out outputs > .demo-run
+	$(BIN)/gnnviz visualize --run "$$(tail -n 1 .demo-run)"
+	@rm -f .demo-run
+
+test: install
+	GNNVIZ_DATA_MIRROR=$${GNNVIZ_DATA_MIRROR:-$(MIRROR)} $(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check gnnviz tests bench
+	$(BIN)/ruff format --check gnnviz tests bench
+
+bench: install
+	GNNVIZ_DATA_MIRROR=$${GNNVIZ_DATA_MIRROR:-$(MIRROR)} $(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache bench/results
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

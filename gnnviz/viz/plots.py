@@ -1,0 +1,488 @@
+"""Pure drawing: arrays in, ``matplotlib.figure.Figure`` out. Never saves, shows or touches pyplot.
+
+Figures are built with ``Figure()`` directly (no pyplot state, no GUI backend), so drawing is
+headless-safe and figures are freed as soon as they go out of scope. ``report.py`` saves them.
+Node colours come in as RGBA arrays from ``node_colours`` so every figure of a run agrees.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")  # before anything imports pyplot: no display, no Cairo, no window
+
+import numpy as np  # noqa: E402
+from matplotlib import colormaps  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.colors import Colormap, LinearSegmentedColormap, LogNorm, Normalize  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import PathPatch  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
+
+from gnnviz.viz.attention import Neighbourhood  # noqa: E402
+
+# Edge width in points for a weight w: WIDTH_FLOOR + WIDTH_PER_WEIGHT * w. The same mapping in
+# every panel of every run (never rescaled to a neighbourhood's max, which would make uniform
+# attention look peaked); the hairline floor keeps weight-0.001 edges visible.
+WIDTH_FLOOR = 0.3
+WIDTH_PER_WEIGHT = 16.0
+# Edge colours on a log scale, fixed from 1e-3 to 1 for the same reason.
+WEIGHT_NORM = (1e-3, 1.0)
+# Neighbours with ids written next to them: all of them up to this many, else the heaviest few.
+LABEL_ALL_UP_TO = 30
+LABEL_TOP = 6
+SELF_LOOP_GAP_DEG = 36.0  # free sector at 12 o'clock where the self-loop is drawn
+SPLIT_MARKERS = {"train": "o", "val": "s", "test": "^", "other": "."}
+
+
+def edge_width(weight: np.ndarray | float) -> np.ndarray:
+    """Line width in points for attention/normalisation weights (same scale everywhere)."""
+    return WIDTH_FLOOR + WIDTH_PER_WEIGHT * np.asarray(weight, dtype=float)
+
+
+def weight_cmap() -> Colormap:
+    """Greys from mid-grey to black: distinct from class colours, light edges still visible."""
+    greys = colormaps["Greys"]
+    return LinearSegmentedColormap.from_list("gnnviz_weights", greys(np.linspace(0.35, 1.0, 256)))
+
+
+def weight_norm() -> LogNorm:
+    return LogNorm(*WEIGHT_NORM, clip=True)
+
+
+# ----------------------------------------------------------------------------- node colours
+
+
+@dataclass(frozen=True)
+class NodeColours:
+    """Per-node RGBA [N, 4] and how to explain them.
+
+    Categorical: ``legend`` holds (label, rgba) per class. Continuous: ``cmap``/``norm``/``label``
+    describe a colour bar (used for PPI's count of positive labels).
+    """
+
+    rgba: np.ndarray
+    classes: np.ndarray | None = None  # [N] class ids when categorical
+    legend: list[tuple[str, tuple[float, ...]]] = field(default_factory=list)
+    cmap: Colormap | None = None
+    norm: Normalize | None = None
+    label: str = "class"
+
+
+def node_colours(values: np.ndarray, *, categorical: bool, label: str = "class", num_classes: int | None = None) -> NodeColours:
+    """values: [N] class ids (categorical) or numbers (continuous, e.g. positive-label counts)."""
+    values = np.asarray(values)
+    if categorical:
+        k = int(num_classes if num_classes is not None else (values.max() + 1 if values.size else 1))
+        cmap = colormaps["tab10" if k <= 10 else "tab20"]
+        palette = [cmap(i % cmap.N) for i in range(k)]
+        rgba = np.array([palette[int(v)] for v in values]) if values.size else np.zeros((0, 4))
+        legend = [(f"{label} {i}", palette[i]) for i in range(k)]
+        return NodeColours(rgba, values.astype(int), legend, label=label)
+    norm = Normalize(float(values.min()), float(max(values.max(), values.min() + 1)))
+    cmap = colormaps["viridis"]
+    return NodeColours(cmap(norm(values)), cmap=cmap, norm=norm, label=label)
+
+
+def _colour_key(fig: Figure, ax: Axes | Sequence[Axes], colours: NodeColours, nodes: np.ndarray | None = None) -> list:
+    """Legend handles for the classes among ``nodes`` (default all), or a colour bar right of ``ax``."""
+    if colours.cmap is not None:
+        fig.colorbar(ScalarMappable(colours.norm, colours.cmap), ax=ax, label=colours.label, shrink=0.6)
+        return []
+    classes = colours.classes if nodes is None else colours.classes[np.asarray(nodes, dtype=int)]
+    present = set(np.unique(classes).tolist())
+    return [
+        Line2D([], [], ls="", marker="o", ms=7, mfc=rgba, mec="none", label=name)
+        for i, (name, rgba) in enumerate(colours.legend)
+        if i in present
+    ]
+
+
+def _wrong_handle(what: str) -> Line2D:
+    return Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec="black", mew=1.4, label=what)
+
+
+# ----------------------------------------------------------------------------- whole graph
+
+
+def plot_graph_layout(
+    coords: np.ndarray,
+    edge_index: np.ndarray,
+    colours: NodeColours,
+    degree: np.ndarray,
+    wrong: np.ndarray,
+    *,
+    title: str,
+    wrong_label: str = "misclassified",
+) -> Figure:
+    """The whole graph: nodes coloured by class, sized by degree, misclassified outlined in black.
+
+    coords: [N, 2]; edge_index: [2, E] (drawn once per unordered pair); degree: [N]; wrong: [N] bool.
+    Edges are one LineCollection and nodes one scatter: thousands of artists would take minutes.
+    """
+    n = coords.shape[0]
+    fig = Figure(figsize=(10, 9), layout="constrained")
+    ax = fig.add_subplot()
+    src, dst = np.asarray(edge_index)
+    keep = src < dst  # an undirected edge is stored twice; draw it once
+    if not keep.any():
+        keep = src != dst
+    segments = np.stack([coords[src[keep]], coords[dst[keep]]], axis=1)
+    # Denser graphs get fainter edges so the node colours stay visible under thousands of lines.
+    alpha = float(np.clip(400.0 / max(len(segments), 1), 0.06, 0.5))
+    ax.add_collection(LineCollection(segments, linewidths=0.4, colors=[(0.2, 0.2, 0.2, alpha)], zorder=1))
+    size = _node_sizes(degree, n)
+    order = np.argsort(degree, kind="stable")  # hubs drawn last, on top
+    edge = np.where(wrong[order, None], np.array([[0, 0, 0, 1.0]]), np.array([[0, 0, 0, 0.0]]))
+    ax.scatter(
+        coords[order, 0], coords[order, 1], s=size[order], c=colours.rgba[order],
+        edgecolors=edge, linewidths=np.where(wrong[order], 0.9, 0.0), zorder=2,
+    )  # fmt: skip
+    hub = int(np.argmax(degree)) if n else 0
+    if n:
+        ax.annotate(
+            f"node {hub}\ndegree {int(degree[hub])}", coords[hub], xytext=(14, 14), textcoords="offset points",
+            fontsize=9, arrowprops=dict(arrowstyle="-", lw=0.8), zorder=3,
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.5", alpha=0.9),
+        )  # fmt: skip
+    _frame(ax, coords)
+    ax.set_title(title, fontsize=11)
+    handles = _colour_key(fig, ax, colours)
+    handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
+    handles.append(Line2D([], [], ls="", marker="o", ms=3, mfc="0.5", mec="none", label="size ~ degree"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    return fig
+
+
+def _node_sizes(degree: np.ndarray, n: int) -> np.ndarray:
+    """Marker areas (points^2) growing with sqrt(degree); the largest shrinks as graphs grow."""
+    degree = np.asarray(degree, dtype=float)
+    biggest = float(np.clip(6000.0 / max(n, 1), 40.0, 400.0))
+    smallest = biggest / 12
+    top = max(float(degree.max()) if degree.size else 1.0, 1.0)
+    return smallest + (biggest - smallest) * np.sqrt(degree / top)
+
+
+def _frame(ax: Axes, coords: np.ndarray, pad: float = 0.03) -> None:
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_visible(False)
+    if len(coords):
+        lo, hi = coords.min(0), coords.max(0)
+        span = max(float((hi - lo).max()), 1e-9)
+        ax.set_xlim(lo[0] - pad * span, hi[0] + pad * span)
+        ax.set_ylim(lo[1] - pad * span, hi[1] + pad * span)
+
+
+# ----------------------------------------------------------------------------- degrees
+
+
+def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
+    """Degree histogram (log counts) and the complementary CDF P(degree >= k) on log-log axes.
+
+    degree: [N] in-degree without self-loops. The highest-degree node is called out on both.
+    """
+    degree = np.asarray(degree, dtype=int)
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax_hist, ax_ccdf = fig.subplots(1, 2)
+    hub = int(np.argmax(degree))
+    top = int(degree[hub])
+    counts = np.bincount(degree)
+    ks = np.flatnonzero(counts)
+    ax_hist.bar(ks, counts[ks], width=0.9 if top < 60 else 1.0, color="tab:blue", alpha=0.85)
+    ax_hist.set_yscale("log")
+    ax_hist.set_xlabel("degree (incoming edges, self-loops not counted)")
+    ax_hist.set_ylabel("nodes (log scale)")
+    ax_hist.set_title("degree histogram")
+    ax_hist.annotate(
+        f"node {hub}: degree {top}", (top, counts[top]), xytext=(-10, 40), textcoords="offset points", ha="right",
+        fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
+    )  # fmt: skip
+    ax_hist.set_ylim(0.7, counts.max() * 3)
+    pos = ks[ks > 0]
+    ccdf = np.array([(degree >= k).mean() for k in pos])
+    ax_ccdf.loglog(pos, ccdf, marker="o", ms=3, lw=1, color="tab:blue")
+    ax_ccdf.set_xlabel("degree k (log)")
+    ax_ccdf.set_ylabel("fraction of nodes with degree >= k (log)")
+    ax_ccdf.set_title("degree distribution")
+    ax_ccdf.annotate(
+        f"node {hub}", (top, 1 / len(degree)), xytext=(-10, 30), textcoords="offset points", ha="right",
+        fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
+    )  # fmt: skip
+    for ax in (ax_hist, ax_ccdf):
+        ax.grid(alpha=0.3, which="both")
+    zero = int((degree == 0).sum())
+    extra = f", {zero} isolated" if zero else ""
+    fig.suptitle(f"{title}: {len(degree)} nodes, mean degree {degree.mean():.2f}, max {top}{extra}", fontsize=11)
+    return fig
+
+
+# ----------------------------------------------------------------------------- neighbourhoods
+
+
+@dataclass(frozen=True)
+class NeighbourhoodPanel:
+    """One panel: a node's incoming weights in one layer and head, and its heading."""
+
+    hood: Neighbourhood
+    title: str  # e.g. "layer 1, head 0" or "GCN normalisation, fixed, not learned"
+    normalised: bool = True  # softmax attention (sums to 1); False for GCN coefficients
+
+
+def plot_neighbourhoods(panels: Sequence[NeighbourhoodPanel], colours: NodeColours, *, title: str) -> Figure:
+    """Radial drawings of one node's incoming edges, one panel each, side by side.
+
+    The centre is the node, neighbours sit on a circle grouped by class (heaviest first within a
+    class); an edge's width and grey level show its weight on a scale shared by every panel.
+    """
+    cols = len(panels)
+    fig = Figure(figsize=(5.0 * cols + 2.6, 6.0), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, cols))
+    for ax, panel in zip(axes, panels):
+        draw_neighbourhood(ax, panel, colours)
+    fig.suptitle(title, fontsize=12)
+    cmap, norm = weight_cmap(), weight_norm()
+    fig.colorbar(ScalarMappable(norm, cmap), ax=list(axes), label="edge weight (log colour scale)", shrink=0.55, pad=0.01)
+    hood = panels[0].hood
+    handles = _colour_key(fig, list(axes), colours, np.concatenate([[hood.node], hood.sources]))
+    handles += [Line2D([], [], color="black", lw=float(edge_width(w)), label=f"weight {w:g}") for w in (0.01, 0.05, 0.2, 0.5)]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), fontsize=9, frameon=False)
+    return fig
+
+
+def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours) -> None:
+    """Draw one radial neighbourhood into ``ax`` (see ``plot_neighbourhoods``).
+
+    Neighbours keep the same place in every panel (ordered by class, then id), so heads and layers
+    compare position by position; a gap at 12 o'clock holds the self-loop.
+    """
+    hood = panel.hood
+    k = hood.sources.size
+    cmap, norm = weight_cmap(), weight_norm()
+    classes = colours.classes[hood.sources] if colours.classes is not None else np.zeros(k, int)
+    order = np.lexsort((hood.sources, classes))
+    gap = math.radians(SELF_LOOP_GAP_DEG)
+    angle = np.pi / 2 - gap / 2 - (2 * np.pi - gap) * (np.arange(k) + 0.5) / max(k, 1)  # clockwise
+    xy = np.zeros((k, 2))
+    xy[order] = np.stack([np.cos(angle), np.sin(angle)], 1)
+    # Heaviest edges drawn last so a thick edge is never hidden under thin ones.
+    draw = np.argsort(hood.weights, kind="stable")
+    segments = np.stack([xy[draw], np.zeros((k, 2))], axis=1) if k else np.zeros((0, 2, 2))
+    ax.add_collection(
+        LineCollection(segments, linewidths=edge_width(hood.weights[draw]), colors=cmap(norm(hood.weights[draw])), zorder=1, capstyle="round")
+    )
+    node_size = float(np.clip(4000.0 / max(k, 1), 12.0, 160.0))
+    ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c=colours.rgba[hood.sources], edgecolors="white", linewidths=0.5, zorder=3)
+    ax.scatter([0], [0], s=260, c=colours.rgba[[hood.node]], edgecolors="black", linewidths=1.5, zorder=4)
+    ax.annotate(f"node {hood.node}", (0, 0), xytext=(0, -14), textcoords="offset points", ha="center", va="top",
+                fontsize=9, fontweight="bold", zorder=5, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))  # fmt: skip
+    if hood.self_weight is not None:
+        w = hood.self_weight
+        ax.add_patch(PathPatch(_loop_path(SELF_LOOP_GAP_DEG / 2), fill=False, lw=float(edge_width(w)), ec=cmap(norm(w)), zorder=2))
+        ax.text(0, 0.62, f"self-loop {w:.3g}", ha="center", va="bottom", fontsize=8, fontweight="bold", zorder=5)
+    labelled = np.arange(k) if k <= LABEL_ALL_UP_TO else np.argsort(-hood.weights, kind="stable")[:LABEL_TOP]
+    for i in labelled:
+        x, y = xy[i]
+        text = f"{hood.sources[i]}" if k <= LABEL_ALL_UP_TO else f"{hood.sources[i]}: {hood.weights[i]:.3g}"
+        rot = math.degrees(math.atan2(y, x))
+        rot = rot - 180 if abs(rot) > 90 else rot  # keep text upright
+        ax.text(1.09 * x, 1.09 * y, text, rotation=rot, rotation_mode="anchor", fontsize=7 if k > 12 else 8,
+                ha="left" if x >= 0 else "right", va="center", zorder=5)  # fmt: skip
+    ax.set_xlim(-1.45, 1.45)
+    ax.set_ylim(-1.45, 1.45)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(panel.title, fontsize=10)
+    ax.text(0.5, -0.02, _hood_caption(hood, panel.normalised, k > LABEL_ALL_UP_TO), transform=ax.transAxes,
+            ha="center", va="top", fontsize=8)  # fmt: skip
+
+
+def _loop_path(half_angle_deg: float, reach: float = 0.75) -> MplPath:
+    """A teardrop from the centre up into the 12 o'clock gap and back: a cubic Bezier."""
+    a = math.radians(90 + half_angle_deg * 0.8)
+    b = math.radians(90 - half_angle_deg * 0.8)
+    pts = [(0, 0), (reach * math.cos(a), reach * math.sin(a)), (reach * math.cos(b), reach * math.sin(b)), (0, 0)]
+    return MplPath(pts, [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4])
+
+
+def _hood_caption(hood: Neighbourhood, normalised: bool, top_only: bool) -> str:
+    deg = hood.in_degree
+    w = np.append(hood.weights, [hood.self_weight] if hood.self_weight is not None else [])
+    lines = [f"{hood.sources.size} neighbours + self-loop" if hood.self_weight is not None else f"{hood.sources.size} neighbours"]
+    if normalised:
+        h = float(-(w[w > 0] * np.log(w[w > 0])).sum())
+        ratio = f", H/log(deg) = {h / math.log(deg):.3f}" if deg > 1 else ""
+        lines.append(f"sum = {hood.total:.3f}; max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}{ratio}")
+    else:
+        lines.append(f"sum = {hood.total:.3f} (need not be 1); max {w.max():.3g}; min {w.min():.3g}")
+    if top_only:
+        lines.append(f"ids shown for the {LABEL_TOP} heaviest edges")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- entropy
+
+
+@dataclass(frozen=True)
+class EntropyPanel:
+    """Entropies [N] of the learned and the uniform attention over the same nodes, and a heading."""
+
+    entropy: np.ndarray
+    uniform: np.ndarray
+    title: str
+
+
+def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, legend: bool = True) -> None:
+    """Both histograms with the same bin edges: learned filled, uniform as a black outline."""
+    learned, _ = np.histogram(panel.entropy, bins=bins)
+    uniform, _ = np.histogram(panel.uniform, bins=bins)
+    ax.stairs(learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned (mean {panel.entropy.mean():.2f})")
+    ax.stairs(uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree) (mean {panel.uniform.mean():.2f})")
+    ax.set_title(panel.title, fontsize=9)
+    ax.set_xlim(bins[0], bins[-1])
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
+
+
+def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, *, title: str) -> Figure:
+    """One layer/head: entropy histogram of learned attention over all nodes vs uniform.
+
+    bins: [B + 1] edges shared by both histograms (``attention.shared_bins``).
+    """
+    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    draw_entropy_histogram(ax, panel, bins)
+    ax.set_xlabel("entropy of a node's incoming attention (nats)")
+    ax.set_ylabel("nodes")
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], bins: np.ndarray, *, title: str) -> Figure:
+    """All layers (rows) x heads (columns); layers with fewer heads leave panels empty.
+
+    bins: [B + 1] edges shared by every panel, so panels compare by eye.
+    """
+    ncols = max(len(r) for r in rows)
+    fig = Figure(figsize=(2.6 * ncols + 0.6, 2.3 * len(rows) + 1.0), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(rows), ncols, squeeze=False, sharex=True))
+    for r, row in enumerate(rows):
+        for c in range(ncols):
+            ax = axes[r, c]
+            if c < len(row):
+                draw_entropy_histogram(ax, row[c], bins, legend=False)
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel("nodes")
+    for c in range(ncols):
+        axes[-1, c].set_xlabel("entropy (nats)") if len(rows[-1]) > c else None
+    handles = [
+        Line2D([], [], color="tab:orange", lw=6, alpha=0.6, label="learned attention"),
+        Line2D([], [], color="black", lw=1.2, label="uniform over the same neighbours, log(in-degree incl. self-loop)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2 if ncols > 3 else 1, fontsize=9, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ----------------------------------------------------------------------------- t-SNE
+
+
+@dataclass(frozen=True)
+class ProjectionPanel:
+    """coords: [M, 2] for the nodes ``index`` [M]; a heading."""
+
+    coords: np.ndarray
+    index: np.ndarray
+    title: str
+
+
+def plot_projections(
+    panels: Sequence[ProjectionPanel],
+    colours: NodeColours,
+    wrong: np.ndarray,
+    split: np.ndarray,
+    *,
+    title: str,
+    wrong_label: str = "misclassified",
+) -> Figure:
+    """2-D embeddings side by side: colour = class, marker = split, black outline = misclassified.
+
+    wrong: [N] bool; split: [N] str, one of ``SPLIT_MARKERS``.
+    """
+    fig = Figure(figsize=(6.2 * len(panels) + 2.4, 6.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    n_all = colours.rgba.shape[0]
+    size = float(np.clip(3000.0 / max(n_all, 1), 6.0, 90.0))
+    for ax, panel in zip(axes, panels):
+        idx = panel.index
+        for name, marker in SPLIT_MARKERS.items():
+            m = split[idx] == name
+            if not m.any():
+                continue
+            sel = idx[m]
+            ax.scatter(
+                panel.coords[m, 0], panel.coords[m, 1], s=size * (2.2 if marker == "." else 1.0), marker=marker,
+                c=colours.rgba[sel], edgecolors=np.where(wrong[sel, None], [[0, 0, 0, 1.0]], [[0, 0, 0, 0.0]]),
+                linewidths=np.where(wrong[sel], 0.8, 0.0), zorder=3 if name != "other" else 2,
+            )  # fmt: skip
+        ax.set_title(panel.title, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+    handles = _colour_key(fig, list(axes), colours)
+    for name, marker in SPLIT_MARKERS.items():
+        count = int((split == name).sum())
+        if count:
+            handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count})"))
+    handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
+    axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ----------------------------------------------------------------------------- training curves
+
+
+def plot_curves(
+    epochs: np.ndarray,
+    train_loss: np.ndarray,
+    val_loss: np.ndarray,
+    train_metric: np.ndarray,
+    val_metric: np.ndarray,
+    *,
+    best_epoch: int | None,
+    metric: str,
+    title: str,
+) -> Figure:
+    """Loss and metric per epoch, train and val, the best (checkpointed) epoch marked. All [T]."""
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax_loss, ax_metric = fig.subplots(1, 2)
+    pairs = ((ax_loss, train_loss, val_loss, "loss"), (ax_metric, train_metric, val_metric, metric.replace("_", " ")))
+    for ax, tr, va, name in pairs:
+        ax.plot(epochs, tr, color="tab:blue", lw=1.4, label=f"train {name}")
+        ax.plot(epochs, va, color="tab:orange", lw=1.4, label=f"val {name}")
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="0.3", ls="--", lw=1)
+            at = np.flatnonzero(epochs == best_epoch)
+            if at.size and np.isfinite(va[at[0]]):
+                ax.plot([best_epoch], [va[at[0]]], "o", color="tab:orange", mec="black", ms=7, zorder=3,
+                        label=f"best epoch {best_epoch}: val {va[at[0]]:.3f}")  # fmt: skip
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9, frameon=False)
+    ax_loss.set_title("loss")
+    ax_metric.set_title(metric.replace("_", " "))
+    fig.suptitle(title, fontsize=11)
+    return fig

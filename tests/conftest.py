@@ -1,0 +1,56 @@
+"""Shared fixtures: offline settings, a session-wide data root, the real-data mirror."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _mirror_path() -> Path:
+    env = os.environ.get("GNNVIZ_DATA_MIRROR")
+    return Path(env) if env else REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_env(tmp_path_factory):
+    """Never download, never touch the user's caches; subprocesses inherit this."""
+    saved = {k: os.environ.get(k) for k in ("GNNVIZ_OFFLINE", "GNNVIZ_DATA_ROOT", "GNNVIZ_CACHE_DIR", "MPLBACKEND")}
+    os.environ["GNNVIZ_OFFLINE"] = "1"
+    os.environ["GNNVIZ_DATA_ROOT"] = str(tmp_path_factory.mktemp("data-root"))
+    os.environ["GNNVIZ_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["MPLBACKEND"] = "Agg"
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The offline Cora/CiteSeer mirror. Required in CI (GNNVIZ_REQUIRE_REALDATA=1): never skipped there."""
+    path = _mirror_path()
+    if not (path / "Cora" / "raw").is_dir() or not (path / "CiteSeer" / "raw").is_dir():
+        if os.environ.get("GNNVIZ_REQUIRE_REALDATA"):
+            pytest.fail(f"real-data mirror missing at {path}; set GNNVIZ_DATA_MIRROR")
+        pytest.skip(f"realdata: mirror not found at {path} (set GNNVIZ_DATA_MIRROR)")
+    return path
+
+
+@pytest.fixture()
+def with_mirror(mirror, monkeypatch) -> Path:
+    monkeypatch.setenv("GNNVIZ_DATA_MIRROR", str(mirror))
+    return mirror
+
+
+@pytest.fixture()
+def no_mirror(monkeypatch):
+    monkeypatch.delenv("GNNVIZ_DATA_MIRROR", raising=False)

@@ -1,0 +1,118 @@
+import math
+
+import pytest
+import torch
+from sklearn.metrics import f1_score
+
+from gnnviz.config import load_config
+from gnnviz.data import MULTICLASS, MULTILABEL, load_dataset
+from gnnviz.errors import ConfigError
+from gnnviz.models import build_model
+from gnnviz.training import fit, metric_counts, metric_value, resolve_device, seed_everything
+from tests.ppi_fixture import write_ppi_raw
+
+CPU = torch.device("cpu")
+
+
+def train(dataset_name="karate", overrides=(), root=None, **fit_kw):
+    cfg = load_config(None, [f"dataset.name={dataset_name}", *overrides])
+    ds = load_dataset(cfg.dataset.name, root, normalize_features=cfg.dataset.normalize_features)
+    seed_everything(cfg.run.seed)
+    model = build_model(cfg.model, ds.num_features, ds.num_classes)
+    t = cfg.training
+    kw = dict(epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay, device=CPU,
+              seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size)  # fmt: skip
+    kw.update(fit_kw)
+    return fit(model, ds, **kw), model, ds
+
+
+def test_accuracy_metric():
+    out = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]])
+    assert metric_value(MULTICLASS, metric_counts(MULTICLASS, out, torch.tensor([0, 1, 1]))) == pytest.approx(2 / 3)
+
+
+def test_micro_f1_matches_sklearn():
+    torch.manual_seed(0)
+    logits = torch.randn(40, 6)
+    y = (torch.rand(40, 6) > 0.6).float()
+    ours = metric_value(MULTILABEL, metric_counts(MULTILABEL, logits, y))
+    assert ours == pytest.approx(f1_score(y.numpy(), (logits > 0).numpy(), average="micro"))
+    half = metric_counts(MULTILABEL, logits[:20], y[:20]) + metric_counts(MULTILABEL, logits[20:], y[20:])
+    assert metric_value(MULTILABEL, half) == pytest.approx(ours), "counts add up over batches"
+
+
+def test_karate_learns_and_reports_every_epoch():
+    rows = []
+    result, _, _ = train(overrides=["training.epochs=60", "training.patience=0"], on_epoch=rows.append)
+    assert result.status == "completed" and result.epochs_run == 60 == len(rows)
+    assert [r["epoch"] for r in rows] == list(range(1, 61))
+    assert rows[-1]["train_loss"] < rows[0]["train_loss"]
+    assert result.test_metric > 0.5  # 4 balanced-ish classes: chance is about 0.3
+
+
+def test_best_state_is_restored_and_test_taken_there():
+    result, model, ds = train(overrides=["training.epochs=80", "training.patience=10"])
+    best = result.history[result.best_epoch - 1]
+    assert result.val_metric == best["val_metric"] == max(r["val_metric"] for r in result.history)
+    g = ds.train[0]
+    model.eval()
+    with torch.no_grad():
+        pred = model(g.x, g.edge_index).argmax(1)
+    assert (pred[g.val_mask] == g.y[g.val_mask]).float().mean().item() == pytest.approx(result.val_metric)
+    assert (pred[g.test_mask] == g.y[g.test_mask]).float().mean().item() == pytest.approx(result.test_metric)
+
+
+def test_early_stopping_ends_after_patience():
+    result, _, _ = train(overrides=["training.epochs=500", "training.patience=5", "training.lr=0.05"])
+    assert result.status == "early_stopped"
+    assert result.epochs_run - result.best_epoch == 5
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_same_seed_same_history(fast):
+    runs = [train(overrides=["training.epochs=25", f"training.fast={str(fast).lower()}"])[0] for _ in range(2)]
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in res.history] for res in runs]
+    assert strip[0] == strip[1]
+
+
+def test_interrupt_keeps_the_best_state():
+    def stop(row):
+        if row["epoch"] == 7:
+            raise KeyboardInterrupt
+
+    result, _, _ = train(overrides=["training.epochs=100"], on_epoch=stop)
+    assert result.status == "interrupted" and result.epochs_run == 7
+    assert isinstance(result.interrupt, KeyboardInterrupt) and 1 <= result.best_epoch <= 7
+    assert not math.isnan(result.test_metric)
+
+
+def test_divergence_stops_with_a_message():
+    result, model, _ = train(overrides=["training.epochs=50", "training.lr=1e30", "model.dropout=0.0"])
+    assert result.status == "diverged" and "diverged" in result.message and "lower training.lr" in result.message
+    assert all(torch.isfinite(v).all() for v in result.best_state.values())
+
+
+def test_device_rules():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="CUDA is not available.*use --device cpu or auto"):
+            resolve_device("cuda:1")
+
+
+def test_gnn_beats_trivial_predictor_on_ppi_format(tmp_path):
+    write_ppi_raw(tmp_path / "PPI", graphs=(10, 2, 2), labels=8)
+    result, _, ds = train(
+        "ppi", ["model.name=gat", "model.hidden=64", "model.heads=4", "model.dropout=0.0", "model.attn_dropout=0.0",
+                "training.epochs=60", "training.patience=20", "training.lr=0.01", "dataset.batch_size=2"],
+        root=tmp_path,
+    )  # fmt: skip
+    # Trivial predictor: per label, the majority value seen in training, ignoring the graph.
+    y_train = torch.cat([g.y for g in ds.train])
+    majority = (y_train.mean(0) > 0.5).float()
+    y_test = torch.cat([g.y for g in ds.test])
+    trivial = max(
+        metric_value(MULTILABEL, metric_counts(MULTILABEL, (majority * 2 - 1).expand_as(y_test), y_test)),
+        metric_value(MULTILABEL, metric_counts(MULTILABEL, torch.ones_like(y_test), y_test)),  # "all positive"
+    )
+    assert result.test_metric > trivial + 0.05, (result.test_metric, trivial)
