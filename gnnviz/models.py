@@ -9,6 +9,7 @@ model as dense dropout on the dense input, without drawing millions of useless r
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -45,11 +46,11 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     if not training or p == 0.0:
         return x
     if x.layout == torch.sparse_csr:
-        values = F.dropout(x.values(), p, True)
+        values = fast_dropout(x.values(), p, True)
         return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape, check_invariants=False)
     if x.layout == torch.sparse_coo:
         return torch.sparse_coo_tensor(
-            x.indices(), F.dropout(x.values(), p, True), x.shape, is_coalesced=True, check_invariants=False
+            x.indices(), fast_dropout(x.values(), p, True), x.shape, is_coalesced=True, check_invariants=False
         )
     return F.dropout(x, p, True)
 
@@ -160,6 +161,58 @@ class GNN(nn.Module):
             return h, {"embeddings": embeddings, "attention": attention}
         return h
 
+    def plan(self, x: Tensor, edge_index: Tensor, targets: Tensor, sparse: bool) -> Plan | None:
+        """The fast path's view of a graph for the nodes ``targets`` [T] (unique): see ``forward_plan``.
+
+        ``x``: dense [N, F], kept as ``SparseFeatures`` if ``sparse``. None for models without
+        fast kernels (they train through ``forward``).
+        """
+        if self.name not in FAST_MODELS or (self.is_attention and not hasattr(self.convs[0], "lin")):
+            return None
+        n, depth = x.size(0), len(self.convs)
+        ei, weight = self.graph(edge_index, n)
+        src, dst = ei[0], ei[1]
+        # Layer l's outputs are read only at nodes within depth - l hops of a target: grow rings.
+        reached = torch.zeros(n, dtype=torch.bool, device=x.device)
+        reached[targets] = True
+        rings, sizes = [targets], [targets.numel()]
+        for _ in range(depth):
+            grown = reached.clone()
+            grown[src[reached[dst]]] = True
+            rings.append((grown & ~reached).nonzero().view(-1))
+            sizes.append(sizes[-1] + rings[-1].numel())
+            reached = grown
+        nodes = torch.cat(rings)
+        rank = torch.full((n,), -1, dtype=torch.long, device=x.device)
+        rank[nodes] = torch.arange(nodes.numel(), device=x.device)
+        hops = []
+        for layer in range(depth):
+            n_out, n_in = sizes[depth - 1 - layer], sizes[depth - layer]
+            d = rank[dst]
+            keep = ((d >= 0) & (d < n_out)).nonzero().view(-1)
+            s, d = rank[src[keep]], d[keep]
+            order = torch.argsort(d * n_in + s)
+            s, d, keep = s[order], d[order], keep[order]
+            hop = Hop(s, d, _offsets(d, n_out), n_out, n_in)
+            if weight is not None:
+                hop.weight, hop.adjacency = weight[keep], SparsePattern(d, s, (n_out, n_in))
+            hops.append(hop)
+        xs = x[nodes]
+        return Plan(nodes, SparseFeatures.from_dense(xs) if sparse else xs, hops)
+
+    def forward_plan(self, plan: Plan) -> Tensor:
+        """Logits [T, C] of the plan's targets: the maths of ``forward(x, edge_index)[targets]``."""
+        layer = _gat_layer if self.is_attention else _gcn_layer
+        h = plan.x
+        last = len(self.convs) - 1
+        for i, (conv, hop) in enumerate(zip(self.convs, plan.hops, strict=True)):
+            out = layer(conv, h, hop, self.dropout, self.training)
+            if len(self.skips):
+                h_in = h[: hop.n_out] if isinstance(h, Tensor) else h
+                out = out + _linear(h_in, self.skips[i].weight, 0.0, False)[: hop.n_out]
+            h = self.act(out) if i < last else out
+        return h
+
 
 def gcn_coefficients(edge_index: Tensor, num_nodes: int) -> Tensor:
     """GCN's fixed weights D^-1/2 (A+I) D^-1/2 for ``edge_index`` (self-loops included): [E]."""
@@ -205,3 +258,136 @@ def rebuild(checkpoint: dict[str, Any]) -> GNN:
 
 def num_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# ----------------------------------------------------------------------------- fast path
+# On the fast path (``training.fast``) training and evaluation run GAT and GCN through the kernels
+# below instead of PyG's message passing: the same maths on the same parameters (the tests check
+# outputs and gradients against the PyG layers), computed only for the nodes a loss or metric
+# reads (a split's nodes and their in-neighbours up to the model's depth), with every sparsity
+# pattern built once. ``forward`` (PyG) remains the reference and serves everything else.
+
+FAST_MODELS = ("gat", "gcn")
+
+
+def fast_dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """Dropout with a uniform draw per entry: ``torch.bernoulli_`` costs about 4x more on CPU."""
+    if not training or p == 0.0:
+        return x
+    return x * (torch.rand_like(x) >= p).to(x.dtype).mul_(1.0 / (1.0 - p))
+
+
+def _offsets(sorted_index: Tensor, size: int) -> Tensor:
+    """CSR offsets [size + 1] of a sorted index."""
+    counts = torch.bincount(sorted_index, minlength=size)
+    return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+
+
+class SparsePattern:
+    """Where the entries of a sparse [R, K] matrix are (CSR, rows then columns sorted), with the
+    transpose's pattern, so that products with changing values need no conversion."""
+
+    def __init__(self, rows: Tensor, cols: Tensor, shape: tuple[int, int]):
+        self.shape = shape
+        self.crow, self.col = _offsets(rows, shape[0]), cols
+        self.perm = torch.argsort(cols * shape[0] + rows)  # value order of the transpose
+        self.t_crow, self.t_col = _offsets(cols[self.perm], shape[1]), rows[self.perm]
+
+    def matmul(self, values: Tensor, dense: Tensor) -> Tensor:
+        """``A @ dense`` for A with this pattern and ``values`` [nnz]: [R, D]; differentiable in ``dense``."""
+        return _SpMM.apply(values, dense, self)
+
+
+class _SpMM(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, values: Tensor, dense: Tensor, pattern: SparsePattern) -> Tensor:
+        ctx.pattern = pattern
+        ctx.save_for_backward(values)
+        a = torch.sparse_csr_tensor(pattern.crow, pattern.col, values, pattern.shape, check_invariants=False)
+        return a @ dense
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        (values,) = ctx.saved_tensors
+        p = ctx.pattern
+        at = torch.sparse_csr_tensor(p.t_crow, p.t_col, values[p.perm], p.shape[::-1], check_invariants=False)
+        return None, at @ grad, None
+
+
+@dataclass
+class SparseFeatures:
+    """A sparse feature matrix: pattern [N, F] and stored values [nnz]."""
+
+    pattern: SparsePattern
+    values: Tensor
+
+    @classmethod
+    def from_dense(cls, x: Tensor) -> SparseFeatures:
+        rows, cols = x.nonzero().t()
+        return cls(SparsePattern(rows, cols, tuple(x.shape)), x[rows, cols])
+
+
+@dataclass
+class Hop:
+    """One layer's edges (self-loops included) into its output nodes, sorted by target.
+
+    Outputs are the first ``n_out`` of the layer's ``n_in`` input nodes; ``src``, ``dst``: [E]
+    index those; ``ptr``: [n_out + 1] CSR offsets of ``dst``; ``weight``: [E] GCN coefficients.
+    """
+
+    src: Tensor
+    dst: Tensor
+    ptr: Tensor
+    n_out: int
+    n_in: int
+    weight: Tensor | None = None
+    adjacency: SparsePattern | None = None
+
+
+@dataclass
+class Plan:
+    """What one forward on the fast path needs, built once per graph and target set.
+
+    ``nodes``: [n] original ids, targets first, then their in-neighbours, then theirs...;
+    ``x``: the features of ``nodes`` (dense [n, F] or ``SparseFeatures``); ``hops``: one per layer.
+    """
+
+    nodes: Tensor
+    x: Tensor | SparseFeatures
+    hops: list[Hop]
+
+    @property
+    def targets(self) -> Tensor:
+        """[T] original ids of the nodes whose logits ``forward_plan`` returns, in its order."""
+        return self.nodes[: self.hops[-1].n_out]
+
+
+def _linear(h: Tensor | SparseFeatures, weight: Tensor, p: float, training: bool) -> Tensor:
+    """``dropout(h) @ weight.T``; a sparse ``h`` drops only its stored values."""
+    if isinstance(h, SparseFeatures):
+        return h.pattern.matmul(fast_dropout(h.values, p, training), weight.t())
+    return F.linear(fast_dropout(h, p, training), weight)
+
+
+def _gat_layer(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:
+    """PyG's ``GATConv`` forward on ``hop``: [n_out, heads * C] (concat) or [n_out, C] (mean)."""
+    heads, c = conv.heads, conv.out_channels
+    z = _linear(h, conv.lin.weight, p, training).view(-1, heads, c)  # [n_in, H, C]
+    a_src = (z * conv.att_src).sum(-1)  # [n_in, H]
+    a_dst = (z[: hop.n_out] * conv.att_dst).sum(-1)  # [n_out, H]
+    e = F.leaky_relu(a_src.index_select(0, hop.src) + a_dst.index_select(0, hop.dst), conv.negative_slope)
+    # Softmax over each target's incoming edges, shifted by its maximum as PyG's softmax does.
+    top = torch.segment_reduce(e.detach(), "max", offsets=hop.ptr, axis=0)
+    ex = (e - top.index_select(0, hop.dst)).exp()
+    total = ex.new_zeros(hop.n_out, heads).index_add(0, hop.dst, ex) + 1e-16
+    alpha = fast_dropout(ex / total.index_select(0, hop.dst), conv.dropout, training)  # [E, H]
+    msg = z.index_select(0, hop.src) * alpha.unsqueeze(-1)
+    out = z.new_zeros(hop.n_out, heads, c).index_add(0, hop.dst, msg)
+    out = out.view(hop.n_out, heads * c) if conv.concat else out.mean(dim=1)
+    return out + conv.bias
+
+
+def _gcn_layer(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:
+    """PyG's ``GCNConv`` forward (fixed coefficients) on ``hop``: [n_out, C]."""
+    z = _linear(h, conv.lin.weight, p, training)  # [n_in, C]
+    return hop.adjacency.matmul(hop.weight, z) + conv.bias

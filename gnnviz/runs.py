@@ -174,7 +174,7 @@ def versions() -> dict[str, str]:
 
     from gnnviz import __version__
 
-    return {"gnnviz": __version__, "torch": torch.__version__, "torch_geometric": torch_geometric.__version__}
+    return {"gnnviz": __version__, "torch": str(torch.__version__), "torch_geometric": str(torch_geometric.__version__)}
 
 
 def save_checkpoint(run: Path, model_kwargs: dict[str, Any], state: dict[str, torch.Tensor], *, dataset: str, task: str, epoch: int) -> None:

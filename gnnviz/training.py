@@ -101,9 +101,13 @@ def metric_value(task: str, counts: Tensor) -> float:
 def prepare_x(x: Tensor, fast: bool, device: torch.device) -> Tensor:
     """Move features once; on the fast path keep sparse inputs sparse (CSR)."""
     x = x.to(device)
-    if fast and x.numel() and (x != 0).float().mean().item() < SPARSE_DENSITY:
+    if fast and _sparse_enough(x):
         return x.to_sparse_csr()
     return x
+
+
+def _sparse_enough(x: Tensor) -> bool:
+    return bool(x.numel()) and (x != 0).float().mean().item() < SPARSE_DENSITY
 
 
 class _Graph:
@@ -143,7 +147,12 @@ def fit(
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     fast = fast and getattr(model, "accepts_sparse", True)
-    if dataset.transductive:
+    plans = _plans(model, dataset.train[0], device) if fast and dataset.transductive else None
+    if plans is not None:
+        y = dataset.train[0].y.to(device)
+        train_step = _plan_step(model, opt, task, plans, y)
+        evaluate = _plan_eval(model, task, plans, y)
+    elif dataset.transductive:
         g = _Graph(dataset.train[0], fast, device)
         train_step = _full_batch_step(model, opt, task, g)
         evaluate = _full_batch_eval(model, task, g)
@@ -205,6 +214,56 @@ def fit(
 
 def _snapshot(model: torch.nn.Module) -> dict[str, Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _plans(model, g, device: torch.device) -> Callable[[str], Any] | None:
+    """Split name -> the model's fast-path plan for that split's nodes (``GNN.plan``), built on
+    first use; None for models without fast kernels."""
+    if not hasattr(model, "plan"):
+        return None
+    x, edge_index = g.x.to(device), g.edge_index.to(device)
+    sparse = _sparse_enough(x)
+    built: dict[str, Any] = {}
+
+    def plan(split: str) -> Any:
+        if split not in built:
+            targets = getattr(g, f"{split}_mask").nonzero().view(-1).to(device)
+            built[split] = model.plan(x, edge_index, targets, sparse)
+        return built[split]
+
+    return plan if plan("train") is not None else None
+
+
+def _plan_step(model, opt, task: str, plans, y_all: Tensor) -> Callable[[], tuple[float, float]]:
+    plan = plans("train")
+    y = y_all[plan.targets]
+
+    def step() -> tuple[float, float]:
+        model.train()
+        opt.zero_grad(set_to_none=True)
+        out = model.forward_plan(plan)
+        loss = loss_fn(task, out, y)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            counts = metric_counts(task, out, y)
+        return loss.item(), metric_value(task, counts)
+
+    return step
+
+
+def _plan_eval(model, task: str, plans, y_all: Tensor) -> Callable[[str], tuple[float, float]]:
+    def evaluate(split: str) -> tuple[float, float]:
+        model.eval()
+        plan = plans(split)
+        with torch.no_grad():
+            out = model.forward_plan(plan)
+            y = y_all[plan.targets]
+            loss = loss_fn(task, out, y)
+            counts = metric_counts(task, out, y)
+        return loss.item(), metric_value(task, counts)
+
+    return evaluate
 
 
 def _full_batch_step(model, opt, task: str, g: _Graph) -> Callable[[], tuple[float, float]]:

@@ -30,7 +30,7 @@ BIG_COMPONENT = 5000
 # Cora's giant component); starting from a force-directed layout, 10 per node looks the same.
 KK_MOVES_PER_NODE = 10
 # Empty space between packed components, in units where a component of n nodes has area ~n.
-PACK_GAP = 1.0
+PACK_GAP = 0.6
 
 
 @dataclass(frozen=True)
@@ -141,26 +141,65 @@ def _normalise(xy: np.ndarray, n: int) -> np.ndarray:
 
 
 def _pack(pieces: list[np.ndarray]) -> list[np.ndarray]:
-    """Shelf packing, largest first: rows left to right, as wide as the largest piece.
+    """Place the largest piece, then shelf-pack the rest in a strip below it or right of it.
 
-    pieces: each [n_i, 2], centred. Returns them translated so no two boxes overlap.
+    pieces: each [n_i, 2], centred, largest first. Returns them translated so no two bounding
+    boxes overlap. Of the two strips, the one giving the squarer, smaller frame wins: the
+    figure is about square, so the giant component then fills most of it.
     """
     if len(pieces) == 1:
         return pieces
-    sizes = [np.ptp(p, axis=0) for p in pieces]
-    total = sum((w + PACK_GAP) * (h + PACK_GAP) for w, h in sizes)
-    width = max(max(w for w, _ in sizes), math.sqrt(total))
-    out: list[np.ndarray] = []
+    sizes = np.array([np.ptp(p, axis=0) for p in pieces])
+    giant = sizes[0]
+    best = None
+    for axis in (0, 1):  # 0: strip below, rows as wide as the giant; 1: strip to the right
+        swap = slice(None) if axis == 0 else slice(None, None, -1)
+        corners, strip = _shelves(sizes[1:, swap], giant[swap][0])
+        if axis == 1:
+            # Mirrored so columns run left to right from the giant and fill top down.
+            corners = strip - corners - sizes[1:, swap]
+        corners, strip = corners[:, swap], strip[swap]
+        if axis == 0:
+            frame = np.array([max(giant[0], strip[0]), giant[1] + PACK_GAP + strip[1]])
+            origin = np.array([0.0, -(PACK_GAP + strip[1])])
+        else:
+            frame = np.array([giant[0] + PACK_GAP + strip[0], max(giant[1], strip[1])])
+            origin = np.array([giant[0] + PACK_GAP, giant[1] - strip[1]])
+        score = frame.prod() * max(frame[0] / frame[1], frame[1] / frame[0]) if frame.min() > 0 else np.inf
+        if best is None or score < best[0]:
+            best = (score, corners + origin)
+    assert best is not None
+    out = [pieces[0] + giant / 2]  # giant's lower-left corner at the origin
+    for p, size, corner in zip(pieces[1:], sizes[1:], best[1]):
+        out.append(p + corner + size / 2)
+    return out
+
+
+def _shelves(sizes: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Shelf packing into a strip of the given width, rows from the top down.
+
+    sizes: [k, 2] box sizes. Returns lower-left corners [k, 2] (strip's lower-left at the
+    origin) and the strip's size [2].
+    """
+    width = max(width, float(sizes[:, 0].max()))
+    corners = np.zeros_like(sizes)
     x = y = row_height = 0.0
-    for p, (w, h) in zip(pieces, sizes):
+    rows: list[list[int]] = [[]]
+    for i, (w, h) in enumerate(sizes):
         if x > 0 and x + w > width:
-            x, y = 0.0, y - row_height - PACK_GAP
-            row_height = 0.0
-        # Shelves go downwards; each piece hangs from the shelf's top edge.
-        out.append(p + np.array([x + w / 2, y - h / 2]))
+            y -= row_height + PACK_GAP
+            x, row_height = 0.0, 0.0
+            rows.append([])
+        rows[-1].append(i)
+        corners[i] = (x, y)
         x += w + PACK_GAP
         row_height = max(row_height, h)
-    return out
+    # y so far is each row's top; hang boxes from it and shift everything up to start at 0.
+    corners[:, 1] -= sizes[:, 1]
+    bottom = y - row_height
+    corners[:, 1] -= bottom
+    used = float((corners[:, 0] + sizes[:, 0]).max())
+    return corners, np.array([used, -bottom])
 
 
 @contextlib.contextmanager

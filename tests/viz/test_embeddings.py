@@ -1,0 +1,69 @@
+"""t-SNE projections: seeded and identical on repeat, cached, safe for tiny and large graphs."""
+
+import numpy as np
+import pytest
+from torch_geometric.datasets import KarateClub
+
+from gnnviz.viz import embeddings
+
+
+def clustered(n=120, d=16, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, d)) * 5
+    return (centres[np.arange(n) % 3] + rng.normal(size=(n, d))).astype(np.float32)
+
+
+def test_same_seed_gives_identical_coordinates():
+    x = clustered()
+    a = embeddings.tsne(x, seed=0, use_cache=False)
+    b = embeddings.tsne(x, seed=0, use_cache=False)
+    np.testing.assert_array_equal(a.coords, b.coords)
+    assert a.coords.shape == (120, 2) and np.isfinite(a.coords).all()
+
+
+def test_clusters_stay_apart():
+    x = clustered()
+    p = embeddings.tsne(x, seed=0, use_cache=False)
+    labels = np.arange(120) % 3
+    centres = np.stack([p.coords[labels == k].mean(0) for k in range(3)])
+    spread = max(np.linalg.norm(p.coords[labels == k] - centres[k], axis=1).mean() for k in range(3))
+    gaps = [np.linalg.norm(centres[i] - centres[j]) for i in range(3) for j in range(i + 1, 3)]
+    assert min(gaps) > 2 * spread
+
+
+def test_cache_returns_the_same_coordinates(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))
+    x = clustered()
+    first = embeddings.tsne(x, seed=0)
+    second = embeddings.tsne(x, seed=0)
+    assert not first.cached and second.cached
+    np.testing.assert_array_equal(first.coords, second.coords)
+    assert not embeddings.tsne(x, seed=1).cached  # the seed is part of the key
+
+
+@pytest.mark.parametrize("n", [2, 5, 12, 34, 100, 1000])
+def test_perplexity_stays_below_the_sample_count(n):
+    assert embeddings.perplexity_for(n) < n or n <= 2
+    assert embeddings.perplexity_for(n) <= 30
+
+
+def test_karate_features_project_with_an_adapted_perplexity():
+    x = KarateClub()[0].x.numpy()
+    p = embeddings.tsne(x, seed=0, use_cache=False)
+    assert p.coords.shape == (34, 2) and "perplexity 11" in p.note
+
+
+def test_tiny_and_constant_inputs():
+    assert embeddings.tsne(np.ones((3, 4)), use_cache=False).coords.shape == (3, 2)
+    p = embeddings.tsne(np.zeros((20, 4)), use_cache=False)
+    assert np.isfinite(p.coords).all()
+
+
+def test_large_inputs_are_subsampled_with_a_note(monkeypatch):
+    monkeypatch.setattr(embeddings, "MAX_POINTS", 50)
+    x = clustered(200)
+    p = embeddings.tsne(x, seed=0, max_points=50, use_cache=False)
+    assert p.coords.shape == (50, 2) and len(p.index) == 50
+    assert np.all(np.diff(p.index) > 0) and "random 50 of 200 nodes" in p.note
+    q = embeddings.tsne(x, seed=0, max_points=50, use_cache=False)
+    np.testing.assert_array_equal(p.index, q.index)

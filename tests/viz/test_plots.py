@@ -1,0 +1,168 @@
+"""Pure drawing functions: what the figures encode, checked on their artists."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import PathPatch, StepPatch  # noqa: E402
+
+from gnnviz.viz import attention as att  # noqa: E402
+from gnnviz.viz import plots  # noqa: E402
+
+
+def star(weights, self_weight=0.1):
+    """Node 0 receiving from nodes 1..k with the given weights, plus its self-loop."""
+    k = len(weights)
+    ei = np.array([list(range(1, k + 1)) + [0], [0] * (k + 1)])
+    w = np.append(np.asarray(weights, dtype=float), self_weight)
+    return att.neighbourhood(ei, w, 0)
+
+
+def colours(n, classes=3):
+    return plots.node_colours(np.arange(n) % classes, categorical=True)
+
+
+def edges_of(ax):
+    (lc,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    return lc
+
+
+def test_line_widths_grow_with_attention():
+    weights = np.array([0.05, 0.4, 0.1, 0.25, 0.1])
+    hood = star(weights)
+    fig = Figure()
+    ax = fig.add_subplot()
+    plots.draw_neighbourhood(ax, plots.NeighbourhoodPanel(hood, "t"), colours(6))
+    lc = edges_of(ax)
+    widths = np.asarray(lc.get_linewidths())
+    # Segments are drawn lightest first; pair each segment with its weight by its outer end.
+    segs = lc.get_segments()
+    assert len(segs) == 5 and len(widths) == 5
+    drawn_weights = np.sort(weights)
+    assert np.all(np.diff(widths) >= 0) and widths[-1] > widths[0]
+    np.testing.assert_allclose(widths, plots.edge_width(drawn_weights))
+
+
+def test_widths_are_absolute_not_rescaled_to_the_neighbourhood_max():
+    # Uniform attention over 100 neighbours must look thin, not like 100 maximal edges.
+    uniform = star(np.full(100, 1 / 101), self_weight=1 / 101)
+    peaked = star([0.9, 0.05], self_weight=0.05)
+    w_uniform = [edges_of(_draw(uniform)).get_linewidths()]
+    w_peaked = edges_of(_draw(peaked)).get_linewidths()
+    assert max(w_uniform[0]) < 0.2 * max(w_peaked)
+    np.testing.assert_allclose(plots.edge_width(1 / 101), w_uniform[0][0])
+
+
+def _draw(hood):
+    fig = Figure()
+    ax = fig.add_subplot()
+    plots.draw_neighbourhood(ax, plots.NeighbourhoodPanel(hood, "t"), colours(hood.sources.max() + 1))
+    return ax
+
+
+def test_self_loop_is_drawn_and_labelled():
+    ax = _draw(star([0.3, 0.3], self_weight=0.4))
+    loops = [p for p in ax.patches if isinstance(p, PathPatch)]
+    assert len(loops) == 1 and loops[0].get_linewidth() == pytest.approx(plots.edge_width(0.4))
+    assert any("self-loop 0.4" in t.get_text() for t in ax.texts)
+
+
+def test_neighbours_keep_their_place_across_panels():
+    a = _draw(star([0.7, 0.1, 0.1]))
+    b = _draw(star([0.1, 0.1, 0.7]))
+    pa = [c for c in a.collections if isinstance(c, PathCollection)][0].get_offsets()
+    pb = [c for c in b.collections if isinstance(c, PathCollection)][0].get_offsets()
+    np.testing.assert_allclose(pa, pb)
+
+
+def test_caption_states_sums_and_never_claims_gcn_weights_sum_to_one():
+    att_text = "\n".join(t.get_text() for t in _draw(star([0.45, 0.45], 0.1)).texts)
+    assert "sum = 1.000" in att_text and "uniform 1/3" in att_text
+    fig = Figure()
+    ax = fig.add_subplot()
+    gcn = star([0.3, 0.2], self_weight=0.25)
+    plots.draw_neighbourhood(ax, plots.NeighbourhoodPanel(gcn, "GCN normalisation, fixed, not learned", normalised=False), colours(3))
+    text = "\n".join(t.get_text() for t in ax.texts)
+    assert "need not be 1" in text and "uniform" not in text
+    assert ax.get_title() == "GCN normalisation, fixed, not learned"
+
+
+def test_hub_with_many_neighbours_labels_only_the_heaviest():
+    w = np.full(168, 0.9 / 168)
+    w[7] = 0.05
+    ax = _draw(star(w / w.sum() * 0.99, self_weight=0.01))
+    labels = [t.get_text() for t in ax.texts if ":" in t.get_text()]
+    assert len(labels) == plots.LABEL_TOP and labels[0].startswith("8:")
+
+
+def test_entropy_histograms_share_bin_edges():
+    rng = np.random.default_rng(0)
+    panel = plots.EntropyPanel(rng.uniform(0, 2, 50), rng.uniform(0, 3, 50), "layer 0, head 0")
+    bins = att.shared_bins(panel.entropy, panel.uniform)
+    fig = plots.plot_entropy_histogram(panel, bins, title="t")
+    steps = [p for p in fig.axes[0].patches if isinstance(p, StepPatch)]
+    assert len(steps) == 2
+    edges = [s.get_data().edges for s in steps]
+    np.testing.assert_array_equal(edges[0], edges[1])
+    np.testing.assert_array_equal(edges[0], bins)
+    assert steps[0].get_data().values.sum() == 50 and steps[1].get_data().values.sum() == 50
+
+
+def test_entropy_grid_has_a_panel_per_layer_and_head():
+    p = plots.EntropyPanel(np.ones(5), np.ones(5), "x")
+    fig = plots.plot_entropy_grid([[p, p, p], [p]], np.linspace(0, 2, 11), title="t")
+    drawn = [ax for ax in fig.axes if ax.patches]
+    assert len(drawn) == 4
+    for ax in drawn:
+        edges = {tuple(s.get_data().edges) for s in ax.patches}
+        assert edges == {tuple(np.linspace(0, 2, 11))}
+
+
+def test_graph_layout_is_one_line_collection_and_one_scatter():
+    n = 50
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(n, 2))
+    ei = np.array([[i, (i + 1) % n] for i in range(n)]).T
+    ei = np.concatenate([ei, ei[::-1]], 1)
+    wrong = np.zeros(n, bool)
+    wrong[:5] = True
+    fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="layout: Kamada-Kawai")
+    ax = fig.axes[0]
+    assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == 1
+    assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 1
+    assert len(edges_of(ax).get_segments()) == n  # each undirected edge once
+    assert "Kamada-Kawai" in ax.get_title()
+    assert any("misclassified (5)" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_node_sizes_grow_with_degree():
+    sizes = plots._node_sizes(np.array([1, 4, 16, 168]), 2708)
+    assert np.all(np.diff(sizes) > 0)
+
+
+def test_projection_marks_splits_and_mistakes():
+    n = 40
+    split = np.array(["train", "val", "test", "other"] * 10)
+    wrong = np.arange(n) % 7 == 0
+    panel = plots.ProjectionPanel(np.random.default_rng(0).normal(size=(n, 2)), np.arange(n), "hidden")
+    fig = plots.plot_projections([panel, panel], colours(n), wrong, split, title="t")
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert {"train (10)", "val (10)", "test (10)", "other (10)", f"misclassified ({wrong.sum()})"} <= set(labels)
+
+
+def test_continuous_colours_get_a_colour_bar():
+    c = plots.node_colours(np.array([0, 3, 5, 10]), categorical=False, label="positive labels")
+    assert c.cmap is not None and c.rgba.shape == (4, 4)
+    fig = plots.plot_graph_layout(np.random.default_rng(0).normal(size=(4, 2)), np.array([[0, 1], [1, 0]]), c, np.ones(4), np.zeros(4, bool), title="t")
+    assert any(ax.get_ylabel() == "positive labels" for ax in fig.axes)
+
+
+def test_curves_mark_the_best_epoch():
+    e = np.arange(1, 11, dtype=float)
+    fig = plots.plot_curves(e, 1 / e, 1 / e + 0.1, 1 - 1 / e, 0.9 - 1 / e, best_epoch=7, metric="accuracy", title="t")
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert any(s.startswith("best epoch 7") for s in labels)

@@ -1,0 +1,266 @@
+"""``visualize`` end to end on real runs: every file, correct numbers, errors before any write."""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gnnviz.config import load_config
+from gnnviz.errors import GnnvizError
+from gnnviz.experiment import train
+from gnnviz.viz.report import visualize
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_run(out: Path, config: str, *sets: str, name: str, data_root: Path | None = None) -> Path:
+    cfg = load_config(REPO / "configs" / config, list(sets))
+    return train(cfg, out=out, name=name, quiet=True, data_root=data_root)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    fast = ("training.epochs=30", "training.patience=30")
+    return {
+        "gat": make_run(out, "gat_karate.yaml", *fast, name="gat"),
+        "gcn": make_run(out, "gat_karate.yaml", "model.name=gcn", "model.hidden=16", *fast, name="gcn"),
+        "sage": make_run(out, "gat_karate.yaml", "model.name=sage", "model.hidden=16", *fast, name="sage"),
+    }
+
+
+@pytest.fixture()
+def gat(runs, tmp_path):
+    """A private copy-free handle: visualize into a fresh folder under tmp_path."""
+    return runs["gat"]
+
+
+def files_under(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+KARATE_GAT_FILES = {
+    "layout.png", "degree.png", "curves.png", "tsne.png", "entropy.png", "index.html",
+    "attention_stats.json", "timings.json",
+    "entropy/layer0_head0.png", "entropy/layer0_mean.png", "entropy/layer1_head0.png",
+    # top-4 karate nodes by degree: 33 (17), 0 (16), 32 (12), 2 (10); layer 1 has one head.
+    *(f"attention/node{n}_layer{layer}.png" for n in (33, 0, 32, 2) for layer in (0, 1)),
+}  # fmt: skip
+
+
+def test_karate_gat_writes_every_figure(gat, tmp_path):
+    lines = []
+    out = visualize(gat, tmp_path / "viz", log=lines.append)
+    assert out == tmp_path / "viz"
+    assert files_under(out) == KARATE_GAT_FILES
+    assert any(line.startswith("layout: Kamada-Kawai") for line in lines)
+    assert any(line.startswith("timings: load") for line in lines)
+    timings = json.loads((out / "timings.json").read_text())
+    assert set(timings["seconds"]) == {"load", "layout", "tsne", "attention", "drawing", "html", "total"}
+    assert timings["layout_method"] == "Kamada-Kawai"
+
+
+def test_default_output_is_run_viz_and_quiet_logs_nothing(gat):
+    lines = []
+    out = visualize(gat, quiet=True, log=lines.append)
+    assert out == gat / "viz" and lines == [] and (out / "index.html").is_file()
+
+
+def test_attention_stats_are_consistent(gat, tmp_path):
+    out = visualize(gat, tmp_path, quiet=True)
+    stats = json.loads((out / "attention_stats.json").read_text())
+    assert [layer["layer"] for layer in stats["layers"]] == [0, 1]
+    assert stats["layers"][0]["heads"] == 8 and len(stats["layers"][0]["per_head"]) == 8
+    for layer in stats["layers"]:
+        assert layer["max_abs_sum_error"] < 1e-5  # every node's attention sums to 1, every head
+        for s in layer["per_head"] + [layer["mean_over_heads"]]:
+            assert s["mean_kl_from_uniform"] == pytest.approx(s["mean_uniform_entropy"] - s["mean_entropy"], abs=1e-9)
+            assert s["mean_kl_from_uniform"] >= -1e-9
+            assert 0 < s["mean_normalised_entropy"] <= 1 + 1e-9
+            assert s["nodes"] == 34 and s["nodes_in_ratio"] == 34  # karate has no isolated node
+
+
+def test_index_links_every_figure_relatively_and_escapes_text(gat, tmp_path):
+    out = visualize(gat, tmp_path, quiet=True)
+    page = (out / "index.html").read_text()
+    srcs = set(re.findall(r'<img src="([^"]+)"', page))
+    assert srcs == {f for f in KARATE_GAT_FILES if f.endswith(".png")}
+    assert all(not s.startswith(("/", "http")) for s in srcs)
+    assert "<td>karate</td>" in page and "hidden: 64" in page  # summary and resolved config
+    assert "<script" not in page
+
+
+def test_same_run_gives_identical_layout_and_tsne(gat, tmp_path, monkeypatch):
+    import gnnviz.viz.report as report
+
+    seen = []
+    real_layout, real_tsne = report.graph_layout, report.tsne
+    monkeypatch.setattr(report, "graph_layout", lambda *a, **k: seen.append(real_layout(*a, **{**k})) or seen[-1])
+    monkeypatch.setattr(report, "tsne", lambda *a, **k: seen.append(real_tsne(*a, **{**k, "use_cache": False})) or seen[-1])
+    visualize(gat, tmp_path / "a", quiet=True)
+    visualize(gat, tmp_path / "b", quiet=True)
+    lay_a, tsne_a, _, lay_b, tsne_b, _ = seen  # layout, hidden t-SNE, output t-SNE per call
+    assert lay_b.cached
+    np.testing.assert_array_equal(lay_a.coords, lay_b.coords)
+    np.testing.assert_array_equal(tsne_a.coords, tsne_b.coords)
+
+
+def test_nodes_layers_heads_and_svg(gat, tmp_path):
+    out = visualize(gat, tmp_path, nodes=[5, 33], top_k=1, layers=[0], heads=[2, 7], fmt="svg", quiet=True)
+    got = files_under(out)
+    assert got >= {"attention/node33_layer0.svg", "attention/node5_layer0.svg", "entropy/layer0_head2.svg", "entropy/layer0_head7.svg", "layout.svg"}
+    assert not any("layer1" in f for f in got)
+    assert (out / "layout.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_gcn_draws_fixed_normalisation_instead_of_attention(runs, tmp_path):
+    out = visualize(runs["gcn"], tmp_path, quiet=True)
+    got = files_under(out)
+    assert {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "gcn_norm/node33.png"} <= got
+    assert not any(f.startswith(("attention", "entropy")) for f in got)
+    page = (out / "index.html").read_text()
+    assert "fixed, not learned" in page and "do not sum to 1" in page
+
+
+def test_sage_gets_every_figure_but_attention(runs, tmp_path):
+    got = files_under(visualize(runs["sage"], tmp_path, quiet=True))
+    assert got == {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "timings.json"}
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(nodes=[9999]), "node 9999 out of range; KarateClub has 34 nodes (0..33)"),
+        (dict(nodes=[-1]), "node -1 out of range; KarateClub has 34 nodes (0..33)"),
+        (dict(layers=[2]), "layer 2 does not exist; the gat model has 2 layers (0..1)"),
+        (dict(heads=[8]), "head 8 does not exist; layer 0 has 8 heads (0..7), layer 1 has 1 head (0)"),
+        (dict(graph_index=1), "--graph-index 1 out of range; the KarateClub run stores 1 graph (0..0)"),
+        (dict(fmt="jpg"), "--format 'jpg' is not supported; choose png or svg"),
+        (dict(top_k=-1), "--top-k -1 must be 0 or more"),
+    ],
+)
+def test_bad_options_fail_before_writing(gat, tmp_path, kwargs, message):
+    with pytest.raises(GnnvizError) as err:
+        visualize(gat, tmp_path / "viz", quiet=True, **kwargs)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "viz").exists()
+
+
+def test_heads_on_a_model_without_attention(runs, tmp_path):
+    with pytest.raises(GnnvizError, match="the gcn model has no attention heads; drop --heads"):
+        visualize(runs["gcn"], tmp_path, heads=[0], quiet=True)
+
+
+def copy_run(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        if f.is_file():
+            (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda r: (r / "checkpoint.pt").unlink(), "is incomplete (missing checkpoint.pt)"),
+        (lambda r: (r / "checkpoint.pt").write_bytes((r / "checkpoint.pt").read_bytes()[:300]), "is truncated or not a checkpoint"),
+        (lambda r: torch.save({"state_dict": {}}, r / "checkpoint.pt"), "foreign checkpoint"),
+        (lambda r: (r / "graph.pt").write_bytes(b""), "graph.pt is empty"),
+    ],
+)
+def test_damaged_runs_fail_and_keep_earlier_figures(gat, tmp_path, damage, message):
+    run = copy_run(gat, tmp_path / "run")
+    out = visualize(run, quiet=True)
+    before = {f: (out / f).read_bytes() for f in files_under(out)}
+    damage(run)
+    with pytest.raises(GnnvizError, match=re.escape(message)):
+        visualize(run, quiet=True, nodes=[1])
+    assert {f: (out / f).read_bytes() for f in files_under(out)} == before
+
+
+def test_missing_run_directory(tmp_path):
+    with pytest.raises(GnnvizError, match="does not exist; create one with 'gnnviz train"):
+        visualize(tmp_path / "nope")
+
+
+def test_a_checkpoint_for_another_graph(runs, tmp_path):
+    run = copy_run(runs["gat"], tmp_path / "run")
+    # A graph.pt with other features: the model cannot run on it.
+    blob = torch.load(run / "graph.pt", weights_only=True)
+    blob["graphs"][0]["x"] = torch.zeros(34, 5)
+    torch.save(blob, run / "graph.pt")
+    with pytest.raises(GnnvizError, match="does not fit"):
+        visualize(run, tmp_path / "viz", quiet=True)
+    assert not (tmp_path / "viz").exists()
+
+
+def test_output_folder_that_is_a_file(gat, tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(GnnvizError, match="is a file; pass --out DIR"):
+        visualize(gat, tmp_path / "f", quiet=True)
+
+
+def test_figures_are_replaced_atomically(gat, tmp_path, monkeypatch):
+    # A failure while drawing leaves the earlier figure whole and no temp files behind.
+    out = visualize(gat, tmp_path, quiet=True)
+    layout_before = (out / "layout.png").read_bytes()
+    from gnnviz.viz import plots
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(plots, "plot_degree", boom)
+    with pytest.raises(RuntimeError):
+        visualize(gat, tmp_path, quiet=True)
+    assert (out / "layout.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len((out / "layout.png").read_bytes()) > 1000 and layout_before[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [f for f in os.listdir(out) if f.startswith(".")]
+
+
+# ----------------------------------------------------------------------------- multi-graph (PPI format)
+
+
+def test_ppi_style_multilabel_run(tmp_path):
+    from tests.ppi_fixture import write_ppi_raw
+
+    root = tmp_path / "data"
+    write_ppi_raw(root / "PPI")
+    run = make_run(tmp_path / "runs", "gat_ppi.yaml", "model.hidden=32", "model.heads=2", "model.out_heads=2",
+                   "training.epochs=3", name="ppi", data_root=root)  # fmt: skip
+    out = visualize(run, tmp_path / "viz", graph_index=1, quiet=True)
+    got = files_under(out)
+    assert {"layout.png", "tsne.png", "entropy.png", "attention_stats.json"} <= got
+    assert {f"entropy/layer{i}_mean.png" for i in range(3)} <= got
+    stats = json.loads((out / "attention_stats.json").read_text())
+    assert stats["graph"] == "PPI test graph 1"
+    with pytest.raises(GnnvizError, match=r"--graph-index 2 out of range; the PPI run stores 2 graphs \(0..1\)"):
+        visualize(run, tmp_path / "viz", graph_index=2, quiet=True)
+
+
+# ----------------------------------------------------------------------------- real Cora
+
+
+@pytest.mark.realdata
+def test_cora_gat_attention_is_near_uniform_and_the_hub_has_168_neighbours(mirror, tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNVIZ_DATA_MIRROR", str(mirror))
+    run = make_run(tmp_path, "gat_cora.yaml", "training.epochs=15", name="cora")
+    lines = []
+    out = visualize(run, log=lines.append, top_k=1)
+    got = files_under(out)
+    assert {"layout.png", "degree.png", "curves.png", "tsne.png", "entropy.png", "attention/node1358_layer0.png"} <= got
+    assert any("per component (78 packed)" in line for line in lines)
+    page = (out / "index.html").read_text()
+    assert "node 1358 (168 neighbours)" in page
+    stats = json.loads((out / "attention_stats.json").read_text())
+    for layer in stats["layers"]:
+        for s in layer["per_head"]:
+            assert s["mean_normalised_entropy"] > 0.95  # GAT on Cora: close to uniform
+            assert s["mean_entropy"] == pytest.approx(s["mean_uniform_entropy"], rel=0.1)
