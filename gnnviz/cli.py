@@ -159,7 +159,21 @@ def datasets(
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
 
 
+def _on_sigint(signum, frame):  # noqa: ARG001
+    if os.getpid() != _state.get("pid"):
+        # A forked helper (e.g. the figure-drawing pool): a terminal's Ctrl-C reaches it too, but the
+        # main process stops it. Dying here instead makes the pool fork a replacement mid-shutdown,
+        # which can deadlock.
+        return
+    raise KeyboardInterrupt
+
+
 def _on_sigterm(signum, frame):  # noqa: ARG001
+    if os.getpid() != _state.get("pid"):
+        # A forked helper (e.g. the figure-drawing pool) being stopped: die quietly, as by default.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     _state["terminated"] = True
     raise Terminated()
 
@@ -180,7 +194,10 @@ def _traceback() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the Typer app, turning every failure into one line and an exit code."""
+    _state["pid"] = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored
+        signal.signal(signal.SIGINT, _on_sigint)
     command = typer.main.get_command(app)
     code = 0
     try:
@@ -202,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
             # Typer/Click usage errors (bad option, missing value): keep them on one line too.
             ctx = getattr(exc, "ctx", None)
             sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
-            _error(f"{exc.format_message()}; see 'gnnviz{sub} --help'")
+            _error(f"{exc.format_message().rstrip('.')}; see 'gnnviz{sub} --help'")
             code = exc.exit_code
         else:
             _traceback()

@@ -7,6 +7,7 @@ before anything starts; nothing is silently corrected.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,11 @@ class TrainingConfig:
     patience: int = _f(100, "stop after this many epochs without a better validation metric; 0 = never")
     lr: float = _f(0.005, "Adam learning rate")
     weight_decay: float = _f(5e-4, "Adam L2 penalty")
+    early_stopping: str = _f(
+        "metric_or_loss",
+        "metric_or_loss (GAT paper): patience resets when val metric rises or val loss falls, state kept where both are best; metric: val metric only",
+        ("metric_or_loss", "metric"),
+    )
     loss: str = _f("auto", "auto picks cross_entropy for multi-class, bce for multi-label", ("auto", "cross_entropy", "bce"))
     fast: bool = _f(True, "sparse-aware fast path (same model and maths); false = the plain dense PyG way")
 
@@ -156,6 +162,9 @@ def parse_override(item: str) -> tuple[str, Any]:
         raise ConfigError(f"--set '{item}': key '{key}' must be section.field, e.g. --set training.lr=0.01")
     try:
         value = yaml.safe_load(text) if text.strip() else None
+    except yaml.constructor.ConstructorError:
+        # A tag such as !!python/object: refuse it rather than pass it on as a plain string.
+        raise ConfigError(f"--set '{item}': YAML tags are not allowed, values are plain data; drop the '!!...' tag") from None
     except yaml.YAMLError:
         # Not valid YAML on its own (e.g. a stray colon): treat it as a plain string.
         value = text
@@ -229,11 +238,16 @@ def _coerce(key: str, value: Any, hint: Any, choices: tuple[str, ...] | None) ->
             return value
         raise ConfigError(f"{key}={_show(value)} must be a whole number")
     if hint is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str) and _SCIENTIFIC.match(value.strip()):
-            return float(value)  # YAML 1.1 reads 5e-4 (no dot) as text; it is plainly a number
-        raise ConfigError(f"{key}={_show(value)} must be a number")
+            number = float(value)
+        elif isinstance(value, str) and _SCIENTIFIC.match(value.strip()):
+            number = float(value)  # YAML 1.1 reads 5e-4 (no dot) as text; it is plainly a number
+        if number is None:
+            raise ConfigError(f"{key}={_show(value)} must be a number")
+        if not math.isfinite(number):  # .inf, .nan or 1e400: no rate, decay or dropout means that
+            raise ConfigError(f"{key}={_show(value)} must be a finite number")
+        return number
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{key}={_show(value)} must be text")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import Data
 
 MULTICLASS, MULTILABEL = "multiclass", "multilabel"
+PLANETOID_TEST_NODES = 1000  # the public split of Cora and CiteSeer tests on 1000 nodes
 _DONE = ".gnnviz-complete"  # written after a processed cache loaded once; its absence means "rebuild"
 
 
@@ -217,10 +218,42 @@ def _quiet() -> Iterator[None]:
 
 
 def _read_failure(spec: DatasetSpec, folder: Path, exc: Exception) -> DataError:
+    why = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:120]}"
+    bad = _bad_raw_file(spec, folder)
+    if bad is not None:
+        return DataError(
+            f"raw file {bad} is truncated or corrupt ({why}); delete it and run again to copy it "
+            f"from GNNVIZ_DATA_MIRROR (or download it)"
+        )
     return DataError(
-        f"cannot read {spec.folder} raw files in {folder / 'raw'} ({type(exc).__name__}: {str(exc)[:120]}); "
-        f"they look truncated or corrupt: delete that folder and copy them again from the mirror"
+        f"cannot prepare {spec.folder} from {folder / 'raw'} ({why}); its processed cache was removed: run again, "
+        f"and if this repeats delete {folder} so the raw files are fetched again"
     )
+
+
+def _bad_raw_file(spec: DatasetSpec, folder: Path) -> Path | None:
+    """The first raw file that does not parse, found without unpickling (nothing in it runs)."""
+    import json
+    import pickletools
+
+    import numpy as np
+
+    for name in spec.raw_files:
+        path = folder / "raw" / name
+        try:
+            data = path.read_bytes()
+            if name.endswith(".npy"):
+                np.load(io.BytesIO(data), allow_pickle=False)
+            elif name.endswith(".json"):
+                json.loads(data)
+            elif name.endswith(".index"):
+                [int(v) for v in data.split()]
+            else:
+                for _ in pickletools.genops(data):  # walks the opcodes to STOP; fails on a cut file
+                    pass
+        except Exception:  # noqa: BLE001 - any parse failure means this file is the bad one
+            return path
+    return None
 
 
 def _load_planetoid(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
@@ -232,6 +265,13 @@ def _load_planetoid(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
         g = ds[0]
     except Exception as exc:  # noqa: BLE001 - pickle/numpy/scipy raise many kinds on corrupt files
         raise _read_failure(spec, folder, exc) from None
+    tested = int(g.test_mask.sum())
+    if tested != PLANETOID_TEST_NODES:
+        # PyG reads a cut-off test.index without complaint and scrambles the split; refuse it.
+        raise DataError(
+            f"raw file {folder / 'raw' / spec.raw_files[-1]} lists {tested} test nodes, not {PLANETOID_TEST_NODES}: "
+            f"it is truncated or corrupt; delete it and run again to copy it from GNNVIZ_DATA_MIRROR (or download it)"
+        )
     return GraphDataset(name, MULTICLASS, ds.num_features, ds.num_classes, [g], [g], [g])
 
 

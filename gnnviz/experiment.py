@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import resource
+import signal
 import statistics
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +49,9 @@ def train(
     log = (lambda _msg: None) if quiet else (log or _stderr)
     runs.check_new_run(out, name)
     device = resolve_device(cfg.run.device)
-    log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
     dataset = load_dataset(cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features)
+    # Said once the dataset loaded, so that a failure before it stays a single line on stderr.
+    log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
     default = runs.default_name(cfg.dataset.name, cfg.model.name)
     root = runs.create_run_dir(out, name, default)
     if seeds == 1:
@@ -60,7 +64,7 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
     first = cfg.run.seed
     runs.save_config(root, cfg.to_yaml())
     results: list[dict[str, Any]] = []
-    interrupt = None
+    stop: BaseException | None = None  # Ctrl-C, SIGTERM or divergence: ends the series after its seed is saved
     for i in range(seeds):
         c = copy.deepcopy(cfg)
         c.run.seed = first + i
@@ -68,13 +72,15 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
         sub.mkdir()
         try:
             summary = _train_one(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", **kw)
-        except (KeyboardInterrupt, Terminated) as exc:
-            interrupt = exc
+        except (KeyboardInterrupt, Terminated, DivergedError) as exc:
+            stop = exc
             summary = runs._read_json(sub / "summary.json")
         results.append({"run": sub.name, **{k: summary.get(k) for k in ("seed", "status", "best_epoch", "val_metric", "test_metric")}})
-        if interrupt is not None:
+        if stop is not None:
             break
-    tests = [r["test_metric"] for r in results if isinstance(r["test_metric"], (int, float))]
+    # Only seeds that trained to the end count: a seed cut short after 5 epochs would skew the mean.
+    finished = [r for r in results if r["status"] in ("completed", "early_stopped")]
+    tests = [r["test_metric"] for r in finished if isinstance(r["test_metric"], (int, float))]
     summary = {
         "dataset": cfg.dataset.name,
         "model": cfg.model.name,
@@ -82,15 +88,17 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
         "seeds": [r["seed"] for r in results],
         "test_metric_mean": statistics.fmean(tests) if tests else None,
         "test_metric_std": statistics.stdev(tests) if len(tests) > 1 else 0.0 if tests else None,
-        "val_metric_mean": statistics.fmean([r["val_metric"] for r in results if r["val_metric"] is not None]) if tests else None,
+        "val_metric_mean": statistics.fmean([r["val_metric"] for r in finished if r["val_metric"] is not None]) if tests else None,
         "runs": results,
-        "status": "interrupted" if interrupt is not None else "completed",
+        "status": "completed" if stop is None else "diverged" if isinstance(stop, DivergedError) else "interrupted",
     }
-    runs.save_summary(root, summary)
+    with _signals_held():
+        runs.save_summary(root, summary)
     if tests:
-        kw["log"](f"test {dataset.metric} over {len(tests)} seeds: {summary['test_metric_mean']:.4f} +- {summary['test_metric_std']:.4f}")
-    if interrupt is not None:
-        raise interrupt
+        seeds_text = f"{len(tests)} finished seed" + ("s" if len(tests) > 1 else "")
+        kw["log"](f"test {dataset.metric} over {seeds_text}: {summary['test_metric_mean']:.4f} +- {summary['test_metric_std']:.4f}")
+    if stop is not None:
+        raise stop
     return root
 
 
@@ -107,6 +115,38 @@ def _train_one(cfg: Config, dataset: GraphDataset, device: torch.device, run: Pa
     }
     runs.save_config(run, cfg.to_yaml())
     runs.save_summary(run, {**base, "status": "running"})
+    try:
+        result = _fit_into(cfg, dataset, device, run, model, quiet=quiet, progress=progress, label=label)
+    except (KeyboardInterrupt, Terminated):
+        # Stopped outside the epoch loop (before the first epoch): no weights worth keeping.
+        with _signals_held():
+            runs.save_summary(run, {**base, "status": "interrupted"})
+        raise
+    except Exception as exc:
+        with _signals_held():
+            runs.save_summary(run, {**base, "status": "failed", "error": f"{type(exc).__name__}: {_first_line(exc)}"})
+        raise
+    with _signals_held():
+        # A second Ctrl-C now would leave the summary saying "running": finish writing first.
+        summary = {**base, **_result_fields(result, device)}
+        runs.save_checkpoint(run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch)
+        runs.save_summary(run, summary)
+    if result.status == "diverged":
+        raise DivergedError(f"{result.message}; the run is in {run}")
+    if result.interrupt is not None:
+        log(f"interrupted after {result.epochs_run} epochs; best state (epoch {result.best_epoch}) saved in {run}")
+        raise result.interrupt
+    log(
+        f"{label}: test {dataset.metric} {result.test_metric:.4f} at epoch {result.best_epoch} "
+        f"(val {result.val_metric:.4f}; {result.epochs_run} epochs, {result.seconds_per_epoch * 1000:.1f} ms/epoch)"
+    )
+    return summary
+
+
+def _fit_into(
+    cfg: Config, dataset: GraphDataset, device: torch.device, run: Path, model, *, quiet: bool, progress, label: str
+) -> FitResult:
+    """Save the graphs, then fit, appending each epoch's row to ``metrics.csv`` as it ends."""
     graphs = dataset.test if not dataset.transductive else dataset.train
     runs.save_graphs(run, graphs, dataset=cfg.dataset.name, task=dataset.task, split="test" if not dataset.transductive else "all")
     if device.type == "cuda":
@@ -122,24 +162,37 @@ def _train_one(cfg: Config, dataset: GraphDataset, device: torch.device, run: Pa
     try:
         result = fit(
             model, dataset, epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay,
-            device=device, seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size, on_epoch=on_epoch,
+            device=device, seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size,
+            stopping=t.early_stopping, on_epoch=on_epoch,
         )  # fmt: skip
     finally:
         bar.close()
         writer.close()
-    summary = {**base, **_result_fields(result, device)}
-    runs.save_checkpoint(run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch)
-    runs.save_summary(run, summary)
-    if result.status == "diverged":
-        raise DivergedError(f"{result.message}; the run is in {run}")
-    if result.interrupt is not None:
-        log(f"interrupted after {result.epochs_run} epochs; best state (epoch {result.best_epoch}) saved in {run}")
-        raise result.interrupt
-    log(
-        f"{label}: test {dataset.metric} {result.test_metric:.4f} at epoch {result.best_epoch} "
-        f"(val {result.val_metric:.4f}; {result.epochs_run} epochs, {result.seconds_per_epoch * 1000:.1f} ms/epoch)"
-    )
-    return summary
+    return result
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:200]
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the final files are written, then deliver them as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    saved = {s: h for s, h in saved.items() if h is not None}  # None: installed outside Python, leave it
+    for s in saved:
+        signal.signal(s, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+    for s in pending[:1]:
+        signal.raise_signal(s)  # the original handler: KeyboardInterrupt, Terminated or the default
 
 
 def _result_fields(result: FitResult, device: torch.device) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -278,7 +279,9 @@ def _load_torch(path: Path, what: str) -> dict[str, Any]:
         raise RunError(f"{path} is empty (a crashed write?); train the run again")
     try:
         # weights_only: a checkpoint from elsewhere can never run code here. No unsafe fallback.
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about foreign pickles on stderr; we name them below
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
         text = str(exc)
         if "Unsupported global" in text or "Weights only load failed" in text:
@@ -296,7 +299,25 @@ def load_checkpoint(run: str | Path) -> dict[str, Any]:
         raise RunError(f"{path} is a foreign checkpoint, not one written by gnnviz train; train a run with 'gnnviz train'")
     if ckpt.get("version") != CHECKPOINT_VERSION:
         raise RunError(f"{path} has checkpoint version {ckpt.get('version')}, this gnnviz reads {CHECKPOINT_VERSION}; retrain the run")
+    _check_same_run(path, ckpt)
     return ckpt
+
+
+def _check_same_run(path: Path, ckpt: dict[str, Any]) -> None:
+    """A checkpoint copied in from another run (other dataset or model) is named as such."""
+    summary_path = path.parent / "summary.json"
+    if not summary_path.is_file():
+        return
+    summary = _read_json(summary_path)
+    model = ckpt.get("model")
+    have = {"dataset": ckpt.get("dataset"), "model": model.get("name") if isinstance(model, dict) else None}
+    for key, value in have.items():
+        want = summary.get(key)
+        if want is not None and value is not None and want != value:
+            raise RunError(
+                f"{path} holds a {key} '{value}' checkpoint, but {path.parent} is a {key} '{want}' run: it comes from "
+                f"another run; put back this run's checkpoint.pt or train again"
+            )
 
 
 def load_graphs(run: str | Path) -> tuple[list, str]:
@@ -311,7 +332,8 @@ def load_graphs(run: str | Path) -> tuple[list, str]:
             if "x" in item:
                 x = item["x"]
             else:
-                x = torch.sparse_coo_tensor(item["x_indices"], item["x_values"], item["x_shape"]).to_dense()
+                # Checked: the file may come from elsewhere, and bad indices must not reach memory.
+                x = torch.sparse_coo_tensor(item["x_indices"], item["x_values"], item["x_shape"], check_invariants=True).to_dense()
             g = Data(x=x.float(), edge_index=item["edge_index"].long(), y=item["y"], num_nodes=int(item["num_nodes"]))
             for s in ("train", "val", "test"):
                 g[f"{s}_mask"] = item[f"{s}_mask"].bool()

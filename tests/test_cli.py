@@ -144,3 +144,16 @@ def test_datasets_lists_statistics(with_mirror):
 def test_module_and_console_script_agree():
     r = subprocess.run([sys.executable, "-c", "import gnnviz.cli as c; print(c.app.info.name)"], capture_output=True, text=True)
     assert r.stdout.strip() == "gnnviz"
+
+
+def test_ppi_config_trains_on_small_ppi_format_graphs(tmp_path):
+    from tests.ppi_fixture import write_ppi_raw
+
+    write_ppi_raw(tmp_path / "data" / "PPI", graphs=(2, 1, 2), nodes=30, labels=6)
+    r = gnnviz("train", "--config", "configs/gat_ppi.yaml", "--data-root", tmp_path / "data", "--out", tmp_path / "o",
+               "--name", "ppi", "--quiet", "--set", "training.epochs=3", "--set", "model.hidden=64")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "o" / "ppi" / "summary.json").read_text())
+    assert summary["metric"] == "micro_f1" and summary["epochs_run"] == 3 and 0 <= summary["test_metric"] <= 1
+    graphs = torch.load(tmp_path / "o" / "ppi" / "graph.pt", weights_only=True)
+    assert graphs["task"] == "multilabel" and len(graphs["graphs"]) == 2, "the test graphs are kept for visualize"

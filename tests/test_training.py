@@ -21,7 +21,7 @@ def train(dataset_name="karate", overrides=(), root=None, **fit_kw):
     model = build_model(cfg.model, ds.num_features, ds.num_classes)
     t = cfg.training
     kw = dict(epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay, device=CPU,
-              seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size)  # fmt: skip
+              seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size, stopping=t.early_stopping)  # fmt: skip
     kw.update(fit_kw)
     return fit(model, ds, **kw), model, ds
 
@@ -51,7 +51,7 @@ def test_karate_learns_and_reports_every_epoch():
 
 
 def test_best_state_is_restored_and_test_taken_there():
-    result, model, ds = train(overrides=["training.epochs=80", "training.patience=10"])
+    result, model, ds = train(overrides=["training.epochs=80", "training.patience=10", "training.early_stopping=metric"])
     best = result.history[result.best_epoch - 1]
     assert result.val_metric == best["val_metric"] == max(r["val_metric"] for r in result.history)
     g = ds.train[0]
@@ -63,9 +63,23 @@ def test_best_state_is_restored_and_test_taken_there():
 
 
 def test_early_stopping_ends_after_patience():
-    result, _, _ = train(overrides=["training.epochs=500", "training.patience=5", "training.lr=0.05"])
+    result, _, _ = train(overrides=["training.epochs=500", "training.patience=5", "training.lr=0.05", "training.early_stopping=metric"])
     assert result.status == "early_stopped"
     assert result.epochs_run - result.best_epoch == 5
+
+
+def test_gat_paper_rule_keeps_the_state_where_metric_and_loss_are_both_best():
+    result, _, _ = train(overrides=["training.epochs=500", "training.patience=8", "training.lr=0.05"])
+    h = result.history
+    assert result.status == "early_stopped"
+    upto = h[: result.best_epoch]
+    kept = h[result.best_epoch - 1]
+    assert kept["val_metric"] == max(r["val_metric"] for r in upto) == result.val_metric
+    assert kept["val_loss"] == min(r["val_loss"] for r in upto)
+    # Stopped because the last `patience` epochs set neither a new best metric nor a new lowest loss.
+    before = h[:-8]
+    best_metric, low_loss = max(r["val_metric"] for r in before), min(r["val_loss"] for r in before)
+    assert all(r["val_metric"] < best_metric and r["val_loss"] > low_loss for r in h[-8:])
 
 
 @pytest.mark.parametrize("fast", [True, False])

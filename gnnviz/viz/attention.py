@@ -81,12 +81,36 @@ def entropy_stats(h: np.ndarray, uniform: np.ndarray) -> EntropyStats:
     )
 
 
-def shared_bins(*samples: np.ndarray, bins: int = 40) -> np.ndarray:
-    """One set of bin edges [bins + 1] covering all samples, so histograms compare bar by bar."""
-    values = np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in samples])
-    hi = float(values.max()) if values.size else 1.0
-    # Entropies are >= 0; starting at 0 keeps the zero-entropy (deg 1) bar at the left edge.
-    return np.linspace(0.0, hi if hi > 0 else 1.0, bins + 1)
+def entropy_bins(uniform: np.ndarray, *samples: np.ndarray, max_bins: int = 48) -> np.ndarray:
+    """Bin edges [B + 1] shared by the learned and the uniform entropy histograms.
+
+    uniform: log(in-degree) values (any shape); samples: learned entropies (each <= its node's
+    log(in-degree)). Uniform entropies take only the values log(d), so bars are centred on those
+    values, with edges halfway between neighbouring ones: a node whose attention is uniform or
+    nearly so lands in the same bar as its uniform entropy. (On an even grid, H = log(d) - 0.001
+    and log(d) fall into neighbouring bars whenever log(d) sits just above an edge, which makes
+    near-uniform attention look different from uniform.) Bars are at least (range / max_bins)
+    wide; one more bar below the first catches low entropies.
+    """
+    levels = np.unique(np.asarray(uniform, dtype=np.float64).ravel())
+    others = [np.asarray(x, dtype=np.float64).ravel() for x in samples]
+    hi = max([float(levels.max()) if levels.size else 0.0] + [float(x.max()) for x in others if x.size])
+    lo = min([float(levels.min()) if levels.size else 0.0] + [float(x.min()) for x in others if x.size] + [0.0])
+    width = (hi if hi > 0 else 1.0) / max_bins
+    if not levels.size:
+        return np.linspace(lo, lo + width * max_bins, max_bins + 1)
+    kept = [float(levels[0])]
+    for v in levels[1:]:
+        if v - kept[-1] >= width:  # closer levels share the bar of the one before
+            kept.append(float(v))
+    centres = np.array(kept)
+    inner = (centres[1:] + centres[:-1]) / 2
+    first = centres[0] - width / 2
+    last = max(centres[-1] + width / 2, hi + width / 4)
+    edges = np.concatenate([[first], inner, [last]])
+    if lo < first:
+        edges = np.concatenate([[lo - width / 2], edges])
+    return edges
 
 
 def gcn_coefficients(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:

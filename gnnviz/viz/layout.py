@@ -91,7 +91,7 @@ def compute_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0) -> 
             if method:
                 methods.add(method)
     coords = np.zeros((num_nodes, 2))
-    for nodes, xy in zip(members, _pack(pieces)):
+    for nodes, xy in zip(members, _pack(pieces), strict=True):
         coords[nodes] = xy
     method = " + ".join(sorted(methods)) or "trivial"
     if len(members) > 1:
@@ -170,7 +170,7 @@ def _pack(pieces: list[np.ndarray]) -> list[np.ndarray]:
             best = (score, corners + origin)
     assert best is not None
     out = [pieces[0] + giant / 2]  # giant's lower-left corner at the origin
-    for p, size, corner in zip(pieces[1:], sizes[1:], best[1]):
+    for p, size, corner in zip(pieces[1:], sizes[1:], best[1], strict=True):
         out.append(p + corner + size / 2)
     return out
 

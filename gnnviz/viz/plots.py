@@ -3,15 +3,20 @@
 Figures are built with ``Figure()`` directly (no pyplot state, no GUI backend), so drawing is
 headless-safe and figures are freed as soon as they go out of scope. ``report.py`` saves them.
 Node colours come in as RGBA arrays from ``node_colours`` so every figure of a run agrees.
+
+Axes are placed with fixed margins in inches (``_axes_grid``) rather than a layout engine:
+constrained layout was 40% of the drawing time, and these figures' contents have fixed shapes.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # before anything imports pyplot: no display, no Cairo, no window
 
@@ -38,6 +43,8 @@ WEIGHT_NORM = (1e-3, 1.0)
 # Neighbours with ids written next to them: all of them up to this many, else the heaviest few.
 LABEL_ALL_UP_TO = 30
 LABEL_TOP = 6
+HOOD_COLUMNS = 4  # neighbourhood panels per row
+ENTROPY_COLUMNS = 5  # entropy grid panels per row (a layer with more heads wraps)
 SELF_LOOP_GAP_DEG = 36.0  # free sector at 12 o'clock where the self-loop is drawn
 SPLIT_MARKERS = {"train": "o", "val": "s", "test": "^", "other": "."}
 
@@ -91,10 +98,50 @@ def node_colours(values: np.ndarray, *, categorical: bool, label: str = "class",
     return NodeColours(cmap(norm(values)), cmap=cmap, norm=norm, label=label)
 
 
-def _colour_key(fig: Figure, ax: Axes | Sequence[Axes], colours: NodeColours, nodes: np.ndarray | None = None) -> list:
-    """Legend handles for the classes among ``nodes`` (default all), or a colour bar right of ``ax``."""
+def _axes_grid(fig: Figure, rows: int, cols: int, *, left=0.6, right=0.2, top=0.6, bottom=0.5, wgap=0.5, hgap=0.5) -> np.ndarray:
+    """A rows x cols array of Axes filling the figure less margins and gaps given in inches."""
+    fw, fh = fig.get_size_inches()
+    w = (fw - left - right - wgap * (cols - 1)) / cols
+    h = (fh - top - bottom - hgap * (rows - 1)) / rows
+    axes = np.empty((rows, cols), dtype=object)
+    for r in range(rows):
+        for c in range(cols):
+            x, y = left + c * (w + wgap), fh - top - (r + 1) * h - r * hgap
+            axes[r, c] = fig.add_axes((x / fw, y / fh, w / fw, h / fh))
+    return axes
+
+
+def _wrap(text: str, fig: Figure, fontsize: float) -> str:
+    """Break a long heading into lines that fit the figure (about 0.55 em per character)."""
+    per_line = max(20, int(fig.get_size_inches()[0] * 72 / (0.55 * fontsize)) - 4)
+    return "\n".join(textwrap.fill(line, per_line) for line in text.splitlines())
+
+
+def _bare(ax: Axes) -> None:
+    """No axis lines, ticks or labels (and no tick objects to lay out: they dominate draw time)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.axis("off")
+
+
+def _colour_bar(fig: Figure, mappable: ScalarMappable, *, x: float, y: float, height: float, label: str) -> None:
+    """A vertical colour bar with its lower-left corner at (x, y) inches."""
+    fw, fh = fig.get_size_inches()
+    cax = fig.add_axes((x / fw, y / fh, 0.18 / fw, height / fh))
+    bar = fig.colorbar(mappable, cax=cax, label=label)
+    bar.ax.minorticks_off()
+
+
+def _colour_key(
+    fig: Figure | None, colours: NodeColours, nodes: np.ndarray | None = None, *, bar_at: tuple[float, float, float] | None = None
+) -> list:
+    """Legend handles for the classes among ``nodes`` (default all); for continuous colours, a
+    colour bar at ``bar_at`` = (x, y, height) inches instead."""
     if colours.cmap is not None:
-        fig.colorbar(ScalarMappable(colours.norm, colours.cmap), ax=ax, label=colours.label, shrink=0.6)
+        if bar_at is not None and fig is not None:
+            _colour_bar(
+                fig, ScalarMappable(colours.norm, colours.cmap), x=bar_at[0], y=bar_at[1], height=bar_at[2], label=colours.label
+            )
         return []
     classes = colours.classes if nodes is None else colours.classes[np.asarray(nodes, dtype=int)]
     present = set(np.unique(classes).tolist())
@@ -106,7 +153,21 @@ def _colour_key(fig: Figure, ax: Axes | Sequence[Axes], colours: NodeColours, no
 
 
 def _wrong_handle(what: str) -> Line2D:
-    return Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec="black", mew=1.4, label=what)
+    return Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec="black", mew=0.8, label=what)
+
+
+def _ring(ax: Axes, xy: np.ndarray, size: np.ndarray | float, *, zorder: float = 4) -> None:
+    """Thin black rings around points (the misclassified): the node's own colour stays visible."""
+    if len(xy):
+        ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            s=np.asarray(size) * 3.0 + 10,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=zorder,
+        )
 
 
 # ----------------------------------------------------------------------------- whole graph
@@ -122,29 +183,27 @@ def plot_graph_layout(
     title: str,
     wrong_label: str = "misclassified",
 ) -> Figure:
-    """The whole graph: nodes coloured by class, sized by degree, misclassified outlined in black.
+    """The whole graph: nodes coloured by class, sized by degree, misclassified ringed in black.
 
     coords: [N, 2]; edge_index: [2, E] (drawn once per unordered pair); degree: [N]; wrong: [N] bool.
-    Edges are one LineCollection and nodes one scatter: thousands of artists would take minutes.
+    Edges are one LineCollection and nodes one scatter (plus one for the rings): an artist per
+    edge or node, as igraph's own drawing makes, is 40x slower.
     """
     n = coords.shape[0]
-    fig = Figure(figsize=(10, 9), layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(10.5, 9))
+    ax = _axes_grid(fig, 1, 1, left=0.15, right=2.5, top=0.5, bottom=0.15)[0, 0]
     src, dst = np.asarray(edge_index)
     keep = src < dst  # an undirected edge is stored twice; draw it once
     if not keep.any():
         keep = src != dst
     segments = np.stack([coords[src[keep]], coords[dst[keep]]], axis=1)
     # Denser graphs get fainter edges so the node colours stay visible under thousands of lines.
-    alpha = float(np.clip(400.0 / max(len(segments), 1), 0.06, 0.5))
+    alpha = float(np.clip(800.0 / max(len(segments), 1), 0.1, 0.5))
     ax.add_collection(LineCollection(segments, linewidths=0.4, colors=[(0.2, 0.2, 0.2, alpha)], zorder=1))
     size = _node_sizes(degree, n)
     order = np.argsort(degree, kind="stable")  # hubs drawn last, on top
-    edge = np.where(wrong[order, None], np.array([[0, 0, 0, 1.0]]), np.array([[0, 0, 0, 0.0]]))
-    ax.scatter(
-        coords[order, 0], coords[order, 1], s=size[order], c=colours.rgba[order],
-        edgecolors=edge, linewidths=np.where(wrong[order], 0.9, 0.0), zorder=2,
-    )  # fmt: skip
+    ax.scatter(coords[order, 0], coords[order, 1], s=size[order], c=colours.rgba[order], linewidths=0, zorder=2)
+    _ring(ax, coords[wrong], size[wrong], zorder=3)
     hub = int(np.argmax(degree)) if n else 0
     if n:
         ax.annotate(
@@ -153,8 +212,8 @@ def plot_graph_layout(
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.5", alpha=0.9),
         )  # fmt: skip
     _frame(ax, coords)
-    ax.set_title(title, fontsize=11)
-    handles = _colour_key(fig, ax, colours)
+    ax.set_title(title, fontsize=11, y=1.0, pad=6)
+    handles = _colour_key(fig, colours, bar_at=(8.4, 1.0, 4.0))
     handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
     handles.append(Line2D([], [], ls="", marker="o", ms=3, mfc="0.5", mec="none", label="size ~ degree"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
@@ -172,10 +231,7 @@ def _node_sizes(degree: np.ndarray, n: int) -> np.ndarray:
 
 def _frame(ax: Axes, coords: np.ndarray, pad: float = 0.03) -> None:
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_visible(False)
+    _bare(ax)
     if len(coords):
         lo, hi = coords.min(0), coords.max(0)
         span = max(float((hi - lo).max()), 1e-9)
@@ -192,8 +248,8 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     degree: [N] in-degree without self-loops. The highest-degree node is called out on both.
     """
     degree = np.asarray(degree, dtype=int)
-    fig = Figure(figsize=(11, 4.2), layout="constrained")
-    ax_hist, ax_ccdf = fig.subplots(1, 2)
+    fig = Figure(figsize=(11, 4.2))
+    ax_hist, ax_ccdf = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.65, bottom=0.6, wgap=1.0)[0]
     hub = int(np.argmax(degree))
     top = int(degree[hub])
     counts = np.bincount(degree)
@@ -202,7 +258,7 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     ax_hist.set_yscale("log")
     ax_hist.set_xlabel("degree (incoming edges, self-loops not counted)")
     ax_hist.set_ylabel("nodes (log scale)")
-    ax_hist.set_title("degree histogram")
+    ax_hist.set_title("degree histogram", y=1.0, pad=6)
     ax_hist.annotate(
         f"node {hub}: degree {top}", (top, counts[top]), xytext=(-10, 40), textcoords="offset points", ha="right",
         fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
@@ -213,13 +269,13 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     ax_ccdf.loglog(pos, ccdf, marker="o", ms=3, lw=1, color="tab:blue")
     ax_ccdf.set_xlabel("degree k (log)")
     ax_ccdf.set_ylabel("fraction of nodes with degree >= k (log)")
-    ax_ccdf.set_title("degree distribution")
+    ax_ccdf.set_title("degree distribution", y=1.0, pad=6)
     ax_ccdf.annotate(
         f"node {hub}", (top, 1 / len(degree)), xytext=(-10, 30), textcoords="offset points", ha="right",
         fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
     )  # fmt: skip
     for ax in (ax_hist, ax_ccdf):
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=0.3)
     zero = int((degree == 0).sum())
     extra = f", {zero} isolated" if zero else ""
     fig.suptitle(f"{title}: {len(degree)} nodes, mean degree {degree.mean():.2f}, max {top}{extra}", fontsize=11)
@@ -239,23 +295,55 @@ class NeighbourhoodPanel:
 
 
 def plot_neighbourhoods(panels: Sequence[NeighbourhoodPanel], colours: NodeColours, *, title: str) -> Figure:
-    """Radial drawings of one node's incoming edges, one panel each, side by side.
+    """Radial drawings of one node's incoming edges, one panel per layer/head, up to 4 per row.
 
-    The centre is the node, neighbours sit on a circle grouped by class (heaviest first within a
-    class); an edge's width and grey level show its weight on a scale shared by every panel.
+    The centre is the node, neighbours sit on a circle grouped by class; an edge's width and
+    grey level show its weight on a scale shared by every panel and every figure.
     """
-    cols = len(panels)
-    fig = Figure(figsize=(5.0 * cols + 2.6, 6.0), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, cols))
-    for ax, panel in zip(axes, panels):
-        draw_neighbourhood(ax, panel, colours)
-    fig.suptitle(title, fontsize=12)
-    cmap, norm = weight_cmap(), weight_norm()
-    fig.colorbar(ScalarMappable(norm, cmap), ax=list(axes), label="edge weight (log colour scale)", shrink=0.55, pad=0.01)
+    cols = min(len(panels), HOOD_COLUMNS)
+    rows = math.ceil(len(panels) / cols)
+    fw = max(4.6 * cols + 1.5, 8.5)
     hood = panels[0].hood
-    handles = _colour_key(fig, list(axes), colours, np.concatenate([[hood.node], hood.sources]))
+    # Legend entries first: their count and the heading's length decide the margins.
+    if colours.cmap is None:
+        handles = _colour_key(None, colours, np.concatenate([[hood.node], hood.sources]))
+    else:
+        handles = []
     handles += [Line2D([], [], color="black", lw=float(edge_width(w)), label=f"weight {w:g}") for w in (0.01, 0.05, 0.2, 0.5)]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), fontsize=9, frameon=False)
+    ncol = max(2, min(len(handles), int((fw - 1.5) / 1.25)))
+    legend_rows = math.ceil(len(handles) / ncol)
+    heading = _wrap(title, Figure(figsize=(fw, 1)), 12)
+    top, bottom = 0.38 + 0.24 * (heading.count("\n") + 1), 0.2 + 0.24 * legend_rows
+    fig = Figure(figsize=(fw, 5.45 * rows + top + bottom + 0.45 * (rows - 1)))
+    axes = _axes_grid(fig, rows, cols, left=0.1, right=1.4, top=top, bottom=bottom, wgap=0.2, hgap=0.45)
+    for ax, panel in zip(axes.ravel(), panels, strict=False):  # the last row may have spare axes
+        draw_neighbourhood(ax, panel, colours)
+    for ax in axes.ravel()[len(panels) :]:
+        _bare(ax)
+    fh = fig.get_size_inches()[1]
+    fig.suptitle(heading, fontsize=12, y=1 - 0.08 / fh, va="top")
+    if colours.cmap is None:
+        _colour_bar(
+            fig,
+            ScalarMappable(weight_norm(), weight_cmap()),
+            x=fw - 1.0,
+            y=fh / 2 - 1.5,
+            height=3.0,
+            label="edge weight (log colour scale)",
+        )
+    else:
+        # Two colour bars: edge weights above, the nodes' continuous colour below.
+        height = min(2.6, fh / 2 - 0.9)
+        _colour_bar(
+            fig,
+            ScalarMappable(weight_norm(), weight_cmap()),
+            x=fw - 1.0,
+            y=fh / 2 + 0.15,
+            height=height,
+            label="edge weight (log)",
+        )
+        _colour_key(fig, colours, bar_at=(fw - 1.0, fh / 2 - 0.15 - height, height))
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=9, frameon=False)
     return fig
 
 
@@ -278,32 +366,44 @@ def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours
     draw = np.argsort(hood.weights, kind="stable")
     segments = np.stack([xy[draw], np.zeros((k, 2))], axis=1) if k else np.zeros((0, 2, 2))
     ax.add_collection(
-        LineCollection(segments, linewidths=edge_width(hood.weights[draw]), colors=cmap(norm(hood.weights[draw])), zorder=1, capstyle="round")
+        LineCollection(
+            segments, linewidths=edge_width(hood.weights[draw]), colors=cmap(norm(hood.weights[draw])), zorder=1, capstyle="round"
+        )
     )
     node_size = float(np.clip(4000.0 / max(k, 1), 12.0, 160.0))
     ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c=colours.rgba[hood.sources], edgecolors="white", linewidths=0.5, zorder=3)
     ax.scatter([0], [0], s=260, c=colours.rgba[[hood.node]], edgecolors="black", linewidths=1.5, zorder=4)
+    box = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85)
     ax.annotate(f"node {hood.node}", (0, 0), xytext=(0, -14), textcoords="offset points", ha="center", va="top",
-                fontsize=9, fontweight="bold", zorder=5, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))  # fmt: skip
+                fontsize=9, fontweight="bold", zorder=5, bbox=box)  # fmt: skip
     if hood.self_weight is not None:
         w = hood.self_weight
-        ax.add_patch(PathPatch(_loop_path(SELF_LOOP_GAP_DEG / 2), fill=False, lw=float(edge_width(w)), ec=cmap(norm(w)), zorder=2))
+        ax.add_patch(
+            PathPatch(_loop_path(SELF_LOOP_GAP_DEG / 2), fill=False, lw=float(edge_width(w)), ec=cmap(norm(w)), zorder=2)
+        )
         ax.text(0, 0.62, f"self-loop {w:.3g}", ha="center", va="bottom", fontsize=8, fontweight="bold", zorder=5)
-    labelled = np.arange(k) if k <= LABEL_ALL_UP_TO else np.argsort(-hood.weights, kind="stable")[:LABEL_TOP]
-    for i in labelled:
-        x, y = xy[i]
-        text = f"{hood.sources[i]}" if k <= LABEL_ALL_UP_TO else f"{hood.sources[i]}: {hood.weights[i]:.3g}"
-        rot = math.degrees(math.atan2(y, x))
-        rot = rot - 180 if abs(rot) > 90 else rot  # keep text upright
-        ax.text(1.09 * x, 1.09 * y, text, rotation=rot, rotation_mode="anchor", fontsize=7 if k > 12 else 8,
-                ha="left" if x >= 0 else "right", va="center", zorder=5)  # fmt: skip
+    if k <= LABEL_ALL_UP_TO:
+        for i in range(k):
+            x, y = xy[i]
+            rot = math.degrees(math.atan2(y, x))
+            rot = rot - 180 if abs(rot) > 90 else rot  # keep text upright
+            ax.text(1.09 * x, 1.09 * y, f"{hood.sources[i]}", rotation=rot, rotation_mode="anchor", fontsize=7 if k > 12 else 8,
+                    ha="left" if x >= 0 else "right", va="center", zorder=5)  # fmt: skip
+        heaviest = np.zeros(0, int)
+    else:
+        # Too many to label around the ring: outline the heaviest and list them in the caption.
+        heaviest = np.argsort(-hood.weights, kind="stable")[:LABEL_TOP]
+        ax.scatter(
+            xy[heaviest, 0], xy[heaviest, 1], s=node_size * 3, facecolors="none", edgecolors="black", linewidths=1.0, zorder=4
+        )
     ax.set_xlim(-1.45, 1.45)
-    ax.set_ylim(-1.45, 1.45)
+    ax.set_ylim(-1.95, 1.45)  # room below the ring for the caption
     ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(panel.title, fontsize=10)
-    ax.text(0.5, -0.02, _hood_caption(hood, panel.normalised, k > LABEL_ALL_UP_TO), transform=ax.transAxes,
-            ha="center", va="top", fontsize=8)  # fmt: skip
+    _bare(ax)
+    ax.set_title(panel.title, fontsize=10, y=1.0, pad=6)
+    ax.text(
+        0.5, 0.0, _hood_caption(hood, panel.normalised, heaviest), transform=ax.transAxes, ha="center", va="bottom", fontsize=8
+    )
 
 
 def _loop_path(half_angle_deg: float, reach: float = 0.75) -> MplPath:
@@ -314,19 +414,24 @@ def _loop_path(half_angle_deg: float, reach: float = 0.75) -> MplPath:
     return MplPath(pts, [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4])
 
 
-def _hood_caption(hood: Neighbourhood, normalised: bool, top_only: bool) -> str:
+def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray) -> str:
     deg = hood.in_degree
     w = np.append(hood.weights, [hood.self_weight] if hood.self_weight is not None else [])
     lines = [f"{hood.sources.size} neighbours + self-loop" if hood.self_weight is not None else f"{hood.sources.size} neighbours"]
     if normalised:
         h = float(-(w[w > 0] * np.log(w[w > 0])).sum())
-        ratio = f", H/log(deg) = {h / math.log(deg):.3f}" if deg > 1 else ""
-        lines.append(f"sum = {hood.total:.3f}; max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}{ratio}")
+        lines.append(f"sum = {hood.total:.3f}; max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}")
+        if deg > 1:
+            lines.append(f"entropy {h:.3f} of log({deg}) = {math.log(deg):.3f}: H/log(deg) = {h / math.log(deg):.3f}")
     else:
-        lines.append(f"sum = {hood.total:.3f} (need not be 1); max {w.max():.3g}; min {w.min():.3g}")
-    if top_only:
-        lines.append(f"ids shown for the {LABEL_TOP} heaviest edges")
-    return "\n".join(lines)
+        lines.append(f"sum = {hood.total:.3f} (GCN weights need not sum to 1)")
+        lines.append(f"max {w.max():.3g}; min {w.min():.3g}")
+    if heaviest.size:
+        items = [f"{hood.sources[i]}: {hood.weights[i]:.3g}" for i in heaviest]
+        half = (len(items) + 1) // 2
+        lines.append("heaviest (outlined): " + ", ".join(items[:half]))
+        lines.append(", ".join(items[half:]))
+    return "\n".join(line for line in lines if line)
 
 
 # ----------------------------------------------------------------------------- entropy
@@ -341,13 +446,18 @@ class EntropyPanel:
     title: str
 
 
-def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, legend: bool = True) -> None:
+def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, legend: bool = True, title: bool = True) -> None:
     """Both histograms with the same bin edges: learned filled, uniform as a black outline."""
     learned, _ = np.histogram(panel.entropy, bins=bins)
     uniform, _ = np.histogram(panel.uniform, bins=bins)
-    ax.stairs(learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned (mean {panel.entropy.mean():.2f})")
-    ax.stairs(uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree) (mean {panel.uniform.mean():.2f})")
-    ax.set_title(panel.title, fontsize=9)
+    ax.stairs(
+        learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned attention (mean {panel.entropy.mean():.3f})"
+    )
+    ax.stairs(
+        uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree incl. self-loop) (mean {panel.uniform.mean():.3f})"
+    )
+    if title:
+        ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
     ax.set_xlim(bins[0], bins[-1])
     ax.grid(alpha=0.3)
     if legend:
@@ -355,42 +465,63 @@ def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, l
 
 
 def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, *, title: str) -> Figure:
-    """One layer/head: entropy histogram of learned attention over all nodes vs uniform.
+    """One layer/head over all nodes: entropy of learned vs uniform attention (left), and the
+    normalised entropy H/log(deg) of nodes with more than one incoming edge (right; 1 = uniform).
 
-    bins: [B + 1] edges shared by both histograms (``attention.shared_bins``).
+    bins: [B + 1] edges shared by both histograms on the left (``attention.entropy_bins``).
     """
-    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    draw_entropy_histogram(ax, panel, bins)
+    fig = Figure(figsize=(12, 4.6))
+    ax, ax_ratio = _axes_grid(fig, 1, 2, left=0.7, right=0.25, top=0.85, bottom=0.6, wgap=0.9)[0]
+    draw_entropy_histogram(ax, panel, bins, title=False)
     ax.set_xlabel("entropy of a node's incoming attention (nats)")
     ax.set_ylabel("nodes")
+    ax.set_title("entropy, same bins for both", fontsize=10, y=1.0, pad=4)
+    multi = panel.uniform > 0
+    ratio = panel.entropy[multi] / panel.uniform[multi]
+    ax_ratio.hist(ratio, bins=np.linspace(0, 1, 41), color="tab:orange", alpha=0.8)
+    if ratio.size:
+        mean = float(ratio.mean())
+        ax_ratio.axvline(mean, color="black", ls="--", lw=1, label=f"mean {mean:.3f}")
+        ax_ratio.legend(fontsize=8, frameon=False, loc="upper left")
+    ax_ratio.set_xlim(0, 1.0)
+    ax_ratio.set_xlabel("normalised entropy H / log(in-degree)  (1 = uniform)")
+    ax_ratio.set_ylabel("nodes")
+    ax_ratio.set_title(f"normalised entropy, {int(multi.sum())} nodes with in-degree > 1", fontsize=10, y=1.0, pad=4)
+    ax_ratio.grid(alpha=0.3)
     fig.suptitle(title, fontsize=11)
     return fig
 
 
 def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], bins: np.ndarray, *, title: str) -> Figure:
-    """All layers (rows) x heads (columns); layers with fewer heads leave panels empty.
+    """All layers x heads; a layer's panels wrap after ``ENTROPY_COLUMNS``, each layer starts a row.
 
     bins: [B + 1] edges shared by every panel, so panels compare by eye.
     """
-    ncols = max(len(r) for r in rows)
-    fig = Figure(figsize=(2.6 * ncols + 0.6, 2.3 * len(rows) + 1.0), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(rows), ncols, squeeze=False, sharex=True))
-    for r, row in enumerate(rows):
-        for c in range(ncols):
-            ax = axes[r, c]
-            if c < len(row):
-                draw_entropy_histogram(ax, row[c], bins, legend=False)
-            else:
-                ax.axis("off")
-        axes[r, 0].set_ylabel("nodes")
-    for c in range(ncols):
-        axes[-1, c].set_xlabel("entropy (nats)") if len(rows[-1]) > c else None
+    ncols = min(max(len(r) for r in rows), ENTROPY_COLUMNS)
+    placed = []  # (grid row, column, panel)
+    r = 0
+    for row in rows:
+        for i, panel in enumerate(row):
+            placed.append((r + i // ncols, i % ncols, panel))
+        r += math.ceil(len(row) / ncols)
+    fig = Figure(figsize=(max(2.9 * ncols + 0.8, 7.0), 2.2 * r + 1.5))
+    axes = _axes_grid(fig, r, ncols, left=0.7, right=0.15, top=0.6, bottom=1.05, wgap=0.6, hgap=0.5)
+    used = {(gr, gc) for gr, gc, _ in placed}
+    for (gr, gc), ax in np.ndenumerate(axes):
+        if (gr, gc) not in used:
+            _bare(ax)
+    for gr, gc, panel in placed:
+        ax = axes[gr, gc]
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+        draw_entropy_histogram(ax, panel, bins, legend=False)
+        if gc == 0:
+            ax.set_ylabel("nodes")
     handles = [
         Line2D([], [], color="tab:orange", lw=6, alpha=0.6, label="learned attention"),
         Line2D([], [], color="black", lw=1.2, label="uniform over the same neighbours, log(in-degree incl. self-loop)"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2 if ncols > 3 else 1, fontsize=9, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=2 if ncols > 3 else 1, fontsize=9, frameon=False)
+    fig.supxlabel("entropy of a node's incoming attention (nats)", fontsize=9, y=0.42 / fig.get_size_inches()[1] + 0.02)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -416,15 +547,15 @@ def plot_projections(
     title: str,
     wrong_label: str = "misclassified",
 ) -> Figure:
-    """2-D embeddings side by side: colour = class, marker = split, black outline = misclassified.
+    """2-D embeddings side by side: colour = class, marker = split, black ring = misclassified.
 
     wrong: [N] bool; split: [N] str, one of ``SPLIT_MARKERS``.
     """
-    fig = Figure(figsize=(6.2 * len(panels) + 2.4, 6.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    fig = Figure(figsize=(6.0 * len(panels) + 2.6, 6.6))
+    axes = _axes_grid(fig, 1, len(panels), left=0.15, right=2.6, top=0.95, bottom=0.15, wgap=0.25)[0]
     n_all = colours.rgba.shape[0]
-    size = float(np.clip(3000.0 / max(n_all, 1), 6.0, 90.0))
-    for ax, panel in zip(axes, panels):
+    size = float(np.clip(20000.0 / max(n_all, 1), 10.0, 90.0))
+    for ax, panel in zip(axes, panels, strict=True):
         idx = panel.index
         for name, marker in SPLIT_MARKERS.items():
             m = split[idx] == name
@@ -433,14 +564,14 @@ def plot_projections(
             sel = idx[m]
             ax.scatter(
                 panel.coords[m, 0], panel.coords[m, 1], s=size * (2.2 if marker == "." else 1.0), marker=marker,
-                c=colours.rgba[sel], edgecolors=np.where(wrong[sel, None], [[0, 0, 0, 1.0]], [[0, 0, 0, 0.0]]),
-                linewidths=np.where(wrong[sel], 0.8, 0.0), zorder=3 if name != "other" else 2,
+                c=colours.rgba[sel], linewidths=0, zorder={"train": 4, "other": 2}.get(name, 3),
             )  # fmt: skip
-        ax.set_title(panel.title, fontsize=10)
+        _ring(ax, panel.coords[wrong[idx]], size, zorder=5)
+        ax.set_title(panel.title, fontsize=10, y=1.0, pad=6)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_aspect("equal", adjustable="datalim")
-    handles = _colour_key(fig, list(axes), colours)
+    handles = _colour_key(fig, colours, bar_at=(fig.get_size_inches()[0] - 1.2, 0.5, 3.0))
     for name, marker in SPLIT_MARKERS.items():
         count = int((split == name).sum())
         if count:
@@ -466,8 +597,8 @@ def plot_curves(
     title: str,
 ) -> Figure:
     """Loss and metric per epoch, train and val, the best (checkpointed) epoch marked. All [T]."""
-    fig = Figure(figsize=(11, 4.2), layout="constrained")
-    ax_loss, ax_metric = fig.subplots(1, 2)
+    fig = Figure(figsize=(11, 4.2))
+    ax_loss, ax_metric = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.65, bottom=0.6, wgap=0.9)[0]
     pairs = ((ax_loss, train_loss, val_loss, "loss"), (ax_metric, train_metric, val_metric, metric.replace("_", " ")))
     for ax, tr, va, name in pairs:
         ax.plot(epochs, tr, color="tab:blue", lw=1.4, label=f"train {name}")
@@ -482,7 +613,7 @@ def plot_curves(
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9, frameon=False)
-    ax_loss.set_title("loss")
-    ax_metric.set_title(metric.replace("_", " "))
+    ax_loss.set_title("loss", y=1.0, pad=6)
+    ax_metric.set_title(metric.replace("_", " "), y=1.0, pad=6)
     fig.suptitle(title, fontsize=11)
     return fig

@@ -83,11 +83,26 @@ def test_stats_kl_is_log_degree_minus_entropy_and_ratio_skips_degree_one():
     assert s.mean_kl_from_uniform >= 0
 
 
-def test_shared_bins_cover_both_samples():
-    a, b = np.array([0.1, 0.5, 2.0]), np.array([0.0, 3.0])
-    bins = att.shared_bins(a, b, bins=10)
-    assert bins[0] == 0 and bins[-1] == 3.0 and len(bins) == 11
-    assert np.histogram(a, bins)[0].sum() == 3 and np.histogram(b, bins)[0].sum() == 2
+def test_entropy_bins_keep_near_uniform_attention_in_the_uniform_bar():
+    degrees = np.array([1, 2, 3, 3, 4, 7, 18, 19, 169])
+    uniform = np.log(degrees)
+    learned = uniform - 1e-3  # almost uniform
+    learned[0] = 0.0
+    bins = att.entropy_bins(uniform, learned, max_bins=20)
+    assert np.all(np.diff(bins) > 0) and bins[0] <= 0 and bins[-1] > uniform.max()
+    # Same bar for every node, learned or uniform: the histograms coincide.
+    np.testing.assert_array_equal(np.histogram(learned, bins)[0], np.histogram(uniform, bins)[0])
+    # Each bar is centred on a log(in-degree) value.
+    centres = (bins[1:] + bins[:-1]) / 2
+    assert np.isclose(centres, np.log(3)).any() and np.isclose(centres, np.log(7)).any()
+    # log 19 is closer to log 18 than range / max_bins: they share a bar.
+    assert np.searchsorted(bins, np.log(18)) == np.searchsorted(bins, np.log(19))
+
+
+def test_entropy_bins_cover_everything():
+    bins = att.entropy_bins(np.log([2.0, 5.0]), np.array([0.0, 0.3, 1.2]))
+    assert np.histogram([0.0, 0.3, 1.2, np.log(2), np.log(5)], bins)[0].sum() == 5
+    assert bins[0] < 0.0  # low entropies have a bar of their own below log 2
 
 
 def test_gcn_coefficients_match_pyg_and_do_not_sum_to_one():
@@ -100,7 +115,7 @@ def test_gcn_coefficients_match_pyg_and_do_not_sum_to_one():
     ei = att.with_self_loops(g.edge_index.numpy(), n)
     ours = att.gcn_coefficients(ei, n)
     ref_ei, ref_w = gcn_norm(g.edge_index, None, n, add_self_loops=True)
-    ref = dict(zip(map(tuple, ref_ei.numpy().T), ref_w.numpy()))
+    ref = dict(zip(map(tuple, ref_ei.numpy().T), ref_w.numpy(), strict=True))
     np.testing.assert_allclose(ours, [ref[(s, d)] for s, d in ei.T], rtol=1e-6)
     np.testing.assert_allclose(ours, model_coefficients(torch.from_numpy(ei), n).numpy(), rtol=1e-6)
     sums = att.node_sums(ei, ours, n)

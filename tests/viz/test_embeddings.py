@@ -62,7 +62,7 @@ def test_tiny_and_constant_inputs():
 def test_large_inputs_are_subsampled_with_a_note(monkeypatch):
     monkeypatch.setattr(embeddings, "MAX_POINTS", 50)
     x = clustered(200)
-    p = embeddings.tsne(x, seed=0, max_points=50, use_cache=False)
+    p = embeddings.tsne(x, seed=0, use_cache=False)
     assert p.coords.shape == (50, 2) and len(p.index) == 50
     assert np.all(np.diff(p.index) > 0) and "random 50 of 200 nodes" in p.note
     q = embeddings.tsne(x, seed=0, max_points=50, use_cache=False)

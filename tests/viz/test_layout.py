@@ -58,7 +58,12 @@ def test_corrupt_or_stale_cache_is_recomputed(tmp_path, monkeypatch):
 
 def test_cache_key_depends_on_edges_nodes_and_seed():
     ei, n = karate_edges()
-    keys = {layout.graph_key(ei, n, 0), layout.graph_key(ei, n + 1, 0), layout.graph_key(ei, n, 1), layout.graph_key(ei[:, 2:], n, 0)}
+    keys = {
+        layout.graph_key(ei, n, 0),
+        layout.graph_key(ei, n + 1, 0),
+        layout.graph_key(ei, n, 1),
+        layout.graph_key(ei[:, 2:], n, 0),
+    }
     assert len(keys) == 4
 
 

@@ -85,24 +85,29 @@ def test_caption_states_sums_and_never_claims_gcn_weights_sum_to_one():
     fig = Figure()
     ax = fig.add_subplot()
     gcn = star([0.3, 0.2], self_weight=0.25)
-    plots.draw_neighbourhood(ax, plots.NeighbourhoodPanel(gcn, "GCN normalisation, fixed, not learned", normalised=False), colours(3))
+    plots.draw_neighbourhood(
+        ax, plots.NeighbourhoodPanel(gcn, "GCN normalisation, fixed, not learned", normalised=False), colours(3)
+    )
     text = "\n".join(t.get_text() for t in ax.texts)
-    assert "need not be 1" in text and "uniform" not in text
+    assert "need not sum to 1" in text and "uniform" not in text
     assert ax.get_title() == "GCN normalisation, fixed, not learned"
 
 
-def test_hub_with_many_neighbours_labels_only_the_heaviest():
+def test_hub_with_many_neighbours_lists_only_the_heaviest():
     w = np.full(168, 0.9 / 168)
     w[7] = 0.05
     ax = _draw(star(w / w.sum() * 0.99, self_weight=0.01))
-    labels = [t.get_text() for t in ax.texts if ":" in t.get_text()]
-    assert len(labels) == plots.LABEL_TOP and labels[0].startswith("8:")
+    text = "\n".join(t.get_text() for t in ax.texts)
+    assert "heaviest (outlined): 8: " in text  # node 8 sits at position 7
+    assert not [t for t in ax.texts if t.get_text().isdigit()]  # no ring of 168 labels
+    outlined = [c for c in ax.collections if isinstance(c, PathCollection)][-1]
+    assert len(outlined.get_offsets()) == plots.LABEL_TOP
 
 
 def test_entropy_histograms_share_bin_edges():
     rng = np.random.default_rng(0)
     panel = plots.EntropyPanel(rng.uniform(0, 2, 50), rng.uniform(0, 3, 50), "layer 0, head 0")
-    bins = att.shared_bins(panel.entropy, panel.uniform)
+    bins = att.entropy_bins(panel.uniform, panel.entropy)
     fig = plots.plot_entropy_histogram(panel, bins, title="t")
     steps = [p for p in fig.axes[0].patches if isinstance(p, StepPatch)]
     assert len(steps) == 2
@@ -122,7 +127,7 @@ def test_entropy_grid_has_a_panel_per_layer_and_head():
         assert edges == {tuple(np.linspace(0, 2, 11))}
 
 
-def test_graph_layout_is_one_line_collection_and_one_scatter():
+def test_graph_layout_is_one_line_collection_one_scatter_and_rings():
     n = 50
     rng = np.random.default_rng(0)
     coords = rng.normal(size=(n, 2))
@@ -133,7 +138,8 @@ def test_graph_layout_is_one_line_collection_and_one_scatter():
     fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="layout: Kamada-Kawai")
     ax = fig.axes[0]
     assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == 1
-    assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 1
+    nodes, rings = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(nodes.get_offsets()) == n and len(rings.get_offsets()) == 5  # the misclassified
     assert len(edges_of(ax).get_segments()) == n  # each undirected edge once
     assert "Kamada-Kawai" in ax.get_title()
     assert any("misclassified (5)" in t.get_text() for t in ax.get_legend().get_texts())
@@ -157,7 +163,9 @@ def test_projection_marks_splits_and_mistakes():
 def test_continuous_colours_get_a_colour_bar():
     c = plots.node_colours(np.array([0, 3, 5, 10]), categorical=False, label="positive labels")
     assert c.cmap is not None and c.rgba.shape == (4, 4)
-    fig = plots.plot_graph_layout(np.random.default_rng(0).normal(size=(4, 2)), np.array([[0, 1], [1, 0]]), c, np.ones(4), np.zeros(4, bool), title="t")
+    fig = plots.plot_graph_layout(
+        np.random.default_rng(0).normal(size=(4, 2)), np.array([[0, 1], [1, 0]]), c, np.ones(4), np.zeros(4, bool), title="t"
+    )
     assert any(ax.get_ylabel() == "positive labels" for ax in fig.axes)
 
 

@@ -5,13 +5,13 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 from gnnviz.config import load_config
 from gnnviz.errors import GnnvizError
 from gnnviz.experiment import train
+from gnnviz.viz import embeddings
 from gnnviz.viz.report import visualize
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def make_run(out: Path, config: str, *sets: str, name: str, data_root: Path | No
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    fast = ("training.epochs=30", "training.patience=30")
+    fast = ("training.epochs=12", "training.patience=12")
     return {
         "gat": make_run(out, "gat_karate.yaml", *fast, name="gat"),
         "gcn": make_run(out, "gat_karate.yaml", "model.name=gcn", "model.hidden=16", *fast, name="gcn"),
@@ -34,9 +34,20 @@ def runs(tmp_path_factory):
 
 
 @pytest.fixture()
-def gat(runs, tmp_path):
-    """A private copy-free handle: visualize into a fresh folder under tmp_path."""
+def gat(runs):
     return runs["gat"]
+
+
+@pytest.fixture(scope="module")
+def gat_viz(runs, tmp_path_factory):
+    """One full default visualize of the karate GAT run: (output folder, log lines)."""
+    lines = []
+    out = visualize(runs["gat"], tmp_path_factory.mktemp("gat-viz") / "viz", log=lines.append)
+    return out, lines
+
+
+# Cheap options for tests that only need some figure: no neighbourhoods, one layer.
+FEW = dict(top_k=0, layers=[1])
 
 
 def files_under(folder: Path) -> set[str]:
@@ -47,31 +58,33 @@ KARATE_GAT_FILES = {
     "layout.png", "degree.png", "curves.png", "tsne.png", "entropy.png", "index.html",
     "attention_stats.json", "timings.json",
     "entropy/layer0_head0.png", "entropy/layer0_mean.png", "entropy/layer1_head0.png",
-    # top-4 karate nodes by degree: 33 (17), 0 (16), 32 (12), 2 (10); layer 1 has one head.
-    *(f"attention/node{n}_layer{layer}.png" for n in (33, 0, 32, 2) for layer in (0, 1)),
+    # top-4 karate nodes by degree: 33 (17), 0 (16), 32 (12), 2 (10)
+    *(f"attention/node{n}.png" for n in (33, 0, 32, 2)),
 }  # fmt: skip
 
 
-def test_karate_gat_writes_every_figure(gat, tmp_path):
-    lines = []
-    out = visualize(gat, tmp_path / "viz", log=lines.append)
-    assert out == tmp_path / "viz"
+def test_karate_gat_writes_every_figure(gat_viz, tmp_path):
+    out, lines = gat_viz
+    assert out.name == "viz"
     assert files_under(out) == KARATE_GAT_FILES
     assert any(line.startswith("layout: Kamada-Kawai") for line in lines)
     assert any(line.startswith("timings: load") for line in lines)
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings["seconds"]) == {"load", "layout", "tsne", "attention", "drawing", "html", "total"}
     assert timings["layout_method"] == "Kamada-Kawai"
+    for f in KARATE_GAT_FILES:
+        if f.endswith(".png"):
+            assert (out / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f
 
 
 def test_default_output_is_run_viz_and_quiet_logs_nothing(gat):
     lines = []
-    out = visualize(gat, quiet=True, log=lines.append)
+    out = visualize(gat, quiet=True, log=lines.append, **FEW)
     assert out == gat / "viz" and lines == [] and (out / "index.html").is_file()
 
 
-def test_attention_stats_are_consistent(gat, tmp_path):
-    out = visualize(gat, tmp_path, quiet=True)
+def test_attention_stats_are_consistent(gat_viz):
+    out, _ = gat_viz
     stats = json.loads((out / "attention_stats.json").read_text())
     assert [layer["layer"] for layer in stats["layers"]] == [0, 1]
     assert stats["layers"][0]["heads"] == 8 and len(stats["layers"][0]["per_head"]) == 8
@@ -84,36 +97,49 @@ def test_attention_stats_are_consistent(gat, tmp_path):
             assert s["nodes"] == 34 and s["nodes_in_ratio"] == 34  # karate has no isolated node
 
 
-def test_index_links_every_figure_relatively_and_escapes_text(gat, tmp_path):
-    out = visualize(gat, tmp_path, quiet=True)
+def test_index_links_every_figure_relatively_and_escapes_text(gat_viz):
+    out, _ = gat_viz
     page = (out / "index.html").read_text()
     srcs = set(re.findall(r'<img src="([^"]+)"', page))
     assert srcs == {f for f in KARATE_GAT_FILES if f.endswith(".png")}
-    assert all(not s.startswith(("/", "http")) for s in srcs)
+    assert all(not s.startswith(("/", "http")) and (out / s).is_file() for s in srcs)
     assert "<td>karate</td>" in page and "hidden: 64" in page  # summary and resolved config
     assert "<script" not in page
 
 
-def test_same_run_gives_identical_layout_and_tsne(gat, tmp_path, monkeypatch):
-    import gnnviz.viz.report as report
+def test_html_escapes_run_text(runs, tmp_path):
+    run = copy_run(runs["sage"], tmp_path / "run")
+    summary = json.loads((run / "summary.json").read_text())
+    summary["status"] = "<script>alert(1)</script> & co"
+    (run / "summary.json").write_text(json.dumps(summary))
+    page = (visualize(run, quiet=True) / "index.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
 
-    seen = []
-    real_layout, real_tsne = report.graph_layout, report.tsne
-    monkeypatch.setattr(report, "graph_layout", lambda *a, **k: seen.append(real_layout(*a, **{**k})) or seen[-1])
-    monkeypatch.setattr(report, "tsne", lambda *a, **k: seen.append(real_tsne(*a, **{**k, "use_cache": False})) or seen[-1])
-    visualize(gat, tmp_path / "a", quiet=True)
-    visualize(gat, tmp_path / "b", quiet=True)
-    lay_a, tsne_a, _, lay_b, tsne_b, _ = seen  # layout, hidden t-SNE, output t-SNE per call
-    assert lay_b.cached
-    np.testing.assert_array_equal(lay_a.coords, lay_b.coords)
-    np.testing.assert_array_equal(tsne_a.coords, tsne_b.coords)
+
+def test_same_run_draws_identical_layout_and_tsne(gat, tmp_path, monkeypatch):
+    # Fresh caches for both calls: the coordinates are recomputed, and must come out the same.
+    pictures = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / f"cache-{name}"))
+        out = visualize(gat, tmp_path / name, quiet=True, **FEW)
+        assert json.loads((out / "timings.json").read_text())["layout_cached"] is False
+        pictures.append([(out / f).read_bytes() for f in ("layout.png", "tsne.png")])
+    assert pictures[0] == pictures[1]
 
 
 def test_nodes_layers_heads_and_svg(gat, tmp_path):
     out = visualize(gat, tmp_path, nodes=[5, 33], top_k=1, layers=[0], heads=[2, 7], fmt="svg", quiet=True)
     got = files_under(out)
-    assert got >= {"attention/node33_layer0.svg", "attention/node5_layer0.svg", "entropy/layer0_head2.svg", "entropy/layer0_head7.svg", "layout.svg"}
+    assert got >= {
+        "attention/node33.svg",
+        "attention/node5.svg",
+        "entropy/layer0_head2.svg",
+        "entropy/layer0_head7.svg",
+        "layout.svg",
+    }
     assert not any("layer1" in f for f in got)
+    hood = (out / "attention/node5.svg").read_text()
+    assert "layer 0, head 2 of 8" in hood and "layer 0, head 7 of 8" in hood and "mean over" not in hood
     assert (out / "layout.svg").read_text().lstrip().startswith("<?xml")
 
 
@@ -123,7 +149,7 @@ def test_gcn_draws_fixed_normalisation_instead_of_attention(runs, tmp_path):
     assert {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "gcn_norm/node33.png"} <= got
     assert not any(f.startswith(("attention", "entropy")) for f in got)
     page = (out / "index.html").read_text()
-    assert "fixed, not learned" in page and "do not sum to 1" in page
+    assert "fixed, not learned" in page and "does not sum to 1" in page
 
 
 def test_sage_gets_every_figure_but_attention(runs, tmp_path):
@@ -171,14 +197,17 @@ def copy_run(src: Path, dst: Path) -> Path:
     "damage, message",
     [
         (lambda r: (r / "checkpoint.pt").unlink(), "is incomplete (missing checkpoint.pt)"),
-        (lambda r: (r / "checkpoint.pt").write_bytes((r / "checkpoint.pt").read_bytes()[:300]), "is truncated or not a checkpoint"),
+        (
+            lambda r: (r / "checkpoint.pt").write_bytes((r / "checkpoint.pt").read_bytes()[:300]),
+            "is truncated or not a checkpoint",
+        ),
         (lambda r: torch.save({"state_dict": {}}, r / "checkpoint.pt"), "foreign checkpoint"),
         (lambda r: (r / "graph.pt").write_bytes(b""), "graph.pt is empty"),
     ],
 )
 def test_damaged_runs_fail_and_keep_earlier_figures(gat, tmp_path, damage, message):
     run = copy_run(gat, tmp_path / "run")
-    out = visualize(run, quiet=True)
+    out = visualize(run, quiet=True, **FEW)
     before = {f: (out / f).read_bytes() for f in files_under(out)}
     damage(run)
     with pytest.raises(GnnvizError, match=re.escape(message)):
@@ -208,9 +237,9 @@ def test_output_folder_that_is_a_file(gat, tmp_path):
         visualize(gat, tmp_path / "f", quiet=True)
 
 
-def test_figures_are_replaced_atomically(gat, tmp_path, monkeypatch):
-    # A failure while drawing leaves the earlier figure whole and no temp files behind.
-    out = visualize(gat, tmp_path, quiet=True)
+def test_a_drawing_failure_writes_nothing(gat, tmp_path, monkeypatch):
+    # A failure while drawing leaves every earlier figure as it was and no temp files behind.
+    out = visualize(gat, tmp_path, quiet=True, **FEW)
     layout_before = (out / "layout.png").read_bytes()
     from gnnviz.viz import plots
 
@@ -218,10 +247,11 @@ def test_figures_are_replaced_atomically(gat, tmp_path, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(plots, "plot_degree", boom)
-    with pytest.raises(RuntimeError):
-        visualize(gat, tmp_path, quiet=True)
-    assert (out / "layout.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len((out / "layout.png").read_bytes()) > 1000 and layout_before[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(RuntimeError, match="disk full"):
+        visualize(gat, tmp_path, quiet=True, top_k=0, layers=[0])
+    # Nothing was written: figures are all rendered before the first file is replaced.
+    assert (out / "layout.png").read_bytes() == layout_before
+    assert not (out / "entropy" / "layer0_head0.png").exists()
     assert not [f for f in os.listdir(out) if f.startswith(".")]
 
 
@@ -234,7 +264,7 @@ def test_ppi_style_multilabel_run(tmp_path):
     root = tmp_path / "data"
     write_ppi_raw(root / "PPI")
     run = make_run(tmp_path / "runs", "gat_ppi.yaml", "model.hidden=32", "model.heads=2", "model.out_heads=2",
-                   "training.epochs=3", name="ppi", data_root=root)  # fmt: skip
+                   "training.epochs=1", name="ppi", data_root=root)  # fmt: skip
     out = visualize(run, tmp_path / "viz", graph_index=1, quiet=True)
     got = files_under(out)
     assert {"layout.png", "tsne.png", "entropy.png", "attention_stats.json"} <= got
@@ -251,14 +281,17 @@ def test_ppi_style_multilabel_run(tmp_path):
 @pytest.mark.realdata
 def test_cora_gat_attention_is_near_uniform_and_the_hub_has_168_neighbours(mirror, tmp_path, monkeypatch):
     monkeypatch.setenv("GNNVIZ_DATA_MIRROR", str(mirror))
+    # Keeps the test fast, and exercises t-SNE's subsampling on real embeddings.
+    monkeypatch.setattr(embeddings, "MAX_POINTS", 1000)
     run = make_run(tmp_path, "gat_cora.yaml", "training.epochs=15", name="cora")
     lines = []
     out = visualize(run, log=lines.append, top_k=1)
     got = files_under(out)
-    assert {"layout.png", "degree.png", "curves.png", "tsne.png", "entropy.png", "attention/node1358_layer0.png"} <= got
+    assert {"layout.png", "degree.png", "curves.png", "tsne.png", "entropy.png", "attention/node1358.png"} <= got
     assert any("per component (78 packed)" in line for line in lines)
     page = (out / "index.html").read_text()
-    assert "node 1358 (168 neighbours)" in page
+    assert "Node 1358 (168 neighbours)" in page
+    assert "t-SNE of the embeddings (random 1000 of 2708 nodes)" in page
     stats = json.loads((out / "attention_stats.json").read_text())
     for layer in stats["layers"]:
         for s in layer["per_head"]:

@@ -1,0 +1,35 @@
+import io
+
+from gnnviz.progress import Progress
+
+ROW = {"epoch": 5, "train_loss": 0.5, "val_metric": 0.75}
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_off_when_not_a_terminal():
+    stream = io.StringIO()
+    bar = Progress(10, "train", "accuracy", stream=stream)
+    bar.update(ROW)
+    bar.close()
+    assert stream.getvalue() == ""
+
+
+def test_on_a_terminal_shows_epoch_loss_metric_and_eta():
+    stream = Tty()
+    bar = Progress(10, "train", "accuracy", stream=stream)
+    bar.update(ROW)
+    text = stream.getvalue()
+    assert text.startswith("\r") and "epoch 5/10" in text and "loss 0.5000" in text and "val accuracy 0.7500" in text
+    assert "ETA" in text
+    bar.close()
+    assert stream.getvalue().endswith("\r")
+
+
+def test_quiet_forces_it_off():
+    stream = Tty()
+    Progress(10, "train", "accuracy", enabled=False, stream=stream).update(ROW)
+    assert stream.getvalue() == ""
