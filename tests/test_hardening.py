@@ -240,15 +240,19 @@ def test_p2_values_are_parsed_as_data_never_evaluated(tmp_path):
 # ----------------------------------------------------------------------------- 3. device
 
 
-@pytest.mark.parametrize("device", ["cuda", "cuda:99"])
-def test_p3_missing_cuda_fails_before_anything_is_created(tmp_path, device):
-    if device != "cuda:99" and torch.cuda.is_available():
-        pytest.skip("this machine has CUDA; cuda:99 covers the absent-device case here")
+def test_p3_missing_cuda_fails_before_anything_is_created(tmp_path):
+    from gnnviz.training import resolve_device
+
+    device = "cuda:99" if torch.cuda.is_available() else "cuda"
     r = gnnviz(tmp_path, "train", *KARATE, "--out", tmp_path / "o", "--device", device)
     line = one_error(r)
-    assert r.returncode == 2 and f"--device {device}" in line
-    assert "CUDA is not available here" in line and "use --device cpu or auto" in line or "does not exist" in line
+    assert r.returncode == 2 and line.startswith(f"error: --device {device} ")
+    assert ("CUDA is not available here" in line and line.endswith("use --device cpu or auto")) or "does not exist" in line
     assert not (tmp_path / "o").exists() and not (tmp_path / "data").exists()
+    for spec in ("cuda", "cuda:0", "cuda:1", "cuda:99"):  # an index that is not there fails the same way
+        if spec == "cuda" or int(spec.split(":")[1]) >= torch.cuda.device_count():
+            with pytest.raises(ConfigError, match=f"--device {spec} (asked for CUDA|does not exist)"):
+                resolve_device(spec)
 
 
 def test_p3_auto_says_what_it_picked_and_the_run_records_it(tmp_path):
@@ -262,14 +266,17 @@ def test_p3_auto_says_what_it_picked_and_the_run_records_it(tmp_path):
     assert yaml.safe_load((tmp_path / "o" / "auto" / "config.yaml").read_text())["run"]["device"] == "auto"
 
 
-FAKE_CUDA_SAVE = """
-import sys, torch, torch.serialization as ser
-path = sys.argv[1]
-ckpt = torch.load(path, weights_only=True)
-# Tag every storage as living on cuda:0, as torch.save does on a GPU machine.
-ser.register_package(0, lambda obj: "cuda:0" if getattr(obj, "device", None) is not None else None, lambda obj, loc: None)
-torch.save(ckpt, path)
-"""
+def _save_as_if_on_cuda(path: Path) -> None:
+    """Re-save a checkpoint with every storage tagged cuda:0, as torch.save does on a GPU machine."""
+    import torch.serialization as ser
+
+    ckpt = torch.load(path, weights_only=True)
+    saved = list(ser._package_registry)
+    ser.register_package(0, lambda obj: "cuda:0" if getattr(obj, "device", None) is not None else None, lambda obj, loc: None)
+    try:
+        torch.save(ckpt, path)
+    finally:
+        ser._package_registry[:] = saved
 
 
 def test_p3_cuda_trained_run_visualizes_on_cpu(tmp_path, trained):
@@ -279,7 +286,7 @@ def test_p3_cuda_trained_run_visualizes_on_cpu(tmp_path, trained):
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     cfg["run"]["device"] = "cuda:0"
     (run / "config.yaml").write_text(yaml.safe_dump(cfg))
-    subprocess.run([sys.executable, "-c", FAKE_CUDA_SAVE, str(run / "checkpoint.pt")], check=True, env=env_for(tmp_path))
+    _save_as_if_on_cuda(run / "checkpoint.pt")
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):  # the fake worked: without map_location it fails here
             torch.load(run / "checkpoint.pt", weights_only=True)
@@ -338,7 +345,7 @@ def test_p4_half_made_processed_cache_is_rebuilt(tmp_path, cora_raw):
     assert ds.train[0].num_nodes == 2708 and (processed / ".gnnviz-complete").exists()
 
 
-def test_p4_data_root_or_out_that_is_a_file(tmp_path):
+def test_p4_data_root_that_is_a_file(tmp_path):  # an --out that is a file: see test_p2_..._nothing_created
     (tmp_path / "root-file").write_text("x")
     r = gnnviz(tmp_path, "train", "--set", "dataset.name=cora", "--data-root", tmp_path / "root-file", "--out", tmp_path / "o")
     assert r.returncode == 1
@@ -346,10 +353,6 @@ def test_p4_data_root_or_out_that_is_a_file(tmp_path):
         f"error: data root {tmp_path / 'root-file'} is a file, not a folder; pass --data-root DIR or set GNNVIZ_DATA_ROOT"
     )
     assert not (tmp_path / "o").exists() and (tmp_path / "root-file").read_text() == "x"
-    (tmp_path / "out-file").write_text("y")
-    r = gnnviz(tmp_path, "train", *KARATE, "--out", tmp_path / "out-file")
-    assert r.returncode == 2 and "is a file; pass --out DIR naming a folder" in one_error(r)
-    assert (tmp_path / "out-file").read_text() == "y"
 
 
 def test_p4_read_only_data_root_and_out(tmp_path):
@@ -634,6 +637,8 @@ def test_p7_a_checkpoint_that_would_run_code_is_refused(tmp_path, trained, how, 
         assert r.returncode == 1
         assert one_error(r) == f"error: {exc.value}"
         assert not marker.exists() and not (tmp_path / "viz").exists()
+        pickle.loads((run / which).read_bytes())  # proof that the file is a live one: unpickled, it runs
+        assert marker.exists()
 
 
 def _tamper(run: Path, change) -> None:

@@ -85,8 +85,8 @@ def entropy_bins(uniform: np.ndarray, *samples: np.ndarray, max_bins: int = 48) 
     """Bin edges [B + 1] shared by the learned and the uniform entropy histograms.
 
     uniform: log(in-degree) values (any shape); samples: learned entropies (each <= its node's
-    log(in-degree)). Uniform entropies take only the values log(d), so bars are centred on those
-    values, with edges halfway between neighbouring ones: a node whose attention is uniform or
+    log(in-degree)). Uniform entropies take only the values log(d), so each bar holds one such
+    value, with edges halfway between neighbouring values: a node whose attention is uniform or
     nearly so lands in the same bar as its uniform entropy. (On an even grid, H = log(d) - 0.001
     and log(d) fall into neighbouring bars whenever log(d) sits just above an edge, which makes
     near-uniform attention look different from uniform.) Bars are at least (range / max_bins)

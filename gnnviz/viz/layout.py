@@ -23,12 +23,13 @@ import numpy as np
 from gnnviz.viz import cache
 
 # Bump when the algorithm or its parameters change: old cache entries then stop matching.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 # Above this many nodes in one component, Kamada-Kawai (O(n^2) memory and time) is too slow.
 BIG_COMPONENT = 5000
 # Kamada-Kawai moves one node per iteration. igraph's default is 50 moves per node (8.5 s on
 # Cora's giant component); starting from a force-directed layout, 10 per node looks the same.
 KK_MOVES_PER_NODE = 10
+KK_MAX_MOVES = 30_000  # each move costs O(n): keeps a 5000-node component to a few seconds
 # Empty space between packed components, in units where a component of n nodes has area ~n.
 PACK_GAP = 0.6
 
@@ -123,7 +124,7 @@ def _component_layout(sub, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         return np.asarray(xy.coords, dtype=float), "Fruchterman-Reingold (grid)"
     # Force-directed start (cheap, untangles globally), then Kamada-Kawai polishes distances.
     fr = sub.layout_fruchterman_reingold(seed=start.tolist(), niter=300, grid=n > 1000)
-    xy = sub.layout_kamada_kawai(seed=fr.coords, maxiter=max(1000, KK_MOVES_PER_NODE * n), kkconst=n)
+    xy = sub.layout_kamada_kawai(seed=fr.coords, maxiter=max(1000, min(KK_MOVES_PER_NODE * n, KK_MAX_MOVES)), kkconst=n)
     return np.asarray(xy.coords, dtype=float), "Kamada-Kawai"
 
 

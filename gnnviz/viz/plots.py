@@ -90,7 +90,7 @@ def node_colours(values: np.ndarray, *, categorical: bool, label: str = "class",
         k = int(num_classes if num_classes is not None else (values.max() + 1 if values.size else 1))
         cmap = colormaps["tab10" if k <= 10 else "tab20"]
         palette = [cmap(i % cmap.N) for i in range(k)]
-        rgba = np.array([palette[int(v)] for v in values]) if values.size else np.zeros((0, 4))
+        rgba = np.asarray(palette, dtype=float).reshape(-1, 4)[values.astype(int)]
         legend = [(f"{label} {i}", palette[i]) for i in range(k)]
         return NodeColours(rgba, values.astype(int), legend, label=label)
     norm = Normalize(float(values.min()), float(max(values.max(), values.min() + 1)))
@@ -265,7 +265,8 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     )  # fmt: skip
     ax_hist.set_ylim(0.7, counts.max() * 3)
     pos = ks[ks > 0]
-    ccdf = np.array([(degree >= k).mean() for k in pos])
+    # P(degree >= k) for each occurring k, from the sorted degrees (no pass over N per k).
+    ccdf = 1.0 - np.searchsorted(np.sort(degree), pos, side="left") / len(degree)
     ax_ccdf.loglog(pos, ccdf, marker="o", ms=3, lw=1, color="tab:blue")
     ax_ccdf.set_xlabel("degree k (log)")
     ax_ccdf.set_ylabel("fraction of nodes with degree >= k (log)")

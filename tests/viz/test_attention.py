@@ -92,11 +92,20 @@ def test_entropy_bins_keep_near_uniform_attention_in_the_uniform_bar():
     assert np.all(np.diff(bins) > 0) and bins[0] <= 0 and bins[-1] > uniform.max()
     # Same bar for every node, learned or uniform: the histograms coincide.
     np.testing.assert_array_equal(np.histogram(learned, bins)[0], np.histogram(uniform, bins)[0])
-    # Each bar is centred on a log(in-degree) value.
-    centres = (bins[1:] + bins[:-1]) / 2
-    assert np.isclose(centres, np.log(3)).any() and np.isclose(centres, np.log(7)).any()
+    # Distinct degrees far enough apart get bars of their own, with the level well inside.
+    bars = np.searchsorted(bins, np.log([2, 3, 4, 7, 18]))
+    assert len(set(bars)) == 5
     # log 19 is closer to log 18 than range / max_bins: they share a bar.
     assert np.searchsorted(bins, np.log(18)) == np.searchsorted(bins, np.log(19))
+
+
+def test_entropy_bins_separate_peaked_attention_from_uniform(karate):
+    ei, _, n = karate
+    one_hot = (ei[0] == ei[1]).astype(float)  # every node attends only to itself
+    h, u = att.entropy(ei, one_hot, n), att.uniform_entropy(ei, n)
+    bins = att.entropy_bins(u, h)
+    learned, uniform = np.histogram(h, bins)[0], np.histogram(u, bins)[0]
+    assert learned[0] == n and uniform[0] == 0  # all in the lowest bar, uniform none there
 
 
 def test_entropy_bins_cover_everything():
