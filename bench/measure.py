@@ -47,9 +47,12 @@ class Proc:
 
 # Linux carries a process's peak RSS across fork and exec, so a child forked straight from this
 # (large) process would report at least our own size. A small launcher forks the command instead
-# and writes the command's own peak (KiB) to the file named first.
+# and writes the command's own peak (KiB) to the file named first. It leads a process group of
+# its own (to be killed as one on timeout) but stays in our session: Linux schedules sessions as
+# groups, and every contender should get the same share of the machine.
 _LAUNCHER = """
 import os, sys
+os.setpgid(0, 0)
 pid = os.fork()
 if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
@@ -64,9 +67,7 @@ def run_process(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: 
     """Run ``args`` to completion; a run past ``timeout`` seconds is killed (returncode -9)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
-        p = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCHER, rss.name, *args], stdout=out, stderr=err, env=env, cwd=cwd, start_new_session=True
-        )
+        p = subprocess.Popen([sys.executable, "-c", _LAUNCHER, rss.name, *args], stdout=out, stderr=err, env=env, cwd=cwd)
         timer = threading.Timer(timeout, lambda: _kill(p.pid))
         timer.start()
         try:

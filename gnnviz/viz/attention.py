@@ -55,7 +55,8 @@ class EntropyStats:
 
     mean_entropy: float
     mean_uniform_entropy: float
-    # H / log(deg) over nodes with deg > 1 (log 1 = 0: a lone self-loop has nothing to choose).
+    # H / log(deg) over nodes with deg > 1 (log 1 = 0: a lone self-loop has nothing to choose);
+    # NaN when no node has more than one incoming edge (written as null in JSON).
     mean_normalised_entropy: float
     # KL(alpha || uniform) = log(deg) - H, averaged over all nodes.
     mean_kl_from_uniform: float

@@ -15,9 +15,14 @@ import numpy as np
 
 
 def cache_root() -> Path:
-    """``$GNNVIZ_CACHE_DIR``, else ``~/.cache/gnnviz``. Kinds live in sub-folders (``layouts/``, ``tsne/``)."""
+    """``$GNNVIZ_CACHE_DIR``, else ``$XDG_CACHE_HOME/gnnviz`` (``~/.cache/gnnviz``).
+
+    Kinds live in sub-folders: ``layouts/``, ``tsne/``.
+    """
     env = os.environ.get("GNNVIZ_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "gnnviz"
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gnnviz"
 
 
 def entry(kind: str, key: str) -> Path:

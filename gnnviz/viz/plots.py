@@ -206,9 +206,11 @@ def plot_graph_layout(
     _ring(ax, coords[wrong], size[wrong], zorder=3)
     hub = int(np.argmax(degree)) if n else 0
     if n:
+        # The hub is easy to lose in a dense core: a bold ring, then its label off to the side.
+        ax.scatter(*coords[hub], s=size[hub] * 4 + 40, facecolors="none", edgecolors="black", linewidths=1.6, zorder=4)
         ax.annotate(
-            f"node {hub}\ndegree {int(degree[hub])}", coords[hub], xytext=(14, 14), textcoords="offset points",
-            fontsize=9, arrowprops=dict(arrowstyle="-", lw=0.8), zorder=3,
+            f"node {hub}\ndegree {int(degree[hub])}", coords[hub], xytext=(30, 30), textcoords="offset points",
+            fontsize=9, arrowprops=dict(arrowstyle="-", lw=1.0, shrinkA=0, shrinkB=2), zorder=3,
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.5", alpha=0.9),
         )  # fmt: skip
     _frame(ax, coords)

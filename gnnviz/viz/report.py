@@ -128,15 +128,12 @@ def visualize(
     with timer("drawing"):
         figures = _draw_all(inputs, lay, projections, analysis, writer, fmt)
     if analysis.stats is not None:
-        writer.text("attention_stats.json", json.dumps(analysis.stats, indent=2) + "\n")
+        writer.text("attention_stats.json", _json(analysis.stats))
     with timer("html"):
         writer.text("index.html", _index_html(inputs, lay, figures, analysis, timer.seconds))
     timings = {s: round(v, 3) for s, v in timer.seconds.items()}
     timings["total"] = round(time.perf_counter() - started, 3)
-    writer.text(
-        "timings.json",
-        json.dumps({"seconds": timings, "layout_method": lay.method, "layout_cached": lay.cached}, indent=2) + "\n",
-    )
+    writer.text("timings.json", _json({"seconds": timings, "layout_method": lay.method, "layout_cached": lay.cached}))
     say("timings: " + ", ".join(f"{s} {v:.2f}s" for s, v in timings.items()))
     say(f"wrote {len(writer.written)} files to {out}")
     return out
@@ -336,7 +333,7 @@ def _analyse_attention(inputs: _Inputs) -> _Attention:
         learned_all += [h.ravel(), h_mean]
         per_head = [{"head": k, **att.entropy_stats(h[:, k], uniform).as_dict()} for k in range(num_heads)]
         mean_stats = att.entropy_stats(h_mean, uniform).as_dict()
-        ratio = lambda st: f"H/log(deg) {st['mean_normalised_entropy']:.3f}"  # noqa: E731
+        ratio = lambda st: f"H/log(deg) {_num(st['mean_normalised_entropy'])}"  # noqa: E731
         row = [plots.EntropyPanel(h[:, k], uniform, f"layer {layer}, head {k}: {ratio(per_head[k])}") for k in range(num_heads)]
         if num_heads > 1:
             row.append(plots.EntropyPanel(h_mean, uniform, f"layer {layer}, mean of {num_heads} heads: {ratio(mean_stats)}"))
@@ -475,7 +472,9 @@ def _jobs(inputs: _Inputs, lay, projections, analysis: _Attention) -> list[_Job]
     """Every figure to draw, in page order."""
     wrong, _values, colours, wrong_label = _predictions(inputs)
     model = inputs.model_name.upper()
-    on = f"{model} on {inputs.graph_label}"
+    # Names from the run's files go into matplotlib text: escape '$' so they never parse as math.
+    graph, dataset = _literal(inputs.graph_label), _literal(inputs.dataset)
+    on = f"{model} on {graph}"
     jobs: list[_Job] = []
 
     def add(stem: str, section: str, caption: str, plot: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -483,19 +482,19 @@ def _jobs(inputs: _Inputs, lay, projections, analysis: _Attention) -> list[_Job]
 
     ei = inputs.edge_index
     degree = np.bincount(ei[1][ei[0] != ei[1]], minlength=inputs.num_nodes)
-    title = f"{inputs.graph_label}: {inputs.num_nodes} nodes, {_undirected_edges(ei)} edges; layout: {lay.method}"
+    title = f"{graph}: {inputs.num_nodes} nodes, {_undirected_edges(ei)} edges; layout: {lay.method}"
     by = f"{wrong_label} by {model}"
     add("layout", "graph", f"Whole graph, {lay.method}; colour = class, size = degree, black ring = {by}.",
         plots.plot_graph_layout, lay.coords, ei, colours, degree, wrong, title=title, wrong_label=by)  # fmt: skip
-    add("degree", "graph", "Degree histogram and distribution (log scales).", plots.plot_degree, degree, title=inputs.graph_label)
+    add("degree", "graph", "Degree histogram and distribution (log scales).", plots.plot_degree, degree, title=graph)
 
     if inputs.run.metrics:
         rows, s = inputs.run.metrics, inputs.run.summary
         col = {k: np.array([r[k] for r in rows], dtype=float) for k in rows[0]}
-        metric = str(s.get("metric", "metric"))
+        metric = _literal(str(s.get("metric", "metric")))
         best = s.get("best_epoch")
         scores = ", ".join(f"{k[:-7]} {s[k]:.3f}" for k in ("val_metric", "test_metric") if isinstance(s.get(k), (int, float)))
-        heading = f"{model} on {inputs.dataset}: training curves"
+        heading = f"{model} on {dataset}: training curves"
         if scores:
             heading += f" (best checkpoint: {scores} {metric.replace('_', ' ')})"
         add("curves", "training", "Loss and metric per epoch; dashed line = best epoch (the checkpoint).", plots.plot_curves,
@@ -527,7 +526,7 @@ def _jobs(inputs: _Inputs, lay, projections, analysis: _Attention) -> list[_Job]
             title=f"{on}: entropy of each node's attention vs uniform")  # fmt: skip
         for name, (panel, st) in analysis.entropy_files.items():
             ratio, kl = st["mean_normalised_entropy"], st["mean_kl_from_uniform"]
-            subtitle = f"{panel.title.split(':')[0]}: mean H/log(deg) = {ratio:.3f}, mean KL from uniform = {kl:.3f} nats"
+            subtitle = f"{panel.title.split(':')[0]}: mean H/log(deg) = {_num(ratio)}, mean KL from uniform = {_num(kl)} nats"
             add(f"entropy/{name}", "attention entropy", subtitle + ".",
                 plots.plot_entropy_histogram, panel, analysis.bins, title=f"{on}\n{subtitle}")  # fmt: skip
     return jobs
@@ -598,12 +597,34 @@ def _stats_table(stats: dict[str, Any]) -> str:
         if layer["heads"] > 1:
             entries.append(("mean", layer["mean_over_heads"]))
         for name, st in entries:
-            cells = [str(layer["layer"]), name] + [
-                f"{st[k]:.3f}"
-                for k in ("mean_entropy", "mean_uniform_entropy", "mean_normalised_entropy", "mean_kl_from_uniform")
-            ]
+            keys = ("mean_entropy", "mean_uniform_entropy", "mean_normalised_entropy", "mean_kl_from_uniform")
+            cells = [str(layer["layer"]), name] + [_num(st[k]) for k in keys]
             rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
     return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _literal(text: str) -> str:
+    """Text that matplotlib shows as is: an unescaped '$' would start mathtext (and can raise)."""
+    return text.replace("$", r"\$")
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
+
+
+def _json(obj: Any) -> str:
+    """Strict JSON (no NaN/Infinity, which browsers and jq refuse): non-finite numbers become null."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and not np.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False) + "\n"
 
 
 def _anchor(text: str) -> str:

@@ -138,8 +138,9 @@ def test_graph_layout_is_one_line_collection_one_scatter_and_rings():
     fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="layout: Kamada-Kawai")
     ax = fig.axes[0]
     assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == 1
-    nodes, rings = [c for c in ax.collections if isinstance(c, PathCollection)]
+    nodes, rings, hub = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(nodes.get_offsets()) == n and len(rings.get_offsets()) == 5  # the misclassified
+    assert len(hub.get_offsets()) == 1
     assert len(edges_of(ax).get_segments()) == n  # each undirected edge once
     assert "Kamada-Kawai" in ax.get_title()
     assert any("misclassified (5)" in t.get_text() for t in ax.get_legend().get_texts())

@@ -5,6 +5,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -297,3 +298,27 @@ def test_cora_gat_attention_is_near_uniform_and_the_hub_has_168_neighbours(mirro
         for s in layer["per_head"]:
             assert s["mean_normalised_entropy"] > 0.95  # GAT on Cora: close to uniform
             assert s["mean_entropy"] == pytest.approx(s["mean_uniform_entropy"], rel=0.1)
+
+
+def test_names_from_the_run_are_drawn_as_text_not_mathtext(runs, tmp_path):
+    run = copy_run(runs["sage"], tmp_path / "run")
+    odd = r"$\frac{$ and $x^$"  # unbalanced mathtext: matplotlib would raise on it
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "metric": odd}))
+    page = (visualize(run, quiet=True) / "index.html").read_text()
+    assert odd in page  # the page shows the name itself, not its TeX-escaped form
+    from gnnviz.viz.report import _literal
+
+    assert _literal(odd) == r"\$\frac{\$ and \$x^\$"
+
+
+def test_stats_json_is_strict_when_no_node_has_a_choice():
+    from gnnviz.viz import attention as att
+    from gnnviz.viz.report import _json
+
+    ei = att.with_self_loops(np.zeros((2, 0), dtype=np.int64), 3)  # three nodes, self-loops only
+    h, u = att.entropy(ei, np.ones(3), 3), att.uniform_entropy(ei, 3)
+    stats = att.entropy_stats(h, u).as_dict()
+    assert np.isnan(stats["mean_normalised_entropy"])  # undefined: log 1 = 0 for every node
+    text = _json({"layers": [stats]})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(c))["layers"][0]["mean_normalised_entropy"] is None
