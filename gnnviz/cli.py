@@ -133,7 +133,7 @@ def visualize(
 
     path = draw(
         run, out, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"), heads=_ints(heads, "--heads"),
-        fmt=fmt, graph_index=graph_index, quiet=quiet,
+        fmt=fmt, graph_index=graph_index, quiet=quiet, log=_log,
     )  # fmt: skip
     typer.echo(str(path))
 
@@ -176,6 +176,14 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
         return
     _state["terminated"] = True
     raise Terminated()
+
+
+def _log(msg: str) -> None:
+    # Progress and timings go to stderr: stdout carries only the path, for scripts.
+    try:
+        print(msg, file=sys.stderr, flush=True)
+    except (BrokenPipeError, OSError):
+        pass
 
 
 def _error(msg: str) -> None:

@@ -4,6 +4,8 @@ All layers come from PyG. Self-loops and GCN's normalisation are computed once p
 cached (the convs are built not to redo them every step); the input may be a sparse tensor, with
 dropout applied to its stored values only: zeros stay zero under dropout, so this is the same
 model as dense dropout on the dense input, without drawing millions of useless random numbers.
+Training on the fast path (``training.fast``) runs GAT and GCN through ``plan``/``forward_plan``:
+the same layers' maths and parameters on only the nodes a split reads (see "fast path" below).
 """
 
 from __future__ import annotations

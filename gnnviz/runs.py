@@ -18,12 +18,14 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 import yaml
 
 from gnnviz.errors import ConfigError, RunError
+
+if TYPE_CHECKING:
+    import torch
 
 CHECKPOINT_FORMAT = "gnnviz-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -62,6 +64,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_torch_save(path: Path, obj: Any) -> None:
+    import torch
+
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -171,6 +175,7 @@ def _json_safe(obj: Any) -> Any:
 
 
 def versions() -> dict[str, str]:
+    import torch
     import torch_geometric
 
     from gnnviz import __version__
@@ -195,6 +200,7 @@ def save_checkpoint(run: Path, model_kwargs: dict[str, Any], state: dict[str, to
 
 def save_graphs(run: Path, graphs: list, *, dataset: str, task: str, split: str) -> None:
     """The graphs the figures are drawn on; features stored sparse when that is smaller."""
+
     stored = []
     for g in graphs:
         x = g.x.detach().cpu()
@@ -273,6 +279,8 @@ def read_metrics(path: Path) -> list[dict[str, float]]:
 
 
 def _load_torch(path: Path, what: str) -> dict[str, Any]:
+    import torch
+
     if not path.is_file():
         raise RunError(f"{path.parent} has no {path.name}; create a run with 'gnnviz train --config ...'")
     if path.stat().st_size == 0:
@@ -322,6 +330,7 @@ def _check_same_run(path: Path, ckpt: dict[str, Any]) -> None:
 
 def load_graphs(run: str | Path) -> tuple[list, str]:
     """The stored graphs as PyG ``Data`` (dense features) and the task type."""
+    import torch
     from torch_geometric.data import Data
 
     path = Path(run) / "graph.pt"

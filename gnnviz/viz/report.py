@@ -31,7 +31,10 @@ import numpy as np  # noqa: E402
 
 from gnnviz.errors import ConfigError, RunError  # noqa: E402
 from gnnviz.viz import attention as att  # noqa: E402
-from gnnviz.viz import plots  # noqa: E402
+from gnnviz.viz import (
+    cache,  # noqa: E402
+    plots,  # noqa: E402
+)
 from gnnviz.viz.embeddings import tsne_many  # noqa: E402
 from gnnviz.viz.layout import graph_layout  # noqa: E402
 
@@ -145,49 +148,134 @@ def visualize(
 def _load(
     run_dir: Path, nodes: list[int], top_k: int, layers: list[int] | None, heads: list[int] | None, graph_index: int
 ) -> _Inputs:
-    import torch
-
-    from gnnviz.models import rebuild
-    from gnnviz.runs import load_checkpoint, load_graphs, load_run
+    from gnnviz.runs import load_run
 
     run = load_run(run_dir)
-    model = rebuild(load_checkpoint(run_dir))
-    graphs, task = load_graphs(run_dir)
     dataset = _dataset_name(run)
-    if not 0 <= graph_index < len(graphs):
-        count = f"{len(graphs)} graph" + ("s" if len(graphs) > 1 else "")
-        raise ConfigError(f"--graph-index {graph_index} out of range; the {dataset} run stores {count} (0..{len(graphs) - 1})")
-    g = graphs[graph_index]
-    n = int(g.num_nodes)
-    label = f"{dataset} test graph {graph_index}" if len(graphs) > 1 else dataset
+    forward = _forward(run_dir, graph_index, dataset)
+    n = forward.num_nodes
+    label = f"{dataset} test graph {graph_index}" if forward.num_graphs > 1 else dataset
     for v in nodes:
         if not 0 <= v < n:
             raise ConfigError(f"node {v} out of range; {label} has {n} nodes (0..{n - 1}); pass --nodes ids in that range")
-    try:
-        with torch.no_grad():
-            logits, details = model(g.x, g.edge_index, return_details=True)
-    except (RuntimeError, ValueError, IndexError) as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
-    embeddings = [e.detach().float().numpy() for e in details["embeddings"]]
-    attention = [
-        (ei.detach().numpy().astype(np.int64), a.detach().float().numpy().reshape(a.shape[0], -1))
-        for ei, a in details["attention"]
-    ]
+    embeddings, attention = forward.embeddings, forward.attention
+    model, task = forward, forward.task
     num_layers = len(embeddings)
     chosen_layers = _check_layers(layers, num_layers, model.name)
     notes: list[str] = []
     chosen_heads = _check_heads(heads, chosen_layers, attention, model.name, notes)
-    edge_index = g.edge_index.numpy().astype(np.int64)
+    edge_index = forward.edge_index
     degree = np.bincount(edge_index[1][edge_index[0] != edge_index[1]], minlength=n)
     # Highest degree first; ties by lower id so the choice is stable.
     hubs = np.lexsort((np.arange(n), -degree))[: min(top_k, n)].tolist()
     chosen_nodes = list(dict.fromkeys(hubs + list(nodes)))
     return _Inputs(
         run=run, dataset=dataset, model_name=model.name, is_attention=bool(model.is_attention), task=task,
-        graph_label=label, num_nodes=n, edge_index=edge_index, y=g.y.numpy(), logits=logits.detach().float().numpy(),
-        embeddings=embeddings, attention=attention, split=_split(g, n), layers=chosen_layers, heads=chosen_heads,
+        graph_label=label, num_nodes=n, edge_index=edge_index, y=forward.y, logits=forward.logits,
+        embeddings=embeddings, attention=attention, split=forward.split, layers=chosen_layers, heads=chosen_heads,
         nodes=chosen_nodes, notes=notes,
+    )  # fmt: skip
+
+
+@dataclass
+class _Forward:
+    """What one eval-mode forward of the stored model on one stored graph gives (numpy)."""
+
+    name: str
+    is_attention: bool
+    task: str  # "multiclass" or "multilabel"
+    num_graphs: int
+    num_nodes: int
+    edge_index: np.ndarray  # [2, E] as stored (no self-loops added)
+    y: np.ndarray
+    split: np.ndarray  # [N] "train" / "val" / "test" / "other"
+    logits: np.ndarray  # [N, C]
+    embeddings: list[np.ndarray]  # per layer [N, d_l]
+    attention: list[tuple[np.ndarray, np.ndarray]]  # per layer (edge_index [2, E_l], alpha [E_l, H_l])
+
+
+FORWARD_VERSION = 1  # bump when _Forward's stored arrays change
+
+
+def _forward(run_dir: Path, graph_index: int, dataset: str) -> _Forward:
+    """Rebuild the model on CPU and run it once, or reuse the result cached for these exact files.
+
+    The cache key is the bytes of checkpoint.pt and graph.pt, so a hit means the same model on the
+    same graph: a warm visualize then needs neither PyG nor the model (importing PyG alone takes
+    over a second).
+    """
+    import hashlib
+
+    digest = hashlib.sha256(f"v{FORWARD_VERSION}:{graph_index}:".encode())
+    try:
+        for name in ("checkpoint.pt", "graph.pt"):
+            with open(run_dir / name, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError:
+        digest = None  # the loaders below name the problem
+    path = cache.entry("forward", digest.hexdigest()) if digest is not None else None
+    hit = cache.read(path) if path is not None else None
+    if hit is not None:
+        try:
+            return _forward_from_arrays(hit)
+        except (KeyError, ValueError, IndexError):
+            pass  # a damaged entry: compute again
+    result = _compute_forward(run_dir, graph_index, dataset)
+    if path is not None:
+        cache.write(path, **_forward_to_arrays(result))
+    return result
+
+
+def _compute_forward(run_dir: Path, graph_index: int, dataset: str) -> _Forward:
+    import torch
+
+    from gnnviz.models import rebuild
+    from gnnviz.runs import load_checkpoint, load_graphs
+
+    model = rebuild(load_checkpoint(run_dir))
+    graphs, task = load_graphs(run_dir)
+    if not 0 <= graph_index < len(graphs):
+        count = f"{len(graphs)} graph" + ("s" if len(graphs) > 1 else "")
+        raise ConfigError(f"--graph-index {graph_index} out of range; the {dataset} run stores {count} (0..{len(graphs) - 1})")
+    g = graphs[graph_index]
+    n = int(g.num_nodes)
+    try:
+        with torch.no_grad():
+            logits, details = model(g.x, g.edge_index, return_details=True)
+    except (RuntimeError, ValueError, IndexError) as exc:
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
+    return _Forward(
+        name=model.name, is_attention=bool(model.is_attention), task=task, num_graphs=len(graphs), num_nodes=n,
+        edge_index=g.edge_index.numpy().astype(np.int64), y=g.y.numpy(), split=_split(g, n),
+        logits=logits.detach().float().numpy(),
+        embeddings=[e.detach().float().numpy() for e in details["embeddings"]],
+        attention=[
+            (ei.detach().numpy().astype(np.int64), a.detach().float().numpy().reshape(a.shape[0], -1))
+            for ei, a in details["attention"]
+        ],
+    )  # fmt: skip
+
+
+def _forward_to_arrays(f: _Forward) -> dict[str, np.ndarray]:
+    arrays = {
+        "meta": np.array([f.num_graphs, f.num_nodes, int(f.is_attention), len(f.embeddings), len(f.attention)]),
+        "name": np.array(f.name), "task": np.array(f.task), "edge_index": f.edge_index, "y": f.y, "split": f.split.astype("U5"), "logits": f.logits,
+    }  # fmt: skip
+    for i, e in enumerate(f.embeddings):
+        arrays[f"emb{i}"] = e
+    for i, (ei, a) in enumerate(f.attention):
+        arrays[f"att_ei{i}"], arrays[f"att_alpha{i}"] = ei, a
+    return arrays
+
+
+def _forward_from_arrays(z: dict[str, np.ndarray]) -> _Forward:
+    num_graphs, n, is_att, n_emb, n_att = (int(v) for v in z["meta"])
+    return _Forward(
+        name=str(z["name"]), is_attention=bool(is_att), task=str(z["task"]), num_graphs=num_graphs, num_nodes=n, edge_index=z["edge_index"],
+        y=z["y"], split=z["split"].astype(str), logits=z["logits"], embeddings=[z[f"emb{i}"] for i in range(n_emb)],
+        attention=[(z[f"att_ei{i}"], z[f"att_alpha{i}"]) for i in range(n_att)],
     )  # fmt: skip
 
 

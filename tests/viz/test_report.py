@@ -322,3 +322,32 @@ def test_stats_json_is_strict_when_no_node_has_a_choice():
     assert np.isnan(stats["mean_normalised_entropy"])  # undefined: log 1 = 0 for every node
     text = _json({"layers": [stats]})
     assert json.loads(text, parse_constant=lambda c: pytest.fail(c))["layers"][0]["mean_normalised_entropy"] is None
+
+
+def test_warm_visualize_reuses_the_forward_pass_without_pyg(gat, tmp_path):
+    """A second visualize of the same files reads the cached forward: same numbers, no PyG import."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GNNVIZ_CACHE_DIR": str(tmp_path / "cache")}
+    script = (
+        "import sys; from pathlib import Path; from gnnviz.viz.report import visualize; "
+        f"visualize(Path({str(gat)!r}), Path(sys.argv[1]), quiet=True); print('torch_geometric' in sys.modules)"
+    )
+    cold = subprocess.run([sys.executable, "-c", script, tmp_path / "a"], capture_output=True, text=True, env=env)
+    warm = subprocess.run([sys.executable, "-c", script, tmp_path / "b"], capture_output=True, text=True, env=env)
+    assert cold.returncode == warm.returncode == 0, cold.stderr + warm.stderr
+    assert (cold.stdout.strip(), warm.stdout.strip()) == ("True", "False")
+    stats = [(tmp_path / d / "attention_stats.json").read_text() for d in ("a", "b")]
+    assert stats[0] == stats[1]
+    # Changing the checkpoint's bytes changes the key: the model runs again.
+    ckpt = torch.load(gat / "checkpoint.pt", weights_only=True)
+    ckpt["epoch"] += 1
+    other = tmp_path / "other"
+    import shutil
+
+    shutil.copytree(gat, other, ignore=shutil.ignore_patterns("viz"))
+    torch.save(ckpt, other / "checkpoint.pt")
+    again = subprocess.run([sys.executable, "-c", script.replace(repr(str(gat)), repr(str(other))), tmp_path / "c"],
+                           capture_output=True, text=True, env=env)  # fmt: skip
+    assert again.returncode == 0 and again.stdout.strip() == "True"
