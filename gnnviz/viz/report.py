@@ -30,6 +30,7 @@ matplotlib.use("Agg")  # headless: no display, no Cairo, no window
 import numpy as np  # noqa: E402
 
 from gnnviz.errors import ConfigError, RunError  # noqa: E402
+from gnnviz.runs import check_out_dir  # noqa: E402
 from gnnviz.viz import attention as att  # noqa: E402
 from gnnviz.viz import (
     cache,  # noqa: E402
@@ -117,7 +118,7 @@ def visualize(
     with timer("load"):
         inputs = _load(run_dir, list(nodes), top_k, layers, heads, graph_index)
         out = Path(out_dir) if out_dir is not None else run_dir / "viz"
-        _check_writable(out)
+        check_out_dir(out)  # the same rule as for run directories
     for note in inputs.notes:
         say(f"note: {note}")
     with timer("layout"):
@@ -334,16 +335,6 @@ def _split(g, n: int) -> np.ndarray:
         if mask is not None:
             split[mask.numpy().astype(bool)] = name
     return split.astype(str)
-
-
-def _check_writable(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"output folder {out} is a file; pass --out DIR naming a folder")
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write figures to {out}; pass --out DIR somewhere you can write")
 
 
 # ----------------------------------------------------------------------------- computing
