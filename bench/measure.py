@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import statistics
@@ -15,20 +16,28 @@ from dataclasses import dataclass
 from typing import Any
 
 
-def alternate(contenders: dict[str, Callable[[], Any]], rounds: int, warmup: int = 3) -> dict[str, list[float]]:
+def alternate(
+    contenders: dict[str, Callable[[], Any]], rounds: int, warmup: int = 3, budget: float = math.inf, min_rounds: int = 5
+) -> dict[str, list[float]]:
     """Seconds per call of each contender, called once per round in an order that rotates every
-    round (so that none always runs right after another), after ``warmup`` untimed rounds."""
+    round (so that none always runs right after another), after ``warmup`` untimed rounds.
+
+    Stops after ``min_rounds`` once ``budget`` seconds have passed: a busy machine can make the
+    reference 20x slower, and the whole suite must still finish in minutes."""
     names = list(contenders)
+    start = time.perf_counter()
     for _ in range(warmup):
         for name in names:
             contenders[name]()
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
+        if r >= min_rounds and time.perf_counter() - start > budget:
+            break
         k = r % len(names)
         for name in names[k:] + names[:k]:
-            start = time.perf_counter()
+            t0 = time.perf_counter()
             contenders[name]()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(time.perf_counter() - t0)
     return times
 
 

@@ -1,7 +1,7 @@
 """gnnviz benchmarks, side by side with the plain PyG way (``bench/reference.py``).
 
     make bench                      # the full suite, about 10 minutes on 2 cores
-    BENCH_QUICK=1 make bench        # fewer rounds, no 100k-node graph: about 3 minutes
+    BENCH_QUICK=1 make bench        # fewer rounds, no 100k-node graph: about 2 minutes
     python bench/run.py --only steps,e2e
 
 Sections (each comparison measured in one process run, alternating, after warm-up; medians):
@@ -12,6 +12,9 @@ Sections (each comparison measured in one process run, alternating, after warm-u
              to exit, with each process's peak RSS.
 - visualize: ``gnnviz visualize`` of that run, cold (empty layout/t-SNE cache) and warm, per stage.
 - growth:    train step and ``gnnviz visualize`` on synthetic graphs of 1k, 10k and 100k nodes.
+
+Each section has a time budget (rounds stop early, never below a minimum, when the machine is so
+busy that the reference crawls), so that the whole suite stays under 15 minutes.
 - accuracy:  (only with --accuracy or BENCH_ACCURACY=1) 10-seed Cora GAT test accuracy, fast vs
              plain path, in-process.
 
@@ -45,7 +48,7 @@ RESULTS = REPO / "bench" / "results"
 SECTIONS = ("steps", "e2e", "visualize", "growth", "accuracy")
 CASES = (("cora", "gat"), ("cora", "gcn"), ("citeseer", "gat"), ("citeseer", "gcn"))
 CPU = torch.device("cpu")
-VIZ_TIMEOUT = 300  # seconds a growth visualize may take before it is reported as timed out
+VIZ_TIMEOUT = 240  # seconds a growth visualize may take (twice the goal) before it is reported as timed out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     env = os.environ.get
     parser.add_argument("--quick", action="store_true", default=bool(env("BENCH_QUICK")), help="short run (also BENCH_QUICK=1)")
     parser.add_argument("--only", default="", help=f"comma-separated sections out of {', '.join(SECTIONS)}")
-    parser.add_argument("--accuracy", action="store_true", default=bool(env("BENCH_ACCURACY")), help="add the accuracy section")
+    parser.add_argument(
+        "--accuracy", action="store_true", default=bool(env("BENCH_ACCURACY")),
+        help="add the accuracy section: 10 seeds on each path, about 15 minutes (also BENCH_ACCURACY=1)",
+    )  # fmt: skip
     parser.add_argument("--sizes", default="", help="growth graph sizes, e.g. 1000,10000 [default: 1k,10k,100k; quick: 1k,10k]")
     parser.add_argument(
         "--threads", type=int, default=int(env("BENCH_THREADS") or 0),
@@ -78,17 +84,19 @@ def main(argv: list[str] | None = None) -> int:
         load_dataset(name)
     results: dict[str, Any] = {"environment": environment(args.quick, str(data_root()))}
     print_environment(results["environment"])
+    if results["environment"]["load"] > (os.cpu_count() or 1):
+        print("note: the machine is busy; multi-threaded reference kernels stall on busy cores, so ratios come out inflated")
     work = Path(tempfile.mkdtemp(prefix="gnnviz-bench-"))
     started = time.perf_counter()
     try:
         if "steps" in chosen:
-            results["steps"] = section_steps(rounds=10 if args.quick else 30)
+            results["steps"] = section_steps(rounds=10 if args.quick else 30, budget=10 if args.quick else 40)
         if "e2e" in chosen or "visualize" in chosen:
             results["e2e"] = section_e2e(work, rounds=1 if args.quick else 3)
         if "visualize" in chosen:
             results["visualize"] = section_visualize(Path(results["e2e"]["run"]), work, rounds=1 if args.quick else 2)
         if "growth" in chosen:
-            results["growth"] = section_growth(sizes, work, quick=args.quick)
+            results["growth"] = section_growth(sizes, work)
         if "accuracy" in chosen:
             results["accuracy"] = section_accuracy(seeds=10)
     finally:
@@ -103,14 +111,14 @@ def main(argv: list[str] | None = None) -> int:
 # ----------------------------------------------------------------------------- steps
 
 
-def section_steps(rounds: int) -> dict[str, Any]:
+def section_steps(rounds: int, budget: float) -> dict[str, Any]:
     from gnnviz.config import load_config
     from gnnviz.data import data_root, load_dataset
     from gnnviz.models import build_model
     from gnnviz.training import make_steps, seed_everything
 
-    heading(f"Training step and evaluation: gnnviz vs the PyG-example reference (median of {rounds} alternating rounds)")
-    out: dict[str, Any] = {"rounds": rounds, "cases": []}
+    heading(f"Training step and evaluation: gnnviz vs the PyG-example reference (median of up to {rounds} alternating rounds)")
+    out: dict[str, Any] = {"cases": []}
     rows = []
     for dataset, model in CASES:
         cfg = load_config(REPO / "configs" / f"{model}_{dataset}.yaml")
@@ -130,11 +138,12 @@ def section_steps(rounds: int) -> dict[str, Any]:
             "reference eval": lambda ref=ref, data=data: reference.test(ref, data),
         }
         before = load()
-        times = alternate(contenders, rounds, warmup=5)
+        times = alternate(contenders, rounds, warmup=5, budget=budget)
         med = {k: median(v) * 1000 for k, v in times.items()}
         gn, rf = med["gnnviz step"] + med["gnnviz eval"], med["reference step"] + med["reference eval"]
         case = {
-            "dataset": dataset, "model": model, "ms": {k: round(v, 3) for k, v in med.items()},
+            "dataset": dataset, "model": model, "rounds": len(times["gnnviz step"]),
+            "ms": {k: round(v, 3) for k, v in med.items()},
             "ms_min": {k: round(min(v) * 1000, 3) for k, v in times.items()},
             "epoch_ms": {"gnnviz": round(gn, 3), "reference": round(rf, 3)},
             "ratio": {"step": round(med["reference step"] / med["gnnviz step"], 2),
@@ -181,14 +190,17 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def section_e2e(work: Path, rounds: int, epochs: int = 200) -> dict[str, Any]:
-    heading(f"End to end, Cora GAT, {epochs} epochs, process start to exit (median of {rounds} alternating runs)")
+def section_e2e(work: Path, rounds: int, epochs: int = 200, budget: float = 150) -> dict[str, Any]:
+    heading(f"End to end, Cora GAT, {epochs} epochs, process start to exit (median of up to {rounds} alternating runs)")
     out_dir = work / "e2e"
     gnnviz = gnnviz_command() + [
         "train", "--config", str(REPO / "configs" / "gat_cora.yaml"), "--set", f"training.epochs={epochs}",
         "--set", "training.patience=0", "--out", str(out_dir), "--quiet",
     ]  # fmt: skip
-    ref = [sys.executable, str(REPO / "bench" / "reference.py"), "--dataset", "cora", "--model", "gat", "--epochs", str(epochs)]
+    from gnnviz.data import data_root
+
+    script = str(REPO / "bench" / "reference.py")
+    ref = [sys.executable, script, "--dataset", "cora", "--model", "gat", "--root", str(data_root()), "--epochs", str(epochs)]
     env = child_env()
     # Warm-up: file caches, compiled bytecode, the processed dataset.
     warm = gnnviz[:-3] + ["--set", "training.epochs=2", "--out", str(work / "warm"), "--quiet"]
@@ -197,7 +209,10 @@ def section_e2e(work: Path, rounds: int, epochs: int = 200) -> dict[str, Any]:
     runs: dict[str, list] = {"gnnviz": [], "reference": []}
     before = load()
     last_run = ""
+    started = time.perf_counter()
     for r in range(rounds):
+        if r and time.perf_counter() - started > budget:
+            break
         for name in ["gnnviz", "reference"] if r % 2 == 0 else ["reference", "gnnviz"]:
             p = must(run_process(gnnviz if name == "gnnviz" else ref, env=env), name)
             runs[name].append({"seconds": round(p.seconds, 3), "max_rss_mb": round(p.max_rss_mb, 1)})
@@ -205,7 +220,7 @@ def section_e2e(work: Path, rounds: int, epochs: int = 200) -> dict[str, Any]:
                 last_run = p.stdout.strip().splitlines()[-1]
     summary = json.loads((Path(last_run) / "summary.json").read_text())
     result = {
-        "epochs": epochs, "rounds": rounds, "runs": runs, "run": last_run, "load": [before, load()],
+        "epochs": epochs, "rounds": len(runs["gnnviz"]), "runs": runs, "run": last_run, "load": [before, load()],
         "seconds": {k: round(median([x["seconds"] for x in v]), 3) for k, v in runs.items()},
         "max_rss_mb": {k: round(max(x["max_rss_mb"] for x in v), 1) for k, v in runs.items()},
         "gnnviz_ms_per_epoch_in_fit": round(summary["seconds_per_epoch"] * 1000, 3),
@@ -250,11 +265,14 @@ def visualize(run: Path, out: Path, cache: Path, timeout: float = 900) -> dict[s
     return result
 
 
-def section_visualize(run: Path, work: Path, rounds: int) -> dict[str, Any]:
-    heading(f"gnnviz visualize, Cora GAT run, cold and warm layout/t-SNE cache (median of {rounds})")
+def section_visualize(run: Path, work: Path, rounds: int, budget: float = 90) -> dict[str, Any]:
+    heading(f"gnnviz visualize, Cora GAT run, cold and warm layout/t-SNE cache (median of up to {rounds})")
     got: dict[str, list[dict[str, Any]]] = {"cold": [], "warm": []}
     before = load()
+    started = time.perf_counter()
     for r in range(rounds):
+        if r and time.perf_counter() - started > budget:
+            break
         cache = work / f"viz-cache-{r}"  # fresh and empty: cold
         for kind in ("cold", "warm"):
             got[kind].append(visualize(run, work / f"viz-{r}-{kind}", cache))
@@ -282,7 +300,7 @@ def section_visualize(run: Path, work: Path, rounds: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- growth
 
 
-def section_growth(sizes: list[int], work: Path, quick: bool) -> dict[str, Any]:
+def section_growth(sizes: list[int], work: Path) -> dict[str, Any]:
     from synthetic import synthetic, write_run
 
     from gnnviz.config import load_config
@@ -307,16 +325,17 @@ def section_growth(sizes: list[int], work: Path, quick: bool) -> dict[str, Any]:
             "reference step": lambda ref=ref, ref_opt=ref_opt, g=g: reference.train(ref, ref_opt, g),
             "reference eval": lambda ref=ref, g=g: reference.test(ref, g),
         }
-        rounds = 20 if n <= 10_000 else (3 if quick else 5)
+        rounds, budget = (20, 30) if n <= 10_000 else (5, 45)
         before = load()
-        times = alternate(contenders, rounds, warmup=2 if n > 10_000 else 3)
+        times = alternate(contenders, rounds, warmup=1 if n > 10_000 else 3, budget=budget, min_rounds=3)
         med = {k: median(v) * 1000 for k, v in times.items()}
         del ref, ref_opt, contenders
         run = write_run(ds, work / "growth", epochs=50)
         viz = visualize(run, run / "viz", work / f"growth-cache-{n}", timeout=VIZ_TIMEOUT)
         gn, rf = med["gnnviz step"] + med["gnnviz eval"], med["reference step"] + med["reference eval"]
         out.append({
-            "nodes": n, "edges": int(g.edge_index.size(1)), "train_nodes": int(g.train_mask.sum()), "rounds": rounds,
+            "nodes": n, "edges": int(g.edge_index.size(1)), "train_nodes": int(g.train_mask.sum()),
+            "rounds": len(times["gnnviz step"]),
             "ms": {k: round(v, 3) for k, v in med.items()}, "epoch_ratio": round(rf / gn, 2), "visualize_cold": viz,
             "load": [before, load()],
         })  # fmt: skip
@@ -353,8 +372,8 @@ def section_accuracy(seeds: int) -> dict[str, Any]:
         for seed in range(seeds):
             seed_everything(seed)
             net = build_model(cfg.model, ds.num_features, ds.num_classes)
-            kw = dict(epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay, device=CPU, seed=seed)
-            r = fit(net, ds, fast=fast, **kw)
+            kw = dict(epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay, stopping=t.early_stopping)
+            r = fit(net, ds, device=CPU, seed=seed, fast=fast, **kw)
             accs.append(r.test_metric)
             secs.append(r.train_seconds)
         key = "fast" if fast else "plain"

@@ -66,11 +66,11 @@ def write_run(dataset: GraphDataset, out: Path, *, model: str = "gat", epochs: i
     there, through gnnviz's own run writer (what ``gnnviz train`` does after loading a dataset)."""
     from gnnviz import runs
     from gnnviz.config import load_config
-    from gnnviz.experiment import _train_one
+    from gnnviz.experiment import train_into
     from gnnviz.training import resolve_device
 
     cfg = load_config(None, [f"model.name={model}", f"training.epochs={epochs}", "training.patience=0"])
     cfg.dataset.name = dataset.name  # shown in the figures; the config is not re-read as a dataset
     run = runs.create_run_dir(out, f"{dataset.name}-{model}", dataset.name)
-    _train_one(cfg, dataset, resolve_device("cpu"), run, quiet=True, log=lambda _m: None, progress=False)
+    train_into(cfg, dataset, resolve_device("cpu"), run, quiet=True, log=lambda _m: None, progress=False)
     return run

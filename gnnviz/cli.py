@@ -38,7 +38,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors (also GNNVIZ_DEBUG=1).")] = False,
 ) -> None:
     """Train graph neural networks with PyTorch Geometric and see what they learned.
@@ -65,14 +67,19 @@ def _ints(text: str | None, option: str) -> list[int] | None:
 @app.command()
 def train(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config; omitted keys take defaults.")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="Override a key: --set model.hidden=32 (repeatable).")] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", "-s", help="Override a key: --set model.hidden=32 (repeatable).")
+    ] = None,
     print_config: Annotated[bool, typer.Option("--print-config", help="Print the resolved config as YAML and exit.")] = False,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (overrides run.seed).")] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Repeat over N seeds (seed, seed+1, ...) and aggregate.")] = 1,
     device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda or cuda:N (overrides run.device).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder that receives run directories.")] = Path("outputs"),
     name: Annotated[Optional[str], typer.Option("--name", help="Run directory name [default: <dataset>-<model>-<time>].")] = None,
-    data_root: Annotated[Optional[Path], typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets].")] = None,
+    data_root: Annotated[
+        Optional[Path],
+        typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets]."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
     """Train the model a config names; print the run directory as the last line.
@@ -108,10 +115,14 @@ def train(
 def visualize(
     run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
     out: Annotated[Optional[Path], typer.Option("--out", help="Where figures go [default: RUN/viz].")] = None,
-    nodes: Annotated[Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")] = None,
+    nodes: Annotated[
+        Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")
+    ] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Draw the N highest-degree nodes.")] = 4,
     layers: Annotated[Optional[str], typer.Option("--layers", help="Layers to draw (0-based), e.g. 0,1 [default: all].")] = None,
-    heads: Annotated[Optional[str], typer.Option("--heads", help="Heads to draw (0-based), e.g. 0,3 [default: head 0 and the mean].")] = None,
+    heads: Annotated[
+        Optional[str], typer.Option("--heads", help="Heads to draw (0-based), e.g. 0,3 [default: head 0 and the mean].")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
     graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
@@ -140,7 +151,10 @@ def visualize(
 
 @app.command()
 def datasets(
-    data_root: Annotated[Optional[Path], typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets].")] = None,
+    data_root: Annotated[
+        Optional[Path],
+        typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets]."),
+    ] = None,
 ) -> None:
     """List the datasets with their statistics (loading those available offline).
 
@@ -156,7 +170,7 @@ def datasets(
         rows.append((d.name, d.task, num(d.graphs), num(d.nodes), num(d.edges), num(d.features), num(d.classes), d.status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
 
 
 def _on_sigint(signum, frame):  # noqa: ARG001
@@ -232,7 +246,9 @@ def main(argv: list[str] | None = None) -> None:
         else:
             _traceback()
             first = (str(exc).strip().splitlines() or [""])[0][:200]
-            _error(f"unexpected {type(exc).__name__}: {first}; rerun with --debug (or GNNVIZ_DEBUG=1) for the traceback and report it")
+            _error(
+                f"unexpected {type(exc).__name__}: {first}; rerun with --debug (or GNNVIZ_DEBUG=1) for the traceback and report it"
+            )
             code = 1
     if _state.get("terminated"):
         code = 143

@@ -140,8 +140,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is empty; write at least one section, e.g. 'model: {{name: gat}}'")
     if not isinstance(data, dict):
         raise ConfigError(
-            f"config file {path} must be a mapping of sections (dataset, model, training, run), "
-            f"not a {type(data).__name__}"
+            f"config file {path} must be a mapping of sections (dataset, model, training, run), not a {type(data).__name__}"
         )
     return data
 
@@ -181,9 +180,7 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any, item: str) -> None:
         )
     known = [f.name for f in dataclasses.fields(SECTIONS[section])]
     if name not in known:
-        raise ConfigError(
-            f"--set '{item}': unknown key '{key}'; {section} has {', '.join(known)}{did_you_mean(name, known)}"
-        )
+        raise ConfigError(f"--set '{item}': unknown key '{key}'; {section} has {', '.join(known)}{did_you_mean(name, known)}")
     current = raw.setdefault(section, {})
     if not isinstance(current, dict):
         raise ConfigError(f"section '{section}' must be a mapping, not {type(current).__name__}")

@@ -41,12 +41,16 @@ def _planetoid_files(name: str) -> tuple[str, ...]:
 
 
 _PPI_FILES = tuple(
-    f"{split}_{kind}" for split in ("train", "valid", "test") for kind in ("feats.npy", "graph_id.npy", "graph.json", "labels.npy")
+    f"{split}_{kind}"
+    for split in ("train", "valid", "test")
+    for kind in ("feats.npy", "graph_id.npy", "graph.json", "labels.npy")
 )
 
 DATASETS: dict[str, DatasetSpec] = {
     "cora": DatasetSpec("Cora", MULTICLASS, _planetoid_files("cora"), "planetoid", "citation network, Planetoid public split"),
-    "citeseer": DatasetSpec("CiteSeer", MULTICLASS, _planetoid_files("citeseer"), "planetoid", "citation network, Planetoid public split"),
+    "citeseer": DatasetSpec(
+        "CiteSeer", MULTICLASS, _planetoid_files("citeseer"), "planetoid", "citation network, Planetoid public split"
+    ),
     "ppi": DatasetSpec("PPI", MULTILABEL, _PPI_FILES, "ppi", "protein interactions, 20/2/2 graphs, 121 labels"),
     "karate": DatasetSpec("KarateClub", MULTICLASS, (), "karate", "Zachary's karate club, embedded in PyG"),
 }
@@ -189,8 +193,7 @@ def _fill_raw(spec: DatasetSpec, folder: Path) -> None:
 
 def _download(spec: DatasetSpec, folder: Path, missing: list[str]) -> None:
     hint = (
-        f"put them in {folder / 'raw'} or set GNNVIZ_DATA_MIRROR to a folder holding {spec.folder}/raw/ "
-        f"(e.g. ../shared/datasets)"
+        f"put them in {folder / 'raw'} or set GNNVIZ_DATA_MIRROR to a folder holding {spec.folder}/raw/ (e.g. ../shared/datasets)"
     )
     shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
     if os.environ.get("GNNVIZ_OFFLINE"):

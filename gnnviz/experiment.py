@@ -55,7 +55,7 @@ def train(
     default = runs.default_name(cfg.dataset.name, cfg.model.name)
     root = runs.create_run_dir(out, name, default)
     if seeds == 1:
-        _train_one(cfg, dataset, device, root, quiet=quiet, log=log, progress=progress)
+        train_into(cfg, dataset, device, root, quiet=quiet, log=log, progress=progress)
         return root
     return _train_seeds(cfg, dataset, device, root, seeds, quiet=quiet, log=log, progress=progress)
 
@@ -71,11 +71,13 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
         sub = root / f"seed-{c.run.seed}"
         sub.mkdir()
         try:
-            summary = _train_one(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", **kw)
+            summary = train_into(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", **kw)
         except (KeyboardInterrupt, Terminated, DivergedError) as exc:
             stop = exc
             summary = runs._read_json(sub / "summary.json")
-        results.append({"run": sub.name, **{k: summary.get(k) for k in ("seed", "status", "best_epoch", "val_metric", "test_metric")}})
+        results.append(
+            {"run": sub.name, **{k: summary.get(k) for k in ("seed", "status", "best_epoch", "val_metric", "test_metric")}}
+        )
         if stop is not None:
             break
     # Only seeds that trained to the end count: a seed cut short after 5 epochs would skew the mean.
@@ -88,7 +90,9 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
         "seeds": [r["seed"] for r in results],
         "test_metric_mean": statistics.fmean(tests) if tests else None,
         "test_metric_std": statistics.stdev(tests) if len(tests) > 1 else 0.0 if tests else None,
-        "val_metric_mean": statistics.fmean([r["val_metric"] for r in finished if r["val_metric"] is not None]) if tests else None,
+        "val_metric_mean": statistics.fmean([r["val_metric"] for r in finished if r["val_metric"] is not None])
+        if tests
+        else None,
         "runs": results,
         "status": "completed" if stop is None else "diverged" if isinstance(stop, DivergedError) else "interrupted",
     }
@@ -96,13 +100,21 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
         runs.save_summary(root, summary)
     if tests:
         seeds_text = f"{len(tests)} finished seed" + ("s" if len(tests) > 1 else "")
-        kw["log"](f"test {dataset.metric} over {seeds_text}: {summary['test_metric_mean']:.4f} +- {summary['test_metric_std']:.4f}")
+        kw["log"](
+            f"test {dataset.metric} over {seeds_text}: {summary['test_metric_mean']:.4f} +- {summary['test_metric_std']:.4f}"
+        )
     if stop is not None:
         raise stop
     return root
 
 
-def _train_one(cfg: Config, dataset: GraphDataset, device: torch.device, run: Path, *, quiet: bool, log, progress, label: str = "train") -> dict[str, Any]:
+def train_into(
+    cfg: Config, dataset: GraphDataset, device: torch.device, run: Path, *, quiet: bool, log, progress, label: str = "train"
+) -> dict[str, Any]:
+    """Train one seed of an already loaded dataset into the existing folder ``run``; return its summary.
+
+    Also used by ``bench/`` to write runs of synthetic graphs.
+    """
     seed_everything(cfg.run.seed)
     model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
     base = {
@@ -129,7 +141,9 @@ def _train_one(cfg: Config, dataset: GraphDataset, device: torch.device, run: Pa
     with _signals_held():
         # A second Ctrl-C now would leave the summary saying "running": finish writing first.
         summary = {**base, **_result_fields(result, device)}
-        runs.save_checkpoint(run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch)
+        runs.save_checkpoint(
+            run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch
+        )
         runs.save_summary(run, summary)
     if result.status == "diverged":
         raise DivergedError(f"{result.message}; the run is in {run}")
@@ -148,7 +162,9 @@ def _fit_into(
 ) -> FitResult:
     """Save the graphs, then fit, appending each epoch's row to ``metrics.csv`` as it ends."""
     graphs = dataset.test if not dataset.transductive else dataset.train
-    runs.save_graphs(run, graphs, dataset=cfg.dataset.name, task=dataset.task, split="test" if not dataset.transductive else "all")
+    runs.save_graphs(
+        run, graphs, dataset=cfg.dataset.name, task=dataset.task, split="test" if not dataset.transductive else "all"
+    )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     writer = runs.MetricsWriter(run / "metrics.csv")

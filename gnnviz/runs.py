@@ -183,7 +183,9 @@ def versions() -> dict[str, str]:
     return {"gnnviz": __version__, "torch": str(torch.__version__), "torch_geometric": str(torch_geometric.__version__)}
 
 
-def save_checkpoint(run: Path, model_kwargs: dict[str, Any], state: dict[str, torch.Tensor], *, dataset: str, task: str, epoch: int) -> None:
+def save_checkpoint(
+    run: Path, model_kwargs: dict[str, Any], state: dict[str, torch.Tensor], *, dataset: str, task: str, epoch: int
+) -> None:
     """Only tensors, strings, numbers and dicts: loads with ``weights_only=True`` as is."""
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -238,7 +240,11 @@ def load_run(path: str | Path) -> Run:
         raise RunError(f"run directory {path} does not exist; create one with 'gnnviz train --config ...'")
     if not path.is_dir():
         raise RunError(f"{path} is not a run directory; pass the folder that 'gnnviz train' printed")
-    if (path / "summary.json").is_file() and not (path / "checkpoint.pt").exists() and "runs" in _read_json(path / "summary.json"):
+    if (
+        (path / "summary.json").is_file()
+        and not (path / "checkpoint.pt").exists()
+        and "runs" in _read_json(path / "summary.json")
+    ):
         raise RunError(f"{path} is a multi-seed aggregate; visualize one of its runs, e.g. {path / 'seed-0'}")
     missing = [f for f in REQUIRED if not (path / f).is_file()]
     if missing:
@@ -293,7 +299,9 @@ def _load_torch(path: Path, what: str) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
         text = str(exc)
         if "Unsupported global" in text or "Weights only load failed" in text:
-            raise RunError(f"{path} holds Python objects beyond tensors and was refused (it could run code); only load {what}s written by gnnviz") from None
+            raise RunError(
+                f"{path} holds Python objects beyond tensors and was refused (it could run code); only load {what}s written by gnnviz"
+            ) from None
         raise RunError(f"{path} is truncated or not a {what} ({type(exc).__name__}); train the run again") from None
     if not isinstance(obj, dict):
         raise RunError(f"{path} is not a gnnviz {what}; train the run again")
@@ -306,7 +314,9 @@ def load_checkpoint(run: str | Path) -> dict[str, Any]:
     if ckpt.get("format") != CHECKPOINT_FORMAT:
         raise RunError(f"{path} is a foreign checkpoint, not one written by gnnviz train; train a run with 'gnnviz train'")
     if ckpt.get("version") != CHECKPOINT_VERSION:
-        raise RunError(f"{path} has checkpoint version {ckpt.get('version')}, this gnnviz reads {CHECKPOINT_VERSION}; retrain the run")
+        raise RunError(
+            f"{path} has checkpoint version {ckpt.get('version')}, this gnnviz reads {CHECKPOINT_VERSION}; retrain the run"
+        )
     _check_same_run(path, ckpt)
     return ckpt
 
@@ -342,7 +352,9 @@ def load_graphs(run: str | Path) -> tuple[list, str]:
                 x = item["x"]
             else:
                 # Checked: the file may come from elsewhere, and bad indices must not reach memory.
-                x = torch.sparse_coo_tensor(item["x_indices"], item["x_values"], item["x_shape"], check_invariants=True).to_dense()
+                x = torch.sparse_coo_tensor(
+                    item["x_indices"], item["x_values"], item["x_shape"], check_invariants=True
+                ).to_dense()
             g = Data(x=x.float(), edge_index=item["edge_index"].long(), y=item["y"], num_nodes=int(item["num_nodes"]))
             for s in ("train", "val", "test"):
                 g[f"{s}_mask"] = item[f"{s}_mask"].bool()

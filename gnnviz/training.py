@@ -46,7 +46,9 @@ def resolve_device(spec: str) -> torch.device:
     if spec == "cpu":
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise ConfigError(f"--device {spec} asked for CUDA, but CUDA is not available here (torch {torch.__version__}); use --device cpu or auto")
+        raise ConfigError(
+            f"--device {spec} asked for CUDA, but CUDA is not available here (torch {torch.__version__}); use --device cpu or auto"
+        )
     index = int(spec.split(":")[1]) if ":" in spec else 0
     count = torch.cuda.device_count()
     if index >= count:
@@ -358,10 +360,10 @@ def _batch(graphs: list[_Graph], device: torch.device, fast: bool) -> _Graph:
     xs = [gr.x.to_dense() if gr.x.layout != torch.strided else gr.x for gr in graphs]
     x = torch.cat(xs)
     b.x = x.to_sparse_csr() if any(gr.x.layout != torch.strided for gr in graphs) else x
-    b.edge_index = torch.cat([gr.edge_index + int(o) for gr, o in zip(graphs, offsets)], dim=1)
+    b.edge_index = torch.cat([gr.edge_index + int(o) for gr, o in zip(graphs, offsets, strict=False)], dim=1)
     b.y = torch.cat([gr.y for gr in graphs])
     b.num_nodes = int(offsets[-1])
-    b.idx = {s: torch.cat([gr.idx[s] + int(o) for gr, o in zip(graphs, offsets)]) for s in ("train", "val", "test")}
+    b.idx = {s: torch.cat([gr.idx[s] + int(o) for gr, o in zip(graphs, offsets, strict=False)]) for s in ("train", "val", "test")}
     return b
 
 

@@ -20,7 +20,7 @@ def write_ppi_raw(folder: Path, graphs=(4, 2, 2), nodes: int = 60, features: int
     proj = rng.normal(size=(features, labels))
     raw = folder / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    for split, count in zip(("train", "valid", "test"), graphs):
+    for split, count in zip(("train", "valid", "test"), graphs, strict=False):
         G = nx.Graph()
         feats, labs, gids = [], [], []
         offset = 0

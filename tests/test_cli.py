@@ -15,7 +15,9 @@ SUMMARY_KEYS = {
 
 
 def gnnviz(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "gnnviz", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "gnnviz", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
 
 
 def karate(tmp_path, *extra, name="k"):
@@ -28,7 +30,18 @@ def test_version_and_help():
     assert r.returncode == 0 and r.stdout.startswith("gnnviz ")
     r = gnnviz("train", "--help")
     assert r.returncode == 0
-    for option in ("--config", "--set", "--print-config", "--seed", "--seeds", "--device", "--out", "--name", "--data-root", "--quiet"):
+    for option in (
+        "--config",
+        "--set",
+        "--print-config",
+        "--seed",
+        "--seeds",
+        "--device",
+        "--out",
+        "--name",
+        "--data-root",
+        "--quiet",
+    ):
         assert option in r.stdout
     assert "gnnviz train --config configs/gat_cora.yaml" in r.stdout
 
@@ -89,7 +102,9 @@ def test_existing_name_is_refused_and_untouched(tmp_path):
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     r = karate(tmp_path, name="mine")
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == [f"error: run {tmp_path / 'mine'} already exists; choose another --name or remove it first"]
+    assert r.stderr.strip().splitlines() == [
+        f"error: run {tmp_path / 'mine'} already exists; choose another --name or remove it first"
+    ]
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
 
 

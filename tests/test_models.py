@@ -39,7 +39,7 @@ def test_attention_sums_to_one_per_node_and_head(name, karate):
     model = make(name, karate).eval()
     _, details = model(karate.x, karate.edge_index, return_details=True)
     assert len(details["attention"]) == 2
-    for (ei, alpha), heads in zip(details["attention"], (4, KW[name]["out_heads"])):
+    for (ei, alpha), heads in zip(details["attention"], (4, KW[name]["out_heads"]), strict=False):
         assert ei.size(1) == karate.edge_index.size(1) + 34, "self-loops included"
         assert ((ei[0] == ei[1]).sum()) == 34
         assert alpha.shape == (ei.size(1), heads)
@@ -57,8 +57,8 @@ def test_gcn_coefficients_match_pyg(karate):
 
     ei, _ = add_self_loops(karate.edge_index, num_nodes=34)
     ref_ei, ref_w = gcn_norm(karate.edge_index, num_nodes=34, add_self_loops=True)
-    ours = dict(zip(map(tuple, ei.t().tolist()), gcn_coefficients(ei, 34).tolist()))
-    theirs = dict(zip(map(tuple, ref_ei.t().tolist()), ref_w.tolist()))
+    ours = dict(zip(map(tuple, ei.t().tolist()), gcn_coefficients(ei, 34).tolist(), strict=False))
+    theirs = dict(zip(map(tuple, ref_ei.t().tolist()), ref_w.tolist(), strict=False))
     assert ours.keys() == theirs.keys()
     assert all(abs(ours[k] - theirs[k]) < 1e-6 for k in ours)
 

@@ -63,7 +63,9 @@ def test_best_state_is_restored_and_test_taken_there():
 
 
 def test_early_stopping_ends_after_patience():
-    result, _, _ = train(overrides=["training.epochs=500", "training.patience=5", "training.lr=0.05", "training.early_stopping=metric"])
+    result, _, _ = train(
+        overrides=["training.epochs=500", "training.patience=5", "training.lr=0.05", "training.early_stopping=metric"]
+    )
     assert result.status == "early_stopped"
     assert result.epochs_run - result.best_epoch == 5
 
