@@ -17,6 +17,7 @@ import typer
 
 from gnnviz import __version__
 from gnnviz.errors import ConfigError, GnnvizError, Terminated
+from gnnviz.progress import to_stderr
 
 app = typer.Typer(
     name="gnnviz",
@@ -144,7 +145,7 @@ def visualize(
 
     path = draw(
         run, out, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"), heads=_ints(heads, "--heads"),
-        fmt=fmt, graph_index=graph_index, quiet=quiet, log=_log,
+        fmt=fmt, graph_index=graph_index, quiet=quiet, log=to_stderr,
     )  # fmt: skip
     typer.echo(str(path))
 
@@ -192,19 +193,8 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise Terminated()
 
 
-def _log(msg: str) -> None:
-    # Progress and timings go to stderr: stdout carries only the path, for scripts.
-    try:
-        print(msg, file=sys.stderr, flush=True)
-    except (BrokenPipeError, OSError):
-        pass
-
-
 def _error(msg: str) -> None:
-    try:
-        print(f"error: {msg}", file=sys.stderr, flush=True)
-    except (BrokenPipeError, OSError):
-        pass
+    to_stderr(f"error: {msg}")
 
 
 def _traceback() -> None:

@@ -322,12 +322,3 @@ def _at_least(key: str, value: int, low: int) -> None:
 def _unit(key: str, value: float) -> None:
     if not 0.0 <= value < 1.0:
         raise ConfigError(f"{key}={value} must be in [0, 1)")
-
-
-def describe_fields() -> list[tuple[str, Any, str]]:
-    """``(dotted key, default, why)`` for every field: for docs and --help."""
-    rows = []
-    for section, cls in SECTIONS.items():
-        for f in dataclasses.fields(cls):
-            rows.append((f"{section}.{f.name}", f.default, f.metadata["why"]))
-    return rows

@@ -298,11 +298,11 @@ def _load_ppi(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
             raise DataError(f"{spec.folder} {s} split has no graphs in {folder / 'raw'}; the raw files look incomplete")
     first = splits["train"]
     num_classes = int(graphs["train"][0].y.size(1))
+    import torch
+
     for s, gs in graphs.items():
         for g in gs:
             n = g.num_nodes
-            import torch
-
             g.train_mask = torch.full((n,), s == "train")
             g.val_mask = torch.full((n,), s == "val")
             g.test_mask = torch.full((n,), s == "test")

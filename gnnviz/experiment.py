@@ -7,7 +7,6 @@ import copy
 import resource
 import signal
 import statistics
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,15 +19,8 @@ from gnnviz.config import Config
 from gnnviz.data import GraphDataset, load_dataset
 from gnnviz.errors import DivergedError, Terminated
 from gnnviz.models import build_model, num_params
-from gnnviz.progress import Progress
+from gnnviz.progress import Progress, to_stderr
 from gnnviz.training import FitResult, fit, resolve_device, seed_everything
-
-
-def _stderr(msg: str) -> None:
-    try:
-        print(msg, file=sys.stderr, flush=True)
-    except (BrokenPipeError, OSError):
-        pass
 
 
 def train(
@@ -46,7 +38,7 @@ def train(
 
     Everything that can be checked is checked before any folder is created.
     """
-    log = (lambda _msg: None) if quiet else (log or _stderr)
+    log = (lambda _msg: None) if quiet else (log or to_stderr)
     runs.check_new_run(out, name)
     device = resolve_device(cfg.run.device)
     dataset = load_dataset(cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features)
@@ -74,7 +66,7 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
             summary = train_into(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", **kw)
         except (KeyboardInterrupt, Terminated, DivergedError) as exc:
             stop = exc
-            summary = runs._read_json(sub / "summary.json")
+            summary = runs.read_json(sub / "summary.json")
         results.append(
             {"run": sub.name, **{k: summary.get(k) for k in ("seed", "status", "best_epoch", "val_metric", "test_metric")}}
         )

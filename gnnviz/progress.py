@@ -7,6 +7,14 @@ import time
 from typing import TextIO
 
 
+def to_stderr(msg: str) -> None:
+    """One log line on stderr (stdout carries only result paths, for scripts); a closed stream is ignored."""
+    try:
+        print(msg, file=sys.stderr, flush=True)
+    except (BrokenPipeError, OSError):
+        pass
+
+
 class Progress:
     def __init__(self, total: int, label: str, metric: str, *, enabled: bool | None = None, stream: TextIO | None = None):
         self.stream = stream or sys.stderr

@@ -7,6 +7,7 @@ figures are drawn on, so ``visualize`` needs nothing else) and ``summary.json``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -48,7 +49,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
-        with _suppress():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
@@ -69,14 +70,6 @@ def atomic_torch_save(path: Path, obj: Any) -> None:
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], OSError)
 
 
 def check_name(name: str) -> str:
@@ -240,11 +233,7 @@ def load_run(path: str | Path) -> Run:
         raise RunError(f"run directory {path} does not exist; create one with 'gnnviz train --config ...'")
     if not path.is_dir():
         raise RunError(f"{path} is not a run directory; pass the folder that 'gnnviz train' printed")
-    if (
-        (path / "summary.json").is_file()
-        and not (path / "checkpoint.pt").exists()
-        and "runs" in _read_json(path / "summary.json")
-    ):
+    if (path / "summary.json").is_file() and not (path / "checkpoint.pt").exists() and "runs" in read_json(path / "summary.json"):
         raise RunError(f"{path} is a multi-seed aggregate; visualize one of its runs, e.g. {path / 'seed-0'}")
     missing = [f for f in REQUIRED if not (path / f).is_file()]
     if missing:
@@ -257,12 +246,12 @@ def load_run(path: str | Path) -> Run:
         raise RunError(f"{path / 'config.yaml'} is not valid YAML; the run is damaged: train again") from None
     if not isinstance(config, dict):
         raise RunError(f"{path / 'config.yaml'} is not a gnnviz config; the run is damaged: train again")
-    summary = _read_json(path / "summary.json")
+    summary = read_json(path / "summary.json")
     metrics = read_metrics(path / "metrics.csv") if (path / "metrics.csv").is_file() else []
     return Run(path, config, summary, metrics)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -326,7 +315,7 @@ def _check_same_run(path: Path, ckpt: dict[str, Any]) -> None:
     summary_path = path.parent / "summary.json"
     if not summary_path.is_file():
         return
-    summary = _read_json(summary_path)
+    summary = read_json(summary_path)
     model = ckpt.get("model")
     have = {"dataset": ckpt.get("dataset"), "model": model.get("name") if isinstance(model, dict) else None}
     for key, value in have.items():

@@ -9,7 +9,6 @@ restored and the test metric taken with it. Never touches files.
 from __future__ import annotations
 
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -247,7 +246,7 @@ def make_steps(
         train_graphs = [_Graph(d, fast, device) for d in dataset.train]
         val_graphs = [_Graph(d, fast, device) for d in dataset.val]
         test_graphs = [_Graph(d, fast, device) for d in dataset.test]
-        train_step = _graph_batch_step(model, opt, task, train_graphs, batch_size, seed, fast, device)
+        train_step = _graph_batch_step(model, opt, task, train_graphs, batch_size, seed)
         evaluate = _graph_list_eval(model, task, val_graphs, test_graphs)
     return train_step, evaluate
 
@@ -290,43 +289,33 @@ def _one_thread(fn: Callable) -> Callable:
 
 def _plan_step(model, opt, task: str, plans, y_all: Tensor) -> Callable[[], tuple[float, float]]:
     plan = plans("train")
-    y = y_all[plan.targets]
-
-    def step() -> tuple[float, float]:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        out = model.forward_plan(plan)
-        loss = loss_fn(task, out, y)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            counts = metric_counts(task, out, y)
-        return loss.item(), metric_value(task, counts)
-
-    return step
+    return _step(model, opt, task, lambda: model.forward_plan(plan), y_all[plan.targets])
 
 
 def _plan_eval(model, task: str, plans, y_all: Tensor) -> Callable[[str], tuple[float, float]]:
-    def evaluate(split: str) -> tuple[float, float]:
-        model.eval()
+    def outputs(split: str) -> tuple[Tensor, Tensor]:
         plan = plans(split)
-        with torch.no_grad():
-            out = model.forward_plan(plan)
-            y = y_all[plan.targets]
-            loss = loss_fn(task, out, y)
-            counts = metric_counts(task, out, y)
-        return loss.item(), metric_value(task, counts)
+        return model.forward_plan(plan), y_all[plan.targets]
 
-    return evaluate
+    return _eval(model, task, outputs)
 
 
 def _full_batch_step(model, opt, task: str, g: _Graph) -> Callable[[], tuple[float, float]]:
-    idx, y = g.idx["train"], g.y[g.idx["train"]]
+    idx = g.idx["train"]
+    return _step(model, opt, task, lambda: model(g.x, g.edge_index)[idx], g.y[idx])
+
+
+def _full_batch_eval(model, task: str, g: _Graph) -> Callable[[str], tuple[float, float]]:
+    return _eval(model, task, lambda split: (model(g.x, g.edge_index)[g.idx[split]], g.y[g.idx[split]]))
+
+
+def _step(model, opt, task: str, forward: Callable[[], Tensor], y: Tensor) -> Callable[[], tuple[float, float]]:
+    """One optimiser step on the logits ``forward()`` gives for the labels ``y``: (loss, metric)."""
 
     def step() -> tuple[float, float]:
         model.train()
         opt.zero_grad(set_to_none=True)
-        out = model(g.x, g.edge_index)[idx]
+        out = forward()
         loss = loss_fn(task, out, y)
         loss.backward()
         opt.step()
@@ -337,13 +326,13 @@ def _full_batch_step(model, opt, task: str, g: _Graph) -> Callable[[], tuple[flo
     return step
 
 
-def _full_batch_eval(model, task: str, g: _Graph) -> Callable[[str], tuple[float, float]]:
+def _eval(model, task: str, outputs: Callable[[str], tuple[Tensor, Tensor]]) -> Callable[[str], tuple[float, float]]:
+    """(loss, metric) of a split, from ``outputs(split) -> (logits, labels)`` in eval mode."""
+
     def evaluate(split: str) -> tuple[float, float]:
         model.eval()
-        idx = g.idx[split]
         with torch.no_grad():
-            out = model(g.x, g.edge_index)[idx]
-            y = g.y[idx]
+            out, y = outputs(split)
             loss = loss_fn(task, out, y)
             counts = metric_counts(task, out, y)
         return loss.item(), metric_value(task, counts)
@@ -351,7 +340,7 @@ def _full_batch_eval(model, task: str, g: _Graph) -> Callable[[str], tuple[float
     return evaluate
 
 
-def _batch(graphs: list[_Graph], device: torch.device, fast: bool) -> _Graph:
+def _batch(graphs: list[_Graph]) -> _Graph:
     """Concatenate graphs into one disconnected graph (PyG's batching, done on prepared tensors)."""
     if len(graphs) == 1:
         return graphs[0]
@@ -367,7 +356,7 @@ def _batch(graphs: list[_Graph], device: torch.device, fast: bool) -> _Graph:
     return b
 
 
-def _graph_batch_step(model, opt, task, graphs, batch_size, seed, fast, device):
+def _graph_batch_step(model, opt, task, graphs, batch_size, seed):
     gen = torch.Generator().manual_seed(seed)
 
     def step() -> tuple[float, float]:
@@ -376,7 +365,7 @@ def _graph_batch_step(model, opt, task, graphs, batch_size, seed, fast, device):
         total_loss, total_nodes = 0.0, 0
         counts = None
         for i in range(0, len(order), batch_size):
-            b = _batch([graphs[j] for j in order[i : i + batch_size]], device, fast)
+            b = _batch([graphs[j] for j in order[i : i + batch_size]])
             opt.zero_grad(set_to_none=True)
             out = model(b.x, b.edge_index)
             loss = loss_fn(task, out, b.y)
@@ -409,7 +398,3 @@ def _graph_list_eval(model, task, val_graphs, test_graphs):
         return total_loss / max(total_nodes, 1), metric_value(task, counts)
 
     return evaluate
-
-
-def cpu_threads() -> int:
-    return torch.get_num_threads() or os.cpu_count() or 1
