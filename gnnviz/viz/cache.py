@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,15 @@ def entry(kind: str, key: str) -> Path:
     return cache_root() / kind / f"{key}.npz"
 
 
+# np.load parses each array header with ast.literal_eval, and CPython 3.11's parser is not
+# thread-safe (SystemError "AST constructor recursion depth mismatch"); t-SNE reads from threads.
+_READ_LOCK = threading.Lock()
+
+
 def read(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays stored at ``path``, or None if absent or unreadable."""
+    """The arrays stored at ``path``, or None if absent or unreadable. Safe to call from threads."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with _READ_LOCK, np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError):
         return None
