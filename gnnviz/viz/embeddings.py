@@ -64,7 +64,7 @@ def tsne(x: np.ndarray, *, seed: int = 0, max_points: int | None = None, use_cac
     index = subsample(n, MAX_POINTS if max_points is None else max_points, seed)
     rows = x[index]
     perplexity = perplexity_for(len(index))
-    note = f"perplexity {perplexity:g}"
+    note = f"perplexity {perplexity:.3g}"
     if len(index) < n:
         note += f", random {len(index)} of {n} nodes"
     key = hashlib.sha256(rows.tobytes() + f"|{rows.shape}|seed={seed}|v={TSNE_VERSION}".encode()).hexdigest()
