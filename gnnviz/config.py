@@ -9,16 +9,20 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
+from gnnviz import architectures
+from gnnviz.architectures import ATTENTION_OPTIONS, model_names
 from gnnviz.errors import ConfigError, did_you_mean
 
 
-def _f(default: Any, why: str, choices: tuple[str, ...] | None = None) -> Any:
+def _f(default: Any, why: str, choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None) -> Any:
+    """A config field; ``choices`` may be a function, read at validation time (the model table)."""
     return field(default=default, metadata={"why": why, "choices": choices})
 
 
@@ -31,7 +35,7 @@ class DatasetConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = _f("gat", "which architecture", ("gat", "gatv2", "gcn", "sage"))
+    name: str = _f("gat", "which architecture: a name in the model table (gnnviz/architectures.py)", model_names)
     hidden: int | None = _f(None, "hidden width per layer, all heads together (8 heads x 8 = 64); null = model default")
     heads: int | None = _f(None, "attention heads in hidden layers (attention models only); null = model default")
     out_heads: int | None = _f(None, "attention heads in the output layer, averaged; null = model default")
@@ -82,16 +86,6 @@ SECTIONS: dict[str, type] = {
     "model": ModelConfig,
     "training": TrainingConfig,
     "run": RunConfig,
-}
-
-ATTENTION_MODELS = ("gat", "gatv2")
-
-# Per-model defaults for the fields left null: the published hyperparameters.
-MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "gat": {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn_dropout": 0.6},
-    "gatv2": {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn_dropout": 0.6},
-    "gcn": {"hidden": 16, "dropout": 0.5},
-    "sage": {"hidden": 256, "dropout": 0.5, "aggr": "mean"},
 }
 
 # Which datasets are multi-label; data.py owns loading, this is only for validation.
@@ -212,7 +206,8 @@ def _build_section(section: str, cls: type, values: dict[str, Any], source: str)
             raise ConfigError(
                 f"{source}: unknown key '{section}.{key}'; {section} has {', '.join(fields)}{did_you_mean(str(key), fields)}"
             )
-        kwargs[key] = _coerce(f"{section}.{key}", value, hints[key], fields[key].metadata.get("choices"))
+        choices = fields[key].metadata.get("choices")
+        kwargs[key] = _coerce(f"{section}.{key}", value, hints[key], choices() if callable(choices) else choices)
     return cls(**kwargs)
 
 
@@ -267,15 +262,14 @@ def _show(value: Any) -> str:
 def resolve(cfg: Config) -> Config:
     """Check ranges and combinations, then fill model defaults (the saved config is concrete)."""
     m, t, d, r = cfg.model, cfg.training, cfg.dataset, cfg.run
-    attention = m.name in ATTENTION_MODELS
-    for name in ("heads", "out_heads", "attn_dropout"):
-        if not attention and getattr(m, name) is not None:
-            raise ConfigError(
-                f"model.{name} is only for attention models ({', '.join(ATTENTION_MODELS)}); remove it for model.name={m.name}"
-            )
-    if m.name != "sage" and m.aggr is not None:
-        raise ConfigError(f"model.aggr is only for sage; remove it for model.name={m.name}")
-    for name, value in MODEL_DEFAULTS[m.name].items():
+    table = architectures.MODELS
+    spec = architectures.model_spec(m.name)
+    for name in (*ATTENTION_OPTIONS, *sorted({o for s in table.values() for o in s.options})):
+        if getattr(m, name) is not None and not spec.takes(name):
+            takers = ", ".join(n for n, s in table.items() if s.takes(name))
+            who = f"attention models ({takers})" if name in ATTENTION_OPTIONS else takers
+            raise ConfigError(f"model.{name} is only for {who}; remove it for model.name={m.name}")
+    for name, value in spec.defaults.items():
         if getattr(m, name) is None:
             setattr(m, name, value)
 
@@ -288,7 +282,7 @@ def resolve(cfg: Config) -> Config:
     if r.seed >= 2**32:
         raise ConfigError(f"run.seed={r.seed} must be below 2**32")
     _unit("model.dropout", m.dropout)
-    if attention:
+    if spec.attention:
         _at_least("model.heads", m.heads, 1)
         _at_least("model.out_heads", m.out_heads, 1)
         _unit("model.attn_dropout", m.attn_dropout)

@@ -1,46 +1,70 @@
-"""Models by name. One forward that can also return per-layer embeddings and attention.
+"""Models as the model table (``architectures.MODELS``) describes them. One forward that can also
+return per-layer embeddings and attention.
 
 All layers come from PyG. Self-loops and GCN's normalisation are computed once per graph and
 cached (the convs are built not to redo them every step); the input may be a sparse tensor, with
 dropout applied to its stored values only: zeros stay zero under dropout, so this is the same
 model as dense dropout on the dense input, without drawing millions of useless random numbers.
-Training on the fast path (``training.fast``) runs GAT and GCN through ``plan``/``forward_plan``:
+Training on the fast path (``training.fast``) runs models with a fast kernel (GAT, GCN) through ``plan``/``forward_plan``:
 the same layers' maths and parameters on only the nodes a split reads (see "fast path" below).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gnnviz.errors import RunError, lookup
+from gnnviz.architectures import ModelArgs, model_spec, resolve
+from gnnviz.errors import ConfigError, RunError, lookup
 
 # Sparse CSR inputs are what makes training fast; torch flags them as beta on every use.
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
 
-def _gat(in_ch: int, out_ch: int, heads: int, concat: bool, attn_dropout: float, v2: bool) -> nn.Module:
+# Layer builders named by the model table (architectures.MODELS): (args, d_in, d_out, last) -> conv.
+# Self-loops and GCN's normalisation are left to ``GNN.graph``, which computes them once per graph.
+
+
+def _gat_conv(args: ModelArgs, d_in: int, d_out: int, last: bool, v2: bool) -> nn.Module:
     from torch_geometric.nn import GATConv, GATv2Conv
 
+    heads = args.out_heads if last else args.heads
+    per_head = d_out if last else d_out // heads
     conv = GATv2Conv if v2 else GATConv
-    return conv(in_ch, out_ch, heads=heads, concat=concat, dropout=attn_dropout, add_self_loops=False)
+    return conv(d_in, per_head, heads=heads, concat=not last, dropout=args.attn_dropout or 0.0, add_self_loops=False)
 
 
-def _gcn(in_ch: int, out_ch: int) -> nn.Module:
+def gat_conv(args: ModelArgs, d_in: int, d_out: int, last: bool) -> nn.Module:
+    """PyG's ``GATConv``: ``heads`` concatenated in hidden layers, ``out_heads`` averaged in the last."""
+    return _gat_conv(args, d_in, d_out, last, v2=False)
+
+
+def gatv2_conv(args: ModelArgs, d_in: int, d_out: int, last: bool) -> nn.Module:
+    """PyG's ``GATv2Conv``, laid out as ``gat_conv``."""
+    return _gat_conv(args, d_in, d_out, last, v2=True)
+
+
+def gcn_conv(args: ModelArgs, d_in: int, d_out: int, last: bool) -> nn.Module:
+    """PyG's ``GCNConv`` taking precomputed coefficients as edge weights."""
     from torch_geometric.nn import GCNConv
 
-    return GCNConv(in_ch, out_ch, add_self_loops=False, normalize=False)
+    return GCNConv(d_in, d_out, add_self_loops=False, normalize=False)
 
 
-def _sage(in_ch: int, out_ch: int, aggr: str) -> nn.Module:
+def sage_conv(args: ModelArgs, d_in: int, d_out: int, last: bool) -> nn.Module:
+    """PyG's ``SAGEConv`` with the configured neighbour aggregation."""
     from torch_geometric.nn import SAGEConv
 
-    return SAGEConv(in_ch, out_ch, aggr=aggr)
+    return SAGEConv(d_in, d_out, aggr=args.aggr or "mean")
+
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"elu": F.elu, "relu": F.relu}
 
 
 def dropout(x: Tensor, p: float, training: bool) -> Tensor:
@@ -58,60 +82,40 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
 
 
 class GNN(nn.Module):
-    """A stack of PyG message-passing layers.
+    """A stack of PyG message-passing layers, as the model table (``architectures.MODELS``) describes.
 
-    Args mirror the config's model section; ``in_channels`` and ``out_channels`` come from the
-    dataset. The constructor arguments are stored (``self.kwargs``) so a checkpoint can rebuild it.
+    Args are ``ModelArgs``' fields (they mirror the config's model section; ``in_channels`` and
+    ``out_channels`` come from the dataset). They are kept as ``self.args`` and, as a plain dict,
+    ``self.kwargs``: what a checkpoint stores so that ``rebuild`` can build the same model.
     """
 
-    def __init__(
-        self,
-        name: str,
-        in_channels: int,
-        out_channels: int,
-        hidden: int,
-        layers: int = 2,
-        heads: int | None = None,
-        out_heads: int | None = None,
-        dropout: float = 0.0,
-        attn_dropout: float | None = None,
-        residual: bool = False,
-        aggr: str | None = None,
-    ):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__()
-        self.kwargs: dict[str, Any] = dict(
-            name=name, in_channels=in_channels, out_channels=out_channels, hidden=hidden, layers=layers,
-            heads=heads, out_heads=out_heads, dropout=dropout, attn_dropout=attn_dropout, residual=residual, aggr=aggr,
-        )  # fmt: skip
-        lookup(MODELS, name, "model")
-        self.name = name
-        self.is_attention = name in ("gat", "gatv2")
-        # SAGE aggregates raw neighbour features before projecting: that gather needs a dense input.
-        self.accepts_sparse = name != "sage"
-        self.dropout = dropout
-        self.act = F.elu if self.is_attention else F.relu
-        dims = [in_channels] + [hidden] * (layers - 1) + [out_channels]
+        self.args = ModelArgs(*args, **kwargs)
+        self.kwargs: dict[str, Any] = asdict(self.args)
+        a = self.args
+        self.spec = spec = model_spec(a.name)
+        self.name = a.name
+        self.is_attention = spec.attention
+        self.accepts_sparse = spec.sparse_input
+        self.dropout = a.dropout
+        self.act = lookup(ACTIVATIONS, spec.activation, "activation")
+        self._kernel = resolve(spec.fast_kernel) if spec.fast_kernel else None
+        build = resolve(spec.layer)
+        dims = [a.in_channels] + [a.hidden] * (a.layers - 1) + [a.out_channels]
         self.convs = nn.ModuleList()
         self.skips = nn.ModuleList()
-        for i in range(layers):
-            last = i == layers - 1
+        for i in range(a.layers):
             d_in, d_out = dims[i], dims[i + 1]
-            if self.is_attention:
-                h = out_heads if last else heads
-                per_head = d_out if last else d_out // h
-                conv = _gat(d_in, per_head, h, not last, attn_dropout or 0.0, name == "gatv2")
-            elif name == "gcn":
-                conv = _gcn(d_in, d_out)
-            else:
-                conv = _sage(d_in, d_out, aggr or "mean")
-            self.convs.append(conv)
-            if residual:
+            self.convs.append(build(a, d_in, d_out, i == a.layers - 1))
+            if a.residual:
                 # A learned projection: the GAT paper's PPI model adds skip connections like this.
                 self.skips.append(nn.Linear(d_in, d_out, bias=False))
         self._cache: tuple[Tensor, int, Tensor, Tensor | None] | None = None
 
     def graph(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor | None]:
-        """The edge index the layers use (self-loops added for GAT/GCN) and GCN's edge weights.
+        """The edge index the layers use (one self-loop per node if the model wants them) and
+        GCN's coefficients [E] for models that take edge weights (else None).
 
         Cached for the last graph seen, so full-batch training pays for it once.
         """
@@ -120,14 +124,12 @@ class GNN(nn.Module):
             return c[2], c[3]
         from torch_geometric.utils import add_self_loops, remove_self_loops
 
-        weight = None
-        if self.name == "sage":
-            ei = edge_index
-        else:
+        ei, weight = edge_index, None
+        if self.spec.self_loops:
             ei, _ = remove_self_loops(edge_index)
             ei, _ = add_self_loops(ei, num_nodes=num_nodes)
-            if self.name == "gcn":
-                weight = gcn_coefficients(ei, num_nodes)
+        if self.spec.edge_weight:
+            weight = gcn_coefficients(ei, num_nodes)
         self._cache = (edge_index, num_nodes, ei, weight)
         return ei, weight
 
@@ -149,7 +151,7 @@ class GNN(nn.Module):
             if self.is_attention and return_details:
                 h, (att_ei, alpha) = conv(h, ei, return_attention_weights=True)
                 attention.append((att_ei, alpha))
-            elif self.name == "gcn":
+            elif self.spec.edge_weight:
                 h = conv(h, ei, weight)
             else:
                 h = conv(h, ei)
@@ -169,7 +171,7 @@ class GNN(nn.Module):
         ``x``: dense [N, F], kept as ``SparseFeatures`` if ``sparse``. None for models without
         fast kernels (they train through ``forward``).
         """
-        if self.name not in FAST_MODELS or (self.is_attention and not hasattr(self.convs[0], "lin")):
+        if self._kernel is None or not hasattr(self.convs[0], "lin"):
             return None
         n, depth = x.size(0), len(self.convs)
         ei, weight = self.graph(edge_index, n)
@@ -204,7 +206,7 @@ class GNN(nn.Module):
 
     def forward_plan(self, plan: Plan) -> Tensor:
         """Logits [T, C] of the plan's targets: the maths of ``forward(x, edge_index)[targets]``."""
-        layer = _gat_layer if self.is_attention else _gcn_layer
+        layer = self._kernel
         h = plan.x
         last = len(self.convs) - 1
         for i, (conv, hop) in enumerate(zip(self.convs, plan.hops, strict=True)):
@@ -223,14 +225,6 @@ def gcn_coefficients(edge_index: Tensor, num_nodes: int) -> Tensor:
     deg = degree(edge_index[1], num_nodes, dtype=torch.float)
     inv = deg.pow(-0.5).masked_fill(deg == 0, 0.0)
     return inv[edge_index[0]] * inv[edge_index[1]]
-
-
-MODELS: dict[str, str] = {
-    "gat": "graph attention network (Velickovic et al. 2018)",
-    "gatv2": "GATv2, dynamic attention (Brody et al. 2022)",
-    "gcn": "graph convolutional network (Kipf & Welling 2017)",
-    "sage": "GraphSAGE (Hamilton et al. 2017)",
-}
 
 
 def build_model(model_cfg, in_channels: int, out_channels: int) -> GNN:
@@ -252,7 +246,7 @@ def rebuild(checkpoint: dict[str, Any]) -> GNN:
     try:
         model = GNN(**kwargs)
         model.load_state_dict(state)
-    except (TypeError, RuntimeError, ValueError) as exc:
+    except (TypeError, RuntimeError, ValueError, ConfigError) as exc:
         first = str(exc).strip().splitlines()[0][:160]
         raise RunError(f"checkpoint does not match its model description ({first}); retrain with gnnviz train") from None
     return model.eval()
@@ -270,8 +264,6 @@ def num_params(model: nn.Module) -> int:
 # pattern built once. Attention heads are laid out as one block-diagonal sparse matrix, so that
 # aggregation and its backward are single sparse products (MKL) instead of gathers and scatters
 # of an [edges, heads, channels] tensor. ``forward`` (PyG) remains the reference for the rest.
-
-FAST_MODELS = ("gat", "gcn")
 
 
 def fast_dropout(x: Tensor, p: float, training: bool) -> Tensor:
@@ -396,7 +388,7 @@ def _linear(h: Tensor | SparseFeatures, weight: Tensor, p: float, training: bool
     return F.linear(fast_dropout(h, p, training), weight)
 
 
-def _gat_layer(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:
+def gat_kernel(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:
     """PyG's ``GATConv`` forward on ``hop``: [n_out, heads * C] (concat) or [n_out, C] (mean)."""
     heads, c = conv.heads, conv.out_channels
     z = _linear(h, conv.lin.weight, p, training)  # [n_in, H * C]
@@ -415,7 +407,7 @@ def _gat_layer(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, 
     return out + conv.bias
 
 
-def _gcn_layer(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:
+def gcn_kernel(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:
     """PyG's ``GCNConv`` forward (fixed coefficients) on ``hop``: [n_out, C]."""
     z = _linear(h, conv.lin.weight, p, training)  # [n_in, C]
     return hop.pattern.matmul(hop.weight, z) + conv.bias

@@ -1,8 +1,8 @@
 """``fit``: the epoch loop. Loss and metric follow the task; reports each epoch to a callback.
 
 Full-batch for single-graph (transductive) datasets, mini-batches of graphs for multi-graph ones.
-Early stopping with patience on the validation metric ("metric": ties broken by lower
-validation loss) or, by default, the GAT paper's rule ("metric_or_loss"); the best state is
+Early stopping (``EarlyStopping``) by the GAT paper's rule ("metric_or_loss", the default) or on
+the validation metric alone ("metric": ties broken by lower validation loss); the best state is
 restored and the test metric taken with it. Never touches files.
 """
 
@@ -131,6 +131,41 @@ class _Graph:
 # ----------------------------------------------------------------------------- fit
 
 
+@dataclass
+class EarlyStopping:
+    """The stopping rule, fed one epoch's validation metric (higher is better) and loss at a time.
+
+    ``metric_or_loss`` (the GAT paper's rule, the default): the wait resets whenever the metric
+    reaches its best so far or the loss reaches its lowest so far (ties count), and the kept state
+    is the last one where both hold at once. ``metric``: the wait resets when the metric beats the
+    kept state's, or equals it with a lower loss; that state is kept. Training stops once the wait
+    reaches ``patience`` epochs (0 = never).
+    """
+
+    rule: str
+    patience: int
+    waited: int = 0
+    top_metric: float = -math.inf  # metric_or_loss: running extremes
+    low_loss: float = math.inf
+    kept_metric: float = -math.inf  # metric: the kept state's numbers
+    kept_loss: float = math.inf
+
+    def update(self, val_metric: float, val_loss: float) -> tuple[bool, bool]:
+        """(keep this epoch's state as the best, stop after this epoch)."""
+        if self.rule == "metric":
+            improved = val_metric > self.kept_metric or (val_metric == self.kept_metric and val_loss < self.kept_loss)
+            keep = improved
+            if keep:
+                self.kept_metric, self.kept_loss = val_metric, val_loss
+        else:
+            improved = val_metric >= self.top_metric or val_loss <= self.low_loss
+            keep = val_metric >= self.top_metric and val_loss <= self.low_loss
+            self.top_metric = max(self.top_metric, val_metric)
+            self.low_loss = min(self.low_loss, val_loss)
+        self.waited = 0 if improved else self.waited + 1
+        return keep, bool(self.patience) and self.waited >= self.patience
+
+
 def fit(
     model: torch.nn.Module,
     dataset: GraphDataset,
@@ -156,11 +191,10 @@ def fit(
     )
 
     best: dict[str, Any] = {"metric": -math.inf, "loss": math.inf, "epoch": 0, "state": _snapshot(model)}
-    low = {"metric": -math.inf, "loss": math.inf}  # running extremes, for the "gat" rule
+    stopper = EarlyStopping(stopping, patience)
     history: list[dict[str, float]] = []
     status, message = "completed", ""
     interrupt: BaseException | None = None
-    waited = 0
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
@@ -179,22 +213,12 @@ def fit(
                 "val_loss": val_loss, "val_metric": val_metric, "seconds": time.perf_counter() - t0,
             }  # fmt: skip
             history.append(row)
-            if stopping == "metric":
-                improved = val_metric > best["metric"] or (val_metric == best["metric"] and val_loss < best["loss"])
-                if improved:
-                    best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=_snapshot(model))
-            else:
-                # The GAT paper's rule: patience runs out only when neither the validation metric
-                # rose nor the loss fell; the state is kept where both are at their best so far.
-                improved = val_metric >= low["metric"] or val_loss <= low["loss"]
-                if val_metric >= low["metric"] and val_loss <= low["loss"]:
-                    best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=_snapshot(model))
-                low["metric"] = max(low["metric"], val_metric)
-                low["loss"] = min(low["loss"], val_loss)
-            waited = 0 if improved else waited + 1
+            keep, stop = stopper.update(val_metric, val_loss)
+            if keep:
+                best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=_snapshot(model))
             if on_epoch is not None:
                 on_epoch(row)
-            if patience and waited >= patience:
+            if stop:
                 status = "early_stopped"
                 break
     except (KeyboardInterrupt, Terminated) as exc:  # Ctrl-C, or SIGTERM turned into Terminated

@@ -4,6 +4,7 @@ from torch_geometric.datasets import KarateClub
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import scatter
 
+from gnnviz.errors import ConfigError, RunError
 from gnnviz.models import GNN, dropout, gcn_coefficients, rebuild
 
 KW = {
@@ -91,3 +92,110 @@ def test_rebuild_from_constructor_arguments(karate):
     again = rebuild(ckpt)
     assert not again.training
     assert torch.equal(again(karate.x, karate.edge_index), model(karate.x, karate.edge_index))
+
+
+# ----------------------------------------------------------------------------- the model table
+
+
+class MeanConv(torch.nn.Module):
+    """A toy layer for the table test: project, then average over in-neighbours."""
+
+    def __init__(self, d_in, d_out):
+        super().__init__()
+        self.lin = torch.nn.Linear(d_in, d_out)
+
+    def forward(self, x, edge_index):
+        z = self.lin(x)
+        return scatter(z[edge_index[0]], edge_index[1], dim=0, dim_size=x.size(0), reduce="mean")
+
+
+def mean_conv(args, d_in, d_out, last):
+    return MeanConv(d_in, d_out)
+
+
+def test_a_new_model_is_one_table_entry_plus_its_layer(monkeypatch, tmp_path):
+    from gnnviz import architectures
+    from gnnviz.config import load_config
+    from gnnviz.data import load_dataset
+    from gnnviz.models import build_model
+    from gnnviz.training import fit, seed_everything
+
+    toy = architectures.ModelSpec(
+        "toy mean aggregation", f"{__name__}:mean_conv", sparse_input=False, defaults={"hidden": 12, "dropout": 0.1}
+    )
+    monkeypatch.setattr(architectures, "MODELS", {**architectures.MODELS, "toy": toy})
+    cfg = load_config(None, ["dataset.name=karate", "model.name=toy", "training.epochs=15", "training.patience=0"])
+    assert (cfg.model.hidden, cfg.model.dropout, cfg.model.heads) == (12, 0.1, None)
+    with pytest.raises(
+        ConfigError, match=r"model.heads is only for attention models \(gat, gatv2\); remove it for model.name=toy"
+    ):
+        load_config(None, ["model.name=toy", "model.heads=2"])
+    ds = load_dataset("karate", None, normalize_features=cfg.dataset.normalize_features)
+    seed_everything(0)
+    model = build_model(cfg.model, ds.num_features, ds.num_classes)
+    assert isinstance(model.convs[0], MeanConv) and not model.is_attention
+    t = cfg.training
+    result = fit(model, ds, epochs=t.epochs, patience=t.patience, lr=0.05, weight_decay=t.weight_decay,
+                 device=torch.device("cpu"), seed=0, fast=t.fast)  # fmt: skip
+    assert result.status == "completed" and result.epochs_run == 15
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    again = rebuild({"model": {"kwargs": model.kwargs}, "state_dict": model.state_dict()})
+    g = ds.train[0]
+    assert torch.equal(again(g.x, g.edge_index), model.eval()(g.x, g.edge_index))
+    # The toy's graph got one self-loop per node (the table's default), so node 0 reads itself.
+    ei, weight = model.graph(g.edge_index, g.num_nodes)
+    assert weight is None and int((ei[0] == ei[1]).sum()) == g.num_nodes
+
+
+def test_every_table_entry_builds_and_its_capabilities_hold(karate):
+    from gnnviz.architectures import MODELS
+
+    for name, spec in MODELS.items():
+        kw = {k: v for k, v in spec.defaults.items() if k != "hidden"}
+        model = GNN(name, karate.num_features, 4, 16, **kw).eval()
+        _, details = model(karate.x, karate.edge_index, return_details=True)
+        assert bool(details["attention"]) == spec.attention == model.is_attention, name
+        ei, weight = model.graph(karate.edge_index, 34)
+        assert (weight is not None) == spec.edge_weight, name
+        assert int((ei[0] == ei[1]).sum()) == (34 if spec.self_loops else 0), name
+        targets = torch.arange(5)
+        assert (model.plan(karate.x, karate.edge_index, targets, False) is not None) == spec.fast_path, name
+        assert model.accepts_sparse == spec.sparse_input and model.name == name
+
+
+def test_checkpoint_kwargs_are_the_constructor_arguments(karate):
+    from dataclasses import asdict
+
+    from gnnviz.architectures import ModelArgs
+
+    model = make("gat", karate)
+    assert model.kwargs == asdict(model.args) and isinstance(model.args, ModelArgs)
+    assert list(model.kwargs) == [
+        "name", "in_channels", "out_channels", "hidden", "layers", "heads", "out_heads", "dropout", "attn_dropout", "residual", "aggr",
+    ]  # fmt: skip
+    with pytest.raises(RunError, match="checkpoint does not match its model description"):
+        rebuild({"model": {"kwargs": {**model.kwargs, "name": "nope"}}, "state_dict": model.state_dict()})
+    with pytest.raises(RunError, match="checkpoint does not match its model description"):
+        rebuild({"model": {"kwargs": {**model.kwargs, "colour": 3}}, "state_dict": model.state_dict()})
+
+
+def test_no_code_outside_the_table_branches_on_a_model_name():
+    import re
+    from pathlib import Path
+
+    from gnnviz.architectures import MODELS
+
+    root = Path(__file__).resolve().parents[1] / "gnnviz"
+    names = "|".join(MODELS)
+    for module in ("config.py", "models.py", "training.py"):
+        text = re.sub(r"_f\(\"\w+\"", "", (root / module).read_text())  # a field's default value is no branch
+        hits = re.findall(rf"""["']({names})["']""", text)
+        assert not hits, f"{module} names models {hits}: read a capability from architectures.MODELS instead"
+
+
+def test_the_model_table_imports_without_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, gnnviz.architectures, gnnviz.config; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -132,3 +132,60 @@ def test_gnn_beats_trivial_predictor_on_ppi_format(tmp_path):
         metric_value(MULTILABEL, metric_counts(MULTILABEL, torch.ones_like(y_test), y_test)),  # "all positive"
     )
     assert result.test_metric > trivial + 0.05, (result.test_metric, trivial)
+
+
+# ----------------------------------------------------------------------------- the stopping rules
+
+# A hand-made validation history (metric, loss) per epoch, and what each rule makes of it with
+# patience 3. "metric": epoch 2 raises the metric, epoch 4 ties it with a lower loss (kept), epoch
+# 6 ties it with a higher loss (not kept): stop after 7 with epoch 4. "metric_or_loss": only epoch
+# 1 has the best metric and the lowest loss at once (kept); epochs 2-7 each reach the best metric
+# or the lowest loss so far (4 and 6 by a metric tie, 7 by a loss tie); 8-10 do neither: stop
+# after 10 with epoch 1. Were ties not counted, it would stop after 6; were ties not broken by
+# the loss under "metric", it would keep epoch 2 or 6.
+HISTORY = [(0.50, 1.00), (0.70, 1.20), (0.60, 0.90), (0.70, 0.95), (0.65, 0.92),
+           (0.70, 0.99), (0.60, 0.90), (0.69, 0.91), (0.68, 0.95), (0.50, 1.00)]  # fmt: skip
+HISTORY += [(0.1, 5.0)] * 10
+RULES = {"metric": (4, 7), "metric_or_loss": (1, 10)}
+
+
+def scripted_fit(monkeypatch, rule, patience, history=HISTORY):
+    """``fit`` on a model whose weight is the epoch number, with ``history`` as its validation results."""
+    import gnnviz.training as training
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    epoch = [0]
+
+    def make_steps(*args, **kwargs):
+        def train_step():
+            epoch[0] += 1
+            with torch.no_grad():
+                model.weight.fill_(epoch[0])
+            return 1.0, 0.5
+
+        def evaluate(split):
+            if split == "test":  # the test metric names the state it was taken with
+                return 0.0, float(model.weight.item())
+            return history[epoch[0] - 1][1], history[epoch[0] - 1][0]
+
+        return train_step, evaluate
+
+    monkeypatch.setattr(training, "make_steps", make_steps)
+    return fit(model, None, epochs=len(history), patience=patience, lr=0.1, weight_decay=0.0, device=CPU, seed=0,
+               stopping=rule)  # fmt: skip
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_stopping_rules_on_a_known_history(monkeypatch, rule):
+    best, stop = RULES[rule]
+    result = scripted_fit(monkeypatch, rule, patience=3)
+    assert (result.best_epoch, result.epochs_run, result.status) == (best, stop, "early_stopped")
+    assert result.val_metric == HISTORY[best - 1][0]
+    assert result.test_metric == best, "the test metric is taken with the kept state"
+    assert result.best_state["weight"].item() == best
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_patience_zero_never_stops(monkeypatch, rule):
+    result = scripted_fit(monkeypatch, rule, patience=0)
+    assert result.status == "completed" and result.epochs_run == len(HISTORY) and result.best_epoch == RULES[rule][0]
