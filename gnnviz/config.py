@@ -49,15 +49,17 @@ class ModelConfig:
 @dataclass
 class TrainingConfig:
     epochs: int = _f(1000, "upper bound on epochs; early stopping usually ends sooner")
-    patience: int = _f(100, "stop after this many epochs without a better validation metric; 0 = never")
+    patience: int = _f(
+        100,
+        "epochs to wait before stopping: under metric_or_loss, epochs in which the val metric stays below its best and the val loss above its lowest; under metric, epochs without a better val metric; 0 = never stop",
+    )
     lr: float = _f(0.005, "Adam learning rate")
     weight_decay: float = _f(5e-4, "Adam L2 penalty")
     early_stopping: str = _f(
         "metric_or_loss",
-        "metric_or_loss (GAT paper): patience resets when val metric rises or val loss falls, state kept where both are best; metric: val metric only",
+        "metric_or_loss (GAT paper): the wait resets when the val metric reaches its best or the val loss its lowest (ties count), state kept where both hold; metric: val metric only, ties broken by lower loss",
         ("metric_or_loss", "metric"),
     )
-    loss: str = _f("auto", "auto picks cross_entropy for multi-class, bce for multi-label", ("auto", "cross_entropy", "bce"))
     fast: bool = _f(True, "sparse-aware fast path (same model and maths); false = the plain dense PyG way")
 
 
@@ -88,8 +90,11 @@ SECTIONS: dict[str, type] = {
     "run": RunConfig,
 }
 
-# Which datasets are multi-label; data.py owns loading, this is only for validation.
-MULTILABEL_DATASETS = ("ppi",)
+# Keys that no longer exist, with why: a config naming one fails with this rather than "unknown key".
+REMOVED = {
+    "training.loss": "the loss follows the dataset's task (cross-entropy for multi-class, binary cross-entropy for multi-label), "
+    "so nothing read it",
+}
 
 _SCIENTIFIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -173,6 +178,8 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any, item: str) -> None:
             f"--set '{item}': unknown section '{section}'; choose one of {', '.join(SECTIONS)}{did_you_mean(section, SECTIONS)}"
         )
     known = [f.name for f in dataclasses.fields(SECTIONS[section])]
+    if key in REMOVED:
+        raise ConfigError(f"--set '{item}': {_removed(key, 'drop that --set')}")
     if name not in known:
         raise ConfigError(f"--set '{item}': unknown key '{key}'; {section} has {', '.join(known)}{did_you_mean(name, known)}")
     current = raw.setdefault(section, {})
@@ -202,6 +209,8 @@ def _build_section(section: str, cls: type, values: dict[str, Any], source: str)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in values.items():
+        if f"{section}.{key}" in REMOVED:
+            raise ConfigError(f"{source}: {_removed(f'{section}.{key}', 'delete it from the config')}")
         if key not in fields:
             raise ConfigError(
                 f"{source}: unknown key '{section}.{key}'; {section} has {', '.join(fields)}{did_you_mean(str(key), fields)}"
@@ -209,6 +218,10 @@ def _build_section(section: str, cls: type, values: dict[str, Any], source: str)
         choices = fields[key].metadata.get("choices")
         kwargs[key] = _coerce(f"{section}.{key}", value, hints[key], choices() if callable(choices) else choices)
     return cls(**kwargs)
+
+
+def _removed(key: str, fix: str) -> str:
+    return f"{key} was removed: {REMOVED[key]}; {fix}"
 
 
 def _coerce(key: str, value: Any, hint: Any, choices: tuple[str, ...] | None) -> Any:
@@ -294,15 +307,6 @@ def resolve(cfg: Config) -> Config:
         raise ConfigError(f"training.weight_decay={t.weight_decay} must be 0 or more")
     if not _DEVICE_RE.match(r.device):
         raise ConfigError(f"run.device='{r.device}' is not a device; choose auto, cpu, cuda or cuda:N")
-    multilabel = d.name in MULTILABEL_DATASETS
-    if multilabel and t.loss == "cross_entropy":
-        raise ConfigError(
-            f"training.loss=cross_entropy is single-label but dataset.name={d.name} is multi-label; use training.loss=bce or auto"
-        )
-    if not multilabel and t.loss == "bce":
-        raise ConfigError(
-            f"training.loss=bce is multi-label but dataset.name={d.name} is multi-class; use training.loss=cross_entropy or auto"
-        )
     if d.normalize_features is None:
         d.normalize_features = d.name in ("cora", "citeseer")
     return cfg

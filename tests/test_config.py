@@ -81,9 +81,11 @@ def test_heads_on_gcn_is_refused(tmp_path):
     assert "model.heads is only for attention models" in error_of(tmp_path, "model: {name: gcn, heads: 4}\n")
 
 
-def test_single_label_loss_on_multilabel_dataset(tmp_path):
+def test_removed_key_says_it_was_removed(tmp_path):
     msg = error_of(tmp_path, "dataset: {name: ppi}\ntraining: {loss: cross_entropy}\n")
-    assert "multi-label" in msg and "training.loss=bce" in msg
+    assert "training.loss was removed: the loss follows the dataset's task" in msg and msg.endswith("delete it from the config")
+    with pytest.raises(ConfigError, match="training.loss was removed.*; drop that --set"):
+        load_config(None, ["training.loss=bce"])
 
 
 @pytest.mark.parametrize(

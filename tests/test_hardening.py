@@ -174,9 +174,9 @@ BAD_INPUT = {
     "non_finite": (["--set", "training.lr=.inf"], "training.lr=.inf must be a finite number"),
     "heads_on_gcn": (["--set", "model.name=gcn", "--set", "model.heads=4"], "model.heads is only for attention models"),
     "hidden_not_divisible_by_heads": (["--set", "model.hidden=60"], "model.hidden=60 must be divisible by model.heads=8"),
-    "multilabel_with_single_label_loss": (
+    "removed_key_loss": (
         ["--set", "dataset.name=ppi", "--set", "training.loss=cross_entropy"],
-        "training.loss=cross_entropy is single-label but dataset.name=ppi is multi-label; use training.loss=bce or auto",
+        "training.loss was removed: the loss follows the dataset's task",
     ),
     "unknown_model": (
         ["--set", "model.name=gcnn"],
