@@ -268,7 +268,7 @@ def ranking_agreement(
     include_self: bool = False,
     rtol: float = 1e-6,
     seed: int = 0,
-    max_triples: int = 2_000_000,
+    max_triples: int = 4_000_000,
 ) -> dict[str, Any]:
     """Static or dynamic attention (Brody et al. 2022): do two target nodes rank the neighbours
     they share in the same order?
@@ -288,7 +288,9 @@ def ranking_agreement(
     has at most ``max_triples`` (source, target, target) triples, every eligible pair is found
     (``eligible_pairs``) and ``max_pairs`` of them are drawn uniformly; otherwise 20 * max_pairs
     triples are drawn uniformly, which favours pairs sharing many neighbours, and the first
-    ``max_pairs`` eligible pairs among them are kept (``eligible_pairs`` None). A pair sharing more
+    ``max_pairs`` eligible pairs among them are kept (``eligible_pairs`` None; on a sparse graph
+    this finds few pairs: ``pairs`` says how many). Enumerating costs about 80 bytes per triple:
+    a 100k-node random graph of mean degree 8 has 3.2 million (2 s, 250 MB measured). A pair sharing more
     than ``max_shared`` neighbours is measured on a random ``max_shared`` of them. All draws come
     from ``seed``: the same inputs give the same numbers.
 
