@@ -1,0 +1,177 @@
+"""Pure drawing for ``insight``'s numbers: arrays in, ``matplotlib.figure.Figure`` out.
+
+Each function draws one panel: on ``ax`` when given (the figure it belongs to is returned), else
+on a new ``Figure`` (built directly, no pyplot state). Nothing is saved or shown here, and no
+backend is chosen: the caller's entry point does that. Undefined values (None) are not drawn.
+Titles are the caller's: they name what the panel was drawn from (dataset, model, checkpoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+HEAD_COLOUR = "#4c72b0"
+BASELINE_COLOUR = "#c44e52"
+GROUP_GAP = 1.0  # empty slots between the bars of two layers
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _per_head_positions(values: Sequence[Sequence[float | None]]) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
+    """x [B], heights [B] (NaN for None), tick labels and layer centres for bars grouped by layer."""
+    xs, hs, labels, centres = [], [], [], []
+    x = 0.0
+    for heads in values:
+        start = x
+        for h, v in enumerate(heads):
+            xs.append(x)
+            hs.append(np.nan if v is None else float(v))
+            labels.append(f"h{h}")
+            x += 1
+        centres.append((start + x - 1) / 2 if heads else start)
+        x += GROUP_GAP
+    return np.array(xs), np.array(hs), labels, centres
+
+
+def _layer_labels(ax: Axes, centres: list[float], notes: Sequence[str] = ()) -> None:
+    """Layer names (and a note each, if given) under the head ticks."""
+    for layer, c in enumerate(centres):
+        note = f" ({notes[layer]})" if layer < len(notes) else ""
+        ax.annotate(f"layer {layer}{note}", (c, 0), xycoords=("data", "axes fraction"), xytext=(0, -22),
+                    textcoords="offset points", ha="center", va="top", fontsize=9)  # fmt: skip
+
+
+def plot_lift(
+    lift: Sequence[Sequence[float | None]],
+    *,
+    baseline: float | None = None,
+    max_lift: float | None = None,
+    title: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Lift (label mass - local homophily) per layer and head: lift[layer][head].
+
+    ``baseline``: the same measure for GCN's fixed coefficients on the same graph, drawn as a
+    line: what a learned attention has to beat. ``max_lift``: the largest possible mean lift
+    (all weight on same-label neighbours), written in the corner rather than drawn, so that a
+    lift of 1e-4 stays visible next to a ceiling of 0.1.
+    """
+    fig, ax = _axes(ax, (max(4.0, 0.35 * sum(len(h) for h in lift) + 2.5), 3.2))
+    xs, hs, labels, centres = _per_head_positions(lift)
+    ok = np.isfinite(hs)
+    ax.bar(xs[ok], hs[ok], width=0.8, color=HEAD_COLOUR, label="learned attention")
+    ax.axhline(0.0, color="black", lw=0.8)
+    if baseline is not None:
+        ax.axhline(baseline, color=BASELINE_COLOUR, ls="--", lw=1.2, label=f"GCN coefficients ({baseline:+.2g})")
+    if max_lift is not None:  # a legend line without a mark
+        ax.plot([], [], " ", label=f"largest possible: {max_lift:.3g}")
+    ax.set_xticks(xs, labels, fontsize=8)
+    _layer_labels(ax, centres)
+    ax.set_ylabel("lift: label mass - local homophily")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_lift_by_degree(
+    bins: Sequence[tuple[int, int]],
+    series: Mapping[str, Sequence[float | None]],
+    nodes: Sequence[int],
+    *,
+    title: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Lift by neighbour-count bin: one line per series (e.g. "layer 0 (head mean)", "GCN").
+
+    bins: [lo, hi] per bin; series: name -> lift per bin (None where the bin is empty);
+    nodes: nodes per bin, written under the bin's label.
+    """
+    fig, ax = _axes(ax, (max(4.5, 0.7 * len(bins) + 2.0), 3.2))
+    x = np.arange(len(bins))
+    for i, (name, values) in enumerate(series.items()):
+        v = np.array([np.nan if y is None else float(y) for y in values])
+        style = {"color": BASELINE_COLOUR, "ls": "--"} if "gcn" in name.lower() else {"color": f"C{i}"}
+        ax.plot(x, v, marker="o", ms=4, label=name, **style)
+    ax.axhline(0.0, color="black", lw=0.8)
+    ax.set_xticks(x, [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in bins] if bins else [], fontsize=8)
+    for xi, n in zip(x, nodes, strict=True):
+        ax.annotate(f"n={n}", (xi, 0), xycoords=("data", "axes fraction"), xytext=(0, -22),
+                    textcoords="offset points", ha="center", va="top", fontsize=7, color="0.35")  # fmt: skip
+    ax.set_xlabel("neighbours (self-loop not counted)", labelpad=18)
+    ax.set_ylabel("mean lift")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_ranking_agreement(
+    agreement: Sequence[Sequence[float | None]],
+    *,
+    pairs: Sequence[int],
+    title: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Share of concordant neighbour rankings per layer and head: agreement[layer][head].
+
+    1.0 is static attention (GAT's, whatever its weights); below it, targets disagree on the order
+    of neighbours they share (dynamic, possible for GATv2). pairs: target pairs measured per layer.
+    """
+    fig, ax = _axes(ax, (max(4.0, 0.35 * sum(len(h) for h in agreement) + 2.5), 3.2))
+    xs, hs, labels, centres = _per_head_positions(agreement)
+    ok = np.isfinite(hs)
+    ax.bar(xs[ok], hs[ok], width=0.8, color=HEAD_COLOUR)
+    ax.axhline(1.0, color="black", ls=":", lw=1.0, label="static: every target ranks alike")
+    ax.axhline(0.5, color="0.5", ls=":", lw=1.0, label="unrelated rankings")
+    low = float(np.nanmin(hs)) if ok.any() else 0.5
+    ax.set_ylim(min(0.45, low - 0.05), 1.02)
+    ax.set_xticks(xs, labels, fontsize=8)
+    _layer_labels(ax, centres, [f"{p} pairs" for p in pairs])
+    ax.set_ylabel("concordant / (concordant + discordant)")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_ablation(
+    names: Sequence[str],
+    change: Sequence[float | None],
+    changed: Sequence[int],
+    *,
+    nodes: int,
+    metric: str,
+    title: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Metric change when attention is switched off, one bar per replacement (e.g. "uniform:all").
+
+    change: after - before per replacement (None: undefined); changed: nodes whose prediction
+    changes, out of ``nodes``, written next to each bar.
+    """
+    fig, ax = _axes(ax, (6.5, 0.45 * len(names) + 1.4))
+    y = np.arange(len(names))[::-1]
+    v = np.array([np.nan if c is None else float(c) for c in change])
+    ok = np.isfinite(v)
+    colours = np.where(v[ok] < 0, BASELINE_COLOUR, HEAD_COLOUR)
+    ax.barh(y[ok], v[ok], height=0.6, color=colours)
+    ax.axvline(0.0, color="black", lw=0.8)
+    span = max(float(np.nanmax(np.abs(v))) if ok.any() else 0.0, 1e-3)
+    ax.set_xlim(-1.15 * span, 1.15 * span)
+    for yi, vi, k in zip(y, v, changed, strict=True):
+        text = f"{k}/{nodes} nodes change" + ("" if np.isfinite(vi) else ", metric undefined")
+        ax.annotate(text, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=7)  # fmt: skip
+    ax.set_yticks(y, list(names), fontsize=8)
+    ax.set_xlabel(f"{metric} change (switched off - trained)")
+    ax.set_title(title, fontsize=10)
+    return fig

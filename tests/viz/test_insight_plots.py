@@ -1,0 +1,88 @@
+"""Insight figures: what each encodes, checked on its artists; pure and torch-free."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+from gnnviz.viz import insight_plots as ip
+
+
+def bars(ax):
+    return [p for p in ax.patches if isinstance(p, Rectangle)]
+
+
+def texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def hline_at(ax, y):
+    return any(isinstance(ln, Line2D) and np.allclose(ln.get_ydata(), y) and ln.get_linestyle() != "None" for ln in ax.lines)
+
+
+def test_lift_bars_are_the_values_per_layer_and_head_with_the_gcn_baseline():
+    fig = ip.plot_lift([[0.01, -0.02, None], [0.03]], baseline=0.005, max_lift=0.12, title="t")
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert [b.get_height() for b in bars(ax)] == pytest.approx([0.01, -0.02, 0.03])  # None is not drawn
+    assert [b.get_x() + b.get_width() / 2 for b in bars(ax)] == pytest.approx([0, 1, 4])  # a gap between layers
+    assert hline_at(ax, 0.005)
+    assert "largest possible: 0.12" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts(ax) == ["layer 0", "layer 1"]
+    assert ax.get_title() == "t"
+
+
+def test_panels_draw_on_a_given_axes():
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    assert ip.plot_lift([[0.1]], title="a", ax=left) is fig
+    assert ip.plot_ranking_agreement([[0.9]], pairs=[10], title="b", ax=right) is fig
+    assert len(fig.axes) == 2 and len(bars(left)) == 1 and len(bars(right)) == 1
+
+
+def test_ranking_agreement_bars_and_the_static_line():
+    fig = ip.plot_ranking_agreement([[1.0, 0.8], [0.95]], pairs=[120, 80], title="t")
+    ax = fig.axes[0]
+    assert [b.get_height() for b in bars(ax)] == pytest.approx([1.0, 0.8, 0.95])
+    assert hline_at(ax, 1.0) and hline_at(ax, 0.5)
+    assert texts(ax) == ["layer 0 (120 pairs)", "layer 1 (80 pairs)"]
+    assert ax.get_ylim()[0] <= 0.45
+    low = ip.plot_ranking_agreement([[0.2]], pairs=[5], title="t").axes[0]
+    assert low.get_ylim()[0] < 0.2  # a bar below the usual floor stays visible
+
+
+def test_lift_by_degree_lines_follow_the_bins():
+    bins = [(1, 1), (2, 3), (4, 7)]
+    fig = ip.plot_lift_by_degree(bins, {"layer 0": [0.0, 0.01, None], "GCN": [0.0, 0.02, 0.03]}, [5, 7, 0], title="t")
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    np.testing.assert_allclose(lines["layer 0"].get_ydata(), [0.0, 0.01, np.nan])
+    np.testing.assert_allclose(lines["GCN"].get_ydata(), [0.0, 0.02, 0.03])
+    assert lines["GCN"].get_linestyle() == "--"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2-3", "4-7"]
+    assert texts(ax) == ["n=5", "n=7", "n=0"]
+
+
+def test_ablation_bars_are_the_metric_change_with_the_changed_counts():
+    fig = ip.plot_ablation(
+        ["uniform:0", "uniform:all", "gcn:all"], [0.002, -0.01, None], [3, 12, 40], nodes=1000, metric="accuracy", title="t"
+    )
+    ax = fig.axes[0]
+    widths = [b.get_width() for b in bars(ax)]
+    assert widths == pytest.approx([0.002, -0.01])
+    neg = [b for b in bars(ax) if b.get_width() < 0][0]
+    pos = [b for b in bars(ax) if b.get_width() > 0][0]
+    assert neg.get_facecolor() != pos.get_facecolor()
+    assert texts(ax) == ["3/1000 nodes change", "12/1000 nodes change", "40/1000 nodes change, metric undefined"]
+    at = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
+    assert at["uniform:0"] > at["uniform:all"] > at["gcn:all"]  # in the given order, first on top
+
+
+def test_insight_modules_import_no_torch_and_no_pyplot():
+    code = "import sys, gnnviz.viz.insight, gnnviz.viz.insight_plots; print('torch' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
