@@ -90,19 +90,20 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
         for h in range(alpha.shape[1]):
             assert abs(float(cells[str(h)]) - want[u][h]) <= ATT_TOL, (u, h)
         assert abs(float(cells["mean"]) - want[u].mean()) <= ATT_TOL, u
-    sizes = page.js(
-        "const x = window.gnnvizExplorer; return [...x.state.focus].map(([e, w]) => [w, x.renderer.getEdgeDisplayData(e).size])"
-    )
-    assert len(sizes) == 16
-    assert sorted(sizes) == sorted(sizes, key=lambda p: (p[1], p[0])), "edge thickness does not grow with attention"
+    drawn = page.js("return window.gnnvizExplorer.overlayDrawn")  # [source, weight, line width]
+    assert sorted(u for u, _, _ in drawn) == sorted(u for u in want if u != 0)
+    for u, w, _ in drawn:
+        assert abs(w - want[u].mean()) <= 2e-5
+    assert sorted(lw for _, _, lw in drawn) == [lw for _, _, lw in sorted(drawn, key=lambda d: d[1])], "thicker is not heavier"
+    assert len({round(lw, 6) for _, _, lw in drawn}) > 1
     assert page.js("return window.gnnvizExplorer.tsneRenderer.getNodeDisplayData('0').highlighted") is True
     page.driver.save_screenshot(str(tmp_path / "karate-gat-click.png"))
 
     # Head 3: the table marks it, edges follow its weights.
     page.select("head", "3")
     assert page.js("return document.querySelector('#hood-table td.sel').dataset.head") == "3"
-    focus = page.js("const x = window.gnnvizExplorer; return [...x.state.focus].map(([e, w]) => w)")
-    assert np.allclose(sorted(focus), sorted(want[u][3] for u in want if u != 0), atol=2e-5)
+    drawn = page.js("return window.gnnvizExplorer.overlayDrawn")
+    assert np.allclose([w for _, w, _ in sorted(drawn)], [want[u][3] for u in sorted(want) if u != 0], atol=2e-5)
 
     # Layer 1: one head, its own weights.
     page.select("layer", "1")

@@ -84,7 +84,10 @@
     const M = D.meta;
     const N = M.num_nodes;
     const A = {};
+    const phases = {}; // ms since navigation start at the end of each phase, for the bench
+    phases.scripts = performance.now();
     await Promise.all(Object.entries(D.arrays).map(async ([k, e]) => { A[k] = await decode(e); }));
+    phases.decode = performance.now();
 
     const K = M.num_classes;
     const names = M.class_names;
@@ -154,7 +157,7 @@
     }
 
     // ---------------------------------------------------------------- state and per-node values
-    const state = { colour: "class", layer: 0, head: 0, projection: 0, selected: null, hoodSet: new Set(), focus: new Map() };
+    const state = { colour: "class", layer: 0, head: 0, projection: 0, selected: null, hoodSet: new Set(), focus: [] };
     const headFor = (l) => {
       const H = M.layers[l].heads;
       if (H === 1) return 0;
@@ -264,33 +267,85 @@
         if (s < t || !rowHas(s, t)) graph.addEdge(String(s), String(t));
       }
     }
+    phases.graph = performance.now();
     const small = N <= 200;
-    const edgeColour = N > 20000 ? "rgba(120,120,120,0.08)" : N > 2000 ? "rgba(120,120,120,0.25)" : "rgba(120,120,120,0.6)";
-    graph.forEachEdge((e) => graph.setEdgeAttribute(e, "color", edgeColour));
+    // Above this many nodes a sigma refresh (every node and edge through the reducers and back to
+    // the GPU) takes seconds on a software-WebGL browser, so selecting a node redraws only the
+    // overlay below and leaves the rest of the graph as it is; smaller graphs also dim the rest.
+    const LARGE = 20000;
+    const large = N > LARGE;
+    const edgeColour = large ? "rgba(120,120,120,0.10)" : N > 2000 ? "rgba(120,120,120,0.25)" : "rgba(110,110,110,0.7)";
 
     function nodeReducer(node, data) {
       if (state.selected === null) return small ? { ...data, forceLabel: true } : data;
       const v = +node;
-      if (v === state.selected) return { ...data, highlighted: true, forceLabel: true, zIndex: 3, size: data.size * 1.5 };
-      if (state.hoodSet.has(v)) return { ...data, forceLabel: small || state.hoodSet.size <= 40, zIndex: 2 };
+      if (v === state.selected || state.hoodSet.has(v)) return { ...data, zIndex: 2, forceLabel: small };
       return { ...data, color: DIM, label: small ? data.label : "", zIndex: 0 };
     }
-    function edgeReducer(edge, data) {
-      if (state.selected === null) return data;
-      const w = state.focus.get(edge);
-      if (w === undefined) return { ...data, hidden: true };
-      return { ...data, color: "rgba(20,20,20,0.85)", size: w === null ? 1.5 : 0.6 + 14 * w, zIndex: 1 };
-    }
+    // The selected neighbourhood's edges are drawn by the overlay; the others give way.
+    const edgeReducer = (edge, data) => (state.selected === null ? data : { ...data, hidden: true });
     let renderer;
     try {
       renderer = new Sigma(graph, $("graph"), {
-        nodeReducer, edgeReducer, zIndex: true, allowInvalidContainer: true, hideEdgesOnMove: N > 20000,
+        ...(large ? {} : { nodeReducer, edgeReducer }), zIndex: !large, allowInvalidContainer: true,
+        // One-pixel lines: the cheapest edge program; weights are drawn by the overlay.
+        defaultEdgeType: "line", edgeProgramClasses: { line: Sigma.rendering.EdgeLineProgram }, defaultEdgeColor: edgeColour,
         labelRenderedSizeThreshold: small ? 0 : 7, labelDensity: small ? 1 : 0.3, renderEdgeLabels: false,
         minCameraRatio: 0.002, maxCameraRatio: 4,
       });
     } catch (err) {
       throw new Error(`the graph view needs WebGL, which this browser refused (${err.message})`);
     }
+
+    phases.sigma = performance.now();
+    // The overlay: the selected node's incoming edges, thickness = weight (the same scale at every
+    // zoom), drawn over sigma's canvases after each of its frames.
+    const overlay = document.createElement("canvas");
+    overlay.id = "overlay";
+    $("graph").appendChild(overlay);
+    let overlayDrawn = [];
+    function drawOverlay() {
+      const box = $("graph"), w = box.clientWidth, h = box.clientHeight, dpr = window.devicePixelRatio || 1;
+      if (overlay.width !== Math.round(w * dpr) || overlay.height !== Math.round(h * dpr)) {
+        overlay.width = Math.round(w * dpr); overlay.height = Math.round(h * dpr);
+        overlay.style.width = `${w}px`; overlay.style.height = `${h}px`;
+      }
+      const ctx = overlay.getContext("2d");
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, w, h);
+      overlayDrawn = [];
+      if (state.selected === null) return;
+      const at = (v) => {
+        const d = renderer.getNodeDisplayData(String(v));
+        const p = renderer.framedGraphToViewport(d);
+        return { x: p.x, y: p.y, r: renderer.scaleSize(d.size) };
+      };
+      const c = at(state.selected);
+      ctx.lineCap = "round";
+      ctx.strokeStyle = "rgba(25,25,25,0.8)";
+      for (const [u, wt] of state.focus) {
+        const p = at(u), lw = wt === null ? 1.5 : 0.6 + 14 * wt;
+        ctx.lineWidth = lw;
+        ctx.beginPath(); ctx.moveTo(p.x, p.y); ctx.lineTo(c.x, c.y); ctx.stroke();
+        overlayDrawn.push([u, wt, lw]);
+      }
+      const dot = (v, p, ring) => {
+        ctx.beginPath(); ctx.arc(p.x, p.y, Math.max(p.r, 2.5), 0, 2 * Math.PI);
+        ctx.fillStyle = currentColours[v]; ctx.fill();
+        ctx.lineWidth = ring; ctx.strokeStyle = ring > 1 ? "#111" : "#fff"; ctx.stroke();
+      };
+      const labels = state.focus.length <= 40;
+      ctx.font = "12px system-ui, sans-serif";
+      ctx.lineJoin = "round";
+      const label = (v, p) => {
+        ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.strokeText(String(v), p.x + p.r + 3, p.y + 4);
+        ctx.fillStyle = "#111"; ctx.fillText(String(v), p.x + p.r + 3, p.y + 4);
+      };
+      for (const [u] of state.focus) { const p = at(u); dot(u, p, 1); if (labels) label(u, p); }
+      dot(state.selected, c, 3);
+      label(state.selected, c);
+    }
+    renderer.on("afterRender", drawOverlay);
 
     // t-SNE: the same nodes (or a sample of them), coloured the same, selected together.
     const tsneGraph = new G({ type: "undirected" });
@@ -305,7 +360,7 @@
       for (let i = 0; i < ids.length; i++) {
         tsneGraph.addNode(String(ids[i]), { x: xy[2 * i], y: xy[2 * i + 1], size: s, color: cols[ids[i]], label: String(ids[i]) });
       }
-      $("tsne-title").textContent = M.tsne[k].title + (ids.length < N ? ` (${ids.length} of ${N} nodes)` : "");
+      $("tsne-title").textContent = M.tsne[k].title + (ids.length < N ? ` (a sample: ${ids.length} of ${N} nodes)` : "");
     }
     let currentColours = colours;
     if (M.tsne.length) {
@@ -359,6 +414,7 @@
 
     function detailsHtml(v) {
       let html = `<h2>Node ${v}</h2>${factsTable(v)}`;
+      if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the t-SNE sample.</p>';
       const l = state.layer;
       const entries = hood(v, l, M.layers.length ? headFor(l) : 0);
       const sorted = entries.slice().sort((a, b) => (b.w ?? 0) - (a.w ?? 0) || a.u - b.u);
@@ -395,30 +451,34 @@
 
     // ---------------------------------------------------------------- selection
     function refreshAll() {
-      renderer.refresh();
+      if (large) drawOverlay(); else renderer.refresh();
       if (tsneRenderer) tsneRenderer.refresh();
     }
     function select(v, { moveCamera = false } = {}) {
-      if (v === null) {
-        state.selected = null; state.hoodSet = new Set(); state.focus = new Map();
-        $("details").innerHTML = '<p class="hint">Hover a node to see it; click it to see whom it listens to.</p>';
-        refreshAll();
-        return;
-      }
       state.selected = v;
-      const entries = hood(v, state.layer, M.layers.length ? headFor(state.layer) : 0);
-      state.hoodSet = new Set(entries.map((e) => e.u));
-      state.focus = new Map();
-      for (const e of entries) {
-        if (e.u === v) continue;
-        const key = graph.edge(String(e.u), String(v));
-        if (key !== undefined) state.focus.set(key, e.w);
+      state.hoodSet = new Set();
+      state.focus = []; // [source, weight] of the incoming edges drawn, self-loop excluded
+      if (v === null) {
+        $("details").innerHTML = '<p class="hint">Hover a node to see it; click it to see whom it listens to.</p>';
+      } else {
+        const entries = hood(v, state.layer, M.layers.length ? headFor(state.layer) : 0);
+        for (const e of entries) {
+          state.hoodSet.add(e.u);
+          if (e.u !== v) state.focus.push([e.u, e.w]);
+        }
+        $("details").innerHTML = detailsHtml(v);
       }
-      $("details").innerHTML = detailsHtml(v);
       refreshAll();
-      if (moveCamera) {
+      if (moveCamera && v !== null) {
+        // Centre on the node, zoomed so that its whole neighbourhood fits (framed coordinates: the
+        // graph spans 0..1 at ratio 1).
         const d = renderer.getNodeDisplayData(String(v));
-        if (d) renderer.getCamera().animate({ x: d.x, y: d.y, ratio: Math.min(renderer.getCamera().ratio, N > 5000 ? 0.08 : 0.5) }, { duration: 300 });
+        let reach = 0.02;
+        for (const u of state.hoodSet) {
+          const p = renderer.getNodeDisplayData(String(u));
+          reach = Math.max(reach, Math.abs(p.x - d.x), Math.abs(p.y - d.y));
+        }
+        renderer.getCamera().animate({ x: d.x, y: d.y, ratio: Math.min(1.2, 2.3 * reach) }, { duration: 300 });
         const t = tsneRenderer && tsneRenderer.getNodeDisplayData(String(v));
         if (t) tsneRenderer.getCamera().animate({ x: t.x, y: t.y, ratio: Math.min(tsneRenderer.getCamera().ratio, 0.6) }, { duration: 300 });
       }
@@ -524,7 +584,8 @@
 
     // For tests and the console: where a node is drawn, in CSS pixels of the page.
     window.gnnvizExplorer = {
-      state, select, renderer, tsneRenderer, graph,
+      state, select, renderer, tsneRenderer, graph, phases,
+      get overlayDrawn() { return overlayDrawn; }, // [[source, weight, line width px]] of the last overlay frame
       nodeOnPage(v, view = "graph") {
         const r = view === "graph" ? renderer : tsneRenderer;
         const d = r.getNodeDisplayData(String(v));
