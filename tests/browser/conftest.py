@@ -113,16 +113,17 @@ class Page:
 
 @pytest.fixture()
 def open_page(chromium):
-    """open_page(path) -> Page, loaded from file:// and ready; every tab closed afterwards."""
+    """open_page(path, flags=()) -> Page, loaded from file:// and ready (or failed, with its message);
+    every browser closed afterwards."""
     webdriver, binary, driver_path = chromium
     from selenium.webdriver.chrome.service import Service
 
     drivers, profiles = [], []
 
-    def open_(html: Path, timeout: float = 60.0) -> Page:
+    def open_(html: Path, timeout: float = 60.0, flags: tuple[str, ...] = ()) -> Page:
         options = webdriver.ChromeOptions()
         options.binary_location = binary
-        for flag in FLAGS:
+        for flag in FLAGS + tuple(flags):
             options.add_argument(flag)
         profiles.append(tempfile.mkdtemp(prefix="gnnviz-chromium-"))  # a new, empty profile per tab
         options.add_argument(f"--user-data-dir={profiles[-1]}")

@@ -79,36 +79,37 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
     assert abs(float(field(page, "entropy", layer=1)) - kw["entropy"][1][33, 0]) <= ATT_TOL
     page.driver.save_screenshot(str(tmp_path / "karate-gat-hover.png"))
 
-    # Click: node 0's incoming attention in layer 0, every head and the mean, and thicker edges for more attention.
-    page.click_node(0)
-    assert page.js("return window.gnnvizExplorer.state.selected") == 0
+    # Click: node 32's incoming attention in layer 0, every head and the mean, and thicker edges for more
+    # attention (not node 0: its weights start at offset 0 whichever way the page counts).
+    page.click_node(32)
+    assert page.js("return window.gnnvizExplorer.state.selected") == 32
     ei, alpha = kw["attention"][0]
-    want = incoming_weights(ei, alpha, 0)
+    want = incoming_weights(ei, alpha, 32)
     got = rows(page)
-    assert sorted(u for u, _ in got) == sorted(want) and len(want) == 17  # 16 neighbours + self
+    assert sorted(u for u, _ in got) == sorted(want) and len(want) == 13  # 12 neighbours + self
     for u, cells in got:
         for h in range(alpha.shape[1]):
             assert abs(float(cells[str(h)]) - want[u][h]) <= ATT_TOL, (u, h)
         assert abs(float(cells["mean"]) - want[u].mean()) <= ATT_TOL, u
     drawn = page.js("return window.gnnvizExplorer.overlayDrawn")  # [source, weight, line width]
-    assert sorted(u for u, _, _ in drawn) == sorted(u for u in want if u != 0)
+    assert sorted(u for u, _, _ in drawn) == sorted(u for u in want if u != 32)
     for u, w, _ in drawn:
         assert abs(w - want[u].mean()) <= 2e-5
     assert sorted(lw for _, _, lw in drawn) == [lw for _, _, lw in sorted(drawn, key=lambda d: d[1])], "thicker is not heavier"
     assert len({round(lw, 6) for _, _, lw in drawn}) > 1
-    assert page.js("return window.gnnvizExplorer.tsneRenderer.getNodeDisplayData('0').highlighted") is True
+    assert page.js("return window.gnnvizExplorer.tsneRenderer.getNodeDisplayData('32').highlighted") is True
     page.driver.save_screenshot(str(tmp_path / "karate-gat-click.png"))
 
     # Head 3: the table marks it, edges follow its weights.
     page.select("head", "3")
     assert page.js("return document.querySelector('#hood-table td.sel').dataset.head") == "3"
     drawn = page.js("return window.gnnvizExplorer.overlayDrawn")
-    assert np.allclose([w for _, w, _ in sorted(drawn)], [want[u][3] for u in sorted(want) if u != 0], atol=2e-5)
+    assert np.allclose([w for _, w, _ in sorted(drawn)], [want[u][3] for u in sorted(want) if u != 32], atol=2e-5)
 
     # Layer 1: one head, its own weights.
     page.select("layer", "1")
     ei1, alpha1 = kw["attention"][1]
-    want1 = incoming_weights(ei1, alpha1, 0)
+    want1 = incoming_weights(ei1, alpha1, 32)
     got1 = rows(page)
     assert all(set(cells) == {"0"} for _, cells in got1)
     for u, cells in got1:
@@ -156,6 +157,16 @@ def test_karate_gcn_shows_fixed_coefficients(karate_runs, open_page, tmp_path):
     assert page.js("return document.getElementById('layer').disabled") is True
     page.driver.save_screenshot(str(tmp_path / "karate-gcn-click.png"))
     assert page.console_errors() == []
+
+
+def test_without_webgl_the_page_says_so_and_keeps_summary_and_config(karate_runs, open_page, tmp_path):
+    kw, html = build(karate_runs["gcn"], tmp_path / "viz")
+    page = open_page(html, flags=("--disable-webgl", "--disable-3d-apis"))
+    assert page.wait_ready() == "error"
+    assert "this browser gives no WebGL" in page.js("return document.getElementById('status').textContent")
+    page.driver.find_element("css selector", "nav button[data-view=summary]").click()
+    assert str(kw["summary"]["best_epoch"]) in page.js("return document.getElementById('view-summary').textContent")
+    assert "gcn" in page.js("return document.getElementById('config-text').textContent")
 
 
 @pytest.mark.realdata

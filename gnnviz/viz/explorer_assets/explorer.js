@@ -75,6 +75,29 @@
     return p[((c % p.length) + p.length) % p.length];
   }
 
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  // The run summary, config and figures: filled first, so they work even where the graph cannot be drawn.
+  const liveRenderers = [];
+  function fillOtherViews(M) {
+    const kv = (obj) => `<table class="kv">${Object.entries(obj).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="text">${escapeHtml(typeof v === "object" && v !== null ? JSON.stringify(v) : v)}</td></tr>`).join("")}</table>`;
+    $("view-summary").innerHTML = `<h2>Run summary</h2>${kv(M.summary)}<p>${M.num_nodes} nodes, ${M.num_edges} stored edges.</p>`;
+    $("config-text").textContent = M.config || "(no config)";
+    $("view-figures").innerHTML = M.figures.length
+      ? `<p><a href="index.html">All figures on one page (index.html)</a></p>` + M.figures.map((f) => `<figure><a href="${escapeHtml(f.path)}"><img src="${escapeHtml(f.path)}" alt="${escapeHtml(f.caption)}" loading="lazy"></a><figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join("")
+      : "<p>No static figures listed.</p>";
+    for (const b of document.querySelectorAll("nav button")) {
+      b.addEventListener("click", () => {
+        for (const o of document.querySelectorAll("nav button")) o.classList.toggle("active", o === b);
+        for (const s of document.querySelectorAll(".view")) s.classList.toggle("active", s.id === `view-${b.dataset.view}`);
+        // A hidden container has no size: sigma must measure again when the graph comes back.
+        if (b.dataset.view === "graph") for (const r of liveRenderers) { r.resize(); r.refresh(); }
+      });
+    }
+  }
+
   // ------------------------------------------------------------------ main
 
   async function main() {
@@ -83,6 +106,7 @@
     if (typeof DecompressionStream === "undefined") throw new Error("this browser has no DecompressionStream; use a current Chromium or Firefox");
     const M = D.meta;
     const N = M.num_nodes;
+    fillOtherViews(M);
     const A = {};
     const phases = {}; // ms since navigation start at the end of each phase, for the bench
     phases.scripts = performance.now();
@@ -284,6 +308,10 @@
     }
     // The selected neighbourhood's edges are drawn by the overlay; the others give way.
     const edgeReducer = (edge, data) => (state.selected === null ? data : { ...data, hidden: true });
+    if (typeof Sigma === "undefined") {
+      // sigma.js asks for a WebGL context as it loads, and does not define itself without one.
+      throw new Error("this browser gives no WebGL, so the graph cannot be drawn; Run summary, Config and Figures still work");
+    }
     let renderer;
     try {
       renderer = new Sigma(graph, $("graph"), {
@@ -297,6 +325,7 @@
       throw new Error(`the graph view needs WebGL, which this browser refused (${err.message})`);
     }
 
+    liveRenderers.push(renderer);
     phases.sigma = performance.now();
     // The overlay: the selected node's incoming edges, thickness = weight (the same scale at every
     // zoom), drawn over sigma's canvases after each of its frames.
@@ -375,6 +404,7 @@
           return { ...data, color: DIM, label: "", zIndex: 0 };
         },
       });
+      liveRenderers.push(tsneRenderer);
     } else {
       $("tsne").hidden = true;
     }
@@ -386,9 +416,6 @@
     }
 
     // ---------------------------------------------------------------- text
-    function escapeHtml(s) {
-      return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-    }
     function labelText(v) {
       if (M.multilabel) return `${trueCount[v]} positive labels`;
       return escapeHtml(className(A.y[v]));
@@ -566,21 +593,6 @@
       select(v, { moveCamera: true });
       statusEl.textContent = `node ${v}`;
     });
-
-    // ---------------------------------------------------------------- other views
-    const kv = (obj) => `<table class="kv">${Object.entries(obj).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="text">${escapeHtml(typeof v === "object" && v !== null ? JSON.stringify(v) : v)}</td></tr>`).join("")}</table>`;
-    $("view-summary").innerHTML = `<h2>Run summary</h2>${kv(M.summary)}<p>${N} nodes, ${M.num_edges} stored edges.</p>`;
-    $("config-text").textContent = M.config || "(no config)";
-    $("view-figures").innerHTML = M.figures.length
-      ? `<p><a href="index.html">All figures on one page (index.html)</a></p>` + M.figures.map((f) => `<figure><a href="${escapeHtml(f.path)}"><img src="${escapeHtml(f.path)}" alt="${escapeHtml(f.caption)}" loading="lazy"></a><figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join("")
-      : "<p>No static figures listed.</p>";
-    for (const b of document.querySelectorAll("nav button")) {
-      b.addEventListener("click", () => {
-        for (const o of document.querySelectorAll("nav button")) o.classList.toggle("active", o === b);
-        for (const s of document.querySelectorAll(".view")) s.classList.toggle("active", s.id === `view-${b.dataset.view}`);
-        if (b.dataset.view === "graph") { renderer.resize(); renderer.refresh(); if (tsneRenderer) { tsneRenderer.resize(); tsneRenderer.refresh(); } }
-      });
-    }
 
     // For tests and the console: where a node is drawn, in CSS pixels of the page.
     window.gnnvizExplorer = {
