@@ -30,8 +30,11 @@ def karate_runs(tmp_path_factory):
     }
 
 
-def build(run, out, **extra):
+def build(run, out, *, lift=False, **extra):
     kw = explorer_inputs(run, **extra)
+    if lift:  # stand-in numbers of the lift's shape: the page must show whatever it is given
+        kw["lift"] = [np.tanh(h - h.mean()) for h in kw["entropy"]]
+        kw["lift_mean"] = [None if m is None else np.tanh(m - m.mean()) for m in kw["entropy_mean"]]
     return kw, write_files(explorer_files(**kw), out)
 
 
@@ -60,7 +63,7 @@ def has_colour(pixels: np.ndarray, rgb: np.ndarray, tol: int = 12) -> bool:
 
 
 def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
-    kw, html = build(karate_runs["gat"], tmp_path / "viz")
+    kw, html = build(karate_runs["gat"], tmp_path / "viz", lift=True)
     page = open_page(html)
     assert page.console_errors() == []
     page.driver.save_screenshot(str(tmp_path / "karate-gat.png"))
@@ -77,6 +80,7 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
     assert abs(float(field(page, "prob")) - kw["probabilities"][33].max()) <= ATT_TOL
     assert abs(float(field(page, "entropy", layer=0)) - kw["entropy_mean"][0][33]) <= ATT_TOL
     assert abs(float(field(page, "entropy", layer=1)) - kw["entropy"][1][33, 0]) <= ATT_TOL
+    assert abs(float(field(page, "lift", layer=0)) - kw["lift_mean"][0][33]) <= ATT_TOL
     page.driver.save_screenshot(str(tmp_path / "karate-gat-hover.png"))
 
     # Click: node 32's incoming attention in layer 0, every head and the mean, and thicker edges for more
@@ -135,6 +139,16 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
     colours = page.js("return window.gnnvizExplorer.graph.mapNodes((n, a) => a.color)")
     assert [c == "#d62728" for c in colours] == wrong.tolist()
     page.driver.save_screenshot(str(tmp_path / "karate-gat-error.png"))
+
+    # Colour by lift, layer 1: a diverging scale centred on 0, the same colour for the same value.
+    page.select("colour", "lift")
+    colours = page.js("return window.gnnvizExplorer.graph.mapNodes((n, a) => a.color)")
+    lift1 = kw["lift"][1][:, 0]
+    assert "lift" in page.js("return document.getElementById('legend').textContent")
+    assert colours[int(np.argmin(np.abs(lift1)))] != colours[int(np.argmax(lift1))]
+    for a, b in [(i, j) for i in range(34) for j in range(34) if lift1[i] == lift1[j] and i < j]:
+        assert colours[a] == colours[b]
+    page.driver.save_screenshot(str(tmp_path / "karate-gat-lift.png"))
 
     # The run summary, config and figures views.
     page.driver.find_element("css selector", "nav button[data-view=summary]").click()
