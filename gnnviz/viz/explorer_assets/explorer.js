@@ -301,7 +301,7 @@
     // overlay below and leaves the rest of the graph as it is; smaller graphs also dim the rest.
     const LARGE = 20000;
     const large = N > LARGE;
-    const edgeColour = large ? "rgba(120,120,120,0.10)" : N > 2000 ? "rgba(120,120,120,0.25)" : "rgba(110,110,110,0.7)";
+    const edgeColour = large ? "rgba(110,110,110,0.12)" : N > 2000 ? "rgba(90,90,90,0.45)" : "rgba(90,90,90,0.75)";
 
     function nodeReducer(node, data) {
       if (state.selected === null) return small ? { ...data, forceLabel: true } : data;
@@ -400,7 +400,7 @@
       tsneRenderer = new Sigma(tsneGraph, $("tsne"), {
         allowInvalidContainer: true, zIndex: true, labelRenderedSizeThreshold: small ? 0 : 9,
         nodeReducer: (node, data) => {
-          if (state.selected === null) return data;
+          if (state.selected === null) return small ? { ...data, forceLabel: true } : data;
           const v = +node;
           if (v === state.selected) return { ...data, highlighted: true, forceLabel: true, zIndex: 3, size: data.size * 2 };
           if (state.hoodSet.has(v)) return { ...data, zIndex: 2 };
