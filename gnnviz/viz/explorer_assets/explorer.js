@@ -1,0 +1,630 @@
+// gnnviz explorer: the page's code. Reads window.GNNVIZ_EXPLORER_DATA (explorer/data.js, written
+// by gnnviz/viz/explorer.py) and draws it with sigma.js + graphology (explorer/vendor/).
+// Plain script, no modules and no fetch(): both are refused on file:// pages in Chromium.
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const statusEl = $("status");
+
+  function showError(message) {
+    statusEl.textContent = message;
+    statusEl.classList.add("error");
+  }
+
+  // ------------------------------------------------------------------ data
+
+  const CTORS = { f4: Float32Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
+
+  function base64Bytes(text) {
+    if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
+    const bin = atob(text);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  async function inflate(bytes) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  // Inverse of explorer.py's encode_array: base64 -> inflate -> un-shuffle bytes -> typed array.
+  async function decode(entry) {
+    const Ctor = CTORS[entry.dtype];
+    const k = Ctor.BYTES_PER_ELEMENT;
+    const raw = await inflate(base64Bytes(entry.data));
+    let bytes = raw;
+    if (k > 1) {
+      const n = raw.length / k;
+      bytes = new Uint8Array(raw.length);
+      for (let b = 0; b < k; b++) {
+        const off = b * n;
+        for (let i = 0; i < n; i++) bytes[i * k + b] = raw[off + i];
+      }
+    }
+    return new Ctor(bytes.buffer, 0, bytes.length / k);
+  }
+
+  // ------------------------------------------------------------------ colours
+
+  const TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+  const TAB20 = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5",
+    "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5"];
+  const VIRIDIS = ["#440154", "#472c7a", "#3b518b", "#2c718e", "#21908d", "#27ad81", "#5cc863", "#aadc32", "#fde725"];
+  const DIVERGING = ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b"];
+  const MISSING = "#d0d0d0";
+  const RIGHT = "#bdbdbd";
+  const WRONG = "#d62728";
+  const DIM = "#ebebeb";
+
+  function hexRgb(hex) {
+    return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  }
+  function ramp(stops, t) {
+    if (!(t >= 0)) t = 0; // NaN too
+    if (t > 1) t = 1;
+    const x = t * (stops.length - 1);
+    const i = Math.min(Math.floor(x), stops.length - 2);
+    const a = hexRgb(stops[i]), b = hexRgb(stops[i + 1]), f = x - i;
+    return "#" + a.map((v, j) => Math.round(v + (b[j] - v) * f).toString(16).padStart(2, "0")).join("");
+  }
+  // Matplotlib's choice, as in the PNGs: tab10 up to 10 classes, else tab20 (cycled).
+  function classColour(c, k) {
+    const p = k <= 10 ? TAB10 : TAB20;
+    return p[((c % p.length) + p.length) % p.length];
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  // The run summary, config and figures: filled first, so they work even where the graph cannot be drawn.
+  const liveRenderers = [];
+  function fillOtherViews(M) {
+    const kv = (obj) => `<table class="kv">${Object.entries(obj).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="text">${escapeHtml(typeof v === "object" && v !== null ? JSON.stringify(v) : v)}</td></tr>`).join("")}</table>`;
+    $("view-summary").innerHTML = `<h2>Run summary</h2>${kv(M.summary)}<p>${M.num_nodes} nodes, ${M.num_edges} stored edges.</p>`;
+    $("config-text").textContent = M.config || "(no config)";
+    $("view-figures").innerHTML = M.figures.length
+      ? `<p><a href="index.html">All figures on one page (index.html)</a></p>` + M.figures.map((f) => `<figure><a href="${escapeHtml(f.path)}"><img src="${escapeHtml(f.path)}" alt="${escapeHtml(f.caption)}" loading="lazy"></a><figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join("")
+      : "<p>No static figures listed.</p>";
+    for (const b of document.querySelectorAll("nav button")) {
+      b.addEventListener("click", () => {
+        for (const o of document.querySelectorAll("nav button")) o.classList.toggle("active", o === b);
+        for (const s of document.querySelectorAll(".view")) s.classList.toggle("active", s.id === `view-${b.dataset.view}`);
+        // A hidden container has no size: sigma must measure again when the graph comes back.
+        if (b.dataset.view === "graph") for (const r of liveRenderers) { r.resize(); r.refresh(); }
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ main
+
+  async function main() {
+    const D = window.GNNVIZ_EXPLORER_DATA;
+    if (!D) throw new Error("explorer/data.js did not load; keep explorer.html next to its explorer/ folder");
+    if (typeof DecompressionStream === "undefined") throw new Error("this browser has no DecompressionStream; use a current Chromium or Firefox");
+    const M = D.meta;
+    const N = M.num_nodes;
+    fillOtherViews(M);
+    const A = {};
+    const phases = {}; // ms since navigation start at the end of each phase, for the bench
+    phases.scripts = performance.now();
+    await Promise.all(Object.entries(D.arrays).map(async ([k, e]) => { A[k] = await decode(e); }));
+    phases.decode = performance.now();
+
+    const K = M.num_classes;
+    const names = M.class_names;
+    const className = (c) => (names ? `${names[c]} (${c})` : `class ${c}`);
+    const fx = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : "n/a");
+    const indptr = A.indptr, src = A.src;
+    const degree = A.degree;
+
+    // Multi-label: per-node positive counts and F1 (wrong when below 0.5, as in the PNGs).
+    let wrong, trueCount, predCount, nodeF1;
+    if (M.multilabel) {
+      wrong = new Uint8Array(N); trueCount = new Int32Array(N); predCount = new Int32Array(N); nodeF1 = new Float32Array(N);
+      for (let v = 0; v < N; v++) {
+        let tp = 0, t = 0, p = 0;
+        for (let c = 0; c < K; c++) {
+          const yt = A.y[v * K + c] > 0, yp = A.prob[v * K + c] > M.fixed_point / 2;
+          t += yt; p += yp; tp += yt && yp;
+        }
+        trueCount[v] = t; predCount[v] = p;
+        nodeF1[v] = t + p > 0 ? (2 * tp) / (t + p) : 1;
+        wrong[v] = nodeF1[v] < 0.5;
+      }
+    } else {
+      wrong = new Uint8Array(N);
+      for (let v = 0; v < N; v++) wrong[v] = A.pred[v] !== A.y[v];
+    }
+
+    // ---------------------------------------------------------------- neighbourhoods
+    // A layer's weights are in page order (see explorer.py): per target, self-loop first.
+    function rowOf(layerMeta, prefix, v) {
+      if (layerMeta.shared) {
+        const a = indptr[v], b = indptr[v + 1];
+        const sources = [v];
+        for (let j = a; j < b; j++) sources.push(src[j]);
+        return { sources, start: a + v };
+      }
+      const ip = A[prefix + "indptr"], s = A[prefix + "src"];
+      return { sources: Array.from(s.subarray(ip[v], ip[v + 1])), start: ip[v] };
+    }
+    const attWeight = (l, pos, head) => {
+      const H = M.layers[l].heads, a = A["att" + l];
+      if (head === "mean") {
+        let s = 0;
+        for (let h = 0; h < H; h++) s += a[pos * H + h];
+        return s / H / M.fixed_point;
+      }
+      return a[pos * H + head] / M.fixed_point;
+    };
+    // Incoming neighbourhood of v in the chosen layer: [{u, w, heads: [...], mean}], self first.
+    function hood(v, l, head) {
+      if (M.layers.length) {
+        const L = M.layers[l];
+        const { sources, start } = rowOf(L, `l${l}_`, v);
+        return sources.map((u, i) => {
+          const heads = [];
+          for (let h = 0; h < L.heads; h++) heads.push(attWeight(l, start + i, h));
+          return { u, heads, mean: attWeight(l, start + i, "mean"), w: attWeight(l, start + i, head) };
+        });
+      }
+      if (M.gcn) {
+        const { sources, start } = rowOf(M.gcn, "gcn_", v);
+        return sources.map((u, i) => ({ u, w: A.gcn[start + i] }));
+      }
+      const out = [];
+      for (let j = indptr[v]; j < indptr[v + 1]; j++) out.push({ u: src[j], w: null });
+      return out;
+    }
+
+    // ---------------------------------------------------------------- state and per-node values
+    const state = { colour: "class", layer: 0, head: 0, projection: 0, selected: null, hoodSet: new Set(), focus: [] };
+    const headFor = (l) => {
+      const H = M.layers[l].heads;
+      if (H === 1) return 0;
+      return state.head === "mean" || state.head >= H ? "mean" : state.head;
+    };
+    const headName = (l) => {
+      const h = headFor(l), H = M.layers[l].heads;
+      return h === "mean" ? `mean of ${H} heads` : `head ${h}${H > 1 ? ` of ${H}` : ""}`;
+    };
+    function perNode(kind, l, v) { // kind: "ent" | "lift"
+      const L = M.layers[l], h = headFor(l);
+      if (h === "mean") {
+        const m = A[kind + "m" + l];
+        return m ? m[v] : NaN;
+      }
+      const a = A[kind + l];
+      return a ? a[v * L.heads + h] : NaN;
+    }
+    const hasEntropy = M.layers.some((L) => L.entropy);
+    const hasLift = M.layers.some((L) => L.lift);
+
+    const colourModes = [["class", M.multilabel ? "true labels (count)" : "class"], ["prediction", M.multilabel ? "predicted labels (count)" : "prediction"],
+      ["error", M.multilabel ? "error (node F1 < 0.5)" : "error"], ["degree", "degree"]];
+    if (hasEntropy) colourModes.push(["entropy", "attention entropy"]);
+    if (hasLift) colourModes.push(["lift", "attention lift"]);
+
+    // Colours and the legend for the current mode: [N] CSS colours.
+    function computeColours() {
+      const mode = state.colour;
+      const colours = new Array(N);
+      let legend;
+      const continuous = (values, label, lo, hi, stops, log) => {
+        for (let v = 0; v < N; v++) {
+          const x = values(v);
+          colours[v] = Number.isFinite(x) ? ramp(stops, hi > lo ? (x - lo) / (hi - lo) : 0.5) : MISSING;
+        }
+        const show = (x) => (log ? Math.round(Math.expm1(x)) : fx(x));
+        legend = `<div>${label}</div><canvas class="bar" width="160" height="10"></canvas><div class="ends"><span>${show(lo)}</span><span>${show(hi)}</span></div>`;
+        return stops;
+      };
+      const range = (f) => {
+        let lo = Infinity, hi = -Infinity;
+        for (let v = 0; v < N; v++) { const x = f(v); if (Number.isFinite(x)) { if (x < lo) lo = x; if (x > hi) hi = x; } }
+        return lo <= hi ? [lo, hi] : [0, 1];
+      };
+      let stops = null;
+      if ((mode === "class" || mode === "prediction") && !M.multilabel) {
+        const arr = mode === "class" ? A.y : A.pred;
+        for (let v = 0; v < N; v++) colours[v] = classColour(arr[v], K);
+        legend = `<div>${mode}</div>` + Array.from({ length: K }, (_, c) => `<div><span class="swatch" style="background:${classColour(c, K)}"></span>${escapeHtml(className(c))}</div>`).join("");
+      } else if (mode === "class" || mode === "prediction") {
+        const arr = mode === "class" ? trueCount : predCount;
+        const f = (v) => arr[v];
+        const [lo, hi] = range(f);
+        stops = continuous(f, mode === "class" ? "positive labels (true)" : "positive labels (predicted)", lo, Math.max(hi, lo + 1), VIRIDIS);
+      } else if (mode === "error") {
+        let count = 0;
+        for (let v = 0; v < N; v++) { colours[v] = wrong[v] ? WRONG : RIGHT; count += wrong[v]; }
+        legend = `<div><span class="swatch" style="background:${WRONG}"></span>${M.multilabel ? "node F1 &lt; 0.5" : "misclassified"} (${count} of ${N}, all splits)</div>` +
+          `<div><span class="swatch" style="background:${RIGHT}"></span>right</div>`;
+      } else if (mode === "degree") {
+        const f = (v) => Math.log1p(degree[v]);
+        const [lo, hi] = range(f);
+        stops = continuous(f, "degree (log scale)", lo, Math.max(hi, lo + 1e-9), VIRIDIS, true);
+      } else if (mode === "entropy") {
+        const f = (v) => perNode("ent", state.layer, v);
+        const [lo, hi] = range(f);
+        stops = continuous(f, `entropy (nats), layer ${state.layer}, ${headName(state.layer)}`, lo, hi, VIRIDIS);
+      } else if (mode === "lift") {
+        const f = (v) => perNode("lift", state.layer, v);
+        const [lo, hi] = range(f);
+        const m = Math.max(Math.abs(lo), Math.abs(hi), 1e-9);
+        stops = continuous(f, `lift (same-label mass minus uniform's), layer ${state.layer}, ${headName(state.layer)}`, -m, m, DIVERGING);
+      }
+      const el = $("legend");
+      el.innerHTML = legend;
+      const bar = el.querySelector("canvas");
+      if (bar && stops) {
+        const ctx = bar.getContext("2d");
+        for (let x = 0; x < 160; x++) { ctx.fillStyle = ramp(stops, x / 159); ctx.fillRect(x, 0, 1, 10); }
+      }
+      return colours;
+    }
+
+    // ---------------------------------------------------------------- graph
+    const G = graphology.Graph;
+    // Directed and multi: graphology then checks for neither reverse nor duplicate edges, a third
+    // faster to build at 400k edges; each pair is added once below and drawn without arrows.
+    const graph = new G({ type: "directed", multi: true, allowSelfLoops: false });
+    const ids = Array.from({ length: N }, (_, v) => String(v));
+    let maxDeg = 1;
+    for (let v = 0; v < N; v++) if (degree[v] > maxDeg) maxDeg = degree[v];
+    const base = Math.max(1.2, Math.min(7, 30 / Math.cbrt(Math.max(N, 1))));
+    const colours = computeColours();
+    for (let v = 0; v < N; v++) {
+      graph.addNode(ids[v], {
+        x: A.coords[2 * v], y: A.coords[2 * v + 1], label: ids[v], color: colours[v],
+        size: base * (1 + 1.8 * Math.sqrt(degree[v] / maxDeg)),
+      });
+    }
+    const rowHas = (t, s) => { // is s a source of t? (rows are sorted)
+      let lo = indptr[t], hi = indptr[t + 1] - 1;
+      while (lo <= hi) { const mid = (lo + hi) >> 1; if (src[mid] === s) return true; if (src[mid] < s) lo = mid + 1; else hi = mid - 1; }
+      return false;
+    };
+    for (let t = 0; t < N; t++) {
+      for (let j = indptr[t]; j < indptr[t + 1]; j++) {
+        const s = src[j];
+        // One undirected edge per pair: from the lower id's side, or from this side when the reverse is absent.
+        if (s < t || !rowHas(s, t)) graph.addEdge(ids[s], ids[t]);
+      }
+    }
+    phases.graph = performance.now();
+    const small = N <= 200;
+    // Above this many nodes a sigma refresh (every node and edge through the reducers and back to
+    // the GPU) takes seconds on a software-WebGL browser, so selecting a node redraws only the
+    // overlay below and leaves the rest of the graph as it is; smaller graphs also dim the rest.
+    const LARGE = 20000;
+    const large = N > LARGE;
+    const edgeColour = large ? "rgba(110,110,110,0.12)" : N > 2000 ? "rgba(90,90,90,0.45)" : "rgba(90,90,90,0.75)";
+
+    function nodeReducer(node, data) {
+      if (state.selected === null) return small ? { ...data, forceLabel: true } : data;
+      const v = +node;
+      if (v === state.selected || state.hoodSet.has(v)) return { ...data, zIndex: 2, forceLabel: small };
+      return { ...data, color: DIM, label: small ? data.label : "", zIndex: 0 };
+    }
+    // The selected neighbourhood's edges are drawn by the overlay; the others give way.
+    const edgeReducer = (edge, data) => (state.selected === null ? data : { ...data, hidden: true });
+    if (typeof Sigma === "undefined") {
+      // sigma.js asks for a WebGL context as it loads, and does not define itself without one.
+      throw new Error("this browser gives no WebGL, so the graph cannot be drawn; Run summary, Config and Figures still work");
+    }
+    let renderer;
+    try {
+      renderer = new Sigma(graph, $("graph"), {
+        ...(large ? {} : { nodeReducer, edgeReducer }), zIndex: !large, allowInvalidContainer: true,
+        // One-pixel lines: the cheapest edge program; weights are drawn by the overlay.
+        defaultEdgeType: "line", edgeProgramClasses: { line: Sigma.rendering.EdgeLineProgram }, defaultEdgeColor: edgeColour,
+        labelRenderedSizeThreshold: small ? 0 : 7, labelDensity: small ? 1 : 0.3, renderEdgeLabels: false,
+        minCameraRatio: 0.002, maxCameraRatio: 4,
+      });
+    } catch (err) {
+      throw new Error(`the graph view needs WebGL, which this browser refused (${err.message})`);
+    }
+
+    liveRenderers.push(renderer);
+    phases.sigma = performance.now();
+    // The overlay: the selected node's incoming edges, thickness = weight (the same scale at every
+    // zoom), drawn over sigma's canvases after each of its frames.
+    const overlay = document.createElement("canvas");
+    overlay.id = "overlay";
+    $("graph").appendChild(overlay);
+    let overlayDrawn = [];
+    function drawOverlay() {
+      const box = $("graph"), w = box.clientWidth, h = box.clientHeight, dpr = window.devicePixelRatio || 1;
+      if (overlay.width !== Math.round(w * dpr) || overlay.height !== Math.round(h * dpr)) {
+        overlay.width = Math.round(w * dpr); overlay.height = Math.round(h * dpr);
+        overlay.style.width = `${w}px`; overlay.style.height = `${h}px`;
+      }
+      const ctx = overlay.getContext("2d");
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, w, h);
+      overlayDrawn = [];
+      if (state.selected === null) return;
+      const at = (v) => {
+        const d = renderer.getNodeDisplayData(String(v));
+        const p = renderer.framedGraphToViewport(d);
+        return { x: p.x, y: p.y, r: renderer.scaleSize(d.size) };
+      };
+      const c = at(state.selected);
+      ctx.lineCap = "round";
+      ctx.strokeStyle = "rgba(25,25,25,0.8)";
+      for (const [u, wt] of state.focus) {
+        const p = at(u), lw = wt === null ? 1.5 : 0.6 + 14 * wt;
+        ctx.lineWidth = lw;
+        ctx.beginPath(); ctx.moveTo(p.x, p.y); ctx.lineTo(c.x, c.y); ctx.stroke();
+        overlayDrawn.push([u, wt, lw]);
+      }
+      const dot = (v, p, ring) => {
+        ctx.beginPath(); ctx.arc(p.x, p.y, Math.max(p.r, 2.5), 0, 2 * Math.PI);
+        ctx.fillStyle = currentColours[v]; ctx.fill();
+        ctx.lineWidth = ring; ctx.strokeStyle = ring > 1 ? "#111" : "#fff"; ctx.stroke();
+      };
+      const labels = state.focus.length <= 40;
+      ctx.font = "12px system-ui, sans-serif";
+      ctx.lineJoin = "round";
+      const label = (v, p) => {
+        ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.strokeText(String(v), p.x + p.r + 3, p.y + 4);
+        ctx.fillStyle = "#111"; ctx.fillText(String(v), p.x + p.r + 3, p.y + 4);
+      };
+      for (const [u] of state.focus) { const p = at(u); dot(u, p, 1); if (labels) label(u, p); }
+      dot(state.selected, c, 3);
+      label(state.selected, c);
+    }
+    renderer.on("afterRender", drawOverlay);
+
+    // t-SNE: the same nodes (or a sample of them), coloured the same, selected together.
+    const tsneGraph = new G({ type: "undirected" });
+    let tsneRenderer = null;
+    function fillTsne() {
+      tsneGraph.clear();
+      const k = state.projection;
+      if (!M.tsne.length) return;
+      const xy = A["tsne" + k], ids = A["tsne_ids" + k];
+      const cols = currentColours;
+      const s = Math.max(1, Math.min(5, 20 / Math.cbrt(ids.length)));
+      for (let i = 0; i < ids.length; i++) {
+        tsneGraph.addNode(String(ids[i]), { x: xy[2 * i], y: xy[2 * i + 1], size: s, color: cols[ids[i]], label: String(ids[i]) });
+      }
+      $("tsne-title").textContent = M.tsne[k].title + (ids.length < N ? ` (a sample: ${ids.length} of ${N} nodes)` : "");
+    }
+    let currentColours = colours;
+    if (M.tsne.length) {
+      fillTsne();
+      tsneRenderer = new Sigma(tsneGraph, $("tsne"), {
+        allowInvalidContainer: true, zIndex: true, labelRenderedSizeThreshold: small ? 0 : 9,
+        nodeReducer: (node, data) => {
+          if (state.selected === null) return small ? { ...data, forceLabel: true } : data;
+          const v = +node;
+          if (v === state.selected) return { ...data, highlighted: true, forceLabel: true, zIndex: 3, size: data.size * 2 };
+          if (state.hoodSet.has(v)) return { ...data, zIndex: 2 };
+          return { ...data, color: DIM, label: "", zIndex: 0 };
+        },
+      });
+      liveRenderers.push(tsneRenderer);
+    } else {
+      $("tsne").hidden = true;
+    }
+
+    function recolour() {
+      currentColours = computeColours();
+      graph.updateEachNodeAttributes((node, attr) => { attr.color = currentColours[+node]; return attr; }, { attributes: ["color"] });
+      tsneGraph.updateEachNodeAttributes((node, attr) => { attr.color = currentColours[+node]; return attr; }, { attributes: ["color"] });
+    }
+
+    // ---------------------------------------------------------------- text
+    function labelText(v) {
+      if (M.multilabel) return `${trueCount[v]} positive labels`;
+      return escapeHtml(className(A.y[v]));
+    }
+    function predictionText(v) {
+      if (M.multilabel) return `${predCount[v]} labels predicted, node F1 ${fx(nodeF1[v])}`;
+      return `${escapeHtml(className(A.pred[v]))}, p = <span data-field="prob">${fx(A.prob[v])}</span>`;
+    }
+    // One node's facts, as a table (hover tooltip and the details panel share it).
+    function factsTable(v) {
+      const rows = [["node", `<span data-field="id">${v}</span>`], [M.multilabel ? "labels" : "class", labelText(v)],
+        ["prediction", `<span class="${wrong[v] ? "wrong" : ""}">${predictionText(v)}${wrong[v] ? " (wrong)" : ""}</span>`],
+        ["split", M.splits[A.split[v]]], ["degree", `<span data-field="degree">${degree[v]}</span>`]];
+      M.layers.forEach((L, l) => {
+        if (L.entropy || L.entropy_mean) {
+          rows.push([`entropy, layer ${l}`, `<span data-field="entropy" data-layer="${l}">${fx(perNode("ent", l, v))}</span> nats (${headName(l)}; uniform ${fx(Math.log(rowLength(l, v)))})`]);
+        }
+        if (L.lift || L.lift_mean) rows.push([`lift, layer ${l}`, `<span data-field="lift" data-layer="${l}">${fx(perNode("lift", l, v))}</span> (${headName(l)})`]);
+      });
+      return `<table class="kv">${rows.map(([k, x]) => `<tr><th>${k}</th><td class="text">${x}</td></tr>`).join("")}</table>`;
+    }
+    const rowLength = (l, v) => (M.layers[l].shared ? indptr[v + 1] - indptr[v] + 1 : A[`l${l}_indptr`][v + 1] - A[`l${l}_indptr`][v]);
+
+    function detailsHtml(v) {
+      let html = `<h2>Node ${v}</h2>${factsTable(v)}`;
+      if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the t-SNE sample.</p>';
+      const l = state.layer;
+      const entries = hood(v, l, M.layers.length ? headFor(l) : 0);
+      const sorted = entries.slice().sort((a, b) => (b.w ?? 0) - (a.w ?? 0) || a.u - b.u);
+      const LIMIT = 200;
+      const shown = sorted.slice(0, LIMIT);
+      // The class as a swatch and its id (name on hover): nine weight columns must fit beside it.
+      const classCell = (u) => (M.multilabel ? `<td>${trueCount[u]}</td>`
+        : `<td class="text" title="${escapeHtml(className(A.y[u]))}"><span class="swatch" style="background:${classColour(A.y[u], K)}"></span>${A.y[u]}</td>`);
+      const srcCell = (u) => `<td data-src="${u}"><a class="node" data-node="${u}">${u}</a>${u === v ? " (self)" : ""}</td>${classCell(u)}`;
+      if (M.layers.length) {
+        const L = M.layers[l], h = headFor(l);
+        html += `<h3>Incoming attention, layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""}; edge thickness: ${headName(l)})</h3>`;
+        const cols = Array.from({ length: L.heads }, (_, k) => k);
+        html += `<table id="hood-table" data-layer="${l}"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th>${cols.map((k) => `<th class="${h === k ? "sel" : ""}">h${k}</th>`).join("")}${L.heads > 1 ? `<th class="${h === "mean" ? "sel" : ""}">mean</th>` : ""}</tr>`;
+        for (const e of shown) {
+          html += `<tr>${srcCell(e.u)}${cols.map((k) => `<td data-head="${k}" class="${h === k ? "sel" : ""}">${fx(e.heads[k])}</td>`).join("")}${L.heads > 1 ? `<td data-head="mean" class="${h === "mean" ? "sel" : ""}">${fx(e.mean)}</td>` : ""}</tr>`;
+        }
+        html += "</table>";
+        const sum = entries.reduce((s, e) => s + e.w, 0);
+        html += `<p class="hint">${entries.length} incoming edges incl. self-loop; weights of ${headName(l)} sum to ${fx(sum)}.</p>`;
+      } else if (M.gcn) {
+        html += "<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer)</h3>";
+        html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th></tr>`;
+        for (const e of shown) html += `<tr>${srcCell(e.u)}<td data-head="gcn">${fx(e.w, 4)}</td></tr>`;
+        html += "</table>";
+      } else {
+        html += `<h3>Incoming neighbours (this model has no per-edge weights)</h3><table id="hood-table"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th></tr>`;
+        for (const e of shown) html += `<tr>${srcCell(e.u)}</tr>`;
+        html += "</table>";
+      }
+      if (sorted.length > LIMIT) html += `<p class="hint">showing the ${LIMIT} heaviest of ${sorted.length}.</p>`;
+      return html;
+    }
+
+    // ---------------------------------------------------------------- selection
+    function refreshAll() {
+      if (large) drawOverlay(); else renderer.refresh();
+      if (tsneRenderer) tsneRenderer.refresh();
+    }
+    function select(v, { moveCamera = false } = {}) {
+      state.selected = v;
+      state.hoodSet = new Set();
+      state.focus = []; // [source, weight] of the incoming edges drawn, self-loop excluded
+      if (v === null) {
+        $("details").innerHTML = '<p class="hint">Hover a node to see it; click it to see whom it listens to.</p>';
+      } else {
+        const entries = hood(v, state.layer, M.layers.length ? headFor(state.layer) : 0);
+        for (const e of entries) {
+          state.hoodSet.add(e.u);
+          if (e.u !== v) state.focus.push([e.u, e.w]);
+        }
+        $("details").innerHTML = detailsHtml(v);
+      }
+      refreshAll();
+      if (moveCamera && v !== null) {
+        tooltip.hidden = true; // the camera moves away from whatever the mouse was over
+        // Centre on the node, zoomed so that its whole neighbourhood fits (framed coordinates: the
+        // graph spans 0..1 at ratio 1).
+        const d = renderer.getNodeDisplayData(String(v));
+        let reach = 0.02;
+        for (const u of state.hoodSet) {
+          const p = renderer.getNodeDisplayData(String(u));
+          reach = Math.max(reach, Math.abs(p.x - d.x), Math.abs(p.y - d.y));
+        }
+        renderer.getCamera().animate({ x: d.x, y: d.y, ratio: Math.min(1.2, 2.3 * reach) }, { duration: 300 });
+        const t = tsneRenderer && tsneRenderer.getNodeDisplayData(String(v));
+        if (t) tsneRenderer.getCamera().animate({ x: t.x, y: t.y, ratio: Math.min(tsneRenderer.getCamera().ratio, 0.6) }, { duration: 300 });
+      }
+    }
+    $("details").addEventListener("click", (ev) => {
+      const a = ev.target.closest("a.node");
+      if (a) select(+a.dataset.node, { moveCamera: true });
+    });
+
+    // ---------------------------------------------------------------- hover
+    const tooltip = $("tooltip");
+    let mouse = { x: 0, y: 0 };
+    document.addEventListener("mousemove", (ev) => {
+      mouse = { x: ev.clientX, y: ev.clientY };
+      if (!tooltip.hidden) placeTooltip();
+    });
+    function placeTooltip() {
+      const r = tooltip.getBoundingClientRect();
+      const x = mouse.x + 14 + r.width > window.innerWidth ? mouse.x - 14 - r.width : mouse.x + 14;
+      const y = Math.min(mouse.y + 14, window.innerHeight - r.height - 4);
+      tooltip.style.left = `${Math.max(0, x)}px`;
+      tooltip.style.top = `${Math.max(0, y)}px`;
+    }
+    for (const r of [renderer, tsneRenderer]) {
+      if (!r) continue;
+      r.on("enterNode", ({ node }) => {
+        tooltip.innerHTML = factsTable(+node);
+        tooltip.hidden = false;
+        tooltip.dataset.node = node;
+        placeTooltip();
+      });
+      r.on("leaveNode", () => { tooltip.hidden = true; delete tooltip.dataset.node; });
+      r.on("clickNode", ({ node }) => select(+node));
+      r.on("clickStage", () => select(null));
+    }
+
+    // ---------------------------------------------------------------- controls
+    const fill = (sel, options, value) => {
+      sel.innerHTML = options.map(([v, t]) => `<option value="${v}">${escapeHtml(t)}</option>`).join("");
+      sel.value = String(value);
+    };
+    fill($("colour"), colourModes, state.colour);
+    const layerSel = $("layer"), headSel = $("head");
+    function fillHeads() {
+      if (!M.layers.length) return;
+      const H = M.layers[state.layer].heads;
+      const opts = Array.from({ length: H }, (_, k) => [k, `head ${k}`]);
+      if (H > 1) opts.push(["mean", "mean over heads"]);
+      fill(headSel, opts, headFor(state.layer));
+    }
+    if (M.layers.length) {
+      state.head = M.layers[0].heads > 1 ? "mean" : 0;
+      fill(layerSel, M.layers.map((L, l) => [l, `layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""})`]), 0);
+      fillHeads();
+    } else {
+      layerSel.disabled = headSel.disabled = true;
+      fill(layerSel, [["", M.gcn ? "GCN: fixed weights" : "no attention"]], "");
+    }
+    if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
+    else { $("projection").disabled = true; }
+
+    const afterWeightsChange = () => {
+      if (state.colour === "entropy" || state.colour === "lift") recolour();
+      if (state.selected !== null) select(state.selected); else refreshAll();
+    };
+    $("colour").addEventListener("change", (ev) => { state.colour = ev.target.value; recolour(); refreshAll(); });
+    layerSel.addEventListener("change", (ev) => { state.layer = +ev.target.value; fillHeads(); afterWeightsChange(); });
+    headSel.addEventListener("change", (ev) => {
+      state.head = ev.target.value === "mean" ? "mean" : +ev.target.value;
+      afterWeightsChange();
+    });
+    $("projection").addEventListener("change", (ev) => {
+      state.projection = +ev.target.value;
+      fillTsne();
+      if (tsneRenderer) { tsneRenderer.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }); tsneRenderer.refresh(); }
+    });
+    $("search").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = $("search-id").value.trim();
+      const v = Number(text);
+      if (!/^\d+$/.test(text) || v >= N) {
+        statusEl.textContent = `no node "${text}": ids are 0..${N - 1}`;
+        return;
+      }
+      select(v, { moveCamera: true });
+      statusEl.textContent = `node ${v}`;
+    });
+
+    // For tests and the console: where a node is drawn, in CSS pixels of the page.
+    window.gnnvizExplorer = {
+      state, select, renderer, tsneRenderer, graph, phases,
+      get overlayDrawn() { return overlayDrawn; }, // [[source, weight, line width px]] of the last overlay frame
+      nodeOnPage(v, view = "graph") {
+        const r = view === "graph" ? renderer : tsneRenderer;
+        const d = r.getNodeDisplayData(String(v));
+        const p = r.framedGraphToViewport(d);
+        const box = (view === "graph" ? $("graph") : $("tsne")).getBoundingClientRect();
+        return { x: box.left + p.x, y: box.top + p.y };
+      },
+    };
+    return graph.size;
+  }
+
+  main().then(
+    (edges) => {
+      const ms = performance.now();
+      const n = window.GNNVIZ_EXPLORER_DATA.meta.num_nodes;
+      statusEl.textContent = `${n} nodes, ${edges} edges; ready in ${(ms / 1000).toFixed(2)} s`;
+      window.gnnvizExplorer.readyMs = ms;
+      document.body.dataset.ready = "1";
+    },
+    (err) => {
+      showError(`error: ${err.message}`);
+      console.error(err);
+      document.body.dataset.ready = "error";
+    },
+  );
+})();
