@@ -197,11 +197,12 @@ def _fix(leaf: Leaf, key: str, hint: Any) -> str:
     return f'; if you mean the text, quote it: {name}: "{leaf.text}"'
 
 
-def _leaf(loader: yaml.SafeLoader, node: yaml.Node, where: str) -> Any:
-    """A scalar node as a ``Leaf``; a sequence or mapping as plain data (no field takes one)."""
-    if not isinstance(node, yaml.ScalarNode):
-        return loader.construct_object(node, deep=True)
+def _leaf(loader: yaml.SafeLoader, node: yaml.ScalarNode, where: str) -> Leaf:
+    """A scalar node as a ``Leaf``."""
     plain = node.style is None
+    if node.tag.endswith(":timestamp"):
+        # YAML 1.1 reads 2024-01-02 as a date (and 2024-13-45 as an error), YAML 1.2 as text.
+        return Leaf(node.value, node.value, plain, where, "is a date to YAML 1.1 but text to YAML 1.2")
     value = loader.construct_object(node, deep=True)
     text = node.value if plain or node.style not in "'\"" else f"{node.style}{node.value}{node.style}"
     return Leaf(value, text, plain, where, _odd(node.value, node.tag, plain))
@@ -252,6 +253,12 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, line: Callable[[An
         lines[key] = key_node.start_mark.line + 1
         if depth == 0 and isinstance(value_node, yaml.MappingNode):
             out[key] = _mapping(loader, value_node, line, f"{dotted}.", depth + 1)
+        elif depth == 0 and isinstance(value_node, yaml.SequenceNode):
+            raise ConfigError(f"{where}: section '{dotted}' must be a mapping of key: value, not a list")
+        elif not isinstance(value_node, yaml.ScalarNode):
+            raise ConfigError(
+                f"{line(value_node.start_mark)}: {dotted} takes one value, not a list or mapping; write e.g. {key}: 8"
+            )
         else:
             out[key] = _leaf(loader, value_node, line(value_node.start_mark))
     return out
@@ -311,6 +318,8 @@ def _mark(path: Path, mark: Any) -> str:
 
 def parse_override(item: str) -> tuple[str, Any]:
     """``'model.hidden=32'`` -> ``('model.hidden', Leaf(32, '32', ...))``: the value read as a YAML scalar."""
+    if any(ch in item for ch in "\n\r"):
+        raise ConfigError(f"--set {item.splitlines()[0]!r}...: a value spans several lines; give each --set one line")
     if "=" not in item:
         raise ConfigError(f"--set '{item}' is not key=value; write e.g. --set model.hidden=32")
     key, text = item.split("=", 1)
@@ -324,6 +333,10 @@ def parse_override(item: str) -> tuple[str, Any]:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            if node is None:  # e.g. '#...': YAML reads it as a comment, not as the text typed
+                raise ConfigError(
+                    f"--set '{item}': YAML reads this value as a comment, i.e. no value; quote it, or drop the --set"
+                )
             if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
                 raise ConfigError(f"--set '{item}': value must be a single number, string or boolean")
             value = _leaf(loader, node, "--set")

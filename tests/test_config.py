@@ -176,7 +176,7 @@ def test_config_equality_is_structural():
 SPELLINGS = [
     "1:30", "1:2:3", "010", "08", "0x40", "0b11", "0o10", "1_000", "1_0.5", ".inf", "-.inf", ".nan", "1e3", "5e-4",
     "1.0e3", "no", "No", "NO", "off", "On", "yes", "y", "n", "Y", "true", "False", '"no"', "'8'", '"true"', "8", "0",
-    "-3", "0.5", "cora", "gat", "cpu", "mean", "cuda:1", "null", "~", '"5e-4"', "tRue",
+    "-3", "0.5", "cora", "gat", "cpu", "mean", "cuda:1", "null", "~", '"5e-4"', "tRue", "2001-13-45", "2024-01-02",
 ]  # fmt: skip
 _NOTHING = object()
 
@@ -289,6 +289,11 @@ def test_every_spelling_means_what_it_shows_or_fails_naming_the_key(tmp_path, se
             "c.yaml:2: dataset.name: cora\u200b contains the invisible character U+200B (ZERO WIDTH SPACE); retype the value",
         ),
         (
+            "model:\n  hidden: [8, 2001-13-45]\n",
+            "c.yaml:2: model.hidden takes one value, not a list or mapping; write e.g. hidden: 8",
+        ),
+        ("model: [1, 2]\n", "c.yaml:1: section 'model' must be a mapping of key: value, not a list"),
+        (
             "model:\n  hidden: !!int 8\n",
             "YAML tag tag:yaml.org,2002:int is not allowed; configs hold plain data only, remove the YAML tag",
         ),
@@ -342,6 +347,11 @@ def test_file_encodings(tmp_path):
         ),
         (["model.hidden=*x"], "model.hidden"),
         (["model.hidden=&x 8"], "YAML anchors and aliases"),
+        (
+            ["run.device=#cpu"],
+            "--set 'run.device=#cpu': YAML reads this value as a comment, i.e. no value; quote it, or drop the --set",
+        ),
+        (["run.device=cpu\nmodel: x"], "a value spans several lines; give each --set one line"),
         (["model.hidden='8'"], "--set model.hidden='8'"),
     ],
 )
