@@ -144,7 +144,6 @@ class Leaf:
         return f"--set {key}={self.text}" if self.where == "--set" else f"{self.where}: {key}: {self.text}"
 
 
-_INT_11 = re.compile(r"^[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|[1-9][0-9_]*(:[0-5]?[0-9])+|[0-9][0-9_]*)$")
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 _BOOL_11 = {"yes", "no", "on", "off", "y", "n"}
 
