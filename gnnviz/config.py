@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,40 +109,204 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     raw: dict[str, Any] = {}
     if path is not None:
         raw = read_yaml(Path(path))
+    given: dict[str, str] = {}
     for item in overrides:
         key, value = parse_override(item)
+        if key in given:
+            raise ConfigError(f"--set {key} is given twice ('{given[key]}' and '{item}'); give it once")
+        given[key] = item
         _set_dotted(raw, key, value, item)
     cfg = from_dict(raw, source=str(path) if path else "config")
     return resolve(cfg)
 
 
+# ----------------------------------------------------------------------------- YAML as a reader sees it
+# A config must mean what a person reading it sees. PyYAML follows YAML 1.1, which reads some
+# spellings differently from YAML 1.2 and from how they look (base-60 ``1:30`` is 90, ``010`` is
+# 8, ``no`` is false, ``1_000`` is 1000), keeps the last of two equal keys, and lets anchors,
+# aliases, merge keys and tags make one line stand for another. Such a file or value is refused
+# with a message that says how YAML reads it and how to write it; nothing is guessed. A leading
+# UTF-8 byte-order mark is accepted (it does not change how anything reads).
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A scalar as written. ``value``: what YAML reads; ``text``: what the reader sees; ``plain``:
+    not quoted; ``where``: ``file:line`` or ``--set``; ``odd``: why YAML readers disagree on it, if they do."""
+
+    value: Any
+    text: str
+    plain: bool
+    where: str
+    odd: str | None = None
+
+    def show(self, key: str) -> str:
+        return f"--set {key}={self.text}" if self.where == "--set" else f"{self.where}: {key}: {self.text}"
+
+
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+_BOOL_11 = {"yes", "no", "on", "off", "y", "n"}
+
+
+def _odd(text: str, tag: str, plain: bool) -> str | None:
+    """Why readers of YAML disagree on ``text`` (``tag``: how PyYAML resolved it), or None."""
+    for ch in text:
+        if (unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") and ch != "\n") or (
+            ch.isspace() and ch not in " \n"
+        ):
+            name = unicodedata.name(ch, "a control character")
+            return f"contains the invisible character U+{ord(ch):04X} ({name}); retype the value"
+    if not plain:
+        return None
+    kind = tag.rsplit(":", 1)[-1]
+    low = text.lower()
+    if low in _BOOL_11:
+        reading = "true" if low in ("yes", "on", "y") else "false"
+        return f"is the boolean {reading} to YAML 1.1 but text to YAML 1.2"
+    if kind in ("int", "float") or _LEADING_ZERO.match(text):
+        digits = text.lstrip("+-")
+        if ":" in digits:
+            return "is a base-60 number to YAML 1.1 but text to YAML 1.2"
+        if digits[:2].lower() in ("0x", "0b", "0o"):
+            return "is a hexadecimal, binary or octal number, not a decimal one"
+        if _LEADING_ZERO.match(text):
+            return "has a leading zero: YAML 1.1 reads it as octal (or text), YAML 1.2 as decimal"
+        if "_" in digits:
+            return "is a number to YAML 1.1 but text to YAML 1.2 (the underscores)"
+    if kind == "str" and _SCIENTIFIC.match(text):
+        return "is a number to YAML 1.2 but text to YAML 1.1 (an exponent without a dot)"
+    return None
+
+
+def _fix(leaf: Leaf, key: str, hint: Any) -> str:
+    """How to write ``leaf`` for a field of type ``hint`` so that every reader agrees."""
+    if leaf.odd and leaf.odd.endswith("retype the value"):
+        return ""
+    if hint is bool:
+        return "; write true or false"
+    if hint in (int, float):
+        if "underscores" in (leaf.odd or ""):
+            return f"; write {leaf.text.replace('_', '')}"
+        if "exponent" in (leaf.odd or "") and hint is float:
+            return ""
+        return "; write the number in plain decimal digits" + (", e.g. 1000 for 1e3" if "exponent" in (leaf.odd or "") else "")
+    name = key.split(".")[-1]
+    if leaf.where == "--set":
+        return f"; if you mean the text, quote it: --set '{key}=\"{leaf.text}\"'"
+    return f'; if you mean the text, quote it: {name}: "{leaf.text}"'
+
+
+def _leaf(loader: yaml.SafeLoader, node: yaml.ScalarNode, where: str) -> Leaf:
+    """A scalar node as a ``Leaf``."""
+    plain = node.style is None
+    if node.tag.endswith(":timestamp"):
+        # YAML 1.1 reads 2024-01-02 as a date (and 2024-13-45 as an error), YAML 1.2 as text.
+        return Leaf(node.value, node.value, plain, where, "is a date to YAML 1.1 but text to YAML 1.2")
+    value = loader.construct_object(node, deep=True)
+    text = node.value if plain or node.style not in "'\"" else f"{node.style}{node.value}{node.style}"
+    return Leaf(value, text, plain, where, _odd(node.value, node.tag, plain))
+
+
+def _refuse_events(text: str, where: Callable[[Any], str]) -> None:
+    """Several documents, anchors, aliases and tags: refused before anything is built."""
+    documents = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise ConfigError(
+                    f"{where(event.start_mark)}: a second YAML document starts here ('---'); a config is one document: remove the second"
+                )
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ConfigError(
+                f"{where(event.start_mark)}: YAML anchors and aliases (&name, *name) are not allowed; write the value out in full"
+            )
+        if getattr(event, "tag", None) and not isinstance(event, (yaml.DocumentStartEvent,)):
+            raise ConfigError(
+                f"{where(event.start_mark)}: YAML tag {event.tag} is not allowed; configs hold plain data only, remove the YAML tag"
+            )
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, line: Callable[[Any], str], prefix: str, depth: int) -> dict:
+    out: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        where = line(key_node.start_mark)
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise ConfigError(f"{where}: merge keys (<<) are not allowed; write the keys out in full")
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+            what = key_node.tag.rsplit(":", 1)[-1] if isinstance(key_node, yaml.ScalarNode) else "a list or mapping"
+            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            raise ConfigError(
+                f"{where}: key {shown or '(empty)'} is read by YAML as {what}, not a name; keys are section and field names such as 'model' or 'hidden'"
+            )
+        key = key_node.value
+        odd = _odd(key, key_node.tag, key_node.style is None)
+        if odd and "invisible" in odd:
+            raise ConfigError(f"{where}: key {key!r} {odd}")
+        dotted = f"{prefix}{key}"
+        if key in out:
+            raise ConfigError(
+                f"{where}: '{dotted}' is given twice (lines {lines[key]} and {key_node.start_mark.line + 1}); YAML would keep only the last: keep one"
+            )
+        lines[key] = key_node.start_mark.line + 1
+        if depth == 0 and isinstance(value_node, yaml.MappingNode):
+            out[key] = _mapping(loader, value_node, line, f"{dotted}.", depth + 1)
+        elif depth == 0 and isinstance(value_node, yaml.SequenceNode):
+            raise ConfigError(f"{where}: section '{dotted}' must be a mapping of key: value, not a list")
+        elif not isinstance(value_node, yaml.ScalarNode):
+            raise ConfigError(
+                f"{line(value_node.start_mark)}: {dotted} takes one value, not a list or mapping; write e.g. {key}: 8"
+            )
+        else:
+            out[key] = _leaf(loader, value_node, line(value_node.start_mark))
+    return out
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse a config file as plain data; errors name the file, line and column."""
+    """Parse a config file into sections of ``Leaf`` values; errors name the file and line."""
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist; pass an existing file, e.g. --config configs/gat_cora.yaml")
     if path.is_dir():
         raise ConfigError(f"config path {path} is a directory; pass a YAML file, e.g. --config configs/gat_cora.yaml")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}; check the path and that it is UTF-8 text") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}; check the path and its permissions") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"config file {path} is UTF-16 or UTF-32 text (it starts with that byte-order mark); save it as UTF-8")
     try:
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        where = _mark(path, exc.problem_mark)
-        tag = getattr(exc, "problem", "") or ""
-        raise ConfigError(f"{where}: {tag.strip()}; configs hold plain data only, remove the YAML tag") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8") from None
+    text = text.removeprefix("\ufeff")
+
+    def line(mark: Any) -> str:
+        return f"{path}:{mark.line + 1}"
+
+    try:
+        _refuse_events(text, lambda mark: _mark(path, mark))
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise ConfigError(f"config file {path} is empty; write at least one section, e.g. 'model: {{name: gat}}'")
+            if not isinstance(node, yaml.MappingNode):
+                kind = "list" if isinstance(node, yaml.SequenceNode) else type(loader.construct_object(node)).__name__
+                raise ConfigError(
+                    f"config file {path} must be a mapping of sections (dataset, model, training, run), not a {kind}"
+                )
+            return _mapping(loader, node, line, "", 0)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        where = _mark(path, getattr(exc, "problem_mark", None))
+        mark = getattr(exc, "problem_mark", None)
+        where = _mark(path, mark)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "\\t" in problem:  # PyYAML names a tab as repr: '\\t'
+            raise ConfigError(f"{where}: a tab where YAML allows only spaces; indent with spaces") from None
         raise ConfigError(f"{where}: malformed YAML: {problem}; fix the syntax there") from None
-    if data is None:
-        raise ConfigError(f"config file {path} is empty; write at least one section, e.g. 'model: {{name: gat}}'")
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"config file {path} must be a mapping of sections (dataset, model, training, run), not a {type(data).__name__}"
-        )
-    return data
 
 
 def _mark(path: Path, mark: Any) -> str:
@@ -151,23 +316,38 @@ def _mark(path: Path, mark: Any) -> str:
 
 
 def parse_override(item: str) -> tuple[str, Any]:
-    """``'model.hidden=32'`` -> ``('model.hidden', 32)``; the value is parsed as YAML data."""
+    """``'model.hidden=32'`` -> ``('model.hidden', Leaf(32, '32', ...))``: the value read as a YAML scalar."""
+    if any(ch in item for ch in "\n\r"):
+        raise ConfigError(f"--set {item.splitlines()[0]!r}...: a value spans several lines; give each --set one line")
     if "=" not in item:
         raise ConfigError(f"--set '{item}' is not key=value; write e.g. --set model.hidden=32")
     key, text = item.split("=", 1)
     key = key.strip()
     if not re.fullmatch(r"[A-Za-z_]+\.[A-Za-z_]+", key):
         raise ConfigError(f"--set '{item}': key '{key}' must be section.field, e.g. --set training.lr=0.01")
+    if not text.strip():
+        return key, None
     try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.constructor.ConstructorError:
-        # A tag such as !!python/object: refuse it rather than pass it on as a plain string.
-        raise ConfigError(f"--set '{item}': YAML tags are not allowed, values are plain data; drop the '!!...' tag") from None
+        _refuse_events(text, lambda mark: f"--set '{item}'")
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:  # e.g. '#...': YAML reads it as a comment, not as the text typed
+                raise ConfigError(
+                    f"--set '{item}': YAML reads this value as a comment, i.e. no value; quote it, or drop the --set"
+                )
+            if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+                raise ConfigError(f"--set '{item}': value must be a single number, string or boolean")
+            value = _leaf(loader, node, "--set")
+        finally:
+            loader.dispose()
+    except ConfigError as exc:
+        if "YAML tag" in str(exc):
+            raise ConfigError(f"--set '{item}': YAML tags are not allowed, values are plain data; drop the '!!...' tag") from None
+        raise
     except yaml.YAMLError:
-        # Not valid YAML on its own (e.g. a stray colon): treat it as a plain string.
-        value = text
-    if isinstance(value, (dict, list)):
-        raise ConfigError(f"--set '{item}': value must be a single number, string or boolean")
+        # Not YAML on its own (e.g. a stray colon): the text exactly as typed.
+        value = Leaf(text, text, True, "--set", _odd(text, "tag:yaml.org,2002:str", False))
     return key, value
 
 
@@ -196,6 +376,10 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
             raise ConfigError(
                 f"{source}: unknown section '{section}'; choose one of {', '.join(SECTIONS)}{did_you_mean(str(section), SECTIONS)}"
             )
+        if isinstance(values, Leaf):
+            if values.value is not None:
+                raise ConfigError(f"{values.where}: section '{section}' must be a mapping of key: value, not '{values.text}'")
+            values = None
         if values is None:
             values = {}
         if not isinstance(values, dict):
@@ -225,6 +409,8 @@ def _removed(key: str, fix: str) -> str:
 
 
 def _coerce(key: str, value: Any, hint: Any, choices: tuple[str, ...] | None) -> Any:
+    if isinstance(value, Leaf):
+        return _coerce_leaf(key, value, hint, choices)
     optional = False
     if get_origin(hint) is Union or str(get_origin(hint)) == "<class 'types.UnionType'>":
         args = [a for a in get_args(hint) if a is not type(None)]
@@ -263,6 +449,22 @@ def _coerce(key: str, value: Any, hint: Any, choices: tuple[str, ...] | None) ->
             raise ConfigError(f"unknown {key} '{value}'; choose one of {', '.join(choices)}{did_you_mean(value, choices)}")
         return value
     raise AssertionError(f"unsupported config type {hint!r}")  # pragma: no cover - programming error
+
+
+def _coerce_leaf(key: str, leaf: Leaf, hint: Any, choices: tuple[str, ...] | None) -> Any:
+    """``_coerce`` for a value as written: refuse what YAML readers disagree on, then check the type."""
+    base = next((a for a in get_args(hint) if a is not type(None)), hint)
+    if leaf.odd and not (base is float and "exponent" in leaf.odd):
+        raise ConfigError(f"{leaf.show(key)} {leaf.odd}{_fix(leaf, key, base)}")
+    if not leaf.plain and base in (bool, int, float):
+        kind = "true or false" if base is bool else "a number"
+        raise ConfigError(f"{leaf.show(key)} is quoted, so YAML reads it as text, not {kind}; remove the quotes")
+    try:
+        return _coerce(key, leaf.value, hint, choices)
+    except ConfigError as exc:
+        if leaf.where == "--set":
+            raise
+        raise ConfigError(f"{leaf.where}: {exc}") from None
 
 
 def _show(value: Any) -> str:
