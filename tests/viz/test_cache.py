@@ -65,11 +65,11 @@ def _entries(root: Path) -> dict[str, list[Path]]:
 
 def _compute(run: Path) -> dict[str, object]:
     """What each cache owner returns for the run: the forward's arrays, the layout, a t-SNE."""
+    from gnnviz.viz.arrays import load_arrays
     from gnnviz.viz.embeddings import tsne
     from gnnviz.viz.layout import graph_layout
-    from gnnviz.viz.report import _forward
 
-    f = _forward(run, 0, "KarateClub")
+    f = load_arrays(run)
     lay = graph_layout(f.edge_index, f.num_nodes, seed=0)
     proj = tsne(f.embeddings[-1], seed=0)
     return {"forward": f, "layouts": lay, "tsne": proj}
@@ -78,7 +78,8 @@ def _compute(run: Path) -> dict[str, object]:
 def _same(a: dict[str, object], b: dict[str, object]) -> None:
     fa, fb = a["forward"], b["forward"]
     assert np.array_equal(fa.logits, fb.logits) and np.array_equal(fa.edge_index, fb.edge_index)
-    assert all(np.array_equal(x[1], y[1]) for x, y in zip(fa.attention, fb.attention, strict=True))
+    assert all(np.array_equal(x.alpha, y.alpha) for x, y in zip(fa.attention, fb.attention, strict=True))
+    assert fa.checkpoint == fb.checkpoint
     assert np.array_equal(a["layouts"].coords, b["layouts"].coords)
     assert np.array_equal(a["tsne"].coords, b["tsne"].coords)
 
