@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 MIRROR ?= $(abspath ../shared/datasets)
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench stress clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,10 @@ lint: install
 
 bench: install
 	GNNVIZ_DATA_MIRROR=$${GNNVIZ_DATA_MIRROR:-$(MIRROR)} $(BIN)/python bench/run.py
+
+# visualize interrupted at random moments under a busy loop per core: no hang, no damage (README: Performance).
+stress: install
+	GNNVIZ_DATA_MIRROR=$${GNNVIZ_DATA_MIRROR:-$(MIRROR)} $(BIN)/python bench/stress_viz.py --runs $${STRESS_RUNS:-200}
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache bench/results

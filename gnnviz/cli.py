@@ -115,16 +115,20 @@ def train(
 @app.command()
 def visualize(
     run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Where figures go [default: RUN/viz].")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where figures go.", show_default="RUN/viz")] = None,
     nodes: Annotated[
         Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Draw the N highest-degree nodes.")] = 4,
-    layers: Annotated[Optional[str], typer.Option("--layers", help="Layers to draw (0-based), e.g. 0,1 [default: all].")] = None,
+    layers: Annotated[
+        Optional[str], typer.Option("--layers", help="Layers to draw (0-based), e.g. 0,1.", show_default="all")
+    ] = None,
     heads: Annotated[
-        Optional[str], typer.Option("--heads", help="Heads to draw (0-based), e.g. 0,3 [default: head 0 and the mean].")
+        Optional[str],
+        typer.Option("--heads", help="Heads to draw (0-based), e.g. 0,3.", show_default="head 0 and the mean; entropy.png: all"),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures (dots per inch, 30 to 1200).")] = 200,
     graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
 ) -> None:
@@ -134,18 +138,17 @@ def visualize(
 
       gnnviz visualize --run outputs/cora-gat-20261121-101500
 
-      gnnviz visualize --run outputs/my-run --nodes 12,345 --top-k 2 --format svg
+      gnnviz visualize --run outputs/my-run --nodes 12,345 --top-k 2 --format svg --dpi 300
     """
-    if fmt not in ("png", "svg"):
-        raise ConfigError(f"--format '{fmt}' is not supported; choose png or svg")
-    if top_k < 0:
-        raise ConfigError(f"--top-k {top_k} must be 0 or more")
+    from gnnviz.viz.options import Options
+
     node_ids = _ints(nodes, "--nodes") or []
+    Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()  # the run's own checks follow in draw()
     from gnnviz.viz.report import visualize as draw
 
     path = draw(
         run, out, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"), heads=_ints(heads, "--heads"),
-        fmt=fmt, graph_index=graph_index, quiet=quiet, log=to_stderr,
+        fmt=fmt, dpi=dpi, graph_index=graph_index, quiet=quiet, log=to_stderr,
     )  # fmt: skip
     typer.echo(str(path))
 

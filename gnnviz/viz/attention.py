@@ -82,36 +82,39 @@ def entropy_stats(h: np.ndarray, uniform: np.ndarray) -> EntropyStats:
     )
 
 
-def entropy_bins(uniform: np.ndarray, *samples: np.ndarray, max_bins: int = 48) -> np.ndarray:
-    """Bin edges [B + 1] shared by the learned and the uniform entropy histograms.
+def entropy_bins(*values: np.ndarray, bins: int = 40) -> np.ndarray:
+    """Even bin edges [bins + 1] from 0 to the largest entropy among ``values`` (any shapes).
 
-    uniform: log(in-degree) values (any shape); samples: learned entropies (each <= its node's
-    log(in-degree)). Uniform entropies take only the values log(d), so each bar holds one such
-    value, with edges halfway between neighbouring values: a node whose attention is uniform or
-    nearly so lands in the same bar as its uniform entropy. (On an even grid, H = log(d) - 0.001
-    and log(d) fall into neighbouring bars whenever log(d) sits just above an edge, which makes
-    near-uniform attention look different from uniform.) Bars are at least (range / max_bins)
-    wide; one more bar below the first catches low entropies.
+    Entropies are >= 0, so every value falls in a bar (numpy counts the top edge into the last
+    bar): no catch-all bar, and each bar is as wide as every other, so heights compare as counts.
+    Whether attention is near-uniform is judged on ``kl_bins``' log axis, not here.
     """
-    levels = np.unique(np.asarray(uniform, dtype=np.float64).ravel())
-    others = [np.asarray(x, dtype=np.float64).ravel() for x in samples]
-    hi = max([float(levels.max()) if levels.size else 0.0] + [float(x.max()) for x in others if x.size])
-    lo = min([float(levels.min()) if levels.size else 0.0] + [float(x.min()) for x in others if x.size] + [0.0])
-    width = (hi if hi > 0 else 1.0) / max_bins
-    if not levels.size:
-        return np.linspace(lo, lo + width * max_bins, max_bins + 1)
-    kept = [float(levels[0])]
-    for v in levels[1:]:
-        if v - kept[-1] >= width:  # closer levels share the bar of the one before
-            kept.append(float(v))
-    centres = np.array(kept)
-    inner = (centres[1:] + centres[:-1]) / 2
-    first = centres[0] - width / 2
-    last = max(centres[-1] + width / 2, hi + width / 4)
-    edges = np.concatenate([[first], inner, [last]])
-    if lo < first:
-        edges = np.concatenate([[lo - width / 2], edges])
-    return edges
+    flat = [np.asarray(v, dtype=np.float64).ravel() for v in values]
+    hi = max([float(v.max()) for v in flat if v.size] + [0.0])
+    return np.linspace(0.0, hi if hi > 0 else 1.0, bins + 1)
+
+
+# KL values below this are uniform attention to float32 precision (softmax weights carry ~1e-7
+# relative error, and KL is quadratic in the deviation): a log axis starts here.
+KL_FLOOR = 1e-6
+
+
+def kl_bins(*values: np.ndarray, per_decade: int = 6) -> np.ndarray:
+    """Log-spaced bin edges for per-node KL divergences, from the decade of the smallest value
+    >= ``KL_FLOOR`` to the decade above the largest: [B + 1], B >= 1.
+
+    Values below the floor (including exact zeros: nodes whose only edge is the self-loop) have no
+    place on a log axis; plots count them in a note instead of a bar.
+    """
+    flat = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values] or [np.zeros(0)])
+    shown = flat[flat >= KL_FLOOR]
+    if not shown.size:
+        return np.logspace(np.log10(KL_FLOOR), np.log10(KL_FLOOR) + 1, per_decade + 1)
+    lo = np.floor(np.log10(shown.min()))
+    hi = max(np.ceil(np.log10(shown.max())), lo + 1)
+    if hi == np.log10(shown.max()):  # the largest value sits on a decade: keep it inside
+        hi += 1
+    return np.logspace(lo, hi, int(round((hi - lo) * per_decade)) + 1)
 
 
 def gcn_coefficients(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:

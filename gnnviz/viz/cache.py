@@ -36,11 +36,18 @@ _READ_LOCK = threading.Lock()
 
 
 def read(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays stored at ``path``, or None if absent or unreadable. Safe to call from threads."""
+    """The arrays stored at ``path``, or None if absent or unreadable. Safe to call from threads.
+
+    Any failure to read counts as a miss: a truncated entry raises BadZipFile or EOFError, random
+    bytes raise ValueError or OSError, a damaged member zlib.error or ValueError. Callers still
+    check the shapes of what they get (a readable entry can hold the wrong arrays).
+    """
     try:
         with _READ_LOCK, np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "files"):  # a bare .npy, not our archive
+                return None
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError):
+    except Exception:  # noqa: BLE001 - a cache entry that cannot be read is computed again
         return None
 
 

@@ -71,8 +71,10 @@ def tsne(x: np.ndarray, *, seed: int = 0, max_points: int | None = None, use_cac
     path = cache.entry("tsne", key)
     if use_cache:
         hit = cache.read(path)
-        if hit is not None and hit.get("coords", np.empty(0)).shape == (len(index), 2):
-            return Projection(hit["coords"], index, note, cached=True)
+        coords = hit.get("coords") if hit is not None else None
+        # A damaged or foreign entry (wrong shape, not numbers, NaN) is computed again.
+        if coords is not None and coords.shape == (len(index), 2) and coords.dtype.kind == "f" and np.isfinite(coords).all():
+            return Projection(coords.astype(np.float64), index, note, cached=True)
     coords = _fit(rows, perplexity, seed)
     if use_cache:
         cache.write(path, coords=coords)

@@ -225,8 +225,10 @@ def _read_cache(path: Path, num_nodes: int) -> GraphLayout | None:
     z = cache.read(path)
     if z is None or not {"coords", "method", "components"} <= z.keys():
         return None
+    if z["coords"].dtype.kind not in "fi" or z["method"].dtype.kind != "U" or z["components"].dtype.kind != "i":
+        return None
     coords = np.asarray(z["coords"], dtype=float)
-    if coords.shape != (num_nodes, 2) or not np.isfinite(coords).all():
+    if z["method"].shape != () or z["components"].shape != () or coords.shape != (num_nodes, 2) or not np.isfinite(coords).all():
         return None  # a stale or foreign entry: recompute and overwrite it
     return GraphLayout(coords, str(z["method"]), int(z["components"]), cached=True)
 

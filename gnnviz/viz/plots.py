@@ -46,6 +46,8 @@ LABEL_TOP = 6
 HOOD_COLUMNS = 4  # neighbourhood panels per row
 ENTROPY_COLUMNS = 5  # entropy grid panels per row (a layer with more heads wraps)
 SELF_LOOP_GAP_DEG = 36.0  # free sector at 12 o'clock where the self-loop is drawn
+# KL from uniform of attention spread evenly over half of a node's neighbours: a yardstick on the log axis.
+HALF_KL = math.log(2)
 SPLIT_MARKERS = {"train": "o", "val": "s", "test": "^", "other": "."}
 
 
@@ -83,15 +85,25 @@ class NodeColours:
     label: str = "class"
 
 
-def node_colours(values: np.ndarray, *, categorical: bool, label: str = "class", num_classes: int | None = None) -> NodeColours:
-    """values: [N] class ids (categorical) or numbers (continuous, e.g. positive-label counts)."""
+def node_colours(
+    values: np.ndarray,
+    *,
+    categorical: bool,
+    label: str = "class",
+    num_classes: int | None = None,
+    names: Sequence[str] | None = None,
+) -> NodeColours:
+    """values: [N] class ids (categorical) or numbers (continuous, e.g. positive-label counts).
+
+    names: class names for the legend (default "class 0", "class 1", ...).
+    """
     values = np.asarray(values)
     if categorical:
         k = int(num_classes if num_classes is not None else (values.max() + 1 if values.size else 1))
         cmap = colormaps["tab10" if k <= 10 else "tab20"]
         palette = [cmap(i % cmap.N) for i in range(k)]
         rgba = np.asarray(palette, dtype=float).reshape(-1, 4)[values.astype(int)]
-        legend = [(f"{label} {i}", palette[i]) for i in range(k)]
+        legend = [(f"{i}: {names[i]}" if names is not None and i < len(names) else f"{label} {i}", palette[i]) for i in range(k)]
         return NodeColours(rgba, values.astype(int), legend, label=label)
     norm = Normalize(float(values.min()), float(max(values.max(), values.min() + 1)))
     cmap = colormaps["viridis"]
@@ -181,11 +193,14 @@ def plot_graph_layout(
     wrong: np.ndarray,
     *,
     title: str,
-    wrong_label: str = "misclassified",
+    wrong_label: str | None = None,
+    node_ids: bool = False,
 ) -> Figure:
     """The whole graph: nodes coloured by class, sized by degree, misclassified ringed in black.
 
     coords: [N, 2]; edge_index: [2, E] (drawn once per unordered pair); degree: [N]; wrong: [N] bool.
+    wrong_label: the legend entry for the rings (default "misclassified (<count>)"); node_ids:
+    write every node's id on it (for small graphs).
     Edges are one LineCollection and nodes one scatter (plus one for the rings): an artist per
     edge or node, as igraph's own drawing makes, is 40x slower.
     """
@@ -204,22 +219,37 @@ def plot_graph_layout(
     order = np.argsort(degree, kind="stable")  # hubs drawn last, on top
     ax.scatter(coords[order, 0], coords[order, 1], s=size[order], c=colours.rgba[order], linewidths=0, zorder=2)
     _ring(ax, coords[wrong], size[wrong], zorder=3)
-    hub = int(np.argmax(degree)) if n else 0
+    if node_ids:
+        for i in range(n):
+            ax.text(*coords[i], str(i), fontsize=7, ha="center", va="center", zorder=5, color="black")
+    hub = int(np.argmax(degree)) if n else 0  # the lowest id among equals
     if n:
         # The hub is easy to lose in a dense core: a bold ring, then its label off to the side.
         ax.scatter(*coords[hub], s=size[hub] * 4 + 40, facecolors="none", edgecolors="black", linewidths=1.6, zorder=4)
         ax.annotate(
-            f"node {hub}\ndegree {int(degree[hub])}", coords[hub], xytext=(30, 30), textcoords="offset points",
+            f"node {hub}\ndegree {int(degree[hub])}{_tie_text(degree, hub)}", coords[hub], xytext=(30, 30), textcoords="offset points",
             fontsize=9, arrowprops=dict(arrowstyle="-", lw=1.0, shrinkA=0, shrinkB=2), zorder=3,
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.5", alpha=0.9),
         )  # fmt: skip
     _frame(ax, coords)
     ax.set_title(title, fontsize=11, y=1.0, pad=6)
     handles = _colour_key(fig, colours, bar_at=(8.4, 1.0, 4.0))
-    handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
+    handles.append(_wrong_handle(wrong_label or f"misclassified ({int(wrong.sum())})"))
     handles.append(Line2D([], [], ls="", marker="o", ms=3, mfc="0.5", mec="none", label="size ~ degree"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    for text in legend.get_texts():
+        text.set_text(_wrap_to(text.get_text(), 30))
     return fig
+
+
+def _wrap_to(text: str, width: int) -> str:
+    return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
+
+
+def _tie_text(values: np.ndarray, chosen: int) -> str:
+    """', 1 of 3 with that value (lowest id shown)' when other entries equal the chosen one."""
+    tied = int((np.asarray(values) == values[chosen]).sum())
+    return f"\n(1 of {tied} with degree {int(values[chosen])}; lowest id shown)" if tied > 1 else ""
 
 
 def _node_sizes(degree: np.ndarray, n: int) -> np.ndarray:
@@ -261,8 +291,10 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     ax_hist.set_xlabel("degree (incoming edges, self-loops not counted)")
     ax_hist.set_ylabel("nodes (log scale)")
     ax_hist.set_title("degree histogram", y=1.0, pad=6)
+    ties = int((degree == top).sum())
+    called = f"node {hub}: degree {top}" + (f" (1 of {ties} with degree {top}; lowest id)" if ties > 1 else "")
     ax_hist.annotate(
-        f"node {hub}: degree {top}", (top, counts[top]), xytext=(-10, 40), textcoords="offset points", ha="right",
+        called, (top, counts[top]), xytext=(-10, 40), textcoords="offset points", ha="right",
         fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
     )  # fmt: skip
     ax_hist.set_ylim(0.7, counts.max() * 3)
@@ -274,14 +306,14 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     ax_ccdf.set_ylabel("fraction of nodes with degree >= k (log)")
     ax_ccdf.set_title("degree distribution", y=1.0, pad=6)
     ax_ccdf.annotate(
-        f"node {hub}", (top, 1 / len(degree)), xytext=(-10, 30), textcoords="offset points", ha="right",
+        f"node {hub}" + (f" (+{ties - 1} tied)" if ties > 1 else ""), (top, 1 / len(degree)), xytext=(-10, 30), textcoords="offset points", ha="right",
         fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
     )  # fmt: skip
     for ax in (ax_hist, ax_ccdf):
         ax.grid(alpha=0.3)
     zero = int((degree == 0).sum())
     extra = f", {zero} isolated" if zero else ""
-    fig.suptitle(f"{title}: {len(degree)} nodes, mean degree {degree.mean():.2f}, max {top}{extra}", fontsize=11)
+    fig.suptitle(_wrap(f"{title}: {len(degree)} nodes, mean degree {degree.mean():.2f}, max {top}{extra}", fig, 11), fontsize=11)
     return fig
 
 
@@ -434,6 +466,10 @@ def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray) -
         half = (len(items) + 1) // 2
         lines.append("heaviest (outlined): " + ", ".join(items[:half]))
         lines.append(", ".join(items[half:]))
+        cut = hood.weights[heaviest[-1]]
+        tied = int((hood.weights == cut).sum()) - int((hood.weights[heaviest] == cut).sum())
+        if tied:
+            lines.append(f"{tied} more with weight {cut:.3g} not outlined (ties: first in edge order)")
     return "\n".join(line for line in lines if line)
 
 
@@ -442,15 +478,26 @@ def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray) -
 
 @dataclass(frozen=True)
 class EntropyPanel:
-    """Entropies [N] of the learned and the uniform attention over the same nodes, and a heading."""
+    """One layer and head (or the head mean) over N nodes, and a heading.
+
+    entropy, uniform: [N] entropies of the learned and the uniform attention over the same
+    neighbours; kl: [N] KL from uniform, log(deg) - H (default: computed from those two);
+    stats: that head's ``EntropyStats`` as a dict, if known.
+    """
 
     entropy: np.ndarray
     uniform: np.ndarray
     title: str
+    kl: np.ndarray | None = None
+    stats: dict | None = None
+
+    @property
+    def divergence(self) -> np.ndarray:
+        return self.kl if self.kl is not None else np.maximum(self.uniform - self.entropy, 0.0)
 
 
 def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, legend: bool = True, title: bool = True) -> None:
-    """Both histograms with the same bin edges: learned filled, uniform as a black outline."""
+    """Both histograms with the same even bin edges: learned filled, uniform as a black outline."""
     learned, _ = np.histogram(panel.entropy, bins=bins)
     uniform, _ = np.histogram(panel.uniform, bins=bins)
     ax.stairs(
@@ -464,42 +511,65 @@ def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, l
     ax.set_xlim(bins[0], bins[-1])
     ax.grid(alpha=0.3)
     if legend:
-        ax.legend(fontsize=8, frameon=False, loc="upper right")
+        ax.legend(fontsize=8, frameon=False, loc="best")
 
 
-def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, *, title: str) -> Figure:
-    """One layer/head over all nodes: entropy of learned vs uniform attention (left), and the
-    normalised entropy H/log(deg) of nodes with more than one incoming edge (right; 1 = uniform).
+def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title: bool = True, note_size: float = 8) -> None:
+    """Per-node KL from uniform on a log axis (log-spaced ``bins``, e.g. ``attention.kl_bins``).
 
-    bins: [B + 1] edges shared by both histograms on the left (``attention.entropy_bins``).
+    Nodes below the first edge (uniform to float precision, or a lone self-loop with nothing to
+    choose) cannot sit on a log axis: they are counted in a note, never drawn as a bar.
     """
-    fig = Figure(figsize=(12, 4.6))
-    ax, ax_ratio = _axes_grid(fig, 1, 2, left=0.7, right=0.25, top=0.85, bottom=0.6, wgap=0.9)[0]
+    kl = panel.divergence
+    counts, _ = np.histogram(kl, bins=bins)
+    ax.stairs(counts, bins, fill=True, color="tab:purple", alpha=0.7)
+    ax.set_xscale("log")
+    ax.set_xlim(bins[0], bins[-1])
+    below = int((kl < bins[0]).sum())
+    if kl.size:
+        median = float(np.median(kl))
+        if bins[0] <= median <= bins[-1]:
+            ax.axvline(median, color="black", ls="--", lw=1)
+    if bins[0] <= HALF_KL <= bins[-1]:
+        ax.axvline(HALF_KL, color="0.5", ls=":", lw=1.2)
+    notes = []
+    if below:
+        notes.append(f"{below} of {kl.size} nodes below {bins[0]:.0e} (not shown)")
+    if notes:
+        ax.text(0.98, 0.97, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize=note_size,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.7", alpha=0.9))  # fmt: skip
+    if title:
+        ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
+    ax.grid(alpha=0.3)
+
+
+def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, kl_bins: np.ndarray, *, title: str) -> Figure:
+    """One layer/head over all nodes: entropy of learned vs uniform attention (left, even bins
+    ``bins`` shared by both), and each node's KL from uniform on a log axis (right, ``kl_bins``):
+    near-uniform attention piles up far left, peaked attention towards 1 and above."""
+    fig = Figure(figsize=(12, 4.8))
+    ax, ax_kl = _axes_grid(fig, 1, 2, left=0.7, right=0.25, top=1.0, bottom=0.8, wgap=0.9)[0]
     draw_entropy_histogram(ax, panel, bins, title=False)
-    ax.set_xlabel("entropy of a node's incoming attention (nats)")
+    ax.set_xlabel("entropy H of a node's incoming attention (nats)")
     ax.set_ylabel("nodes")
-    ax.set_title("entropy, same bins for both", fontsize=10, y=1.0, pad=4)
-    multi = panel.uniform > 0
-    ratio = panel.entropy[multi] / panel.uniform[multi]
-    ax_ratio.hist(ratio, bins=np.linspace(0, 1, 41), color="tab:orange", alpha=0.8)
-    if ratio.size:
-        mean = float(ratio.mean())
-        ax_ratio.axvline(mean, color="black", ls="--", lw=1, label=f"mean {mean:.3f}")
-        ax_ratio.legend(fontsize=8, frameon=False, loc="upper left")
-    ax_ratio.set_xlim(0, 1.0)
-    ax_ratio.set_xlabel("normalised entropy H / log(in-degree)  (1 = uniform)")
-    ax_ratio.set_ylabel("nodes")
-    ax_ratio.set_title(f"normalised entropy, {int(multi.sum())} nodes with in-degree > 1", fontsize=10, y=1.0, pad=4)
-    ax_ratio.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=11)
+    ax.set_title("entropy, learned vs uniform (same bins)", fontsize=10, y=1.0, pad=4)
+    draw_kl_histogram(ax_kl, panel, kl_bins, title=False)
+    kl = panel.divergence
+    ax_kl.set_xlabel(
+        "KL from uniform = log(in-degree) - H (nats, log axis)\ndashed: median; dotted: log 2 = even over half the neighbours"
+    )
+    ax_kl.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax_kl.set_ylabel("nodes")
+    ax_kl.set_title(
+        f"distance from uniform, median {float(np.median(kl)) if kl.size else float('nan'):.2e}", fontsize=10, y=1.0, pad=4
+    )
+    fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig
 
 
-def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], bins: np.ndarray, *, title: str) -> Figure:
-    """All layers x heads; a layer's panels wrap after ``ENTROPY_COLUMNS``, each layer starts a row.
-
-    bins: [B + 1] edges shared by every panel, so panels compare by eye.
-    """
+def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], kl_bins: np.ndarray, *, title: str) -> Figure:
+    """KL from uniform per node for every layer x head given, on one shared log axis; a layer's
+    panels wrap after ``ENTROPY_COLUMNS``, each layer starts a row. kl_bins: [B + 1] log-spaced."""
     ncols = min(max(len(r) for r in rows), ENTROPY_COLUMNS)
     placed = []  # (grid row, column, panel)
     r = 0
@@ -507,25 +577,24 @@ def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], bins: np.ndarray, 
         for i, panel in enumerate(row):
             placed.append((r + i // ncols, i % ncols, panel))
         r += math.ceil(len(row) / ncols)
-    fig = Figure(figsize=(max(2.9 * ncols + 0.8, 7.0), 2.2 * r + 1.5))
-    axes = _axes_grid(fig, r, ncols, left=0.7, right=0.15, top=0.6, bottom=1.05, wgap=0.6, hgap=0.5)
+    fig = Figure(figsize=(max(2.9 * ncols + 0.8, 7.0), 2.2 * r + 1.6))
+    axes = _axes_grid(fig, r, ncols, left=0.7, right=0.15, top=0.75, bottom=0.85, wgap=0.6, hgap=0.55)
     used = {(gr, gc) for gr, gc, _ in placed}
     for (gr, gc), ax in np.ndenumerate(axes):
         if (gr, gc) not in used:
             _bare(ax)
     for gr, gc, panel in placed:
         ax = axes[gr, gc]
-        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
-        draw_entropy_histogram(ax, panel, bins, legend=False)
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
+        draw_kl_histogram(ax, panel, kl_bins, note_size=7)
         if gc == 0:
             ax.set_ylabel("nodes")
-    handles = [
-        Line2D([], [], color="tab:orange", lw=6, alpha=0.6, label="learned attention"),
-        Line2D([], [], color="black", lw=1.2, label="uniform over the same neighbours, log(in-degree incl. self-loop)"),
-    ]
-    fig.legend(handles=handles, loc="lower center", ncol=2 if ncols > 3 else 1, fontsize=9, frameon=False)
-    fig.supxlabel("entropy of a node's incoming attention (nats)", fontsize=9, y=0.42 / fig.get_size_inches()[1] + 0.02)
-    fig.suptitle(title, fontsize=11)
+    fig.supxlabel(
+        "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
+        "dotted: log 2, all weight spread evenly over half the neighbours",
+        fontsize=9, y=0.12 / fig.get_size_inches()[1] + 0.01,
+    )  # fmt: skip
+    fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig
 
 
@@ -581,7 +650,7 @@ def plot_projections(
             handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count})"))
     handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
     axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig
 
 
@@ -598,10 +667,14 @@ def plot_curves(
     best_epoch: int | None,
     metric: str,
     title: str,
+    min_loss_epoch: int | None = None,
 ) -> Figure:
-    """Loss and metric per epoch, train and val, the best (checkpointed) epoch marked. All [T]."""
+    """Loss and metric per epoch, train and val, the checkpointed epoch marked (dashed). All [T].
+
+    min_loss_epoch: also mark where the validation loss was lowest (dotted), when it matters.
+    """
     fig = Figure(figsize=(11, 4.2))
-    ax_loss, ax_metric = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.65, bottom=0.6, wgap=0.9)[0]
+    ax_loss, ax_metric = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.85, bottom=0.6, wgap=0.9)[0]
     pairs = ((ax_loss, train_loss, val_loss, "loss"), (ax_metric, train_metric, val_metric, metric.replace("_", " ")))
     for ax, tr, va, name in pairs:
         ax.plot(epochs, tr, color="tab:blue", lw=1.4, label=f"train {name}")
@@ -612,11 +685,13 @@ def plot_curves(
             if at.size and np.isfinite(va[at[0]]):
                 ax.plot([best_epoch], [va[at[0]]], "o", color="tab:orange", mec="black", ms=7, zorder=3,
                         label=f"best epoch {best_epoch}: val {va[at[0]]:.3f}")  # fmt: skip
+        if min_loss_epoch is not None:
+            ax.axvline(min_loss_epoch, color="tab:red", ls=":", lw=1.2, label=f"lowest val loss: epoch {min_loss_epoch}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9, frameon=False)
     ax_loss.set_title("loss", y=1.0, pad=6)
     ax_metric.set_title(metric.replace("_", " "), y=1.0, pad=6)
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig

@@ -83,35 +83,34 @@ def test_stats_kl_is_log_degree_minus_entropy_and_ratio_skips_degree_one():
     assert s.mean_kl_from_uniform >= 0
 
 
-def test_entropy_bins_keep_near_uniform_attention_in_the_uniform_bar():
-    degrees = np.array([1, 2, 3, 3, 4, 7, 18, 19, 169])
-    uniform = np.log(degrees)
-    learned = uniform - 1e-3  # almost uniform
-    learned[0] = 0.0
-    bins = att.entropy_bins(uniform, learned, max_bins=20)
-    assert np.all(np.diff(bins) > 0) and bins[0] <= 0 and bins[-1] > uniform.max()
-    # Same bar for every node, learned or uniform: the histograms coincide.
-    np.testing.assert_array_equal(np.histogram(learned, bins)[0], np.histogram(uniform, bins)[0])
-    # Distinct degrees far enough apart get bars of their own, with the level well inside.
-    bars = np.searchsorted(bins, np.log([2, 3, 4, 7, 18]))
-    assert len(set(bars)) == 5
-    # log 19 is closer to log 18 than range / max_bins: they share a bar.
-    assert np.searchsorted(bins, np.log(18)) == np.searchsorted(bins, np.log(19))
+def test_entropy_bins_are_even_and_hold_every_value_without_a_catch_all_bar():
+    # A PPI-like spread: some nodes peaked (H near 0), some near uniform over many neighbours.
+    uniform = np.log(np.array([2, 3, 7, 19, 169]))
+    learned = np.array([0.0, 0.01, 0.9, 2.9, 5.1])
+    bins = att.entropy_bins(uniform, learned, bins=20)
+    widths = np.diff(bins)
+    np.testing.assert_allclose(widths, widths[0])  # every bar the same width: heights compare
+    assert bins[0] == 0.0 and bins[-1] == pytest.approx(np.log(169))
+    assert np.histogram(np.concatenate([uniform, learned]), bins)[0].sum() == 10
 
 
-def test_entropy_bins_separate_peaked_attention_from_uniform(karate):
-    ei, _, n = karate
-    one_hot = (ei[0] == ei[1]).astype(float)  # every node attends only to itself
-    h, u = att.entropy(ei, one_hot, n), att.uniform_entropy(ei, n)
-    bins = att.entropy_bins(u, h)
-    learned, uniform = np.histogram(h, bins)[0], np.histogram(u, bins)[0]
-    assert learned[0] == n and uniform[0] == 0  # all in the lowest bar, uniform none there
+def test_kl_bins_are_log_spaced_and_separate_near_uniform_from_peaked():
+    near = np.array([2e-4, 5e-4, 1e-3])  # Cora-like: near-uniform attention
+    peaked = np.array([0.5, 1.2])
+    bins = att.kl_bins(near, peaked)
+    ratios = bins[1:] / bins[:-1]
+    np.testing.assert_allclose(ratios, ratios[0])  # equal widths on a log axis
+    assert bins[0] <= 2e-4 and bins[-1] >= 1.2
+    counts = np.histogram(np.concatenate([near, peaked]), bins)[0]
+    assert counts.sum() == 5
+    # Near-uniform and peaked nodes land decades apart, not in one bar.
+    assert np.searchsorted(bins, 1e-3) < np.searchsorted(bins, 0.5) - 6
 
 
-def test_entropy_bins_cover_everything():
-    bins = att.entropy_bins(np.log([2.0, 5.0]), np.array([0.0, 0.3, 1.2]))
-    assert np.histogram([0.0, 0.3, 1.2, np.log(2), np.log(5)], bins)[0].sum() == 5
-    assert bins[0] < 0.0  # low entropies have a bar of their own below log 2
+def test_kl_bins_leave_zero_and_rounding_noise_below_the_axis():
+    bins = att.kl_bins(np.array([0.0, 1e-9, 3e-3]))
+    assert bins[0] >= att.KL_FLOOR and np.histogram([0.0, 1e-9], bins)[0].sum() == 0
+    assert len(att.kl_bins(np.zeros(4))) > 1  # nothing to show still gives a valid axis
 
 
 def test_gcn_coefficients_match_pyg_and_do_not_sum_to_one():

@@ -104,27 +104,64 @@ def test_hub_with_many_neighbours_lists_only_the_heaviest():
     assert len(outlined.get_offsets()) == plots.LABEL_TOP
 
 
-def test_entropy_histograms_share_bin_edges():
+def test_entropy_histograms_share_bin_edges_and_kl_is_on_a_log_axis():
     rng = np.random.default_rng(0)
-    panel = plots.EntropyPanel(rng.uniform(0, 2, 50), rng.uniform(0, 3, 50), "layer 0, head 0")
+    uniform = rng.uniform(0, 3, 50)
+    panel = plots.EntropyPanel(uniform * rng.uniform(0.5, 1, 50), uniform, "layer 0, head 0")
     bins = att.entropy_bins(panel.uniform, panel.entropy)
-    fig = plots.plot_entropy_histogram(panel, bins, title="t")
+    kl_bins = att.kl_bins(panel.divergence)
+    fig = plots.plot_entropy_histogram(panel, bins, kl_bins, title="t")
     steps = [p for p in fig.axes[0].patches if isinstance(p, StepPatch)]
     assert len(steps) == 2
     edges = [s.get_data().edges for s in steps]
     np.testing.assert_array_equal(edges[0], edges[1])
     np.testing.assert_array_equal(edges[0], bins)
     assert steps[0].get_data().values.sum() == 50 and steps[1].get_data().values.sum() == 50
+    (kl,) = [p for p in fig.axes[1].patches if isinstance(p, StepPatch)]
+    assert fig.axes[1].get_xscale() == "log"
+    np.testing.assert_array_equal(kl.get_data().edges, kl_bins)
+    assert kl.get_data().values.sum() == (panel.divergence >= kl_bins[0]).sum()
+
+
+def test_kl_panel_counts_the_nodes_it_cannot_place_on_a_log_axis():
+    panel = plots.EntropyPanel(np.array([0.0, np.log(3) - 1e-9, 0.1]), np.array([0.0, np.log(3), np.log(3)]), "x")
+    fig = Figure()
+    ax = fig.add_subplot()
+    plots.draw_kl_histogram(ax, panel, att.kl_bins(panel.divergence))
+    assert any("2 of 3 nodes below" in t.get_text() for t in ax.texts)
 
 
 def test_entropy_grid_has_a_panel_per_layer_and_head():
-    p = plots.EntropyPanel(np.ones(5), np.ones(5), "x")
-    fig = plots.plot_entropy_grid([[p, p, p], [p]], np.linspace(0, 2, 11), title="t")
+    p = plots.EntropyPanel(np.ones(5) * 0.5, np.ones(5), "x")
+    kl_bins = att.kl_bins(p.divergence)
+    fig = plots.plot_entropy_grid([[p, p, p], [p]], kl_bins, title="t")
     drawn = [ax for ax in fig.axes if ax.patches]
     assert len(drawn) == 4
     for ax in drawn:
         edges = {tuple(s.get_data().edges) for s in ax.patches}
-        assert edges == {tuple(np.linspace(0, 2, 11))}
+        assert edges == {tuple(kl_bins)}
+        assert ax.get_xscale() == "log"
+
+
+def test_class_names_reach_the_legend():
+    c = plots.node_colours(np.array([0, 1, 2]), categorical=True, names=["Theory", "ML", "DB"])
+    assert [name for name, _ in c.legend] == ["0: Theory", "1: ML", "2: DB"]
+
+
+def test_ties_are_stated_where_one_of_equals_is_picked():
+    degree = np.array([3, 5, 5, 1])
+    fig = plots.plot_degree(degree, title="t")
+    assert any("1 of 2 with degree 5" in t.get_text() for t in fig.axes[0].texts)
+    coords = np.random.default_rng(0).normal(size=(4, 2))
+    fig = plots.plot_graph_layout(
+        coords, np.array([[0, 1], [1, 0]]), colours(4), degree, np.zeros(4, bool), title="t", node_ids=True
+    )
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("1 of 2 with degree 5" in t for t in texts)
+    assert {"0", "1", "2", "3"} <= set(texts)  # node ids on a small graph
+    # The sixth heaviest of 40 equal weights: the caption says others tie with it.
+    ax = _draw(star(np.full(40, 0.02), self_weight=0.2))
+    assert any("more with weight 0.02 not outlined" in t.get_text() for t in ax.texts)
 
 
 def test_graph_layout_is_one_line_collection_one_scatter_and_rings():
@@ -172,6 +209,9 @@ def test_continuous_colours_get_a_colour_bar():
 
 def test_curves_mark_the_best_epoch():
     e = np.arange(1, 11, dtype=float)
-    fig = plots.plot_curves(e, 1 / e, 1 / e + 0.1, 1 - 1 / e, 0.9 - 1 / e, best_epoch=7, metric="accuracy", title="t")
+    fig = plots.plot_curves(
+        e, 1 / e, 1 / e + 0.1, 1 - 1 / e, 0.9 - 1 / e, best_epoch=7, metric="accuracy", title="t", min_loss_epoch=10
+    )
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert any(s.startswith("best epoch 7") for s in labels)
+    assert "lowest val loss: epoch 10" in labels

@@ -144,6 +144,50 @@ def test_nodes_layers_heads_and_svg(gat, tmp_path):
     assert (out / "layout.svg").read_text().lstrip().startswith("<?xml")
 
 
+def test_every_figure_and_the_page_name_the_checkpoint_drawn(gat, tmp_path):
+    out = visualize(gat, tmp_path, top_k=1, fmt="svg", quiet=True)
+    summary = json.loads((gat / "summary.json").read_text())
+    stamp = f"checkpoint epoch {summary['best_epoch']}, val accuracy {summary['val_metric']:.3f}, val loss "
+    for f in files_under(out):
+        if f.endswith(".svg"):
+            text = " ".join(re.sub(r"<[^>]+>", " ", (out / f).read_text()).split())
+            assert stamp in text or stamp.replace(", val loss ", "") in text, f
+    page = (out / "index.html").read_text()
+    assert f"<h1>GAT on KarateClub, {stamp}" in page
+    assert re.search(r"misclassified</th><td>all 34 nodes: \d+ \(train \d+, val \d+, test \d+", page)
+    # KL on the page in scientific notation, as in attention_stats.json.
+    stats = json.loads((out / "attention_stats.json").read_text())
+    kl = stats["layers"][0]["per_head"][0]["mean_kl_from_uniform"]
+    assert f"<td>{kl:.2e}</td>" in page
+
+
+def test_entropy_overview_honours_heads(gat, tmp_path):
+    out = visualize(gat, tmp_path / "all", top_k=0, fmt="svg", quiet=True)
+    every = (out / "entropy.svg").read_text()
+    assert all(f"layer 0, head {h}:" in every for h in range(8)) and "layer 0, mean of 8 heads" in every
+    out = visualize(gat, tmp_path / "some", top_k=0, heads=[2], fmt="svg", quiet=True)
+    some = (out / "entropy.svg").read_text()
+    assert "layer 0, head 2:" in some
+    assert not any(f"layer 0, head {h}:" in some for h in (0, 1, 3)) and "mean of" not in some
+    assert {f for f in files_under(out) if f.startswith("entropy/")} == {"entropy/layer0_head2.svg"}
+
+
+def test_warning_when_the_checkpoint_is_far_before_the_loss_minimum(runs, tmp_path):
+    run = copy_run(runs["sage"], tmp_path / "run")
+    # 60 epochs whose validation loss falls to the end, while the checkpoint is from epoch <= 12.
+    rows = [f"{e},1.0,0.5,{10.0 - 0.1 * e},0.5,0.01" for e in range(1, 61)]
+    (run / "metrics.csv").write_text("epoch,train_loss,train_metric,val_loss,val_metric,seconds\n" + "\n".join(rows) + "\n")
+    logged: list[str] = []
+    out = visualize(run, tmp_path / "viz", log=logged.append)
+    assert any("the validation loss kept falling until epoch 60 of 60" in m for m in logged)
+    page = (out / "index.html").read_text()
+    assert 'class="warning"' in page and "kept falling until epoch 60 of 60" in page
+    # A run whose checkpoint is at the loss minimum gets no warning.
+    logged.clear()
+    visualize(runs["sage"], tmp_path / "plain", log=logged.append)
+    assert not any("kept falling" in m for m in logged)
+
+
 def test_gcn_draws_fixed_normalisation_instead_of_attention(runs, tmp_path):
     out = visualize(runs["gcn"], tmp_path, quiet=True)
     got = files_under(out)
@@ -171,6 +215,9 @@ def test_sage_gets_every_figure_but_attention(runs, tmp_path):
         (dict(graph_index=1), "--graph-index 1 out of range; the KarateClub run stores 1 graph (0..0)"),
         (dict(fmt="jpg"), "--format 'jpg' is not supported; choose png or svg"),
         (dict(top_k=-1), "--top-k -1 must be 0 or more"),
+        (dict(dpi=0), "--dpi 0 is out of range; pass a whole number from 30 to 1200"),
+        (dict(dpi=-5), "--dpi -5 is out of range"),
+        (dict(dpi=100000), "--dpi 100000 is out of range"),
     ],
 )
 def test_bad_options_fail_before_writing(gat, tmp_path, kwargs, message):
@@ -291,7 +338,9 @@ def test_cora_gat_attention_is_near_uniform_and_the_hub_has_168_neighbours(mirro
     assert {"layout.png", "degree.png", "curves.png", "tsne.png", "entropy.png", "attention/node1358.png"} <= got
     assert any("per component (78 packed)" in line for line in lines)
     page = (out / "index.html").read_text()
-    assert "Node 1358 (168 neighbours)" in page
+    # The hub, its class by name, and the checkpoint drawn.
+    assert re.search(r"Node 1358 \(168 neighbours, class \d: [A-Z][A-Za-z_]+\)", page)
+    assert "<h1>GAT on Cora, checkpoint epoch " in page
     assert "t-SNE of the embeddings (random 1000 of 2708 nodes)" in page
     stats = json.loads((out / "attention_stats.json").read_text())
     for layer in stats["layers"]:
@@ -307,14 +356,14 @@ def test_names_from_the_run_are_drawn_as_text_not_mathtext(runs, tmp_path):
     (run / "summary.json").write_text(json.dumps({**summary, "metric": odd}))
     page = (visualize(run, quiet=True) / "index.html").read_text()
     assert odd in page  # the page shows the name itself, not its TeX-escaped form
-    from gnnviz.viz.report import _literal
+    from gnnviz.viz.figures import literal
 
-    assert _literal(odd) == r"\$\frac{\$ and \$x^\$"
+    assert literal(odd) == r"\$\frac{\$ and \$x^\$"
 
 
 def test_stats_json_is_strict_when_no_node_has_a_choice():
     from gnnviz.viz import attention as att
-    from gnnviz.viz.report import _json
+    from gnnviz.viz.render import to_json as _json
 
     ei = att.with_self_loops(np.zeros((2, 0), dtype=np.int64), 3)  # three nodes, self-loops only
     h, u = att.entropy(ei, np.ones(3), 3), att.uniform_entropy(ei, 3)

@@ -1,0 +1,343 @@
+"""A run directory as plain numpy arrays: the one module on the visualize path that touches torch.
+
+``load_arrays(run_dir, graph_index)`` rebuilds the stored model on CPU, runs it once in eval mode
+on one stored graph and returns a ``RunArrays``: the graph, labels, split, logits, embeddings,
+attention per layer and head, the fixed edge coefficients of models that use them, class names,
+and which checkpoint was drawn. torch is imported lazily, only on a cache miss: the forward's
+arrays are cached under ``$GNNVIZ_CACHE_DIR/forward`` keyed by the bytes of ``checkpoint.pt`` and
+``graph.pt``, so a warm visualize needs neither torch's model code nor PyG (importing PyG alone
+takes over a second). A cache entry that cannot be read or does not hold arrays of the right
+shapes is computed again and overwritten.
+
+What a figure shows is decided from what is here (``attention`` empty or not, ``coefficients``
+None or not), never from the model's name, which is kept for titles only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gnnviz.errors import ConfigError, RunError
+from gnnviz.viz import cache
+from gnnviz.viz.labels import class_names
+
+FORWARD_VERSION = 2  # bump when the cached arrays change
+# Warn when the validation loss kept falling this long after the drawn checkpoint: at least this
+# many epochs, and at least this share of the epochs run.
+FAR_EPOCHS, FAR_SHARE = 20, 0.2
+
+
+@dataclass(frozen=True)
+class LayerAttention:
+    """One attention layer. edge_index: [2, E_l] (self-loops included, target = row 1);
+    alpha: [E_l, H_l] float, each head's weights sum to 1 over a target's incoming edges."""
+
+    edge_index: np.ndarray
+    alpha: np.ndarray
+
+    @property
+    def heads(self) -> int:
+        return int(self.alpha.shape[1])
+
+
+@dataclass(frozen=True)
+class EdgeCoefficients:
+    """Fixed per-edge weights the model's layers scale messages by (GCN's D^-1/2 (A+I) D^-1/2),
+    the same in every layer. edge_index: [2, E'] (self-loops included); weight: [E']."""
+
+    edge_index: np.ndarray
+    weight: np.ndarray
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The state that was drawn: its epoch and validation scores, and where the validation loss
+    was lowest over the whole run (None where the run's files do not say)."""
+
+    epoch: int | None
+    metric: str  # "accuracy" or "micro_f1"
+    val_metric: float | None
+    val_loss: float | None
+    epochs_run: int | None
+    min_val_loss_epoch: int | None
+
+    @property
+    def label(self) -> str:
+        """For titles: 'epoch 49, val accuracy 0.830, val loss 0.712'."""
+        parts = [f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown"]
+        if self.val_metric is not None:
+            parts.append(f"val {self.metric.replace('_', ' ')} {self.val_metric:.3f}")
+        if self.val_loss is not None:
+            parts.append(f"val loss {self.val_loss:.3f}")
+        return ", ".join(parts)
+
+    @property
+    def warning(self) -> str | None:
+        """Set when the drawn epoch is far before the validation-loss minimum."""
+        if self.epoch is None or self.min_val_loss_epoch is None or not self.epochs_run:
+            return None
+        gap = self.min_val_loss_epoch - self.epoch
+        if gap < max(FAR_EPOCHS, FAR_SHARE * self.epochs_run):
+            return None
+        return (
+            f"the checkpoint drawn is epoch {self.epoch}, but the validation loss kept falling until epoch "
+            f"{self.min_val_loss_epoch} of {self.epochs_run}: the early-stopping rule kept an early state"
+        )
+
+
+@dataclass(frozen=True)
+class RunArrays:
+    """Everything visualize draws, as numpy arrays and plain values. N nodes, E stored edges.
+
+    Analyses are pure functions of this object; add a field here (filled in ``_compute`` and
+    cached in ``_to_cache``/``_from_cache``) when a new analysis needs more from the model.
+    """
+
+    run_dir: Path
+    dataset: str  # display name, e.g. "Cora"
+    model: str  # the model's name, for titles only: never branch on it
+    task: str  # "multiclass" or "multilabel"
+    graph_label: str  # "Cora", or "PPI test graph 1" for multi-graph datasets
+    num_graphs: int
+    num_nodes: int
+    edge_index: np.ndarray  # [2, E] int64 as stored (no self-loops added)
+    y: np.ndarray  # [N] class ids, or [N, C] 0/1 for multi-label
+    logits: np.ndarray  # [N, C]
+    embeddings: list[np.ndarray]  # per layer [N, d_l], after the activation (the last is the logits)
+    attention: list[LayerAttention]  # per layer; empty for models without attention
+    coefficients: EdgeCoefficients | None  # fixed edge weights for models that use them, else None
+    split: np.ndarray  # [N] "train" | "val" | "test" | "other"
+    class_names: list[str] | None  # names of classes 0..C-1 where the dataset has them
+    checkpoint: Checkpoint
+    curves: dict[str, np.ndarray]  # metrics.csv columns [T] (epoch, train_loss, val_loss, ...); {} if none
+    summary: dict[str, Any] = field(default_factory=dict)  # summary.json
+    config: dict[str, Any] = field(default_factory=dict)  # config.yaml (resolved)
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.embeddings)
+
+    @property
+    def degree(self) -> np.ndarray:
+        """[N] incoming edges per node, self-loops not counted."""
+        src, dst = self.edge_index
+        return np.bincount(dst[src != dst], minlength=self.num_nodes)
+
+    def class_name(self, c: int) -> str:
+        """'class 3: Neural_Networks' where the dataset names its classes, else 'class 3'."""
+        return (
+            f"class {c}: {self.class_names[c]}"
+            if self.class_names is not None and 0 <= c < len(self.class_names)
+            else f"class {c}"
+        )
+
+
+def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
+    """Read ``run_dir`` (see ``gnnviz.runs``) and one forward pass on graph ``graph_index``.
+
+    Raises ``GnnvizError`` naming the file or option for a missing or damaged run, or an index
+    out of range.
+    """
+    from gnnviz.runs import load_run
+
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    dataset = _dataset_name(run)
+    f = _forward(run_dir, graph_index, dataset)
+    label = f"{dataset} test graph {graph_index}" if f["num_graphs"] > 1 else dataset
+    curves = _curves(run.metrics)
+    num_classes = f["logits"].shape[1]
+    return RunArrays(
+        run_dir=run_dir, dataset=dataset, model=f["model"], task=f["task"], graph_label=label, num_graphs=f["num_graphs"],
+        num_nodes=f["num_nodes"], edge_index=f["edge_index"], y=f["y"], logits=f["logits"], embeddings=f["embeddings"],
+        attention=f["attention"], coefficients=f["coefficients"], split=f["split"],
+        class_names=class_names(dataset, num_classes) if f["task"] == "multiclass" else None,
+        checkpoint=_checkpoint(f["epoch"], run.summary, curves), curves=curves, summary=run.summary, config=run.config,
+    )  # fmt: skip
+
+
+def _dataset_name(run) -> str:
+    name = str(run.summary.get("dataset") or (run.config.get("dataset") or {}).get("name") or "dataset")
+    try:
+        from gnnviz.data import DATASETS
+
+        return DATASETS[name].folder if name in DATASETS else name
+    except ImportError:
+        return name
+
+
+def _curves(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    if not rows:
+        return {}
+    return {k: np.array([r[k] for r in rows], dtype=float) for k in rows[0]}
+
+
+def _checkpoint(epoch: int | None, summary: dict[str, Any], curves: dict[str, np.ndarray]) -> Checkpoint:
+    """Scores of the drawn epoch from metrics.csv (the summary's where the row is missing)."""
+
+    def num(v: Any) -> float | None:
+        return float(v) if isinstance(v, (int, float)) and np.isfinite(v) else None
+
+    if epoch is None and isinstance(summary.get("best_epoch"), int):
+        epoch = summary["best_epoch"]
+    val_metric, val_loss = num(summary.get("val_metric")), None
+    min_epoch = epochs_run = None
+    if curves and "val_loss" in curves and "epoch" in curves:
+        epochs, loss = curves["epoch"].astype(int), curves["val_loss"]
+        epochs_run = int(epochs.max())
+        finite = np.isfinite(loss)
+        if finite.any():
+            # First epoch of the lowest loss: the earliest state as good as any later one.
+            min_epoch = int(epochs[finite][np.argmin(loss[finite])])
+        at = np.flatnonzero(epochs == epoch)
+        if at.size:
+            val_loss = num(float(loss[at[0]]))
+            val_metric = num(float(curves["val_metric"][at[0]])) if "val_metric" in curves else val_metric
+    metric = str(summary.get("metric") or "metric")
+    return Checkpoint(epoch, metric, val_metric, val_loss, epochs_run or num(summary.get("epochs_run")), min_epoch)
+
+
+# ----------------------------------------------------------------------------- the forward pass and its cache
+
+
+def _forward(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
+    """The model's forward on one stored graph, from the cache when these exact files were seen."""
+    digest = hashlib.sha256(f"v{FORWARD_VERSION}:{graph_index}:".encode())
+    try:
+        for name in ("checkpoint.pt", "graph.pt"):
+            with open(run_dir / name, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        path: Path | None = cache.entry("forward", digest.hexdigest())
+    except OSError:
+        path = None  # the loaders below name the problem
+    hit = cache.read(path) if path is not None else None
+    if hit is not None:
+        try:
+            return _from_cache(hit)
+        except (KeyError, ValueError, IndexError, TypeError):
+            pass  # a damaged or foreign entry: compute again (and overwrite it)
+    result = _compute(run_dir, graph_index, dataset)
+    if path is not None:
+        cache.write(path, **_to_cache(result))
+    return result
+
+
+def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
+    import torch
+
+    from gnnviz.models import rebuild
+    from gnnviz.runs import load_checkpoint, load_graphs
+
+    checkpoint = load_checkpoint(run_dir)
+    model = rebuild(checkpoint)
+    graphs, task = load_graphs(run_dir)
+    if not 0 <= graph_index < len(graphs):
+        count = f"{len(graphs)} graph" + ("s" if len(graphs) > 1 else "")
+        raise ConfigError(f"--graph-index {graph_index} out of range; the {dataset} run stores {count} (0..{len(graphs) - 1})")
+    g = graphs[graph_index]
+    n = int(g.num_nodes)
+    try:
+        with torch.no_grad():
+            logits, details = model(g.x, g.edge_index, return_details=True)
+            # The edges and fixed weights the layers use; weights are None for attention and SAGE.
+            layer_edges, weight = model.graph(g.edge_index, n)
+    except (RuntimeError, ValueError, IndexError) as exc:
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
+    epoch = checkpoint.get("epoch") if isinstance(checkpoint, dict) else None
+    return {
+        "model": str(model.name), "task": task, "num_graphs": len(graphs), "num_nodes": n,
+        "epoch": int(epoch) if isinstance(epoch, int) else None,
+        "edge_index": g.edge_index.numpy().astype(np.int64), "y": g.y.numpy(), "split": _split(g, n),
+        "logits": logits.detach().float().numpy(),
+        "embeddings": [e.detach().float().numpy() for e in details["embeddings"]],
+        "attention": [
+            LayerAttention(ei.detach().numpy().astype(np.int64), a.detach().float().numpy().reshape(a.shape[0], -1))
+            for ei, a in details["attention"]
+        ],
+        "coefficients": None if weight is None else EdgeCoefficients(
+            layer_edges.detach().numpy().astype(np.int64), weight.detach().double().numpy().reshape(-1)
+        ),
+    }  # fmt: skip
+
+
+def _split(g, n: int) -> np.ndarray:
+    split = np.full(n, "other", dtype=object)
+    for name in ("test", "val", "train"):  # a node is in at most one split anyway
+        mask = getattr(g, f"{name}_mask", None)
+        if mask is not None:
+            split[mask.numpy().astype(bool)] = name
+    return split.astype(str)
+
+
+def _to_cache(f: dict[str, Any]) -> dict[str, np.ndarray]:
+    c = f["coefficients"]
+    arrays = {
+        "meta": np.array([f["num_graphs"], f["num_nodes"], len(f["embeddings"]), len(f["attention"]), int(c is not None),
+                          -1 if f["epoch"] is None else f["epoch"]]),
+        "model": np.array(f["model"]), "task": np.array(f["task"]), "edge_index": f["edge_index"], "y": f["y"],
+        "split": f["split"].astype("U5"), "logits": f["logits"],
+    }  # fmt: skip
+    for i, e in enumerate(f["embeddings"]):
+        arrays[f"emb{i}"] = e
+    for i, a in enumerate(f["attention"]):
+        arrays[f"att_ei{i}"], arrays[f"att_alpha{i}"] = a.edge_index, a.alpha
+    if c is not None:
+        arrays["coef_ei"], arrays["coef_w"] = c.edge_index, c.weight
+    return arrays
+
+
+def _from_cache(z: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The cached forward, or ValueError/KeyError when the entry is not one we wrote for a graph."""
+    num_graphs, n, n_emb, n_att, has_coef, epoch = (int(v) for v in z["meta"])
+    f = {
+        "model": str(z["model"]), "task": str(z["task"]), "num_graphs": num_graphs, "num_nodes": n,
+        "epoch": None if epoch < 0 else epoch, "edge_index": z["edge_index"], "y": z["y"], "split": z["split"].astype(str),
+        "logits": z["logits"], "embeddings": [z[f"emb{i}"] for i in range(n_emb)],
+        "attention": [LayerAttention(z[f"att_ei{i}"], z[f"att_alpha{i}"]) for i in range(n_att)],
+        "coefficients": EdgeCoefficients(z["coef_ei"], z["coef_w"]) if has_coef else None,
+    }  # fmt: skip
+    _check(f)
+    return f
+
+
+def _check(f: dict[str, Any]) -> None:
+    """Raise ValueError unless every array has the shape and type the analyses rely on."""
+    n = f["num_nodes"]
+
+    def edges(ei: np.ndarray) -> None:
+        if ei.dtype.kind != "i" or ei.ndim != 2 or ei.shape[0] != 2 or (ei.size and not (0 <= ei.min() and ei.max() < n)):
+            raise ValueError("edge index")
+
+    def floats(a: np.ndarray, shape: tuple[int, ...]) -> None:
+        if a.dtype.kind != "f" or a.shape[: len(shape)] != shape or a.ndim != max(len(shape), 2) or not np.isfinite(a).all():
+            raise ValueError("float array")
+
+    if n < 1 or f["num_graphs"] < 1 or f["task"] not in ("multiclass", "multilabel") or not f["embeddings"]:
+        raise ValueError("meta")
+    edges(f["edge_index"])
+    y = f["y"]
+    if (
+        y.shape[:1] != (n,)
+        or f["split"].shape != (n,)
+        or y.dtype.kind not in "iuf"
+        or y.ndim != (2 if f["task"] == "multilabel" else 1)
+    ):
+        raise ValueError("labels")
+    floats(f["logits"], (n,))
+    for e in f["embeddings"]:
+        floats(e, (n,))
+    for a in f["attention"]:
+        edges(a.edge_index)
+        floats(a.alpha, (a.edge_index.shape[1],))
+    c = f["coefficients"]
+    if c is not None:
+        edges(c.edge_index)
+        if c.weight.dtype.kind != "f" or c.weight.shape != (c.edge_index.shape[1],) or not np.isfinite(c.weight).all():
+            raise ValueError("coefficients")

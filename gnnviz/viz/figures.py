@@ -1,0 +1,225 @@
+"""Figure descriptions: arrays, analyses and the selection in, a list of ``FigureSpec`` out. Pure.
+
+A ``FigureSpec`` names a plot function of ``plots.py`` and its arguments, the file stem, the page
+section and the caption; ``render.py`` draws and writes them. Which figures exist depends only on
+what the arrays contain: attention layers give attention neighbourhoods and entropy figures,
+fixed edge coefficients give coefficient neighbourhoods, neither gives neither. Every title names
+the model, the graph and the checkpoint drawn (epoch, validation metric and loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gnnviz.viz import attention as att
+from gnnviz.viz import plots
+from gnnviz.viz.analysis import LayerEntropy, Predictions
+from gnnviz.viz.arrays import RunArrays
+from gnnviz.viz.options import Selection
+
+# Up to this many nodes the whole-graph figure writes every node's id next to it.
+NODE_IDS_UP_TO = 60
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: ``plot(*args, **kwargs)`` saved as ``stem.<fmt>``, shown under ``section``."""
+
+    stem: str
+    section: str
+    caption: str
+    plot: Callable[..., Any]
+    args: tuple
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything figure building reads: the arrays, their analyses, and what was asked for."""
+
+    arrays: RunArrays
+    selection: Selection
+    predictions: Predictions
+    entropies: list[LayerEntropy]
+    layout: Any  # layout.GraphLayout
+    projections: list[tuple[str, Any]]  # (title, embeddings.Projection)
+
+
+def literal(text: str) -> str:
+    """Text that matplotlib shows as is: an unescaped '$' would start mathtext (and can raise)."""
+    return text.replace("$", r"\$")
+
+
+def sci(value: float | None) -> str:
+    """KL values span decades: scientific notation, 2 significant digits after the point."""
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.2e}"
+
+
+def num(value: float | None) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
+
+
+def build(c: Context) -> list[FigureSpec]:
+    """Every figure to draw, in page order."""
+    a, pred = c.arrays, c.predictions
+    model = a.model.upper()
+    graph = literal(a.graph_label)
+    stamp = f"checkpoint {literal(a.checkpoint.label)}"
+    on = f"{model} on {graph} ({stamp})"
+    colours = _colours(a)
+    specs: list[FigureSpec] = []
+
+    def add(stem: str, section: str, caption: str, plot: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        specs.append(FigureSpec(stem, section, caption, plot, args, kwargs))
+
+    ei, degree = a.edge_index, a.degree
+    wrong_label = f"{pred.what} by {model}, {pred.summary}"
+    lay = c.layout
+    title = f"{graph}: {a.num_nodes} nodes, {_undirected_edges(ei)} edges; layout: {lay.method}\n{on}"
+    ids = a.num_nodes <= NODE_IDS_UP_TO
+    add("layout", "graph",
+        f"Whole graph, {lay.method}; colour = class, size = degree, black ring = {pred.what} ({pred.summary})"
+        + ("; numbers are node ids." if ids else "."),
+        plots.plot_graph_layout, lay.coords, ei, colours, degree, pred.wrong, title=title, wrong_label=wrong_label,
+        node_ids=ids)  # fmt: skip
+    add(
+        "degree",
+        "graph",
+        "Degree histogram and distribution (log scales).",
+        plots.plot_degree,
+        degree,
+        title=f"{graph} (drawn for {on})",
+    )
+
+    if a.curves:
+        col, metric = a.curves, literal(a.checkpoint.metric)
+        test = a.summary.get("test_metric")
+        tested = f"; test {metric.replace('_', ' ')} {test:.3f}" if isinstance(test, (int, float)) else ""
+        heading = f"{model} on {literal(a.dataset)}: training curves ({stamp}{tested})"
+        caption = "Loss and metric per epoch; dashed line = the checkpoint drawn"
+        if a.checkpoint.warning:
+            caption += f"; dotted line = lowest validation loss (epoch {a.checkpoint.min_val_loss_epoch})"
+        add("curves", "training", caption + ".", plots.plot_curves,
+            col["epoch"], col["train_loss"], col["val_loss"], col["train_metric"], col["val_metric"],
+            best_epoch=a.checkpoint.epoch, metric=metric, title=heading,
+            min_loss_epoch=a.checkpoint.min_val_loss_epoch if a.checkpoint.warning else None)  # fmt: skip
+
+    panels = [plots.ProjectionPanel(p.coords, p.index, f"{t}\nt-SNE, {p.note}") for t, p in c.projections]
+    sampled = next((f" ({p.note.split(', ', 1)[1]})" for _, p in c.projections if ", " in p.note), "")
+    add("tsne", "embeddings",
+        f"t-SNE of the embeddings{sampled}; colour = class, marker = split, black ring = {pred.what} ({pred.summary}).",
+        plots.plot_projections, panels, colours, pred.wrong, a.split,
+        title=f"{on}: node embeddings (t-SNE)", wrong_label=wrong_label)  # fmt: skip
+
+    specs += _neighbourhoods(c, colours, model)
+    specs += _entropy(c, on)
+    return specs
+
+
+def _colours(a: RunArrays) -> plots.NodeColours:
+    if a.task == "multilabel":
+        return plots.node_colours((a.y > 0.5).sum(1), categorical=False, label="positive labels (true)")
+    y = a.y.astype(int)
+    k = max(int(y.max()) + 1, a.logits.shape[1])
+    return plots.node_colours(y, categorical=True, label="class", num_classes=k, names=a.class_names)
+
+
+def _neighbourhoods(c: Context, colours: plots.NodeColours, model: str) -> list[FigureSpec]:
+    a, sel = c.arrays, c.selection
+    stamp = f"checkpoint {literal(a.checkpoint.label)}"
+    specs = []
+    if a.attention:
+        what = "incoming attention per layer and head"
+        for node in sel.nodes:
+            panels = []
+            for layer in sel.layers:
+                la = a.attention[layer]
+                for head in sel.heads[layer]:
+                    w = la.alpha.mean(1) if head == "mean" else la.alpha[:, int(head)]
+                    title = (
+                        f"layer {layer}, mean over {la.heads} heads"
+                        if head == "mean"
+                        else f"layer {layer}, head {head} of {la.heads}"
+                    )
+                    panels.append(plots.NeighbourhoodPanel(att.neighbourhood(la.edge_index, w, node), title))
+            if panels:
+                specs.append(_hood_spec(a, node, panels, colours, f"attention/node{node}", what, model, stamp))
+    elif a.coefficients is not None:
+        what = "fixed edge coefficients, GCN normalisation D^-1/2 (A+I) D^-1/2 per incoming edge (fixed, not learned; does not sum to 1)"
+        co = a.coefficients
+        for node in sel.nodes:
+            panel = plots.NeighbourhoodPanel(
+                att.neighbourhood(co.edge_index, co.weight, node), "GCN normalisation, fixed, not learned (same in every layer)",
+                normalised=False,
+            )  # fmt: skip
+            specs.append(_hood_spec(a, node, [panel], colours, f"gcn_norm/node{node}", what, model, stamp))
+    return specs
+
+
+def _hood_spec(a: RunArrays, node: int, panels, colours, stem: str, what: str, model: str, stamp: str) -> FigureSpec:
+    k = panels[0].hood.sources.size
+    cls = f", {int((a.y[node] > 0.5).sum())} positive labels" if a.task == "multilabel" else f", {a.class_name(int(a.y[node]))}"
+    heading = f"{model}, node {node} ({k} neighbours{literal(cls)}): {what}\n{literal(a.graph_label)}, {stamp}"
+    caption = f"Node {node} ({k} neighbours{cls}), {what}."
+    return FigureSpec(stem, "neighbourhoods", caption, plots.plot_neighbourhoods, (panels, colours), {"title": heading})
+
+
+def _entropy(c: Context, on: str) -> list[FigureSpec]:
+    """entropy.png: KL from uniform of every selected layer and head; entropy/: one file per head."""
+    if not c.entropies:
+        return []
+    sel = c.selection
+    grid: list[list[plots.EntropyPanel]] = []
+    files: list[tuple[str, plots.EntropyPanel]] = []
+    for le in c.entropies:
+        # Without --heads the overview shows every head and the mean; with it, the heads asked for.
+        heads: list[int | str] = (
+            list(sel.heads[le.layer]) if sel.heads_given else [*range(le.heads), *(["mean"] if le.heads > 1 else [])]
+        )
+        row = [_entropy_panel(le, h) for h in heads]
+        if row:
+            grid.append(row)
+        for head in sel.heads[le.layer]:
+            name = f"layer{le.layer}_mean" if head == "mean" else f"layer{le.layer}_head{head}"
+            files.append((name, _entropy_panel(le, head)))
+    if not grid:
+        return []
+    uniform = np.concatenate([le.uniform for le in c.entropies])
+    bins = att.entropy_bins(uniform, *[p.entropy for row in grid for p in row], *[p.entropy for _, p in files])
+    kl_bins = att.kl_bins(*[p.kl for row in grid for p in row], *[p.kl for _, p in files])
+    specs = [
+        FigureSpec(
+            "entropy", "attention entropy",
+            "Each selected layer and head: per-node KL divergence of the attention from uniform attention over the same "
+            "neighbours, log(in-degree) - H, on a log axis (further left = closer to uniform); same bins in every panel.",
+            plots.plot_entropy_grid, (grid, kl_bins), {"title": f"{on}: how far each node's attention is from uniform"},
+        )
+    ]  # fmt: skip
+    for name, panel in files:
+        st = panel.stats
+        subtitle = (
+            f"{panel.title.split(':')[0]}: mean H/log(deg) = {num(st['mean_normalised_entropy'])}, "
+            f"mean KL from uniform = {sci(st['mean_kl_from_uniform'])} nats"
+        )
+        specs.append(FigureSpec(f"entropy/{name}", "attention entropy", subtitle + ".", plots.plot_entropy_histogram,
+                                (panel, bins, kl_bins), {"title": f"{on}\n{subtitle}"}))  # fmt: skip
+    return specs
+
+
+def _entropy_panel(le: LayerEntropy, head: int | str) -> plots.EntropyPanel:
+    st = le.stats(head)
+    what = f"layer {le.layer}, mean of {le.heads} heads" if head == "mean" else f"layer {le.layer}, head {head}"
+    return plots.EntropyPanel(
+        le.values(head), le.uniform, f"{what}: median KL {sci(float(np.median(le.kl(head))))}", kl=le.kl(head), stats=st
+    )
+
+
+def _undirected_edges(edge_index: np.ndarray) -> int:
+    src, dst = edge_index
+    keep = src != dst
+    pairs = np.stack([np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])], 1)
+    return int(np.unique(pairs, axis=0).shape[0]) if pairs.size else 0

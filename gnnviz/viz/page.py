@@ -1,0 +1,98 @@
+"""``index.html``: one offline page of every figure, the run summary and the statistics. Pure:
+arrays, analyses and figure list in, HTML text out (``render.py`` writes it)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from gnnviz.viz.arrays import RunArrays
+from gnnviz.viz.figures import num, sci
+
+
+@dataclass(frozen=True)
+class PageFigure:
+    path: str  # relative to the output folder, forward slashes
+    caption: str
+
+
+def index_html(
+    a: RunArrays,
+    layout_method: str,
+    figures: dict[str, list[PageFigure]],
+    stats: dict[str, Any] | None,
+    notes: list[str],
+    seconds: dict[str, float],
+    misclassified: str,
+) -> str:
+    e = html.escape
+    ck = a.checkpoint
+    rows = [("run", str(a.run_dir)), ("graph", a.graph_label), ("layout", layout_method), ("checkpoint drawn", ck.label)]
+    rows.append(("misclassified", misclassified))
+    rows += [(k, _fmt(v)) for k, v in a.summary.items()]
+    summary = "\n".join(f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
+    import yaml
+
+    config = yaml.safe_dump(a.config, sort_keys=False)
+    name = f"{a.model.upper()} on {a.graph_label}, checkpoint {ck.label}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(a.model.upper())} on {e(a.dataset)} ({e(ck.label)}): gnnviz</title>",
+        "<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
+        "th{background:#f4f4f4}img{max-width:100%;border:1px solid #ddd}figure{margin:1.5em 0}"
+        "pre{background:#f7f7f7;padding:1em;overflow:auto}nav a{margin-right:1em}"
+        ".warning{background:#fff3cd;border:1px solid #e0c36c;padding:.6em 1em}</style>",
+        "</head><body>",
+        f"<h1>{e(name)}</h1>",
+    ]
+    if ck.warning:
+        parts.append(f'<p class="warning"><strong>Warning:</strong> {e(ck.warning)}.</p>')
+    parts += [f"<p>Note: {e(n)}.</p>" for n in notes]
+    parts += [
+        "<nav>" + "".join(f'<a href="#{e(_anchor(k))}">{e(k)}</a>' for k in ["summary", *figures]) + "</nav>",
+        '<h2 id="summary">Run summary</h2>',
+        f"<table>{summary}</table>",
+    ]
+    if stats is not None:
+        parts.append("<h3>Attention entropy (nats)</h3>")
+        parts.append(_stats_table(stats))
+    parts.append(f"<details><summary>Resolved config</summary><pre>{e(config)}</pre></details>")
+    timing = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items() if k != "html")
+    parts.append(f"<p>Drawn in: {e(timing)}.</p>")
+    for section, items in figures.items():
+        parts.append(f'<h2 id="{e(_anchor(section))}">{e(section.capitalize())}</h2>')
+        for fig in items:
+            src = e(fig.path, quote=True)
+            parts.append(f'<figure><a href="{src}"><img src="{src}" alt="{e(fig.caption, quote=True)}" loading="lazy"></a>')
+            parts.append(f"<figcaption>{e(fig.caption)}</figcaption></figure>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _stats_table(stats: dict[str, Any]) -> str:
+    e = html.escape
+    names = ("layer", "head", "mean H", "mean log(deg)", "mean H/log(deg)", "mean KL from uniform")
+    head = "<tr>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"
+    rows = []
+    for layer in stats["layers"]:
+        entries = [(str(h["head"]), h) for h in layer["per_head"]]
+        if layer["heads"] > 1:
+            entries.append(("mean", layer["mean_over_heads"]))
+        for name, st in entries:
+            cells = [str(layer["layer"]), name] + [
+                num(st[k]) for k in ("mean_entropy", "mean_uniform_entropy", "mean_normalised_entropy")
+            ]
+            cells.append(sci(st["mean_kl_from_uniform"]))
+            rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _anchor(text: str) -> str:
+    return text.replace(" ", "-")
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)

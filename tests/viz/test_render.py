@@ -1,0 +1,64 @@
+"""The renderer: signals wait for the figure being drawn; strict JSON; atomic files."""
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from gnnviz.viz import render
+from gnnviz.viz.figures import FigureSpec
+
+
+def _spec(plot):
+    return FigureSpec("x", "s", "c", plot, (), {})
+
+
+def test_ctrl_c_while_drawing_stops_after_that_figure_with_keyboard_interrupt():
+    events = []
+
+    def first():
+        os.kill(os.getpid(), signal.SIGINT)  # arrives in the middle of this figure
+        events.append("first finished")
+        fig = Figure()
+        fig.add_subplot().plot([0, 1])
+        return fig
+
+    def second():
+        events.append("second started")
+        return Figure()
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        render.render_all([_spec(first), _spec(second)], "png", 50)
+    assert events == ["first finished"]
+    assert signal.getsignal(signal.SIGINT) is before  # handlers restored
+
+
+def test_a_drawing_error_is_not_masked_and_handlers_come_back():
+    before = signal.getsignal(signal.SIGTERM)
+
+    def broken():
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        render.render_all([_spec(broken)], "png", 50)
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_json_is_strict_and_takes_numpy_numbers():
+    text = render.to_json({"a": float("nan"), "b": np.float32(0.5), "c": np.int64(3), "d": [np.inf]})
+    assert json.loads(text) == {"a": None, "b": 0.5, "c": 3, "d": [None]}
+
+
+def test_writer_leaves_no_temporary_files(tmp_path):
+    w = render.Writer(tmp_path / "out")
+    w.json("sub/stats.json", {"x": 1})
+    w.text("index.html", "<html></html>\n")
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()) == [
+        "index.html",
+        "sub/stats.json",
+    ]
+    assert w.written == ["sub/stats.json", "index.html"]
