@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 runtime failure, 2 usage or config error (nothing creat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -16,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from gnnviz import __version__
-from gnnviz.errors import ConfigError, GnnvizError, Terminated
+from gnnviz.errors import ConfigError, GnnvizError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
 app = typer.Typer(
@@ -109,7 +110,7 @@ def train(
     from gnnviz.experiment import train as run_train
 
     path = run_train(cfg, out=out, name=name, data_root=data_root, seeds=seeds, quiet=quiet)
-    typer.echo(str(path))
+    _print_path(path)
 
 
 @app.command()
@@ -150,7 +151,7 @@ def visualize(
         run, out, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"), heads=_ints(heads, "--heads"),
         fmt=fmt, dpi=dpi, graph_index=graph_index, quiet=quiet, log=to_stderr,
     )  # fmt: skip
-    typer.echo(str(path))
+    _print_path(path)
 
 
 @app.command()
@@ -175,6 +176,36 @@ def datasets(
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+
+
+@app.command("runs")
+def runs_(
+    folder: Annotated[Path, typer.Argument(help="Folder of run directories (or one run directory).")] = Path("outputs"),
+) -> None:
+    """List the runs in a folder: dataset, model, status, best epoch, test metric, date.
+
+    Runs whose process died mid-training, and damaged run folders, are listed with what is wrong.
+
+    Examples:
+
+      gnnviz runs
+
+      gnnviz runs outputs/gcn-cora-10
+    """
+    from gnnviz.runs import list_runs
+
+    infos = list_runs(folder)
+    if not infos:
+        to_stderr(f"no runs in {folder}; create one with 'gnnviz train --config configs/gat_karate.yaml --out {folder}'")
+        return
+    rows = [("name", "dataset", "model", "status", "best", "test", "date")]
+    rows += [(i.name, i.dataset, i.model, i.status, i.best_epoch, i.test_metric, i.date) for i in infos]
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for r, info in zip(rows, [None, *infos], strict=True):
+        line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        if info is not None and info.problem:
+            line += f"  ({info.problem})"
+        typer.echo(line)
 
 
 def _on_sigint(signum, frame):  # noqa: ARG001
@@ -229,6 +260,14 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except BrokenPipeError:
         code = 0
+    except OSError as exc:
+        _traceback()
+        _error(os_error_message(exc))
+        code = 1
+    except MemoryError as exc:
+        _traceback()
+        _error(memory_message(exc))
+        code = 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line unless --debug
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # Typer/Click usage errors (bad option, missing value): keep them on one line too.
@@ -236,6 +275,10 @@ def main(argv: list[str] | None = None) -> None:
             sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
             _error(f"{exc.format_message().rstrip('.')}; see 'gnnviz{sub} --help'")
             code = exc.exit_code
+        elif is_out_of_memory(exc):
+            _traceback()
+            _error(memory_message(exc))
+            code = 1
         else:
             _traceback()
             first = (str(exc).strip().splitlines() or [""])[0][:200]
@@ -245,14 +288,55 @@ def main(argv: list[str] | None = None) -> None:
             code = 1
     if _state.get("terminated"):
         code = 143
-    _close_stdout()
+    failed = _close_stdout()
+    if failed is not None and code == 0:
+        _error(failed)
+        code = 1
     sys.exit(code)
 
 
-def _close_stdout() -> None:
-    # Output piped into `head` closes early: flush now and silence the interpreter's own complaint.
+def _print_path(path: Path) -> None:
+    """The result path as the last stdout line, byte for byte as on disk (any locale, any bytes)."""
+    data = os.fsencode(str(path)) + b"\n"
+    out = sys.stdout
+    if out is None:
+        return  # started with stdout closed: nothing can take it
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(os.fsdecode(data))
+        return
+    out.flush()
+    buffer.write(data)
+
+
+def _close_stdout() -> str | None:
+    """Flush stdout; return an error line if it could not take the output (a full disk, /dev/full).
+
+    Output piped into `head` closes early: that is not an error, and the interpreter's own
+    complaint at exit is silenced by pointing stdout at /dev/null.
+    """
+    if sys.stdout is None:
+        return None
+    problem = None
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except BrokenPipeError:
+        pass
+    except OSError as exc:
+        exc.filename = exc.filename or "standard output"
+        problem = os_error_message(exc, "cannot write")
+    except ValueError:  # closed by the caller
+        return None
+    if problem is not None or _stdout_broken():
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    return problem
+
+
+def _stdout_broken() -> bool:
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import resource
+import shutil
 import signal
 import statistics
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import torch
 from gnnviz import runs
 from gnnviz.config import Config
 from gnnviz.data import GraphDataset, load_dataset
-from gnnviz.errors import DivergedError, Terminated
+from gnnviz.errors import DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models import build_model, num_params
 from gnnviz.progress import Progress, to_stderr
 from gnnviz.training import FitResult, fit, resolve_device, seed_everything
@@ -36,7 +38,9 @@ def train(
 ) -> Path:
     """Train as ``cfg`` says and return the run directory (the aggregate one for several seeds).
 
-    Everything that can be checked is checked before any folder is created.
+    Everything that can be checked is checked before any folder is created. A run that fails or
+    is stopped before anything worth keeping exists (no epoch recorded) leaves no folder behind;
+    otherwise its ``summary.json`` says how it ended and why.
     """
     log = (lambda _msg: None) if quiet else (log or to_stderr)
     runs.check_new_run(out, name)
@@ -46,39 +50,68 @@ def train(
     log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
     default = runs.default_name(cfg.dataset.name, cfg.model.name)
     root = runs.create_run_dir(out, name, default)
-    if seeds == 1:
-        train_into(cfg, dataset, device, root, quiet=quiet, log=log, progress=progress)
-        return root
-    return _train_seeds(cfg, dataset, device, root, seeds, quiet=quiet, log=log, progress=progress)
+    attempt = Attempt()
+    try:
+        if seeds == 1:
+            train_into(cfg, dataset, device, root, quiet=quiet, log=log, progress=progress, attempt=attempt)
+        else:
+            _train_seeds(cfg, dataset, device, root, seeds, attempt, quiet=quiet, log=log, progress=progress)
+    except BaseException:
+        if not attempt.useful:
+            _remove(root)
+        raise
+    return root
 
 
-def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
+class Attempt:
+    """What a training attempt has put on disk so far: decides whether its folder is worth keeping."""
+
+    def __init__(self) -> None:
+        self.useful = False  # an epoch row or a checkpoint is on disk
+        self.summary: dict[str, Any] = {}  # the last summary written (or meant to be)
+
+
+def _remove(folder: Path) -> None:
+    """Drop a folder this attempt created that holds nothing worth keeping."""
+    with _signals_held():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _train_seeds(cfg, dataset, device, root: Path, seeds: int, attempt: Attempt, **kw) -> Path:
     first = cfg.run.seed
     runs.save_config(root, cfg.to_yaml())
+    base = {"dataset": cfg.dataset.name, "model": cfg.model.name, "metric": dataset.metric, **runs.process_fields()}
+    runs.save_summary(root, {**base, "status": "running", "runs": []})
     results: list[dict[str, Any]] = []
-    stop: BaseException | None = None  # Ctrl-C, SIGTERM or divergence: ends the series after its seed is saved
+    stop: BaseException | None = None  # Ctrl-C, SIGTERM, divergence or a failure: ends the series after its seed
     for i in range(seeds):
         c = copy.deepcopy(cfg)
         c.run.seed = first + i
         sub = root / f"seed-{c.run.seed}"
-        sub.mkdir()
+        seed_attempt = Attempt()
         try:
-            summary = train_into(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", **kw)
-        except (KeyboardInterrupt, Terminated, DivergedError) as exc:
+            sub.mkdir()
+            train_into(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", attempt=seed_attempt, **kw)
+        except BaseException as exc:  # noqa: BLE001 - recorded in the aggregate, then raised again
             stop = exc
-            summary = runs.read_json(sub / "summary.json")
-        results.append(
-            {"run": sub.name, **{k: summary.get(k) for k in ("seed", "status", "best_epoch", "val_metric", "test_metric")}}
-        )
+            if not seed_attempt.useful:
+                _remove(sub)
+        if seed_attempt.useful:
+            attempt.useful = True
+            summary = seed_attempt.summary
+            results.append(
+                {"run": sub.name, **{k: summary.get(k) for k in ("seed", "status", "best_epoch", "val_metric", "test_metric")}}
+            )
         if stop is not None:
             break
+    if not attempt.useful:
+        assert stop is not None  # every seed either finished (useful) or stopped the series
+        raise stop
     # Only seeds that trained to the end count: a seed cut short after 5 epochs would skew the mean.
     finished = [r for r in results if r["status"] in ("completed", "early_stopped")]
     tests = [r["test_metric"] for r in finished if isinstance(r["test_metric"], (int, float))]
     summary = {
-        "dataset": cfg.dataset.name,
-        "model": cfg.model.name,
-        "metric": dataset.metric,
+        **base,
         "seeds": [r["seed"] for r in results],
         "test_metric_mean": statistics.fmean(tests) if tests else None,
         "test_metric_std": statistics.stdev(tests) if len(tests) > 1 else 0.0 if tests else None,
@@ -86,10 +119,11 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
         if tests
         else None,
         "runs": results,
-        "status": "completed" if stop is None else "diverged" if isinstance(stop, DivergedError) else "interrupted",
+        **_ending(stop),
+        "finished": _now(),
     }
     with _signals_held():
-        runs.save_summary(root, summary)
+        runs.record_final(root, summary)
     if tests:
         seeds_text = f"{len(tests)} finished seed" + ("s" if len(tests) > 1 else "")
         kw["log"](
@@ -100,43 +134,85 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, **kw) -> Path:
     return root
 
 
+def _ending(stop: BaseException | None) -> dict[str, Any]:
+    """The status (and reason) a run that ended with ``stop`` records."""
+    if stop is None:
+        return {"status": "completed"}
+    if isinstance(stop, DivergedError):
+        return {"status": "diverged", "error": _first_line(stop)}
+    if isinstance(stop, KeyboardInterrupt):
+        return {"status": "interrupted", "error": "interrupted (Ctrl-C / SIGINT)"}
+    if isinstance(stop, Terminated):
+        return {"status": "interrupted", "error": "terminated (SIGTERM)"}
+    return {"status": "failed", "error": _reason(stop)}
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return os_error_message(exc)
+    if is_out_of_memory(exc):
+        return memory_message(exc)
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
 def train_into(
-    cfg: Config, dataset: GraphDataset, device: torch.device, run: Path, *, quiet: bool, log, progress, label: str = "train"
+    cfg: Config,
+    dataset: GraphDataset,
+    device: torch.device,
+    run: Path,
+    *,
+    quiet: bool,
+    log,
+    progress,
+    label: str = "train",
+    attempt: Attempt | None = None,
 ) -> dict[str, Any]:
     """Train one seed of an already loaded dataset into the existing folder ``run``; return its summary.
 
+    ``summary.json`` says ``running`` (with pid, host and start time) while it trains, and how it
+    ended afterwards, whatever the ending: a failure to write the checkpoint included.
     Also used by ``bench/`` to write runs of synthetic graphs.
     """
+    attempt = attempt if attempt is not None else Attempt()
     seed_everything(cfg.run.seed)
-    model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
-    base = {
-        "dataset": cfg.dataset.name,
-        "model": cfg.model.name,
-        "metric": dataset.metric,
-        "seed": cfg.run.seed,
-        "device": str(device),
-        "num_params": num_params(model),
-    }
+    base = {"dataset": cfg.dataset.name, "model": cfg.model.name, "metric": dataset.metric, "seed": cfg.run.seed,
+            "device": str(device), **runs.process_fields()}  # fmt: skip
     runs.save_config(run, cfg.to_yaml())
-    runs.save_summary(run, {**base, "status": "running"})
+    attempt.summary = {**base, "status": "running"}
+    runs.save_summary(run, attempt.summary)
+
+    def final(summary: dict[str, Any]) -> None:
+        attempt.summary = summary
+        if attempt.useful:  # else the caller removes the folder
+            runs.record_final(run, summary)
+
     try:
-        result = _fit_into(cfg, dataset, device, run, model, quiet=quiet, progress=progress, label=label)
-    except (KeyboardInterrupt, Terminated):
-        # Stopped outside the epoch loop (before the first epoch): no weights worth keeping.
-        with _signals_held():
-            runs.save_summary(run, {**base, "status": "interrupted"})
-        raise
-    except Exception as exc:
-        with _signals_held():
-            runs.save_summary(run, {**base, "status": "failed", "error": f"{type(exc).__name__}: {_first_line(exc)}"})
+        model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
+        base["num_params"] = num_params(model)
+        result = _fit_into(cfg, dataset, device, run, model, attempt, quiet=quiet, progress=progress, label=label)
+    except BaseException as exc:
+        # If even this write fails, the first error is the one to report; the summary then still
+        # says "running" with this (soon gone) pid, which readers report as a run that died.
+        with _signals_held(), contextlib.suppress(OSError):
+            final({**base, **_ending(exc), "finished": _now()})
         raise
     with _signals_held():
         # A second Ctrl-C now would leave the summary saying "running": finish writing first.
-        summary = {**base, **_result_fields(result, device)}
-        runs.save_checkpoint(
-            run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch
-        )
-        runs.save_summary(run, summary)
+        summary = {**base, **_result_fields(result, device), "finished": _now()}
+        try:
+            runs.save_checkpoint(
+                run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch
+            )
+            attempt.useful = True  # a loadable state, even of epoch 0 (a run that diverged at once)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                final({**summary, **_ending(exc)})
+            raise
+        final(summary)
     if result.status == "diverged":
         raise DivergedError(f"{result.message}; the run is in {run}")
     if result.interrupt is not None:
@@ -150,7 +226,16 @@ def train_into(
 
 
 def _fit_into(
-    cfg: Config, dataset: GraphDataset, device: torch.device, run: Path, model, *, quiet: bool, progress, label: str
+    cfg: Config,
+    dataset: GraphDataset,
+    device: torch.device,
+    run: Path,
+    model,
+    attempt: Attempt,
+    *,
+    quiet: bool,
+    progress,
+    label: str,
 ) -> FitResult:
     """Save the graphs, then fit, appending each epoch's row to ``metrics.csv`` as it ends."""
     graphs = dataset.test if not dataset.transductive else dataset.train
@@ -164,6 +249,7 @@ def _fit_into(
 
     def on_epoch(row: dict[str, float]) -> None:
         writer.write(row)
+        attempt.useful = True
         bar.update(row)
 
     t = cfg.training

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import socket
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -39,19 +40,39 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, flush to disk, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write to a temporary file in the same folder, flush to disk, then rename over ``path``.
+
+    Any ``OSError`` is raised with ``path`` as its filename (a failed ``write`` names no file),
+    and the temporary file is gone: ``path`` holds the old bytes or the new ones, never a mix.
+    """
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
+    except OSError as exc:
+        _drop(tmp)
+        raise named(exc, path) from None
     except BaseException:
+        _drop(tmp)
+        raise
+
+
+def _drop(tmp: str | None) -> None:
+    if tmp is not None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise
+
+
+def named(exc: OSError, path: Path | str) -> OSError:
+    """``exc`` with ``path`` as its filename, so the message can name the file."""
+    if exc.filename is None or str(exc.filename).startswith(str(Path(path).parent / ".")):
+        return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+    return exc
 
 
 def _umask() -> int:
@@ -132,17 +153,31 @@ class MetricsWriter:
 
     def __init__(self, path: Path):
         self.path = path
-        self._f = open(path, "w", newline="", encoding="utf-8")
-        self._w = csv.writer(self._f)
-        self._w.writerow(METRIC_COLUMNS)
-        self._f.flush()
+        self.rows = 0  # rows known to be on disk
+        self._f = None
+        try:
+            self._f = open(path, "w", newline="", encoding="utf-8")
+            self._w = csv.writer(self._f)
+            self._w.writerow(METRIC_COLUMNS)
+            self._f.flush()
+        except OSError as exc:
+            self.close()
+            raise named(exc, path) from None
 
     def write(self, row: dict[str, float]) -> None:
-        self._w.writerow([_fmt(row[c]) if c != "epoch" else int(row[c]) for c in METRIC_COLUMNS])
-        self._f.flush()
+        try:
+            self._w.writerow([_fmt(row[c]) if c != "epoch" else int(row[c]) for c in METRIC_COLUMNS])
+            self._f.flush()
+        except OSError as exc:
+            raise named(exc, self.path) from None
+        self.rows += 1
 
     def close(self) -> None:
-        self._f.close()
+        if self._f is not None:
+            f, self._f = self._f, None
+            # A failed flush at close loses only a row the next run rewrites; never mask the first error.
+            with contextlib.suppress(OSError):
+                f.close()
 
 
 def _fmt(v: float) -> str:
@@ -153,8 +188,82 @@ def save_config(run: Path, config_yaml: str) -> None:
     atomic_write_text(run / "config.yaml", config_yaml)
 
 
+SUMMARY_RESERVE = 4096  # bytes every summary.json occupies: room for a final status on a full disk
+
+
 def save_summary(run: Path, summary: dict[str, Any]) -> None:
-    atomic_write_text(run / "summary.json", json.dumps(_json_safe(summary), indent=2) + "\n")
+    """Write ``summary.json`` atomically, padded with whitespace to ``SUMMARY_RESERVE`` bytes.
+
+    The padding (valid JSON whitespace) is what lets ``record_final`` overwrite the file in place
+    when no new block can be had (ENOSPC, EFBIG, quota): the status then still tells the truth.
+    """
+    text = json.dumps(_json_safe(summary), indent=2) + "\n"
+    atomic_write_text(run / "summary.json", text + " " * max(SUMMARY_RESERVE - len(text.encode("utf-8")), 0))
+
+
+def record_final(run: Path, summary: dict[str, Any]) -> None:
+    """Save the final ``summary`` (status and reason) however the disk fails.
+
+    First atomically; if that fails, overwrite the existing file's reserved bytes in place with a
+    compact copy (no new blocks needed). Raises the first error only if neither worked.
+    """
+    try:
+        save_summary(run, summary)
+        return
+    except OSError as first:
+        error = first
+    path = run / "summary.json"
+    compact = json.dumps(_json_safe(summary), separators=(",", ":")).encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            size = os.fstat(fd).st_size
+            if len(compact) > size:
+                raise error
+            os.pwrite(fd, compact + b" " * (size - len(compact)), 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        raise error from None
+
+
+def process_fields() -> dict[str, Any]:
+    """Who is writing this run: enough for a reader to tell a live run from a dead one."""
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "pid_started": _process_start(os.getpid()),
+        "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def _process_start(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), to tell a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_alive(summary: dict[str, Any]) -> bool | None:
+    """Whether the process that wrote a ``running`` summary still runs: None when it cannot be told
+    (another host, no pid recorded)."""
+    pid = summary.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None
+    if summary.get("host") not in (None, socket.gethostname()):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass  # EPERM: it exists, owned by someone else
+    started = summary.get("pid_started")
+    return not (isinstance(started, int) and _process_start(pid) not in (None, started))
 
 
 def _json_safe(obj: Any) -> Any:
@@ -233,8 +342,13 @@ def load_run(path: str | Path) -> Run:
         raise RunError(f"run directory {path} does not exist; create one with 'gnnviz train --config ...'")
     if not path.is_dir():
         raise RunError(f"{path} is not a run directory; pass the folder that 'gnnviz train' printed")
-    if (path / "summary.json").is_file() and not (path / "checkpoint.pt").exists() and "runs" in read_json(path / "summary.json"):
-        raise RunError(f"{path} is a multi-seed aggregate; visualize one of its runs, e.g. {path / 'seed-0'}")
+    summary = read_json(path / "summary.json") if (path / "summary.json").is_file() else None
+    if summary is not None and not (path / "checkpoint.pt").exists() and "runs" in summary:
+        seeds = sorted(p.name for p in path.glob("seed-*") if p.is_dir())
+        example = path / (seeds[0] if seeds else "seed-0")
+        raise RunError(f"{path} is a multi-seed aggregate; visualize one of its runs, e.g. {example}")
+    if summary is not None:
+        _check_status(path, summary)
     missing = [f for f in REQUIRED if not (path / f).is_file()]
     if missing:
         raise RunError(
@@ -247,8 +361,44 @@ def load_run(path: str | Path) -> Run:
     if not isinstance(config, dict):
         raise RunError(f"{path / 'config.yaml'} is not a gnnviz config; the run is damaged: train again")
     summary = read_json(path / "summary.json")
+    _check_agree(path, config, summary)
     metrics = read_metrics(path / "metrics.csv") if (path / "metrics.csv").is_file() else []
     return Run(path, config, summary, metrics)
+
+
+def _check_status(path: Path, summary: dict[str, Any]) -> None:
+    """A run that is not finished says why: still running, died, failed or stopped early."""
+    status = summary.get("status")
+    if status == "running":
+        alive = process_alive(summary)
+        pid = summary.get("pid")
+        if alive is False:
+            raise RunError(
+                f"the run died (process {pid} gone) before it finished: {path} has no final state; train again with 'gnnviz train --config ...'"
+            )
+        if alive:
+            raise RunError(f"{path} is still training (process {pid}); wait for it to finish, then visualize it")
+        host = summary.get("host")
+        where = f" on {host}" if host else ""
+        raise RunError(f"{path} says it is still training{where} (or it died there); wait for it or train again")
+    if status == "failed" and not (path / "checkpoint.pt").is_file():
+        reason = summary.get("error") or "no reason recorded"
+        raise RunError(f"{path} failed ({reason}) and has no checkpoint; fix the cause and train again")
+    if status == "interrupted" and not (path / "checkpoint.pt").is_file():
+        raise RunError(f"{path} was interrupted before it saved a checkpoint; train again")
+
+
+def _check_agree(path: Path, config: dict[str, Any], summary: dict[str, Any]) -> None:
+    """config.yaml and summary.json must describe the same run (one copied in from elsewhere is named)."""
+    for section, key in (("model", "name"),):  # the dataset: a bench run trains a synthetic graph under any config
+        said = config.get(section)
+        said = said.get(key) if isinstance(said, dict) else None
+        recorded = summary.get(section)
+        if said is not None and recorded is not None and said != recorded:
+            raise RunError(
+                f"{path / 'config.yaml'} says {section} '{said}' but {path / 'summary.json'} says '{recorded}': the files come "
+                f"from different runs; put back this run's files or train again"
+            )
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -354,3 +504,127 @@ def load_graphs(run: str | Path) -> tuple[list, str]:
     if not graphs:
         raise RunError(f"{path} holds no graphs; train the run again")
     return graphs, task
+
+
+# ----------------------------------------------------------------------------- listing
+
+
+@dataclass
+class RunInfo:
+    """One row of ``gnnviz runs``: what a run directory says about itself, or why it cannot say."""
+
+    name: str  # relative to the listed folder ("agg/seed-1" for a seed of an aggregate)
+    dataset: str = "-"
+    model: str = "-"
+    status: str = "-"
+    best_epoch: str = "-"
+    test_metric: str = "-"
+    date: str = "-"
+    problem: str | None = None  # a damaged or dead run: what is wrong
+
+
+def list_runs(folder: str | Path) -> list[RunInfo]:
+    """Every run directory in ``folder`` (or ``folder`` itself if it is one), seeds after their aggregate.
+
+    Never raises for a damaged run: its row says what is wrong. Raises ``ConfigError`` when
+    ``folder`` is missing or a file.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise ConfigError(f"folder {folder} does not exist; pass a folder of runs (default: outputs)")
+    if not folder.is_dir():
+        raise ConfigError(f"{folder} is a file, not a folder of runs; pass the folder 'gnnviz train --out' wrote to")
+    if _looks_like_run(folder):
+        candidates = [(folder.name or str(folder), folder)]
+    else:
+        try:
+            children = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+        except OSError as exc:
+            raise named(exc, folder) from None
+        candidates = [(p.name, p) for p in children if _is_dir(p) and _looks_like_run(p)]
+    rows: list[RunInfo] = []
+    for label, path in candidates:
+        rows.append(describe_run(path, label))
+        seeds = sorted((p for p in _safe_iterdir(path) if p.name.startswith("seed-") and _is_dir(p)), key=_seed_order)
+        rows.extend(describe_run(p, f"{label}/{p.name}") for p in seeds)
+    return rows
+
+
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:
+        return False
+
+
+def _safe_iterdir(p: Path) -> list[Path]:
+    try:
+        return list(p.iterdir())
+    except OSError:
+        return []
+
+
+def _seed_order(p: Path) -> tuple[int, str]:
+    tail = p.name[len("seed-") :]
+    return (int(tail), p.name) if tail.lstrip("-").isdigit() else (1 << 62, p.name)
+
+
+def _looks_like_run(p: Path) -> bool:
+    return any((p / f).exists() for f in ("summary.json", "config.yaml", "checkpoint.pt", "metrics.csv"))
+
+
+def describe_run(path: Path, label: str) -> RunInfo:
+    info = RunInfo(label)
+    try:
+        info.date = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        summary_path = path / "summary.json"
+        if not summary_path.is_file():
+            info.status, info.problem = "damaged", "no summary.json"
+            return info
+        summary = read_json(summary_path)
+    except RunError as exc:
+        info.status, info.problem = "damaged", _short(str(exc), path)
+        return info
+    except OSError as exc:
+        from gnnviz.errors import os_error_message
+
+        info.status, info.problem = "damaged", os_error_message(exc).split(";")[0]
+        return info
+    text = lambda v: "-" if v is None else str(v)  # noqa: E731
+    info.dataset, info.model = text(summary.get("dataset")), text(summary.get("model"))
+    started = summary.get("started")
+    if isinstance(started, str) and len(started) >= 16:
+        info.date = started[:16].replace("T", " ")
+    status = summary.get("status")
+    info.status = text(status)
+    if status == "running":
+        alive = process_alive(summary)
+        if alive is False:
+            info.status, info.problem = "dead", f"the run died (process {summary.get('pid')} gone)"
+        elif alive:
+            info.status = f"running (pid {summary.get('pid')})"
+    elif status in ("failed", "diverged", "interrupted") and summary.get("error"):
+        info.problem = str(summary["error"])
+    if "runs" in summary:
+        mean, std = summary.get("test_metric_mean"), summary.get("test_metric_std")
+        n = sum(1 for r in summary.get("runs") or [] if isinstance(r, dict) and r.get("status") in ("completed", "early_stopped"))
+        if _number(mean):
+            info.test_metric = f"{mean:.4f} +- {std if _number(std) else 0:.4f} (n={n})"
+    else:
+        if _number(summary.get("test_metric")):
+            info.test_metric = f"{summary['test_metric']:.4f}"
+        if isinstance(summary.get("best_epoch"), int):
+            info.best_epoch = str(summary["best_epoch"])
+        if status in ("completed", "early_stopped") and not (path / "checkpoint.pt").is_file():
+            info.status, info.problem = "damaged", "no checkpoint.pt"
+    return info
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _short(message: str, path: Path) -> str:
+    # "<path>/summary.json is not valid JSON; the run is damaged: train again" -> "summary.json is not valid JSON"
+    first = message.split(";")[0]
+    return first.replace(f"{path}/", "")
