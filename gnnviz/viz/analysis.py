@@ -102,6 +102,21 @@ def entropies(a: RunArrays, layers: list[int]) -> list[LayerEntropy]:
     return out
 
 
+def run_header(a: RunArrays) -> dict[str, Any]:
+    """What ``attention_stats.json`` says about the run and checkpoint it was computed from."""
+    return {
+        "dataset": a.dataset,
+        "model": a.model,
+        "graph": a.graph_label,
+        "checkpoint": {
+            "epoch": a.checkpoint.epoch,
+            "val_metric": a.checkpoint.val_metric,
+            "val_loss": a.checkpoint.val_loss,
+            "metric": a.checkpoint.metric,
+        },
+    }
+
+
 def attention_stats(a: RunArrays, layers: list[LayerEntropy]) -> dict[str, Any] | None:
     """The content of ``attention_stats.json``; None for models without attention."""
     if not layers:
@@ -136,3 +151,72 @@ def attention_stats(a: RunArrays, layers: list[LayerEntropy]) -> dict[str, Any] 
             for le in layers
         ],
     }
+
+
+# ----------------------------------------------------------------------------- what attention learned
+
+
+@dataclass(frozen=True)
+class Insight:
+    """Answers beyond the pictures (definitions in ``viz/insight.py``), for the selected layers.
+
+    labels: per layer, ``insight.attention_vs_labels`` over every head and, last, the head mean;
+    baseline: the same measure for GCN's fixed coefficients D^-1/2 (A+I) D^-1/2 on the same graph
+    (what learned attention must beat), or for the run's own coefficients when it has no attention;
+    node_lift: per layer [N, H + 1] per-node lift (heads, then the head mean), NaN where undefined;
+    ranking: per layer ``insight.ranking_agreement``; switched_off: replacement name ->
+    ``insight.prediction_change`` on the test nodes (all nodes where the graph has no test split).
+    """
+
+    layers: list[int]
+    labels: list[dict[str, Any]]
+    baseline: dict[str, Any] | None
+    node_lift: list[np.ndarray]
+    ranking: list[dict[str, Any]]
+    switched_off: dict[str, dict[str, Any]]
+    switched_on: str  # which nodes the prediction changes count
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "definitions": {
+                "label_mass": "a node's weights renormalised over its neighbours (self-loop excluded), summed over same-label neighbours (Jaccard of label sets for multi-label)",
+                "homophily": "the label mass of uniform weights over the same neighbours",
+                "lift": "label mass - homophily: 0 for uniform attention; max_lift when all weight is on the most similar neighbours",
+                "ranking_agreement": "over pairs of targets sharing 2+ neighbours: concordant / (concordant + discordant) orderings of the shared neighbours; 1.0 = static attention",
+                "switched_off": "the model re-run with attention replaced by uniform weights or GCN's coefficients, in one layer or all; metric change and nodes whose prediction changes",
+            },
+            "baseline_fixed_coefficients": self.baseline,
+            "layers": [
+                {"layer": layer, "labels": lab, "ranking": rank}
+                for layer, lab, rank in zip(self.layers, self.labels, self.ranking, strict=True)
+            ],
+            "switched_off_nodes": self.switched_on,
+            "switched_off": self.switched_off,
+        }
+
+
+def insight(a: RunArrays, layers: list[int]) -> Insight | None:
+    """Attention against labels, static vs dynamic ranking, attention switched off; None when the
+    model has neither attention nor fixed coefficients (nothing to measure)."""
+    from gnnviz.viz import insight as ins
+
+    n, y = a.num_nodes, a.y
+    if a.attention:
+        loops = a.attention[0].edge_index
+        baseline = ins.attention_vs_labels(loops, att.gcn_coefficients(loops, n), y)
+    elif a.coefficients is not None:
+        co = a.coefficients
+        baseline = ins.attention_vs_labels(co.edge_index, co.weight, y)
+    else:
+        return None
+    labels, node_lift, ranking = [], [], []
+    for layer in layers if a.attention else []:
+        la = a.attention[layer]
+        both = np.column_stack([la.alpha, la.alpha.mean(1)])
+        labels.append(ins.attention_vs_labels(la.edge_index, both, y))
+        node_lift.append(ins.label_mass(la.edge_index, both, y)["lift"])
+        ranking.append(ins.ranking_agreement(la.edge_index, la.alpha, num_nodes=n))
+    test = a.split == "test"
+    mask, on = (test, "test") if test.any() else (None, "all")
+    off = {name: ins.prediction_change(a.logits, logits, y, mask=mask) for name, logits in a.switched_off.items()}
+    return Insight(list(layers) if a.attention else [], labels, baseline, node_lift, ranking, off, on)

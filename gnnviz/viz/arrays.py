@@ -26,7 +26,7 @@ from gnnviz.errors import ConfigError, RunError
 from gnnviz.viz import cache
 from gnnviz.viz.labels import class_names
 
-FORWARD_VERSION = 2  # bump when the cached arrays change
+FORWARD_VERSION = 3  # bump when the cached arrays change
 # Warn when the validation loss kept falling this long after the drawn checkpoint: at least this
 # many epochs, and at least this share of the epochs run.
 FAR_EPOCHS, FAR_SHARE = 20, 0.2
@@ -115,6 +115,9 @@ class RunArrays:
     class_names: list[str] | None  # names of classes 0..C-1 where the dataset has them
     checkpoint: Checkpoint
     curves: dict[str, np.ndarray]  # metrics.csv columns [T] (epoch, train_loss, val_loss, ...); {} if none
+    # Logits [N, C] of the same model with attention switched off, keyed "uniform:0", "uniform:all",
+    # "gcn:1"... (gnnviz.ablation.switch_off); empty for models without attention.
+    switched_off: dict[str, np.ndarray] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)  # summary.json
     config: dict[str, Any] = field(default_factory=dict)  # config.yaml (resolved)
 
@@ -157,7 +160,8 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
         num_nodes=f["num_nodes"], edge_index=f["edge_index"], y=f["y"], logits=f["logits"], embeddings=f["embeddings"],
         attention=f["attention"], coefficients=f["coefficients"], split=f["split"],
         class_names=class_names(dataset, num_classes) if f["task"] == "multiclass" else None,
-        checkpoint=_checkpoint(f["epoch"], run.summary, curves), curves=curves, summary=run.summary, config=run.config,
+        checkpoint=_checkpoint(f["epoch"], run.summary, curves), curves=curves, switched_off=f["switched_off"],
+        summary=run.summary, config=run.config,
     )  # fmt: skip
 
 
@@ -247,6 +251,9 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
             logits, details = model(g.x, g.edge_index, return_details=True)
             # The edges and fixed weights the layers use; weights are None for attention and SAGE.
             layer_edges, weight = model.graph(g.edge_index, n)
+            # The same model with attention replaced (uniform, GCN's coefficients): cached with the
+            # forward, so that "does attention matter?" costs nothing on a warm visualize.
+            switched = _switch_off(model, g) if details["attention"] else {}
     except (RuntimeError, ValueError, IndexError) as exc:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
@@ -256,6 +263,7 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
         "epoch": int(epoch) if isinstance(epoch, int) else None,
         "edge_index": g.edge_index.numpy().astype(np.int64), "y": g.y.numpy(), "split": _split(g, n),
         "logits": logits.detach().float().numpy(),
+        "switched_off": {k: v.astype(np.float32) for k, v in switched.items() if k != "original"},
         "embeddings": [e.detach().float().numpy() for e in details["embeddings"]],
         "attention": [
             LayerAttention(ei.detach().numpy().astype(np.int64), a.detach().float().numpy().reshape(a.shape[0], -1))
@@ -265,6 +273,12 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
             layer_edges.detach().numpy().astype(np.int64), weight.detach().double().numpy().reshape(-1)
         ),
     }  # fmt: skip
+
+
+def _switch_off(model, g) -> dict[str, np.ndarray]:
+    from gnnviz.ablation import switch_off
+
+    return switch_off(model, g.x, g.edge_index)
 
 
 def _split(g, n: int) -> np.ndarray:
@@ -290,6 +304,10 @@ def _to_cache(f: dict[str, Any]) -> dict[str, np.ndarray]:
         arrays[f"att_ei{i}"], arrays[f"att_alpha{i}"] = a.edge_index, a.alpha
     if c is not None:
         arrays["coef_ei"], arrays["coef_w"] = c.edge_index, c.weight
+    names = list(f["switched_off"])
+    arrays["off_names"] = np.array(names, dtype="U32")
+    for i, name in enumerate(names):
+        arrays[f"off{i}"] = f["switched_off"][name]
     return arrays
 
 
@@ -302,6 +320,7 @@ def _from_cache(z: dict[str, np.ndarray]) -> dict[str, Any]:
         "logits": z["logits"], "embeddings": [z[f"emb{i}"] for i in range(n_emb)],
         "attention": [LayerAttention(z[f"att_ei{i}"], z[f"att_alpha{i}"]) for i in range(n_att)],
         "coefficients": EdgeCoefficients(z["coef_ei"], z["coef_w"]) if has_coef else None,
+        "switched_off": {str(name): z[f"off{i}"] for i, name in enumerate(z["off_names"].tolist())},
     }  # fmt: skip
     _check(f)
     return f
@@ -331,6 +350,10 @@ def _check(f: dict[str, Any]) -> None:
     ):
         raise ValueError("labels")
     floats(f["logits"], (n,))
+    for logits in f["switched_off"].values():
+        if logits.shape != f["logits"].shape:
+            raise ValueError("switched-off logits")
+        floats(logits, (n,))
     for e in f["embeddings"]:
         floats(e, (n,))
     for a in f["attention"]:

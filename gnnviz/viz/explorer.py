@@ -320,3 +320,41 @@ def _page(title: str) -> str:
 <script src="{FOLDER}/explorer.js"></script>
 </body></html>
 """
+
+
+def run_inputs(
+    arrays: Any,
+    coords: np.ndarray,
+    projections: Sequence[tuple[str, Any]],
+    insight: Any = None,
+    figures: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """``explorer_files``' keyword arguments from visualize's ``RunArrays``, layout coordinates [N, 2],
+    t-SNE projections ``(title, Projection)`` and ``analysis.Insight`` (per-node lift), if any."""
+    import yaml
+
+    from gnnviz.viz import attention as att
+
+    a, n = arrays, arrays.num_nodes
+    if a.task == "multilabel":
+        probs = 1.0 / (1.0 + np.exp(-a.logits.astype(np.float64)))
+    else:
+        z = a.logits.astype(np.float64)
+        z = np.exp(z - z.max(1, keepdims=True))
+        probs = z / z.sum(1, keepdims=True)
+    entropy = [att.entropy(la.edge_index, la.alpha, n) for la in a.attention]
+    entropy_mean = [att.entropy(la.edge_index, la.alpha.mean(1), n) if la.heads > 1 else None for la in a.attention]
+    lift = lift_mean = None
+    if insight is not None and insight.node_lift:
+        by_layer = dict(zip(insight.layers, insight.node_lift, strict=True))
+        lift = [by_layer[i][:, :-1] if i in by_layer else None for i in range(len(a.attention))]
+        lift_mean = [by_layer[i][:, -1] if i in by_layer and a.attention[i].heads > 1 else None for i in range(len(a.attention))]
+    gcn = (a.coefficients.edge_index, a.coefficients.weight) if a.coefficients is not None and not a.attention else None
+    return dict(
+        title=f"{a.model.upper()} on {a.graph_label} (checkpoint {a.checkpoint.label})",
+        num_nodes=n, edge_index=a.edge_index, coords=coords, y=a.y, probabilities=probs, split=a.split,
+        degree=a.degree, class_names=a.class_names,
+        attention=[(la.edge_index, la.alpha) for la in a.attention], entropy=entropy, entropy_mean=entropy_mean,
+        lift=lift, lift_mean=lift_mean, gcn=gcn, tsne=[(title, p.coords, p.index) for title, p in projections],
+        summary=a.summary, config_text=yaml.safe_dump(a.config, sort_keys=False), figures=list(figures),
+    )  # fmt: skip

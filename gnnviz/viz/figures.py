@@ -47,6 +47,7 @@ class Context:
     entropies: list[LayerEntropy]
     layout: Any  # layout.GraphLayout
     projections: list[tuple[str, Any]]  # (title, embeddings.Projection)
+    insight: Any = None  # analysis.Insight, or None
 
 
 def literal(text: str) -> str:
@@ -117,6 +118,7 @@ def build(c: Context) -> list[FigureSpec]:
 
     specs += _neighbourhoods(c, colours, model)
     specs += _entropy(c, on)
+    specs += _insight(c, on)
     return specs
 
 
@@ -223,3 +225,59 @@ def _undirected_edges(edge_index: np.ndarray) -> int:
     keep = src != dst
     pairs = np.stack([np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])], 1)
     return int(np.unique(pairs, axis=0).shape[0]) if pairs.size else 0
+
+
+def _insight(c: Context, on: str) -> list[FigureSpec]:
+    """Attention against labels (lift, by degree), static vs dynamic ranking, attention switched off."""
+    from gnnviz.viz import insight_plots as ip
+
+    ins = c.insight
+    if ins is None:
+        return []
+    on = on.replace(" (checkpoint", "\n(checkpoint", 1)  # these figures are narrow
+    section = "what attention learned"
+    base = ins.baseline["overall"]
+    base_lift = base["lift"][0] if base["lift"] else None
+    specs: list[FigureSpec] = []
+    if ins.labels:
+        lifts = [lab["overall"]["lift"][:-1] for lab in ins.labels]  # heads only; the mean is the last entry
+        specs.append(FigureSpec(
+            "insight/lift", section,
+            "Lift per layer and head: attention mass on same-label neighbours minus what uniform attention over the same "
+            f"neighbours puts there (0 = no better than averaging); dashed = GCN's fixed coefficients ({sci(base_lift)}); "
+            f"largest possible {num(base['max_lift'])}.",
+            ip.plot_lift, (lifts,), {"baseline": base_lift, "max_lift": base["max_lift"],
+                                     "title": f"{on}\nattention on same-label neighbours, beyond averaging"},
+        ))  # fmt: skip
+        bins = [(b["lo"], b["hi"]) for b in ins.baseline["by_degree"]]
+        series: dict[str, list[float | None]] = {}
+        for layer, lab in zip(ins.layers, ins.labels, strict=True):
+            by = {(b["lo"], b["hi"]): b["lift"][-1] for b in lab["by_degree"]}
+            series[f"layer {layer} (mean of heads)"] = [by.get(b) for b in bins]
+        series["GCN coefficients"] = [b["lift"][0] if b["lift"] else None for b in ins.baseline["by_degree"]]
+        specs.append(FigureSpec(
+            "insight/lift_by_degree", section,
+            "Lift by number of neighbours (head mean per layer, and GCN's coefficients); n = nodes per bin.",
+            ip.plot_lift_by_degree, (bins, series, [b["nodes"] for b in ins.baseline["by_degree"]]),
+            {"title": f"{on}\nlift by neighbour count"},
+        ))  # fmt: skip
+        pairs = [r["pairs"] for r in ins.ranking]
+        specs.append(FigureSpec(
+            "insight/ranking", section,
+            "Static or dynamic attention (Brody et al. 2022): how often two nodes that share neighbours rank those "
+            "neighbours the same way; 1.0 = static (GAT's attention always is), lower = dynamic.",
+            ip.plot_ranking_agreement, ([r["agreement"] for r in ins.ranking],),
+            {"pairs": pairs, "title": f"{on}\nneighbour-ranking agreement between target nodes"},
+        ))  # fmt: skip
+    if ins.switched_off:
+        names = list(ins.switched_off)
+        ch = [ins.switched_off[k] for k in names]
+        metric = ch[0]["metric"].replace("_", " ")
+        specs.append(FigureSpec(
+            "insight/switched_off", section,
+            f"Attention switched off: {metric} change on the {ins.switched_on} nodes when attention in one layer or all "
+            "is replaced by uniform weights or by GCN's coefficients; and how many predictions change.",
+            ip.plot_ablation, (names, [x["change"] for x in ch], [x["changed"] for x in ch]),
+            {"nodes": ch[0]["nodes"], "metric": metric, "title": f"{on}\ndoes attention matter? attention switched off"},
+        ))  # fmt: skip
+    return specs

@@ -56,9 +56,12 @@ def index_html(
         '<h2 id="summary">Run summary</h2>',
         f"<table>{summary}</table>",
     ]
-    if stats is not None:
+    if stats is not None and stats.get("layers"):
         parts.append("<h3>Attention entropy (nats)</h3>")
         parts.append(_stats_table(stats))
+    if stats is not None and stats.get("insight"):
+        parts.append(_insight_html(stats["insight"]))
+    parts.append('<p><a href="explorer.html">Open the interactive explorer</a> (graph, attention and t-SNE, offline).</p>')
     parts.append(f"<details><summary>Resolved config</summary><pre>{e(config)}</pre></details>")
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items() if k != "html")
     parts.append(f"<p>Drawn in: {e(timing)}.</p>")
@@ -88,6 +91,40 @@ def _stats_table(stats: dict[str, Any]) -> str:
             cells.append(sci(st["mean_kl_from_uniform"]))
             rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
     return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _insight_html(ins: dict[str, Any]) -> str:
+    """What attention learned: lift and ranking per layer and head, attention switched off."""
+    e = html.escape
+    base = ins["baseline_fixed_coefficients"]["overall"]
+    parts = [
+        "<h3>What attention learned</h3>",
+        f"<p>Local homophily (uniform attention's label mass) {num(base['homophily'])} over {base['nodes']} nodes; "
+        f"largest possible lift {num(base['max_lift'])}; GCN's fixed coefficients lift "
+        f"{sci(base['lift'][0] if base['lift'] else None)}. Lift 0 means attention puts no more weight on same-label "
+        "neighbours than averaging does.</p>",
+    ]
+    if ins["layers"]:
+        names = ("layer", "head", "label mass", "lift", "ranking agreement", "pairs")
+        rows = ["<tr>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"]
+        for entry in ins["layers"]:
+            lab, rank = entry["labels"]["overall"], entry["ranking"]
+            heads = len(lab["lift"]) - 1
+            for h in range(heads + 1):
+                agree = rank["agreement"][h] if h < heads else None
+                cells = [str(entry["layer"]), str(h) if h < heads else "mean", num(lab["mass"][h]), sci(lab["lift"][h]),
+                         num(agree) if h < heads else "", str(rank["pairs"]) if h == 0 else ""]  # fmt: skip
+                rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+        parts.append(f"<table>{''.join(rows)}</table>")
+    if ins["switched_off"]:
+        rows = [
+            "<tr><th>attention replaced by</th><th>metric before</th><th>after</th><th>change</th><th>predictions changed</th></tr>"
+        ]
+        for name, ch in ins["switched_off"].items():
+            cells = [name, num(ch["before"]), num(ch["after"]), sci(ch["change"]), f"{ch['changed']} of {ch['nodes']}"]
+            rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+        parts.append(f"<p>Attention switched off, on the {e(ins['switched_off_nodes'])} nodes:</p><table>{''.join(rows)}</table>")
+    return "\n".join(parts)
 
 
 def _anchor(text: str) -> str:

@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here, at the entry point
 
 from gnnviz.runs import check_out_dir  # noqa: E402
-from gnnviz.viz import analysis, figures, page, render  # noqa: E402
+from gnnviz.viz import analysis, explorer, figures, page, render  # noqa: E402
 from gnnviz.viz.arrays import RunArrays, load_arrays  # noqa: E402
 from gnnviz.viz.embeddings import tsne_many  # noqa: E402
 from gnnviz.viz.layout import graph_layout  # noqa: E402
@@ -92,7 +92,11 @@ def visualize(
         pred = analysis.predictions(arrays)
         entropies = analysis.entropies(arrays, selection.layers)
         stats = analysis.attention_stats(arrays, entropies)
-    context = figures.Context(arrays, selection, pred, entropies, lay, projections)
+        found = analysis.insight(arrays, selection.layers)
+        if found is not None:
+            stats = stats or analysis.run_header(arrays)
+            stats["insight"] = found.as_dict()
+    context = figures.Context(arrays, selection, pred, entropies, lay, projections, found)
     writer = render.Writer(out)
     with timer("drawing"):
         specs = figures.build(context)
@@ -104,6 +108,11 @@ def visualize(
     if stats is not None:
         writer.json("attention_stats.json", stats)
     with timer("html"):
+        page_figures = [(f.path, f.caption) for items in drawn.values() for f in items]
+        for name, data in explorer.explorer_files(
+            **explorer.run_inputs(arrays, lay.coords, projections, found, page_figures)
+        ).items():
+            writer.bytes(name, data)
         writer.text("index.html", page.index_html(arrays, lay.method, drawn, stats, notes, timer.seconds, pred.summary))
     timings = {s: round(v, 3) for s, v in timer.seconds.items()}
     timings["total"] = round(time.perf_counter() - started, 3)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 CORA_CLASSES = (
     "Case_Based", "Genetic_Algorithms", "Neural_Networks", "Probabilistic_Methods",
@@ -26,32 +25,17 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def explorer_inputs(run_dir: Path, *, class_names=None, figures=()) -> dict[str, Any]:
-    from gnnviz.viz import attention as att
-    from gnnviz.viz import report
+    """The keyword arguments visualize passes to ``explorer_files`` for ``run_dir`` (no lift)."""
+    from gnnviz.viz import explorer, report
+    from gnnviz.viz.arrays import load_arrays
     from gnnviz.viz.layout import graph_layout
 
-    inputs = report._load(Path(run_dir), [], 0, None, None, 0)
-    n, ei = inputs.num_nodes, inputs.edge_index
-    lay = graph_layout(ei, n, seed=report.VIZ_SEED)
-    multilabel = inputs.task == "multilabel"
-    probs = 1 / (1 + np.exp(-inputs.logits)) if multilabel else softmax(inputs.logits.astype(np.float64))
-    degree = np.bincount(ei[1][ei[0] != ei[1]], minlength=n)
-    entropy, entropy_mean = [], []
-    for layer_ei, alpha in inputs.attention:
-        entropy.append(att.entropy(layer_ei, alpha, n))
-        entropy_mean.append(att.entropy(layer_ei, alpha.mean(1), n) if alpha.shape[1] > 1 else None)
-    gcn = None
-    if inputs.model_name == "gcn":
-        loops = att.with_self_loops(ei, n)
-        gcn = (loops, att.gcn_coefficients(loops, n))
-    tsne = [(title, p.coords, p.index) for title, p in report._projections(inputs)]
-    return dict(
-        title=f"{inputs.model_name.upper()} on {inputs.graph_label}",
-        num_nodes=n, edge_index=ei, coords=lay.coords, y=inputs.y, probabilities=probs, split=inputs.split,
-        degree=degree, class_names=class_names, attention=inputs.attention, entropy=entropy, entropy_mean=entropy_mean,
-        gcn=gcn, tsne=tsne, summary=inputs.run.summary, config_text=yaml.safe_dump(inputs.run.config, sort_keys=False),
-        figures=list(figures),
-    )  # fmt: skip
+    a = load_arrays(Path(run_dir))
+    lay = graph_layout(a.edge_index, a.num_nodes, seed=report.VIZ_SEED)
+    kwargs = explorer.run_inputs(a, lay.coords, report._projections(a), None, list(figures))
+    if class_names is not None:
+        kwargs["class_names"] = class_names
+    return kwargs
 
 
 def write_files(files: dict[str, bytes], out: Path) -> Path:

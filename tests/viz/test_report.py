@@ -13,6 +13,7 @@ from gnnviz.config import load_config
 from gnnviz.errors import GnnvizError
 from gnnviz.experiment import train
 from gnnviz.viz import embeddings
+from gnnviz.viz.explorer import ASSETS as EXPLORER_ASSETS
 from gnnviz.viz.report import visualize
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +62,10 @@ KARATE_GAT_FILES = {
     "entropy/layer0_head0.png", "entropy/layer0_mean.png", "entropy/layer1_head0.png",
     # top-4 karate nodes by degree: 33 (17), 0 (16), 32 (12), 2 (10)
     *(f"attention/node{n}.png" for n in (33, 0, 32, 2)),
+    # what attention learned (issue 9 part 3)
+    *(f"insight/{n}.png" for n in ("lift", "lift_by_degree", "ranking", "switched_off")),
+    # the explorer page (issue 10)
+    "explorer.html", "explorer/data.js", *(path for _, path in EXPLORER_ASSETS),
 }  # fmt: skip
 
 
@@ -192,14 +197,21 @@ def test_gcn_draws_fixed_normalisation_instead_of_attention(runs, tmp_path):
     out = visualize(runs["gcn"], tmp_path, quiet=True)
     got = files_under(out)
     assert {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "gcn_norm/node33.png"} <= got
-    assert not any(f.startswith(("attention", "entropy")) for f in got)
+    assert not any(f.startswith(("attention/", "entropy", "insight/")) for f in got)
     page = (out / "index.html").read_text()
     assert "fixed, not learned" in page and "does not sum to 1" in page
+    # No attention to measure, but the fixed coefficients get the label measure a learned attention must beat.
+    ins = json.loads((out / "attention_stats.json").read_text())["insight"]
+    assert ins["layers"] == [] and ins["switched_off"] == {}
+    base = ins["baseline_fixed_coefficients"]["overall"]
+    assert base["nodes"] == 34 and -1 < base["lift"][0] < 1
+    assert "What attention learned" in page
 
 
 def test_sage_gets_every_figure_but_attention(runs, tmp_path):
     got = files_under(visualize(runs["sage"], tmp_path, quiet=True))
-    assert got == {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "timings.json"}
+    explorer = {"explorer.html", "explorer/data.js", *(path for _, path in EXPLORER_ASSETS)}
+    assert got == {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "timings.json", *explorer}
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -400,3 +412,26 @@ def test_warm_visualize_reuses_the_forward_pass_without_pyg(gat, tmp_path):
     again = subprocess.run([sys.executable, "-c", script.replace(repr(str(gat)), repr(str(other))), tmp_path / "c"],
                            capture_output=True, text=True, env=env)  # fmt: skip
     assert again.returncode == 0 and again.stdout.strip() == "True"
+
+
+def test_gat_page_answers_what_attention_learned(gat_viz, runs):
+    """Issue 9 part 3, end to end: the numbers in attention_stats.json are the insight functions'
+    on the drawn arrays, GAT's attention is exactly static, and the page links the explorer."""
+    from gnnviz.viz import insight
+    from gnnviz.viz.arrays import load_arrays
+
+    out, _ = gat_viz
+    stats = json.loads((out / "attention_stats.json").read_text())["insight"]
+    a = load_arrays(runs["gat"])
+    assert [entry["layer"] for entry in stats["layers"]] == [0, 1]
+    for entry in stats["layers"]:
+        la = a.attention[entry["layer"]]
+        want = insight.attention_vs_labels(la.edge_index, la.alpha, a.y)["overall"]["lift"]
+        assert entry["labels"]["overall"]["lift"][:-1] == pytest.approx(want, abs=1e-9)
+        # Brody et al.: GAT ranks neighbours the same way for every query node, whatever its weights.
+        assert entry["ranking"]["pairs"] > 0
+        assert all(v == 1.0 for v in entry["ranking"]["agreement"] if v is not None)
+    assert {"uniform:0", "uniform:1", "uniform:all", "gcn:0", "gcn:1", "gcn:all"} == set(stats["switched_off"])
+    assert all(ch["nodes"] == int((a.split == "test").sum()) for ch in stats["switched_off"].values())
+    page = (out / "index.html").read_text()
+    assert "What attention learned" in page and 'href="explorer.html"' in page
