@@ -101,7 +101,8 @@ KL_FLOOR = 1e-6
 
 def kl_bins(*values: np.ndarray, per_decade: int = 6) -> np.ndarray:
     """Log-spaced bin edges for per-node KL divergences, from the decade of the smallest value
-    >= ``KL_FLOOR`` to the decade above the largest: [B + 1], B >= 1.
+    >= ``KL_FLOOR`` to the decade above the largest, and at least to 1 nat (so that the yardstick
+    log 2, all weight even over half the neighbours, is on the axis): [B + 1], B >= 1.
 
     Values below the floor (including exact zeros: nodes whose only edge is the self-loop) have no
     place on a log axis; plots count them in a note instead of a bar.
@@ -109,11 +110,10 @@ def kl_bins(*values: np.ndarray, per_decade: int = 6) -> np.ndarray:
     flat = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values] or [np.zeros(0)])
     shown = flat[flat >= KL_FLOOR]
     if not shown.size:
-        return np.logspace(np.log10(KL_FLOOR), np.log10(KL_FLOOR) + 1, per_decade + 1)
+        lo = np.log10(KL_FLOOR)
+        return np.logspace(lo, 0, int(round(-lo * per_decade)) + 1)
     lo = np.floor(np.log10(shown.min()))
-    hi = max(np.ceil(np.log10(shown.max())), lo + 1)
-    if hi == np.log10(shown.max()):  # the largest value sits on a decade: keep it inside
-        hi += 1
+    hi = max(np.ceil(np.log10(shown.max())), 0.0, lo + 1)
     return np.logspace(lo, hi, int(round((hi - lo) * per_decade)) + 1)
 
 
