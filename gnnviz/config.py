@@ -109,12 +109,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     raw: dict[str, Any] = {}
     if path is not None:
         raw = read_yaml(Path(path))
-    given: dict[str, str] = {}
+    # A key set twice on the command line takes the later value, as options do (both are in plain
+    # view there, unlike two equal keys in a file); scripts rely on appending an override.
     for item in overrides:
         key, value = parse_override(item)
-        if key in given:
-            raise ConfigError(f"--set {key} is given twice ('{given[key]}' and '{item}'); give it once")
-        given[key] = item
         _set_dotted(raw, key, value, item)
     cfg = from_dict(raw, source=str(path) if path else "config")
     return resolve(cfg)
