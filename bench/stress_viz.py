@@ -134,6 +134,7 @@ def stress(
                 broken.append(f"{where}: index.html incomplete")
             if cold:
                 _rmtree(cache)
+            print(f"call {i + 1}/{runs}: {key}, hangs {hangs}, broken {len(broken)}", file=sys.stderr, flush=True)
     finally:
         for p in loops:
             p.kill()
