@@ -62,6 +62,10 @@ class TrainingConfig:
         ("metric_or_loss", "metric"),
     )
     fast: bool = _f(True, "sparse-aware fast path (same model and maths); false = the plain dense PyG way")
+    snapshots: int = _f(
+        0,
+        "every N epochs (and before the first) keep attention summaries in snapshots.json, drawn by visualize against the epoch; 0 = off",
+    )
 
 
 @dataclass
@@ -490,6 +494,7 @@ def resolve(cfg: Config) -> Config:
     _at_least("model.layers", m.layers, 1)
     _at_least("training.epochs", t.epochs, 1)
     _at_least("training.patience", t.patience, 0)
+    _at_least("training.snapshots", t.snapshots, 0)
     _at_least("dataset.batch_size", d.batch_size, 1)
     _at_least("run.seed", r.seed, 0)
     if r.seed >= 2**32:

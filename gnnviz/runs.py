@@ -201,6 +201,11 @@ def save_summary(run: Path, summary: dict[str, Any]) -> None:
     atomic_write_text(run / "summary.json", text + " " * max(SUMMARY_RESERVE - len(text.encode("utf-8")), 0))
 
 
+def save_json(path: Path, obj: dict[str, Any]) -> None:
+    """Any other JSON file of a run (``snapshots.json``), strict (non-finite numbers as null), atomic."""
+    atomic_write_text(path, json.dumps(_json_safe(obj), indent=2) + "\n")
+
+
 def record_final(run: Path, summary: dict[str, Any]) -> None:
     """Save the final ``summary`` (status and reason) however the disk fails.
 

@@ -180,8 +180,14 @@ def fit(
     batch_size: int = 1,
     stopping: str = "metric_or_loss",
     on_epoch: Callable[[dict[str, float]], None] | None = None,
+    snapshot_every: int = 0,
+    on_snapshot: Callable[[int, torch.nn.Module], None] | None = None,
 ) -> FitResult:
     """Train ``model`` on ``dataset``; ``on_epoch`` gets each metrics row.
+
+    With ``snapshot_every`` N > 0, ``on_snapshot(epoch, model)`` is called before the first epoch
+    (epoch 0) and after every N-th; it must leave the model's parameters and mode as it found them
+    and draw no random numbers, so that snapshots never change what is trained.
 
     Ctrl-C (or SIGTERM as ``Terminated``) ends training with status "interrupted": the best
     state so far is restored and returned, with the exception in ``interrupt``.
@@ -196,7 +202,10 @@ def fit(
     status, message = "completed", ""
     interrupt: BaseException | None = None
     start = time.perf_counter()
+    snap = on_snapshot if snapshot_every > 0 else None
     try:
+        if snap is not None:
+            snap(0, model)
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
             train_loss, train_metric = train_step()
@@ -218,6 +227,8 @@ def fit(
                 best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=_snapshot(model))
             if on_epoch is not None:
                 on_epoch(row)
+            if snap is not None and epoch % snapshot_every == 0:
+                snap(epoch, model)
             if stop:
                 status = "early_stopped"
                 break

@@ -118,6 +118,9 @@ class RunArrays:
     # Logits [N, C] of the same model with attention switched off, keyed "uniform:0", "uniform:all",
     # "gcn:1"... (gnnviz.ablation.switch_off); empty for models without attention.
     switched_off: dict[str, np.ndarray] = field(default_factory=dict)
+    # snapshots.json rows (training.snapshots): {"epoch", "val_metric", "test_metric", "layers":
+    # [{"kl": [H], "lift": [H]}]}; empty when the run kept none or the file is unreadable.
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)  # summary.json
     config: dict[str, Any] = field(default_factory=dict)  # config.yaml (resolved)
 
@@ -161,8 +164,24 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
         attention=f["attention"], coefficients=f["coefficients"], split=f["split"],
         class_names=class_names(dataset, num_classes) if f["task"] == "multiclass" else None,
         checkpoint=_checkpoint(f["epoch"], run.summary, curves), curves=curves, switched_off=f["switched_off"],
+        snapshots=_snapshots(run_dir / "snapshots.json"),
         summary=run.summary, config=run.config,
     )  # fmt: skip
+
+
+def _snapshots(path: Path) -> list[dict[str, Any]]:
+    """The run's attention snapshots; a missing or damaged file means none (it is optional)."""
+    import json
+
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["snapshots"]
+        for r in rows:
+            int(r["epoch"])
+            for layer in r["layers"]:
+                list(layer["kl"]), list(layer["lift"])
+        return rows if isinstance(rows, list) else []
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _dataset_name(run) -> str:

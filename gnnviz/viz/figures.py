@@ -269,6 +269,25 @@ def _insight(c: Context, on: str) -> list[FigureSpec]:
             ip.plot_ranking_agreement, ([r["agreement"] for r in ins.ranking],),
             {"pairs": pairs, "title": f"{on}\nneighbour-ranking agreement between target nodes"},
         ))  # fmt: skip
+    snaps = c.arrays.snapshots
+    if snaps and all(len(r["layers"]) == len(snaps[0]["layers"]) for r in snaps) and snaps[0]["layers"]:
+        epochs = [int(r["epoch"]) for r in snaps]
+
+        def mean(values: list) -> float | None:
+            v = [x for x in values if x is not None]
+            return float(np.mean(v)) if v else None
+
+        layers = range(len(snaps[0]["layers"]))
+        lift = {f"layer {i} (mean of heads)": [mean(r["layers"][i]["lift"]) for r in snaps] for i in layers}
+        kl = {f"layer {i} (mean of heads)": [mean(r["layers"][i]["kl"]) for r in snaps] for i in layers}
+        specs.append(FigureSpec(
+            "insight/over_training", section,
+            f"Attention over training (training.snapshots, {len(snaps)} snapshots): validation metric, lift against labels "
+            "and mean KL from uniform attention per layer; dashed = the checkpoint drawn.",
+            ip.plot_over_training, (epochs, [r.get("val_metric") for r in snaps], lift, kl),
+            {"metric": c.arrays.checkpoint.metric.replace("_", " "), "best_epoch": c.arrays.checkpoint.epoch,
+             "title": f"{on}\nattention over training"},
+        ))  # fmt: skip
     if ins.switched_off:
         names = list(ins.switched_off)
         ch = [ins.switched_off[k] for k in names]

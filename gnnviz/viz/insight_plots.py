@@ -175,3 +175,46 @@ def plot_ablation(
     ax.set_xlabel(f"{metric} change (switched off - trained)")
     ax.set_title(title, fontsize=10)
     return fig
+
+
+def plot_over_training(
+    epochs: Sequence[int],
+    val_metric: Sequence[float | None],
+    lift: Mapping[str, Sequence[float | None]],
+    kl: Mapping[str, Sequence[float | None]],
+    *,
+    metric: str,
+    best_epoch: int | None = None,
+    title: str,
+) -> Figure:
+    """Attention over training, three panels sharing the epoch axis: the validation metric, the
+    lift of attention against labels and the mean KL from uniform attention (log axis), one line
+    per series (e.g. "layer 0 (mean of heads)"); ``best_epoch``, the checkpoint, dashed."""
+    fig = Figure(figsize=(7.0, 7.0), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    x = np.asarray(epochs, dtype=float)
+
+    def arr(values: Sequence[float | None]) -> np.ndarray:
+        return np.array([np.nan if v is None else float(v) for v in values])
+
+    axes[0].plot(x, arr(val_metric), marker="o", ms=3, color="black")
+    axes[0].set_ylabel(f"val {metric}")
+    for i, (name, values) in enumerate(lift.items()):
+        axes[1].plot(x, arr(values), marker="o", ms=3, color=f"C{i}", label=name)
+    axes[1].axhline(0.0, color="black", lw=0.8)
+    axes[1].set_ylabel("lift (same-label mass\n- homophily)")
+    for i, (name, values) in enumerate(kl.items()):
+        v = arr(values)
+        ok = np.isfinite(v) & (v > 0)
+        axes[2].plot(x[ok], v[ok], marker="o", ms=3, color=f"C{i}", label=name)
+    axes[2].set_yscale("log")
+    axes[2].set_ylabel("mean KL from\nuniform (nats)")
+    axes[2].set_xlabel("epoch")
+    if lift:
+        axes[1].legend(fontsize=8, loc="best")
+    for ax in axes:
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="0.4", ls="--", lw=1.0)
+        ax.grid(alpha=0.3)
+    axes[0].set_title(title, fontsize=10)
+    return fig
