@@ -109,7 +109,7 @@ def train(
         return
     from gnnviz.experiment import train as run_train
 
-    path = run_train(cfg, out=out, name=name, data_root=data_root, seeds=seeds, quiet=quiet)
+    path = run_train(cfg, out=out.expanduser(), name=name, data_root=data_root, seeds=seeds, quiet=quiet)
     _print_path(path)
 
 
@@ -148,8 +148,8 @@ def visualize(
     from gnnviz.viz.report import visualize as draw
 
     path = draw(
-        run, out, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"), heads=_ints(heads, "--heads"),
-        fmt=fmt, dpi=dpi, graph_index=graph_index, quiet=quiet, log=to_stderr,
+        run.expanduser(), out.expanduser() if out else None, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"),
+        heads=_ints(heads, "--heads"), fmt=fmt, dpi=dpi, graph_index=graph_index, quiet=quiet, log=to_stderr,
     )  # fmt: skip
     _print_path(path)
 
@@ -169,13 +169,26 @@ def datasets(
     """
     from gnnviz.data import describe_datasets
 
+    data_root_opt = data_root
+    infos = describe_datasets(data_root)
     rows = [("name", "task", "graphs", "nodes", "edges", "features", "classes", "status")]
-    for d in describe_datasets(data_root):
+    for d in infos:
         num = lambda v: "-" if v is None else f"{v:,}"  # noqa: E731
         rows.append((d.name, d.task, num(d.graphs), num(d.nodes), num(d.edges), num(d.features), num(d.classes), d.status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    missing = [d for d in infos if d.status == "not available"]
+    if missing:
+        from gnnviz.data import DATASETS, data_root
+
+        root = data_root(data_root_opt)
+        folders = ", ".join(f"{DATASETS[d.name].folder}/raw/" for d in missing)
+        to_stderr(
+            f"not available: no raw files here and no mirror. To use them offline, set GNNVIZ_DATA_MIRROR to a folder "
+            f"holding {folders} (e.g. GNNVIZ_DATA_MIRROR=../shared/datasets), or copy the raw files into "
+            f"{root}/<Name>/raw/ (or --data-root DIR); online, 'gnnviz train' downloads them"
+        )
 
 
 @app.command("runs")
@@ -305,8 +318,14 @@ def _print_path(path: Path) -> None:
     if buffer is None:
         out.write(os.fsdecode(data))
         return
-    out.flush()
-    buffer.write(data)
+    try:
+        out.flush()
+        buffer.write(data)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        exc.filename = exc.filename or "standard output"
+        raise GnnvizError(os_error_message(exc, "cannot write") + f" (the result is {path})") from None
 
 
 def _close_stdout() -> str | None:

@@ -342,7 +342,7 @@ class Run:
 
 def load_run(path: str | Path) -> Run:
     """Read a run directory's config, summary and metrics, naming whatever is missing."""
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.exists():
         raise RunError(f"run directory {path} does not exist; create one with 'gnnviz train --config ...'")
     if not path.is_dir():
@@ -360,7 +360,7 @@ def load_run(path: str | Path) -> Run:
             f"{path} is incomplete (missing {', '.join(missing)}); it is not a finished run: train again with 'gnnviz train --config ...'"
         )
     try:
-        config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
+        config = yaml.safe_load(_read_text(path / "config.yaml"))
     except (yaml.YAMLError, UnicodeDecodeError):
         raise RunError(f"{path / 'config.yaml'} is not valid YAML; the run is damaged: train again") from None
     if not isinstance(config, dict):
@@ -408,7 +408,7 @@ def _check_agree(path: Path, config: dict[str, Any], summary: dict[str, Any]) ->
 
 def read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read_text(path))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise RunError(f"{path} is not valid JSON; the run is damaged: train again") from None
     if not isinstance(data, dict):
@@ -416,15 +416,28 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _read_text(path: Path) -> str:
+    """The file's text; an ``OSError`` names the file (a failed ``read`` does not)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise named(exc, path) from None
+
+
 def read_metrics(path: Path) -> list[dict[str, float]]:
     rows = []
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        for r in reader:
+    try:
+        text = _read_text(path)
+    except UnicodeDecodeError:
+        raise RunError(f"{path} is not UTF-8 text; the run is damaged: train again") from None
+    try:
+        for r in csv.DictReader(io.StringIO(text, newline="")):
             try:
                 rows.append({c: float(r[c]) for c in METRIC_COLUMNS})
             except (KeyError, TypeError, ValueError):
                 break  # a row cut short by a kill: keep what came before
+    except csv.Error as exc:
+        raise RunError(f"{path} is not a CSV table ({exc}); the run is damaged: train again") from None
     return rows
 
 
@@ -440,6 +453,8 @@ def _load_torch(path: Path, what: str) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch warns about foreign pickles on stderr; we name them below
             obj = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as exc:
+        raise named(exc, path) from None
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
         text = str(exc)
         if "Unsupported global" in text or "Weights only load failed" in text:
@@ -534,7 +549,7 @@ def list_runs(folder: str | Path) -> list[RunInfo]:
     Never raises for a damaged run: its row says what is wrong. Raises ``ConfigError`` when
     ``folder`` is missing or a file.
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     if not folder.exists():
         raise ConfigError(f"folder {folder} does not exist; pass a folder of runs (default: outputs)")
     if not folder.is_dir():
