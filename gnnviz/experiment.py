@@ -23,7 +23,7 @@ from gnnviz.data import GraphDataset, load_dataset
 from gnnviz.errors import DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models import build_model, num_params
 from gnnviz.progress import Progress, to_stderr
-from gnnviz.training import FitResult, fit, resolve_device, seed_everything
+from gnnviz.training import FitResult, fit, metric_counts, metric_value, resolve_device, seed_everything
 
 
 def train(
@@ -325,8 +325,9 @@ class Snapshots:
     def __init__(self, run: Path, graph, task: str, device: torch.device):
         self.path = run / "snapshots.json"
         self.x, self.edge_index = graph.x.to(device), graph.edge_index.to(device)
+        self.y_t = graph.y.to(device)
         self.y = graph.y.cpu().numpy()
-        self.masks = {s: getattr(graph, f"{s}_mask").cpu().numpy().astype(bool) for s in ("val", "test")}
+        self.masks = {s: getattr(graph, f"{s}_mask").to(device).bool() for s in ("val", "test")}
         self.task = task
         self.rows: list[dict[str, Any]] = []
         self.started = time.perf_counter()
@@ -358,11 +359,11 @@ class Snapshots:
                 logits, details = model(self.x, self.edge_index, return_details=True)
         finally:
             model.train(was_training)
-        logits = logits.float().cpu().numpy()
         n = logits.shape[0]
         row: dict[str, Any] = {"epoch": epoch}
         for split, mask in self.masks.items():
-            row[f"{split}_metric"] = ins.prediction_change(logits, logits, self.y, mask=mask)["before"] if mask.any() else None
+            counts = metric_counts(self.task, logits[mask], self.y_t[mask])
+            row[f"{split}_metric"] = metric_value(self.task, counts) if bool(mask.any()) else None
         layers = []
         for ei, alpha in details["attention"]:
             ei, alpha = ei.cpu().numpy().astype(np.int64), alpha.float().cpu().numpy().reshape(alpha.shape[0], -1)

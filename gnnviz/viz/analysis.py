@@ -122,15 +122,7 @@ def attention_stats(a: RunArrays, layers: list[LayerEntropy]) -> dict[str, Any] 
     if not layers:
         return None
     return {
-        "dataset": a.dataset,
-        "model": a.model,
-        "graph": a.graph_label,
-        "checkpoint": {
-            "epoch": a.checkpoint.epoch,
-            "val_metric": a.checkpoint.val_metric,
-            "val_loss": a.checkpoint.val_loss,
-            "metric": a.checkpoint.metric,
-        },
+        **run_header(a),
         "units": "nats (natural log)",
         "definitions": {
             "entropy": "H = -sum(a log a) over a node's incoming edges (self-loop included)",
