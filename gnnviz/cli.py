@@ -183,11 +183,12 @@ def datasets(
         from gnnviz.data import DATASETS, data_root
 
         root = data_root(data_root_opt)
-        folders = ", ".join(f"{DATASETS[d.name].folder}/raw/" for d in missing)
+        tops = {d.name: dict.fromkeys(f.split("/")[0] for f in DATASETS[d.name].files) for d in missing}
+        folders = ", ".join(f"{DATASETS[name].folder}/{top}/" for name, parts in tops.items() for top in parts)
         to_stderr(
             f"not available: no raw files here and no mirror. To use them offline, set GNNVIZ_DATA_MIRROR to a folder "
             f"holding {folders} (e.g. GNNVIZ_DATA_MIRROR=../shared/datasets), or copy the raw files into "
-            f"{root}/<Name>/raw/ (or --data-root DIR); online, 'gnnviz train' downloads them"
+            f"{root}/ in the same layout (or --data-root DIR); online, 'gnnviz train' downloads them"
         )
 
 

@@ -17,9 +17,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
-from gnnviz import architectures
+from gnnviz import architectures, data
 from gnnviz.architectures import ATTENTION_OPTIONS, model_names
 from gnnviz.errors import ConfigError, did_you_mean
+from gnnviz.synthetic import SyntheticParams
 
 
 def _f(default: Any, why: str, choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None) -> Any:
@@ -27,11 +28,41 @@ def _f(default: Any, why: str, choices: tuple[str, ...] | Callable[[], tuple[str
     return field(default=default, metadata={"why": why, "choices": choices})
 
 
+_SYNTHETIC = SyntheticParams()
+
+
+def _dataset_names() -> tuple[str, ...]:
+    return tuple(data.DATASETS)
+
+
 @dataclass
 class DatasetConfig:
-    name: str = _f("cora", "which graph(s) to learn on", ("cora", "citeseer", "ppi", "karate"))
+    name: str = _f("cora", "which graph(s) to learn on: a name in the dataset table (gnnviz/data.py)", _dataset_names)
     normalize_features: bool | None = _f(None, "row-normalise features as the GAT/GCN papers do; null = the dataset's default")
     batch_size: int = _f(1, "graphs per mini-batch for multi-graph datasets (PPI); the GAT paper uses 2")
+    # The synthetic dataset's settings (gnnviz/synthetic.py): null = its default; refused for other datasets.
+    nodes: int | None = _f(None, f"synthetic: number of nodes; null = {_SYNTHETIC.nodes}")
+    blocks: int | None = _f(None, f"synthetic: number of blocks, one class each; null = {_SYNTHETIC.blocks}")
+    mean_degree: float | None = _f(None, f"synthetic: neighbours per node on average; null = {_SYNTHETIC.mean_degree}")
+    homophily: float | None = _f(
+        None, f"synthetic: share of a node's neighbours in its own block, 0 to 1; null = {_SYNTHETIC.homophily}"
+    )
+    features: int | None = _f(None, f"synthetic: feature count; null = {_SYNTHETIC.features}")
+    feature_noise: float | None = _f(
+        None,
+        "synthetic: share of nodes whose features come from a random block, 0 to 1 (1 = features say nothing of the label); "
+        f"null = {_SYNTHETIC.feature_noise}",
+    )
+    train_fraction: float | None = _f(
+        None, f"synthetic: share of nodes in the training split; null = {_SYNTHETIC.train_fraction}"
+    )
+    val_fraction: float | None = _f(None, f"synthetic: share of nodes in the validation split; null = {_SYNTHETIC.val_fraction}")
+    test_fraction: float | None = _f(
+        None, f"synthetic: share of nodes in the test split (the rest are unlabelled); null = {_SYNTHETIC.test_fraction}"
+    )
+    seed: int | None = _f(
+        None, f"synthetic: seed of the graph, features and split (run.seed seeds training); null = {_SYNTHETIC.seed}"
+    )
 
 
 @dataclass
@@ -100,6 +131,9 @@ REMOVED = {
     "training.loss": "the loss follows the dataset's task (cross-entropy for multi-class, binary cross-entropy for multi-label), "
     "so nothing read it",
 }
+
+# Values that name something real that gnnviz cannot take, with why and what to use instead.
+REFUSED_VALUES = {"dataset.name": data.REFUSED}
 
 _SCIENTIFIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -448,6 +482,8 @@ def _coerce(key: str, value: Any, hint: Any, choices: tuple[str, ...] | None) ->
         if choices and value.lower() in choices:
             value = value.lower()
         if choices and value not in choices:
+            if value in REFUSED_VALUES.get(key, {}):
+                raise ConfigError(f"{key}={value} is not supported: {REFUSED_VALUES[key][value]}")
             raise ConfigError(f"unknown {key} '{value}'; choose one of {', '.join(choices)}{did_you_mean(value, choices)}")
         return value
     raise AssertionError(f"unsupported config type {hint!r}")  # pragma: no cover - programming error
@@ -512,14 +548,93 @@ def resolve(cfg: Config) -> Config:
         raise ConfigError(f"training.weight_decay={t.weight_decay} must be 0 or more")
     if not _DEVICE_RE.match(r.device):
         raise ConfigError(f"run.device='{r.device}' is not a device; choose auto, cpu, cuda or cuda:N")
-    if d.normalize_features is None:
-        d.normalize_features = d.name in ("cora", "citeseer")
+    _resolve_dataset(d)
     return cfg
+
+
+def _resolve_dataset(d: DatasetConfig) -> None:
+    """Fill the dataset's defaults; refuse settings it does not take and values it cannot use."""
+    spec = data.DATASETS[d.name]
+    settings = [f.name for f in dataclasses.fields(SyntheticParams)]
+    if spec.params is None:
+        for name in settings:
+            if getattr(d, name) is not None:
+                takers = ", ".join(n for n, s in data.DATASETS.items() if s.params is not None)
+                raise ConfigError(f"dataset.{name} is only for {takers}; remove it for dataset.name={d.name}")
+    else:
+        for name, value in dataclasses.asdict(spec.params()).items():
+            if getattr(d, name) is None:
+                setattr(d, name, value)
+        _check_synthetic(d)
+    if d.normalize_features is None:
+        d.normalize_features = spec.normalize
+    elif d.normalize_features and spec.signed_features:
+        raise ConfigError(
+            f"dataset.normalize_features=true divides each row by its sum, but {d.name}'s features are signed "
+            f"(rows may sum to about 0); remove it for dataset.name={d.name}"
+        )
+
+
+def _check_synthetic(d: DatasetConfig) -> None:
+    """Ranges of the synthetic graph's settings, and whether the block model can give that degree."""
+    _at_least("dataset.blocks", d.blocks, 2)
+    if d.nodes < 2 * d.blocks:
+        raise ConfigError(
+            f"dataset.nodes={d.nodes} must be at least {2 * d.blocks} (two nodes a block, dataset.blocks={d.blocks})"
+        )
+    if d.nodes > 2**31 - 1:
+        raise ConfigError(f"dataset.nodes={d.nodes} must be below 2**31")
+    if not d.mean_degree > 0:
+        raise ConfigError(f"dataset.mean_degree={d.mean_degree} must be greater than 0")
+    _closed_unit("dataset.homophily", d.homophily)
+    _at_least("dataset.features", d.features, 1)
+    _closed_unit("dataset.feature_noise", d.feature_noise)
+    shares = {"train": d.train_fraction, "val": d.val_fraction, "test": d.test_fraction}
+    for split, share in shares.items():
+        key = f"dataset.{split}_fraction"
+        if not 0 < share <= 1:
+            raise ConfigError(f"{key}={share} must be greater than 0 and at most 1")
+        if int(share * d.nodes) < 1:
+            raise ConfigError(
+                f"{key}={share} of dataset.nodes={d.nodes} is no node; raise it to at least {math.ceil(1e4 / d.nodes) / 1e4}"
+            )
+    total = sum(shares.values())
+    if total > 1 + 1e-9:
+        raise ConfigError(
+            f"dataset.train_fraction + val_fraction + test_fraction = {total:g} must be at most 1 (a node is in one split at most)"
+        )
+    _at_least("dataset.seed", d.seed, 0)
+    if d.seed >= 2**32:
+        raise ConfigError(f"dataset.seed={d.seed} must be below 2**32")
+    smallest, largest = d.nodes // d.blocks, -(-d.nodes // d.blocks)
+    inside, across = d.homophily * d.mean_degree, (1 - d.homophily) * d.mean_degree
+    if inside > smallest - 1:
+        raise ConfigError(
+            f"dataset.mean_degree={d.mean_degree:g} with dataset.homophily={d.homophily:g} asks for {inside:g} neighbours inside a "
+            f"block of {smallest} nodes; lower dataset.mean_degree or dataset.blocks, or raise dataset.nodes"
+        )
+    if across > d.nodes - largest:
+        raise ConfigError(
+            f"dataset.mean_degree={d.mean_degree:g} with dataset.homophily={d.homophily:g} asks for {across:g} neighbours outside a "
+            f"node's block, which has only {d.nodes - largest} nodes outside it; lower dataset.mean_degree or raise dataset.nodes"
+        )
+
+
+def synthetic_params(d: DatasetConfig) -> SyntheticParams | None:
+    """The generator's settings from a resolved dataset section, or None for datasets read from files."""
+    if data.DATASETS[d.name].params is None:
+        return None
+    return SyntheticParams(**{f.name: getattr(d, f.name) for f in dataclasses.fields(SyntheticParams)})
 
 
 def _at_least(key: str, value: int, low: int) -> None:
     if value < low:
         raise ConfigError(f"{key}={value} must be at least {low}")
+
+
+def _closed_unit(key: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{key}={value} must be in [0, 1]")
 
 
 def _unit(key: str, value: float) -> None:

@@ -1,4 +1,5 @@
-"""Datasets by name: Cora, CiteSeer and PPI through PyG, plus the embedded KarateClub.
+"""Datasets by name: Cora, CiteSeer and PPI through PyG, OGB's node datasets from their raw files
+(gnnviz/ogb.py), the embedded KarateClub and generated block-model graphs (gnnviz/synthetic.py).
 
 Owns the data root, the offline mirror (raw files copied from a read-only folder instead of
 downloaded), the task type and the train/val/test split. Never builds models.
@@ -17,43 +18,96 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gnnviz.errors import DataError, lookup
+from gnnviz.errors import ConfigError, DataError, lookup
 
 if TYPE_CHECKING:
     from torch_geometric.data import Data
+
+    from gnnviz.synthetic import SyntheticParams
 
 MULTICLASS, MULTILABEL = "multiclass", "multilabel"
 PLANETOID_TEST_NODES = 1000  # the public split of Cora and CiteSeer tests on 1000 nodes
 _DONE = ".gnnviz-complete"  # written after a processed cache loaded once; its absence means "rebuild"
 
 
+FILES, EMBEDDED, GENERATED = "files", "embedded", "generated"  # where a dataset comes from
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
-    folder: str  # name of the folder under the data root, as PyG spells it
+    folder: str  # name of the folder under the data root, as PyG (or OGB) spells it; also its display name
     task: str
-    raw_files: tuple[str, ...]  # what must be in <root>/<folder>/raw before PyG can process
+    files: tuple[str, ...]  # what must be in <root>/<folder> before loading, e.g. raw/ind.cora.x
     loader: str  # key into _LOADERS
     description: str
+    origin: str = FILES  # FILES: read from the data root; EMBEDDED/GENERATED: built in memory, no files
+    params: type | None = None  # dataclass of the settings a GENERATED dataset is made from (dataset.<field>)
+    normalize: bool = False  # row-normalise features unless the config says otherwise
+    signed_features: bool = False  # rows may sum to about 0, so row normalisation is refused
 
 
 def _planetoid_files(name: str) -> tuple[str, ...]:
-    return tuple(f"ind.{name}.{ext}" for ext in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"))
+    return tuple(f"raw/ind.{name}.{ext}" for ext in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"))
 
 
 _PPI_FILES = tuple(
-    f"{split}_{kind}"
+    f"raw/{split}_{kind}"
     for split in ("train", "valid", "test")
     for kind in ("feats.npy", "graph_id.npy", "graph.json", "labels.npy")
 )
 
+
+def _ogb(name: str) -> DatasetSpec:
+    from gnnviz import ogb
+
+    info = ogb.OGB[name]
+    return DatasetSpec(ogb.folder(name), MULTICLASS, ogb.files(name), "ogb", info.description, signed_features=True)
+
+
+def _synthetic() -> DatasetSpec:
+    from gnnviz.synthetic import SyntheticParams
+
+    return DatasetSpec(
+        "Synthetic", MULTICLASS, (), "synthetic", "stochastic block model, settings in the config (dataset.nodes, ...)",
+        origin=GENERATED, params=SyntheticParams, signed_features=True,
+    )  # fmt: skip
+
+
 DATASETS: dict[str, DatasetSpec] = {
-    "cora": DatasetSpec("Cora", MULTICLASS, _planetoid_files("cora"), "planetoid", "citation network, Planetoid public split"),
+    "cora": DatasetSpec(
+        "Cora", MULTICLASS, _planetoid_files("cora"), "planetoid", "citation network, Planetoid public split", normalize=True
+    ),
     "citeseer": DatasetSpec(
-        "CiteSeer", MULTICLASS, _planetoid_files("citeseer"), "planetoid", "citation network, Planetoid public split"
+        "CiteSeer",
+        MULTICLASS,
+        _planetoid_files("citeseer"),
+        "planetoid",
+        "citation network, Planetoid public split",
+        normalize=True,
     ),
     "ppi": DatasetSpec("PPI", MULTILABEL, _PPI_FILES, "ppi", "protein interactions, 20/2/2 graphs, 121 labels"),
-    "karate": DatasetSpec("KarateClub", MULTICLASS, (), "karate", "Zachary's karate club, embedded in PyG"),
+    "karate": DatasetSpec("KarateClub", MULTICLASS, (), "karate", "Zachary's karate club, embedded in PyG", origin=EMBEDDED),
+    "synthetic": _synthetic(),
+    "ogbn-arxiv": _ogb("ogbn-arxiv"),
+    "ogbn-products": _ogb("ogbn-products"),
 }
+
+# Names of real datasets that gnnviz does not load, with why and what to use instead.
+REFUSED: dict[str, str] = {
+    "ogbn-proteins": "it has no node features (8 features per edge instead) and 112 binary tasks scored by ROC-AUC, "
+    "which gnnviz's models and metrics do not cover; use ogbn-arxiv or ogbn-products",
+    "ogbn-mag": "it is heterogeneous (papers, authors, institutions, fields of study) and gnnviz trains on one node type; "
+    "its paper-cites-paper part is out of scope here; use ogbn-arxiv, a citation graph of the same kind",
+    "ogbn-papers100M": "OGB ships it in its binary layout (raw/data.npz), which gnnviz does not read, and its 111M x 128 "
+    "features alone take 57 GB; use ogbn-arxiv or ogbn-products",
+}
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """``DATASETS[name]``, or an error that says why a known but unsupported dataset is refused."""
+    if name in REFUSED:
+        raise ConfigError(f"dataset '{name}' is not supported: {REFUSED[name]}")
+    return lookup(DATASETS, name, "dataset")
 
 
 @dataclass
@@ -102,13 +156,24 @@ def data_mirror() -> Path | None:
 # ----------------------------------------------------------------------------- loading
 
 
-def load_dataset(name: str, root: str | Path | None = None, *, normalize_features: bool | None = None) -> GraphDataset:
-    """Load ``name`` from the data root, copying raw files from the mirror or downloading them first."""
-    spec = lookup(DATASETS, name, "dataset")
+def load_dataset(
+    name: str,
+    root: str | Path | None = None,
+    *,
+    normalize_features: bool | None = None,
+    params: SyntheticParams | None = None,
+) -> GraphDataset:
+    """Load ``name`` from the data root, copying raw files from the mirror or downloading them first.
+
+    A generated dataset is built from ``params`` (its defaults when None); see ``config.synthetic_params``.
+    """
+    spec = dataset_spec(name)
     if normalize_features is None:
-        normalize_features = spec.loader == "planetoid"
-    if spec.loader == "karate":
-        ds = _load_karate()
+        normalize_features = spec.normalize
+    if spec.origin == GENERATED:
+        ds = _BUILDERS[spec.loader](params or spec.params())
+    elif spec.origin == EMBEDDED:
+        ds = _BUILDERS[spec.loader](None)
     else:
         base = data_root(root)
         with _prepared(spec, base) as folder:
@@ -174,28 +239,33 @@ def _listing(folder: Path) -> list[Path]:
 
 
 def _fill_raw(spec: DatasetSpec, folder: Path) -> None:
-    raw = folder / "raw"
-    missing = [f for f in spec.raw_files if not (raw / f).is_file()]
+    missing = [f for f in spec.files if not (folder / f).is_file()]
     mirror = data_mirror()
     if missing and mirror is not None:
-        source = mirror / spec.folder / "raw"
+        source = mirror / spec.folder
         found = [f for f in missing if (source / f).is_file()]
-        if found:
-            raw.mkdir(parents=True, exist_ok=True)
-            for f in found:
-                tmp = raw / f".{f}.partial"
-                shutil.copyfile(source / f, tmp)
-                os.replace(tmp, raw / f)
-            missing = [f for f in missing if f not in found]
+        for f in found:
+            target = folder / f
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.partial")
+            shutil.copyfile(source / f, tmp)
+            os.replace(tmp, target)
+        missing = [f for f in missing if f not in found]
     if missing:
         _download(spec, folder, missing)
 
 
 def _download(spec: DatasetSpec, folder: Path, missing: list[str]) -> None:
-    hint = (
-        f"put them in {folder / 'raw'} or set GNNVIZ_DATA_MIRROR to a folder holding {spec.folder}/raw/ (e.g. ../shared/datasets)"
+    # Files all under raw/ (Planetoid, PPI) are named within it; OGB's also live in split/.
+    under = "raw" if all(f.startswith("raw/") for f in spec.files) else ""
+    inside = (
+        f"{spec.folder}/{under}/"
+        if under
+        else f"{spec.folder}/ ({', '.join(sorted({f.split('/')[0] + '/' for f in spec.files}))})"
     )
-    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    hint = f"put them in {folder / under if under else folder} or set GNNVIZ_DATA_MIRROR to a folder holding {inside} (e.g. ../shared/datasets)"
+    names = [f.removeprefix(f"{under}/") if under else f for f in missing]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     if os.environ.get("GNNVIZ_OFFLINE"):
         raise DataError(f"{spec.folder} raw files missing ({shown}) and GNNVIZ_OFFLINE is set; {hint}")
     old = socket.getdefaulttimeout()
@@ -208,7 +278,7 @@ def _download(spec: DatasetSpec, folder: Path, missing: list[str]) -> None:
         raise DataError(f"{spec.folder} raw files missing ({shown}) and the download failed ({reason}); {hint}") from None
     finally:
         socket.setdefaulttimeout(old)
-    still = [f for f in spec.raw_files if not (folder / "raw" / f).is_file()]
+    still = [f for f in spec.files if not (folder / f).is_file()]
     if still:
         raise DataError(f"{spec.folder} download did not provide {', '.join(still[:3])}; {hint}")
 
@@ -220,14 +290,23 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def damaged(path: Path, why: str) -> DataError:
+    """A raw file that cannot be read as what it should be: named, with how to get a good copy."""
+    return DataError(
+        f"raw file {path} is truncated or corrupt ({why}); delete it and run again to copy it "
+        f"from GNNVIZ_DATA_MIRROR (or download it)"
+    )
+
+
+def exception_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:120]}"
+
+
 def _read_failure(spec: DatasetSpec, folder: Path, exc: Exception) -> DataError:
-    why = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:120]}"
+    why = exception_text(exc)
     bad = _bad_raw_file(spec, folder)
     if bad is not None:
-        return DataError(
-            f"raw file {bad} is truncated or corrupt ({why}); delete it and run again to copy it "
-            f"from GNNVIZ_DATA_MIRROR (or download it)"
-        )
+        return damaged(bad, why)
     return DataError(
         f"cannot prepare {spec.folder} from {folder / 'raw'} ({why}); its processed cache was removed: run again, "
         f"and if this repeats delete {folder} so the raw files are fetched again"
@@ -241,8 +320,8 @@ def _bad_raw_file(spec: DatasetSpec, folder: Path) -> Path | None:
 
     import numpy as np
 
-    for name in spec.raw_files:
-        path = folder / "raw" / name
+    for name in spec.files:
+        path = folder / name
         try:
             data = path.read_bytes()
             if name.endswith(".npy"):
@@ -272,7 +351,7 @@ def _load_planetoid(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
     if tested != PLANETOID_TEST_NODES:
         # PyG reads a cut-off test.index without complaint and scrambles the split; refuse it.
         raise DataError(
-            f"raw file {folder / 'raw' / spec.raw_files[-1]} lists {tested} test nodes, not {PLANETOID_TEST_NODES}: "
+            f"raw file {folder / spec.files[-1]} lists {tested} test nodes, not {PLANETOID_TEST_NODES}: "
             f"it is truncated or corrupt; delete it and run again to copy it from GNNVIZ_DATA_MIRROR (or download it)"
         )
     return GraphDataset(name, MULTICLASS, ds.num_features, ds.num_classes, [g], [g], [g])
@@ -326,7 +405,7 @@ class _Stub:
 
         self.raw_dir = str(folder / "raw")
         self.name = spec.folder
-        self.raw_file_names = list(spec.raw_files)
+        self.raw_file_names = [f.removeprefix("raw/") for f in spec.files]
         self.url = Planetoid.url
         self.split = "public"
 
@@ -354,11 +433,37 @@ def _load_karate() -> GraphDataset:
     return GraphDataset("karate", MULTICLASS, g.num_features, int(g.y.max()) + 1, [g], [g], [g])
 
 
+def _load_ogb(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
+    from gnnviz import ogb
+
+    return ogb.load(name, spec, folder)
+
+
+def _download_ogb(spec: DatasetSpec, folder: Path) -> None:
+    from gnnviz import ogb
+
+    ogb.download(spec, folder)
+
+
+def _build_synthetic(params: SyntheticParams) -> GraphDataset:
+    from gnnviz.synthetic import generate
+
+    return generate(params)
+
+
+# Datasets read from files: (name, spec, folder) -> GraphDataset; "<loader>_download" fetches the files.
 _LOADERS: dict[str, Callable] = {
     "planetoid": _load_planetoid,
     "planetoid_download": _download_planetoid,
     "ppi": _load_ppi,
     "ppi_download": _download_ppi,
+    "ogb": _load_ogb,
+    "ogb_download": _download_ogb,
+}
+# Datasets built in memory: (params or None) -> GraphDataset.
+_BUILDERS: dict[str, Callable] = {
+    "karate": lambda _params: _load_karate(),
+    "synthetic": _build_synthetic,
 }
 
 
@@ -385,8 +490,8 @@ def describe_datasets(root: str | Path | None = None) -> list[DatasetInfo]:
     mirror = data_mirror()
     for name, spec in DATASETS.items():
         info = DatasetInfo(name, spec.task, spec.description, "not available")
-        on_disk = spec.loader == "karate" or all((base / spec.folder / "raw" / f).is_file() for f in spec.raw_files)
-        in_mirror = mirror is not None and all((mirror / spec.folder / "raw" / f).is_file() for f in spec.raw_files)
+        on_disk = spec.origin != FILES or all((base / spec.folder / f).is_file() for f in spec.files)
+        in_mirror = mirror is not None and all((mirror / spec.folder / f).is_file() for f in spec.files)
         if on_disk or in_mirror:
             try:
                 ds = load_dataset(name, root, normalize_features=False)
@@ -394,7 +499,7 @@ def describe_datasets(root: str | Path | None = None) -> list[DatasetInfo]:
                 info.status = f"broken: {exc}"
             else:
                 graphs = _unique(ds.train + ds.val + ds.test)
-                info.status = "embedded" if spec.loader == "karate" else "ready"
+                info.status = {FILES: "ready", EMBEDDED: "embedded", GENERATED: "generated (defaults shown)"}[spec.origin]
                 info.graphs = len(graphs)
                 info.nodes = sum(g.num_nodes for g in graphs)
                 info.edges = sum(_undirected_edges(g) for g in graphs)

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from gnnviz import runs
-from gnnviz.config import Config
+from gnnviz.config import Config, synthetic_params
 from gnnviz.data import GraphDataset, load_dataset
 from gnnviz.errors import DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models import build_model, num_params
@@ -46,7 +46,9 @@ def train(
     log = (lambda _msg: None) if quiet else (log or to_stderr)
     runs.check_new_run(out, name)
     device = resolve_device(cfg.run.device)
-    dataset = load_dataset(cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features)
+    dataset = load_dataset(
+        cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
+    )
     # Said once the dataset loaded, so that a failure before it stays a single line on stderr.
     log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
     default = runs.default_name(cfg.dataset.name, cfg.model.name)

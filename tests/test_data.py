@@ -62,8 +62,11 @@ def test_ppi_loader_on_small_raw_graphs(tmp_path):
 
 def test_describe_lists_every_dataset(with_mirror, tmp_path):
     infos = {d.name: d for d in describe_datasets(tmp_path)}
-    assert set(infos) == {"cora", "citeseer", "ppi", "karate"}
+    assert set(infos) == {"cora", "citeseer", "ppi", "karate", "synthetic", "ogbn-arxiv", "ogbn-products"}
     assert infos["cora"].nodes == 2708 and infos["cora"].edges == 5278
     assert infos["citeseer"].nodes == 3327
     assert infos["karate"].status == "embedded" and infos["karate"].nodes == 34
     assert infos["ppi"].status == "not available"
+    assert infos["ogbn-arxiv"].status == "not available" and infos["ogbn-products"].status == "not available"
+    assert infos["synthetic"].status.startswith("generated") and infos["synthetic"].nodes == 10_000
+    assert infos["synthetic"].classes == 5 and infos["synthetic"].features == 32

@@ -1,0 +1,154 @@
+"""The ``synthetic`` dataset: stochastic-block-model graphs whose answers are known in advance.
+
+Graph: ``nodes`` split into ``blocks`` blocks of equal size (one class per block), edges drawn by
+igraph's stochastic block model (``igraph.Graph.SBM``, O(V + E)). Two nodes of one block are
+joined with probability p_in, two nodes of different blocks with p_out, chosen so that a node has
+``mean_degree`` neighbours on average and a share ``homophily`` of them in its own block: the
+measured edge homophily and mean degree come out at the settings (up to sampling noise), and
+homophily 1 gives no edge between blocks. Node ids are shuffled, so a block is not a range of ids.
+
+Features: each block has a centre in R^features; a node's features are a centre plus standard
+normal noise. With ``features >= blocks`` the centres are orthogonal and 6 noise standard
+deviations apart, so features alone tell a node's block about 99.5% of the time (fewer features
+than blocks: random centres, some closer). A share ``feature_noise`` of the nodes get the centre
+of a uniformly random block instead of their own, so a model that reads only features is right
+on about ``1 - feature_noise * (blocks - 1) / blocks`` of the nodes: 1/blocks (chance) at
+``feature_noise`` 1, where the features carry nothing about the label.
+
+Splits: random ``train``/``val``/``test`` shares of all nodes; the rest are unlabelled.
+
+The same parameters give the same graph (with the same igraph and numpy versions): igraph draws
+from a ``random.Random(seed)``, everything else from ``numpy.random.default_rng(seed)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gnnviz.data import GraphDataset
+
+SEPARATION = 6.0  # distance between two block centres, in standard deviations of the feature noise
+
+
+@dataclass(frozen=True)
+class SyntheticParams:
+    """What a synthetic graph is made from; ``dataset.<field>`` in a config (defaults here)."""
+
+    nodes: int = 10_000
+    blocks: int = 5
+    mean_degree: float = 10.0
+    homophily: float = 0.8
+    features: int = 32
+    feature_noise: float = 0.5
+    train_fraction: float = 0.1
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    seed: int = 0
+
+
+def block_sizes(nodes: int, blocks: int) -> list[int]:
+    """Equal blocks; the first ``nodes % blocks`` get one node more."""
+    return [nodes // blocks + (b < nodes % blocks) for b in range(blocks)]
+
+
+def edge_probabilities(p: SyntheticParams) -> tuple[list[float], float]:
+    """(p_in per block, p_out): a node expects ``homophily * mean_degree`` neighbours in its block
+    and the rest across. p_out is one number (the model's matrix is symmetric), exact for equal blocks."""
+    sizes = block_sizes(p.nodes, p.blocks)
+    inside = [p.homophily * p.mean_degree / max(s - 1, 1) for s in sizes]
+    across = (1.0 - p.homophily) * p.mean_degree * p.blocks / (p.nodes * (p.blocks - 1))
+    return inside, across
+
+
+def generate(p: SyntheticParams) -> GraphDataset:
+    """The graph, features, labels and split that ``p`` describes (one transductive graph).
+
+    Shapes: ``x`` [nodes, features] float32, ``y`` [nodes], ``edge_index`` [2, 2 * undirected
+    edges] with both directions, sorted by (source, target), no self-loops or repeats.
+    """
+    import torch
+    from torch_geometric.data import Data
+
+    from gnnviz.data import MULTICLASS, GraphDataset
+
+    n, k = p.nodes, p.blocks
+    rng = np.random.default_rng(p.seed)
+    sizes = block_sizes(n, k)
+    pairs = _sbm_pairs(p, sizes)  # [E, 2], ids in block order
+    new_id = rng.permutation(n)
+    y = np.empty(n, dtype=np.int64)
+    y[new_id] = np.repeat(np.arange(k), sizes)
+
+    # Both directions, sorted, as one int64 key per edge (source * n + target): a sort of keys
+    # takes half the memory of sorting index pairs, which matters at millions of edges.
+    src, dst = new_id[pairs[:, 0]], new_id[pairs[:, 1]]
+    del pairs
+    key = np.concatenate([src * n + dst, dst * n + src])
+    del src, dst
+    key.sort()
+    edge_index = torch.from_numpy(np.stack([key // n, key % n]))
+    del key
+
+    centres = _centres(p, rng)
+    shown = y.copy()  # whose centre each node's features are drawn around
+    noisy = rng.random(n) < p.feature_noise
+    shown[noisy] = rng.integers(k, size=int(noisy.sum()))
+    x = rng.standard_normal((n, p.features), dtype=np.float32)
+    x += centres[shown]
+
+    order = torch.from_numpy(rng.permutation(n))
+    masks, start = {}, 0
+    for split, share in (("train", p.train_fraction), ("val", p.val_fraction), ("test", p.test_fraction)):
+        count = int(share * n)
+        mask = torch.zeros(n, dtype=torch.bool)
+        mask[order[start : start + count]] = True
+        masks[f"{split}_mask"] = mask
+        start += count
+    g = Data(x=torch.from_numpy(x), edge_index=edge_index, y=torch.from_numpy(y), num_nodes=n, **masks)
+    return GraphDataset("synthetic", MULTICLASS, p.features, k, [g], [g], [g])
+
+
+def _centres(p: SyntheticParams, rng: np.random.Generator) -> np.ndarray:
+    """[blocks, features] float32, pairwise ``SEPARATION`` apart (on average when features < blocks)."""
+    if p.features >= p.blocks:
+        q, _ = np.linalg.qr(rng.standard_normal((p.features, p.blocks)))  # orthonormal columns
+        return (q.T * SEPARATION / np.sqrt(2)).astype(np.float32)
+    return (rng.standard_normal((p.blocks, p.features)) * SEPARATION / np.sqrt(2 * p.features)).astype(np.float32)
+
+
+def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
+    """[E, 2] int64: each undirected edge of igraph's SBM once, nodes numbered block by block."""
+    import igraph as ig
+
+    inside, across = edge_probabilities(p)
+    pref = [[inside[a] if a == b else across for b in range(p.blocks)] for a in range(p.blocks)]
+    with _igraph_seed(p.seed):
+        graph = ig.Graph.SBM(pref, sizes, directed=False, allowed_edge_types="simple")
+    # igraph hands edges to Python as a list of tuples (about 120 bytes an edge); its own
+    # writer and numpy's reader move them as text instead, at a tenth of the peak memory.
+    with tempfile.TemporaryDirectory(prefix="gnnviz-sbm-") as tmp:
+        path = os.path.join(tmp, "edges.txt")
+        graph.write_edgelist(path)
+        del graph
+        pairs = np.fromfile(path, dtype=np.int64, sep=" ")
+    return pairs.reshape(-1, 2)
+
+
+@contextlib.contextmanager
+def _igraph_seed(seed: int) -> Iterator[None]:
+    import igraph as ig
+
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        yield
+    finally:
+        ig.set_random_number_generator(random)  # igraph's default
