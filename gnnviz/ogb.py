@@ -98,13 +98,14 @@ def parse(where: Path, paths: tuple[str, ...]) -> dict[str, np.ndarray]:
     raw = where / "raw"
     n = _one_count(raw / "num-node-list.csv.gz", "nodes")
     m = _one_count(raw / "num-edge-list.csv.gz", "edges")
-    edges = _table(raw / "edge.csv.gz", np.int64, rows=m, width=2)
+    edges = _table(raw / "edge.csv.gz", np.int64, rows=(m, raw / "num-edge-list.csv.gz"), width=2)
     _ids(raw / "edge.csv.gz", edges, n, "edge endpoint")
-    x = _table(raw / "node-feat.csv.gz", np.float32, rows=n)
+    counted = (n, raw / "num-node-list.csv.gz")
+    x = _table(raw / "node-feat.csv.gz", np.float32, rows=counted)
     if not np.isfinite(x).all():
         row = int(np.flatnonzero(~np.isfinite(x).all(1))[0])
         raise _damaged(raw / "node-feat.csv.gz", f"line {row + 1} holds a value that is not a finite number")
-    y = _table(raw / "node-label.csv.gz", np.int64, rows=n, width=1).reshape(-1)
+    y = _table(raw / "node-label.csv.gz", np.int64, rows=counted, width=1).reshape(-1)
     if (y < 0).any():
         raise _damaged(raw / "node-label.csv.gz", f"line {int(np.argmax(y < 0)) + 1} holds a negative class id")
     out = {"x": x, "y": y}
@@ -136,7 +137,7 @@ def _one_count(path: Path, what: str) -> int:
 
     values = _table(path, np.int64, width=1).reshape(-1)
     if values.size != 1:
-        raise _damaged(path, f"it holds {values.size} graphs' {what} counts; a node-property dataset is one graph")
+        raise _damaged(path, f"it lists {values.size} graphs, but a node-property dataset is one graph")
     if values[0] < 1:
         raise _damaged(path, f"it gives {int(values[0])} {what}")
     return int(values[0])
@@ -148,10 +149,10 @@ def _ids(path: Path, ids: np.ndarray, n: int, what: str) -> None:
         raise _damaged(path, f"{what} {int(ids[bad][0])} is outside 0..{n - 1} (num-node-list.csv.gz says {n} nodes)")
 
 
-def _table(path: Path, dtype: type, *, rows: int | None = None, width: int | None = None) -> np.ndarray:
+def _table(path: Path, dtype: type, *, rows: tuple[int, Path] | None = None, width: int | None = None) -> np.ndarray:
     """[rows, width] numbers from a gzip'd CSV (numpy's C reader, a block of lines at a time).
 
-    ``rows``: how many lines there must be (None: any); ``width``: values per line (None: any, the
+    ``rows``: how many lines there must be and the file that says so (None: any); ``width``: values per line (None: any, the
     same on every line). Any other shape, a value that is not a number of ``dtype``, or a damaged
     gzip stream raises a DataError naming the file.
     """
@@ -171,8 +172,14 @@ def _table(path: Path, dtype: type, *, rows: int | None = None, width: int | Non
         raise _damaged(path, exception_text(exc)) from None
     if width is not None and values.shape[1] != width:
         raise _damaged(path, f"its lines hold {values.shape[1]} values, not {width}")
-    if rows is not None and values.shape[0] != rows:
-        raise _damaged(path, f"it has {values.shape[0]} lines, not the {rows} that num-node-list/num-edge-list say")
+    if rows is not None and values.shape[0] != rows[0]:
+        from gnnviz.data import DataError
+
+        count, source = rows
+        raise DataError(
+            f"raw files {path} and {source} disagree ({path.name} has {values.shape[0]} lines, {source.name} says {count}): "
+            f"one is truncated or corrupt; delete both and run again to copy them from GNNVIZ_DATA_MIRROR (or download them)"
+        )
     return values
 
 
