@@ -230,3 +230,12 @@ def test_parse_reads_what_the_fixture_wrote(template):
     arrays = ogb.parse(template, FILES)
     assert arrays["x"].dtype == np.float32 and arrays["x"].shape == (300, 8)
     assert arrays["edge_index"].shape[0] == 2 and arrays["y"].shape == (300,)
+
+
+def test_datasets_lists_it_ready_with_its_statistics(root):
+    from gnnviz.data import describe_datasets
+
+    info = {d.name: d for d in describe_datasets(root)}["ogbn-arxiv"]
+    assert info.status == "ready" and (info.nodes, info.features, info.classes) == (300, 8, 4)
+    g = load_dataset("ogbn-arxiv", root).train[0]
+    assert info.edges == g.edge_index.size(1) // 2, "undirected pairs, each once"
