@@ -31,9 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from gnnviz.data import GraphDataset
 
 SEPARATION = 6.0  # distance between two block centres, in standard deviations of the feature noise
@@ -75,6 +75,7 @@ def generate(p: SyntheticParams) -> GraphDataset:
     Shapes: ``x`` [nodes, features] float32, ``y`` [nodes], ``edge_index`` [2, 2 * undirected
     edges] with both directions, sorted by (source, target), no self-loops or repeats.
     """
+    import numpy as np
     import torch
     from torch_geometric.data import Data
 
@@ -119,6 +120,8 @@ def generate(p: SyntheticParams) -> GraphDataset:
 
 def _centres(p: SyntheticParams, rng: np.random.Generator) -> np.ndarray:
     """[blocks, features] float32, pairwise ``SEPARATION`` apart (on average when features < blocks)."""
+    import numpy as np
+
     if p.features >= p.blocks:
         q, _ = np.linalg.qr(rng.standard_normal((p.features, p.blocks)))  # orthonormal columns
         return (q.T * SEPARATION / np.sqrt(2)).astype(np.float32)
@@ -128,6 +131,7 @@ def _centres(p: SyntheticParams, rng: np.random.Generator) -> np.ndarray:
 def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
     """[E, 2] int64: each undirected edge of igraph's SBM once, nodes numbered block by block."""
     import igraph as ig
+    import numpy as np
 
     inside, across = edge_probabilities(p)
     pref = [[inside[a] if a == b else across for b in range(p.blocks)] for a in range(p.blocks)]
@@ -135,11 +139,19 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
         graph = ig.Graph.SBM(pref, sizes, directed=False, allowed_edge_types="simple")
     # igraph hands edges to Python as a list of tuples (about 120 bytes an edge); its own
     # writer and numpy's reader move them as text instead, at a tenth of the peak memory.
-    with tempfile.TemporaryDirectory(prefix="gnnviz-sbm-") as tmp:
-        path = os.path.join(tmp, "edges.txt")
-        graph.write_edgelist(path)
-        del graph
-        pairs = np.fromfile(path, dtype=np.int64, sep=" ")
+    try:
+        with tempfile.TemporaryDirectory(prefix="gnnviz-sbm-") as tmp:
+            path = os.path.join(tmp, "edges.txt")
+            graph.write_edgelist(path)
+            del graph
+            pairs = np.fromfile(path, dtype=np.int64, sep=" ")
+    except Exception as exc:  # noqa: BLE001 - igraph reports a failed write as its own InternalError
+        from gnnviz.data import DataError, exception_text
+
+        raise DataError(
+            f"cannot pass the generated edges through a temporary file in {tempfile.gettempdir()} ({exception_text(exc)}); "
+            f"free space there or set TMPDIR to a writable folder with room (about 15 bytes an edge)"
+        ) from None
     return pairs.reshape(-1, 2)
 
 

@@ -163,3 +163,11 @@ def test_a_synthetic_run_stores_the_graph_its_config_rebuilds(tmp_path):
     arrays = load_arrays(run)  # what visualize draws from
     assert arrays.dataset == "Synthetic" and arrays.num_nodes == 400
     assert np.array_equal(arrays.y, rebuilt.y.numpy())
+
+
+def test_an_unwritable_temporary_folder_is_one_clear_error(tmp_path, monkeypatch):
+    from gnnviz.errors import DataError
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing"))
+    with pytest.raises(DataError, match=rf"temporary file in {tmp_path / 'missing'} .*set TMPDIR"):
+        graph(nodes=100)
