@@ -165,13 +165,18 @@ def load_dataset(
 ) -> GraphDataset:
     """Load ``name`` from the data root, copying raw files from the mirror or downloading them first.
 
-    A generated dataset is built from ``params`` (its defaults when None); see ``config.synthetic_params``.
+    A generated dataset is built from ``params``, which it requires: ``config.synthetic_params(cfg.dataset)``
+    (a caller that forgot them would otherwise train on the defaults, not on what the config says).
     """
     spec = dataset_spec(name)
     if normalize_features is None:
         normalize_features = spec.normalize
     if spec.origin == GENERATED:
-        ds = _BUILDERS[spec.loader](params or spec.params())
+        if not isinstance(params, spec.params):
+            raise TypeError(
+                f"load_dataset({name!r}) needs params={spec.params.__name__}(...), e.g. config.synthetic_params(cfg.dataset)"
+            )
+        ds = _BUILDERS[spec.loader](params)
     elif spec.origin == EMBEDDED:
         ds = _BUILDERS[spec.loader](None)
     else:
@@ -494,7 +499,8 @@ def describe_datasets(root: str | Path | None = None) -> list[DatasetInfo]:
         in_mirror = mirror is not None and all((mirror / spec.folder / f).is_file() for f in spec.files)
         if on_disk or in_mirror:
             try:
-                ds = load_dataset(name, root, normalize_features=False)
+                params = spec.params() if spec.params is not None else None  # a generated one: its defaults
+                ds = load_dataset(name, root, normalize_features=False, params=params)
             except DataError as exc:
                 info.status = f"broken: {exc}"
             else:

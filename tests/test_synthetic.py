@@ -99,6 +99,8 @@ def test_config_fills_the_defaults_and_feeds_the_generator():
     assert synthetic_params(load_config(None, ["dataset.name=karate"]).dataset) is None
     ds = load_dataset("synthetic", params=params)
     assert ds.train[0].num_nodes == 500 and ds.num_classes == SyntheticParams().blocks
+    with pytest.raises(TypeError, match=r"needs params=SyntheticParams"):
+        load_dataset("synthetic")  # never the defaults in place of what a config says
 
 
 BAD = {
