@@ -116,24 +116,30 @@ def expand_runs(runs: Sequence[Path]) -> list[Path]:
 
     Raises ``ConfigError`` for fewer than two runs or a run given twice.
     """
-    paths: list[Path] = []
+    paths: list[tuple[Path, Path | None]] = []  # (run, the --seeds folder it came from)
     for given in runs:
         p = Path(given).expanduser()
         seeds = _seed_runs(p)
-        paths.extend(seeds if seeds is not None else [p])
+        paths.extend([(s, p) for s in seeds] if seeds is not None else [(p, None)])
     if len(paths) < 2:
-        got = f"one ({paths[0]})" if paths else "none"
+        got = f"one ({paths[0][0]})" if paths else "none"
         raise ConfigError(
             f"compare needs at least two runs, got {got}; pass two or more run directories, e.g. gnnviz compare outputs/a outputs/b"
         )
-    seen: dict[Path, Path] = {}
-    for p in paths:
+    seen: dict[Path, tuple[Path, Path | None]] = {}
+    for p, folder in paths:
         key = p.resolve()
         if key in seen:
-            same = f"{p} is given twice" if str(seen[key]) == str(p) else f"{seen[key]} and {p} are the same run"
-            raise ConfigError(f"{same}; pass each run once (a --seeds folder already stands for all its seeds)")
-        seen[key] = p
-    return paths
+            q, other = seen[key]
+            if folder is not None or other is not None:
+                same = f"{p if folder is None else q} is given twice (also as a seed of {folder or other})"
+            elif str(q) == str(p):
+                same = f"{p} is given twice"
+            else:
+                same = f"{q} and {p} are the same run"
+            raise ConfigError(f"{same}; pass each run once")
+        seen[key] = (p, folder)
+    return [p for p, _ in paths]
 
 
 def _seed_runs(p: Path) -> list[Path] | None:
