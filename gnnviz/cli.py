@@ -168,7 +168,7 @@ def compare(
     nodes: Annotated[
         Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")
     ] = None,
-    top_k: Annotated[int, typer.Option("--top-k", help="Draw the neighbourhoods of the N highest-degree nodes.")] = 3,
+    top_k: Annotated[int, typer.Option("--top-k", help="Draw the neighbourhoods of the N highest-degree nodes.")] = 2,
     fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures (dots per inch, 30 to 1200).")] = 200,
     graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,

@@ -45,7 +45,7 @@ def compare(
     out: Path | None = None,
     *,
     nodes: Sequence[int] = (),
-    top_k: int = 3,
+    top_k: int = 2,
     fmt: str = "png",
     dpi: int = DEFAULT_DPI,
     graph_index: int = 0,

@@ -2,7 +2,7 @@
 
 Which figures exist depends on what the runs contain: curves when runs recorded metrics, the
 per-layer figure when some run has attention, neighbourhoods when some run has attention or
-fixed edge coefficients, the flip table for single-label graphs with disagreeing nodes.
+fixed edge coefficients. The nodes that flip are listed on the page and in compare.json.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from gnnviz.viz import compare_plots as cp
 from gnnviz.viz import plots
 from gnnviz.viz.comparison import Comparison
 from gnnviz.viz.figures import FigureSpec, literal, num, run_colours, sci
-
-# Disagreeing nodes drawn in flips.png (compare.json lists them all).
-FLIPS_DRAWN = 40
 
 
 def build(c: Comparison) -> list[FigureSpec]:
@@ -27,15 +24,20 @@ def build(c: Comparison) -> list[FigureSpec]:
     specs: list[FigureSpec] = []
     groups = numbers["groups"]
 
-    bands = [(g, b) for g, b in zip(groups, c.bands, strict=True) if b is not None]
+    bands = [(k, g, b) for k, (g, b) in enumerate(zip(groups, c.bands, strict=True)) if b is not None]
     if bands:
         panels = []
         for col, name in (("train_loss", "train loss"), ("val_loss", "val loss"), ("val_metric", f"val {metric}")):
-            panels.append((name, [cp.Band(literal(g["label"]), b.epochs, b.mean[col], b.std[col], b.n) for g, b in bands]))
+            panels.append((name, [
+                cp.Band(literal(g["label"]), b.epochs, b.mean[col], b.std[col], b.n, k,
+                        tuple(int(e) for e in g["checkpoint_epoch"]["values"] if e is not None))
+                for k, g, b in bands
+            ]))  # fmt: skip
         specs.append(FigureSpec(
             "curves", "training",
             "Training curves per group: mean over the group's seeds, band = +- one standard deviation (where two or more "
-            "seeds trained that long); a dot marks where a seed stopped early, after which the mean is over the rest.",
+            "seeds trained that long); a triangle on the top edge marks each seed's checkpoint (the state compared); a circle "
+            "marks where a seed stopped early, after which the mean is over the seeds still training.",
             cp.plot_curve_bands, (panels,), {"title": f"{graph}: training curves, {runs}"},
         ))  # fmt: skip
 
@@ -70,30 +72,16 @@ def build(c: Comparison) -> list[FigureSpec]:
              "title": f"{graph}: what attention learned, per layer and group"},
         ))  # fmt: skip
 
-    agreement = numbers["agreement"]
+    agreement, flips = numbers["agreement"], numbers["flipping_nodes"]
+    by_split = ", ".join(f"{s} {k}" for s, k in flips["by_split"].items())
     specs.append(FigureSpec(
         "agreement", "predictions",
         f"Prediction agreement between runs: the fraction of the {agreement['node_count']} {agreement['nodes']} nodes on "
-        "which two runs predict the same.",
+        f"which two runs predict the same. The runs do not all agree on {flips['count']} nodes ({by_split}); the page "
+        "lists them.",
         cp.plot_agreement, (agreement["matrix"], [literal(t) for t in agreement["runs"]]),
         {"nodes": f"{agreement['nodes']} nodes", "title": f"{graph}: prediction agreement ({agreement['nodes']} nodes)"},
     ))  # fmt: skip
-    flips = numbers["flipping_nodes"]
-    details = flips.get(f"{agreement['nodes']}_details", [])
-    a0 = c.arrays[0]
-    if details and a0.task == "multiclass":
-        shown = details[:FLIPS_DRAWN]
-        specs.append(FigureSpec(
-            "flips", "predictions",
-            f"The {agreement['nodes']} nodes on which the runs disagree ({len(details)}; "
-            + (f"the {len(shown)} lowest ids drawn, " if len(shown) < len(details) else "")
-            + "all listed in compare.json): each run's predicted class, marked x where wrong, next to the true class.",
-            cp.plot_flips,
-            ([d["node"] for d in shown], [d["predictions"] for d in shown], [d["right"] for d in shown],
-             [d["label"] for d in shown], [literal(t) for t in agreement["runs"]]),
-            {"class_names": a0.class_names, "total": len(details),
-             "title": f"{graph}: {agreement['nodes']} nodes whose prediction depends on the run"},
-        ))  # fmt: skip
     specs += _neighbourhoods(c, colours)
     return specs
 

@@ -3,7 +3,9 @@
 One colour per group (``group_colour``) in every figure; a group's seeds are drawn as points and
 its aggregate as mean +- std. Nothing is saved or shown here and no backend is chosen (the entry
 point does that); figures are built with ``Figure()`` directly, without pyplot state.
-Neighbourhoods side by side reuse ``plots.plot_neighbourhoods``.
+Neighbourhoods side by side reuse ``plots.plot_neighbourhoods``. Axes sit at fixed margins in
+inches (``_margins``) rather than under a layout engine, which took a third of the drawing time
+(``gnnviz compare`` of two cached Cora runs is meant to take under 5 s).
 """
 
 from __future__ import annotations
@@ -14,8 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 BASELINE_COLOUR = "#c44e52"
+
+
+def _margins(fig: Figure, *, left: float, right: float, top: float, bottom: float, wgap: float = 0.0) -> None:
+    """Place the figure's subplots with margins and gaps given in inches."""
+    fw, fh = fig.get_size_inches()
+    fig.subplots_adjust(left=left / fw, right=1 - right / fw, top=1 - top / fh, bottom=bottom / fh, wspace=0.0)
+    axes = fig.axes
+    if len(axes) > 1 and wgap:
+        width = (fw - left - right - wgap * (len(axes) - 1)) / len(axes)
+        fig.subplots_adjust(wspace=wgap / width)
 
 
 def group_colour(i: int) -> tuple[float, ...]:
@@ -33,6 +46,8 @@ class Band:
     mean: np.ndarray
     std: np.ndarray
     n: np.ndarray
+    colour_index: int = 0  # the group's index: its colour in every figure
+    checkpoints: tuple[int, ...] = ()  # each seed's checkpoint epoch
 
 
 def plot_curve_bands(panels: Sequence[tuple[str, Sequence[Band]]], *, title: str) -> Figure:
@@ -40,12 +55,14 @@ def plot_curve_bands(panels: Sequence[tuple[str, Sequence[Band]]], *, title: str
 
     panels: (y label, bands in group order). Where a seed stopped early the band is taken over
     the seeds still training; a dot marks the last epoch of each seed that ended before the others.
+    A triangle on the top edge marks each seed's checkpoint (the state compared).
     """
-    fig = Figure(figsize=(4.3 * len(panels) + 0.6, 4.4), layout="constrained")
+    fig = Figure(figsize=(4.3 * len(panels) + 0.6, 4.4))
     axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    _margins(fig, left=0.75, right=0.2, top=0.75, bottom=0.55, wgap=0.85)
     for ax, (name, bands) in zip(axes, panels, strict=True):
-        for i, b in enumerate(bands):
-            colour = group_colour(i)
+        for b in bands:
+            colour = group_colour(b.colour_index)
             ax.plot(b.epochs, b.mean, color=colour, lw=1.3, label=f"{b.label} (n={int(b.n.max()) if b.n.size else 0})")
             ok = np.isfinite(b.std)
             if ok.any():
@@ -53,12 +70,23 @@ def plot_curve_bands(panels: Sequence[tuple[str, Sequence[Band]]], *, title: str
                                 where=ok, color=colour, alpha=0.22, lw=0)  # fmt: skip
             ends = np.flatnonzero(np.diff(b.n) < 0)  # a seed stopped after this epoch
             if ends.size:
-                ax.plot(b.epochs[ends], b.mean[ends], "o", color=colour, ms=4, mec="black", mew=0.5)
+                ax.plot(b.epochs[ends], b.mean[ends], "o", mfc="white", mec=colour, ms=6, mew=1.5, zorder=4)
+            if b.checkpoints:
+                ax.plot(b.checkpoints, np.ones(len(b.checkpoints)), "v", color=colour, ms=7, mec="black", mew=0.5,
+                        transform=ax.get_xaxis_transform(), clip_on=False, zorder=5)  # fmt: skip
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
-        ax.set_title(name, fontsize=10)
+        ax.set_title(name, fontsize=10, pad=9)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, frameon=False)
+    handles, _ = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], ls="", marker="v", color="0.5", mec="black", mew=0.5, ms=7, label="a seed's checkpoint"))
+    if any(np.any(np.diff(b.n) < 0) for _, bands in panels for b in bands):
+        handles.append(
+            Line2D(
+                [], [], ls="", marker="o", mfc="white", mec="0.3", mew=1.5, ms=6, label="a seed stopped; mean of the rest after"
+            )
+        )
+    axes[0].legend(handles=handles, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -76,8 +104,10 @@ def plot_test_metric(
     values[g]: the group's runs (None: not recorded, left out); seeds[g]: their seeds, written
     next to the points.
     """
-    fig = Figure(figsize=(max(4.8, 1.5 * len(labels) + 1.8), 4.4), layout="constrained")
+    fig = Figure(figsize=(max(4.8, 1.5 * len(labels) + 1.8), 4.4))
     ax = fig.add_subplot()
+    rows = max([t.count("\n") + 1 for t in (_wrap(x, 16) for x in labels)] + [1])
+    _margins(fig, left=0.85, right=0.2, top=0.4, bottom=0.3 + 0.17 * rows)
     lows = []
     for i, (vals, sds) in enumerate(zip(values, seeds, strict=True)):
         v = np.array([np.nan if x is None else float(x) for x in vals])
@@ -107,6 +137,11 @@ def plot_test_metric(
         ax.set_ylim(lo - 0.25 * (hi - lo), hi)
     ax.set_ylabel(f"test {metric}")
     ax.grid(axis="y", alpha=0.3)
+    key = [Line2D([], [], color="0.3", lw=2.5, label="group mean"),
+           Line2D([], [], ls="", marker="o", color="0.6", mec="black", mew=0.6, label="a seed")]  # fmt: skip
+    if any(sum(x is not None for x in vals) > 1 for vals in values):
+        key.insert(1, Line2D([], [], color="black", lw=1.2, marker="_", ms=10, label="+- std (n - 1)"))
+    ax.legend(handles=key, fontsize=7, frameon=False, loc="upper right")
     ax.set_title(title, fontsize=10)
     return fig
 
@@ -134,8 +169,9 @@ def plot_layer_stats(
     coefficients as a dashed line. Values are written on the bars: a lift of 1e-4 next to a
     baseline of 5e-3 is still readable."""
     layers = max([len(s.values) for s in lift] + [1])
-    fig = Figure(figsize=(max(10.0, 2.2 * layers * max(len(lift), 1) + 3.0), 4.6), layout="constrained")
+    fig = Figure(figsize=(max(10.0, 2.2 * layers * max(len(lift), 1) + 3.0), 4.8))
     ax_lift, ax_kl = fig.subplots(1, 2)
+    _margins(fig, left=0.85, right=0.2, top=0.75, bottom=0.95, wgap=1.0)
     for ax, series, base, log in ((ax_lift, lift, baseline_lift, False), (ax_kl, kl, baseline_kl, True)):
         width = 0.8 / max(len(series), 1)
         for k, s in enumerate(series):
@@ -152,7 +188,8 @@ def plot_layer_stats(
                 if std is not None and not log:  # on the log axis mean - std can be <= 0: the seeds' points show the spread
                     ax.errorbar([x], [mean], yerr=[std], color="black", capsize=3, lw=1, zorder=3)
                 ax.scatter(np.full(ok.sum(), x), v[ok], s=12, color="white", edgecolors="black", linewidths=0.6, zorder=4)
-                ax.annotate(f"{mean:.2g}", (x, mean), xytext=(0, 3), textcoords="offset points", ha="center",
+                top = max(mean, float(v[ok].max()))  # above the bar and its seeds' points
+                ax.annotate(f"{mean:.2g}", (x, top), xytext=(0, 5), textcoords="offset points", ha="center",
                             va="bottom", fontsize=7, rotation=90 if len(series) > 3 else 0, zorder=5)  # fmt: skip
         if base is not None and (base > 0 or not log):
             ax.axhline(base, color=BASELINE_COLOUR, ls="--", lw=1.2, label=f"GCN's fixed coefficients ({base:.2g})", zorder=1)
@@ -161,12 +198,13 @@ def plot_layer_stats(
         ax.grid(axis="y", alpha=0.3)
     ax_lift.axhline(0.0, color="black", lw=0.8)
     ax_lift.set_ylabel("lift: same-label mass - local homophily")
-    ceiling = f"; largest possible {max_lift:.3g}" if max_lift is not None else ""
-    ax_lift.set_title(f"attention on same-label neighbours, beyond averaging (0 = uniform{ceiling})", fontsize=9)
+    if max_lift is not None:  # a legend line without a mark: the ceiling would flatten the bars if drawn
+        ax_lift.plot([], [], " ", label=f"largest possible: {max_lift:.3g}")
+    ax_lift.set_title("lift: weight on same-label neighbours beyond averaging", fontsize=10)
     ax_lift.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     ax_kl.set_yscale("log")
     ax_kl.set_ylabel("mean KL from uniform (nats)")
-    ax_kl.set_title("how far attention is from uniform (log axis; lower = closer)", fontsize=9)
+    ax_kl.set_title("distance from uniform attention (lower = closer)", fontsize=10)
     for ax in (ax_lift, ax_kl):  # under the axes: the baseline line runs where a legend inside would sit
         handles = ax.get_legend_handles_labels()[0]
         if handles:
@@ -180,13 +218,19 @@ def plot_agreement(matrix: Sequence[Sequence[float | None]], labels: Sequence[st
     m = np.array([[np.nan if v is None else float(v) for v in row] for row in matrix])
     r = m.shape[0]
     side = max(4.5, 0.85 * r + 2.8)
-    fig = Figure(figsize=(side + 1.0, side), layout="constrained")
+    longest = max([max(len(line) for line in _wrap(t, 18).splitlines()) for t in labels] + [4])
+    margin = 0.3 + 0.065 * longest  # tick labels: about 0.065 inch per character at 8 pt
+    fig = Figure(figsize=(side + margin + 1.3, side + margin))
     ax = fig.add_subplot()
+    _margins(fig, left=margin, right=1.3, top=0.4, bottom=margin)
     off = m[~np.eye(r, dtype=bool)]
     lo = float(np.nanmin(off)) if off.size and np.isfinite(off).any() else 0.0
     vmin = max(0.0, min(lo, 0.999) - 0.02)
     image = ax.imshow(m, cmap="viridis", vmin=vmin, vmax=1.0)
-    fig.colorbar(image, ax=ax, shrink=0.8, label=f"agreement ({nodes})")
+    fw, fh = fig.get_size_inches()
+    box = ax.get_position()
+    cax = fig.add_axes((box.x1 + 0.2 / fw, box.y0, 0.18 / fw, box.height))
+    fig.colorbar(image, cax=cax, label=f"agreement ({nodes})")
     for i in range(r):
         for j in range(r):
             if np.isfinite(m[i, j]):
@@ -195,48 +239,6 @@ def plot_agreement(matrix: Sequence[Sequence[float | None]], labels: Sequence[st
     short = [_wrap(t, 18) for t in labels]
     ax.set_xticks(range(r), short, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(r), short, fontsize=8)
-    ax.set_title(title, fontsize=10)
-    return fig
-
-
-def plot_flips(
-    nodes: Sequence[int],
-    predictions: Sequence[Sequence[int]],
-    right: Sequence[Sequence[bool]],
-    truth: Sequence[int],
-    labels: Sequence[str],
-    *,
-    class_names: Sequence[str] | None,
-    total: int,
-    title: str,
-) -> Figure:
-    """The nodes on which the runs disagree (rows) against the runs (columns): each cell the
-    predicted class, coloured by it, marked x where wrong; the true class in the first column.
-    ``total``: how many such nodes exist (only these rows are drawn)."""
-    f, r = len(nodes), len(labels)
-    fig = Figure(figsize=(max(5.5, 0.9 * (r + 1) + 3.2), 0.24 * f + 2.6), layout="constrained")
-    ax = fig.add_subplot()
-    cmap = colormaps["tab10"]
-    grid = (
-        np.column_stack([np.asarray(truth, dtype=int), np.asarray(predictions, dtype=int).reshape(f, r)])
-        if f
-        else np.zeros((0, r + 1))
-    )
-    ax.imshow(cmap(grid % 10), aspect="auto", interpolation="nearest")
-    for i in range(f):
-        for j in range(r + 1):
-            ax.text(j, i, str(int(grid[i, j])), ha="center", va="center", fontsize=7, color="white", fontweight="bold")
-            if j > 0 and not right[i][j - 1]:
-                ax.plot([j + 0.32], [i], marker="x", color="black", ms=6, mew=1.6)
-    ax.axvline(0.5, color="white", lw=3)
-    ax.set_xticks(range(r + 1), ["true class", *[_wrap(t, 18) for t in labels]], rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(f), [f"node {v}" for v in nodes], fontsize=7)
-    shown = f"{f} of {total}" if f < total else f"all {total}"
-    ax.set_xlabel(f"{shown} nodes on which the runs disagree; cell = predicted class, x = wrong", fontsize=8)
-    if class_names:
-        present = sorted({int(v) for v in np.asarray(grid).ravel()})
-        key = "; ".join(f"{c}: {class_names[c]}" for c in present if c < len(class_names))
-        fig.text(0.5, 0.0, _wrap(key, 110), ha="center", va="bottom", fontsize=7)
     ax.set_title(title, fontsize=10)
     return fig
 

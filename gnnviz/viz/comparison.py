@@ -215,7 +215,7 @@ class Comparison:
     numbers: dict[str, Any]
 
 
-def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_k: int = 3) -> Comparison:
+def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_k: int = 2) -> Comparison:
     """Compare runs of one graph (the caller checks that they are). ``nodes``: extra
     neighbourhoods to draw after the ``top_k`` highest-degree nodes (ties: lower id first)."""
     arrays = list(arrays)
