@@ -214,7 +214,7 @@ def compare_html(
         parts.append(
             _table(
                 ("node", "true", *labels),
-                [(d["node"], d["label"], *(f"{p}{'' if ok else ' *'}" for p, ok in zip(d["predictions"], d["right"], strict=True)))
+                [(d["node"], _label(d["label"]), *(f"{_label(p)}{'' if ok else ' *'}" for p, ok in zip(d["predictions"], d["right"], strict=True)))
                  for d in shown],
             )
         )  # fmt: skip
@@ -238,6 +238,11 @@ def _table(names: tuple, rows: list[tuple]) -> str:
     head = "<tr>" + "".join(f"<th>{e(str(n))}</th>" for n in names) + "</tr>"
     body = "".join("<tr>" + "".join(f"<td>{e('' if c is None else str(c))}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table>{head}{body}</table>"
+
+
+def _label(v: Any) -> str:
+    """A class id as is; a multi-label prediction (a list of label ids) by its size: 121 ids do not fit a cell."""
+    return f"{len(v)} labels" if isinstance(v, list) else str(v)
 
 
 def _agg(a: dict[str, Any], *, sci_: bool = False, digits: int = 3) -> str:

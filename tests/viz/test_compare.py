@@ -159,6 +159,31 @@ def test_gcn_baseline_by_hand(runs, compared):
     assert base["kl_from_uniform"] == pytest.approx(statistics.fmean(kls), abs=1e-12)
 
 
+def test_groups_split_on_config_but_not_on_seed_device_or_snapshots(runs):
+    from dataclasses import replace
+
+    from gnnviz.viz.arrays import load_arrays
+    from gnnviz.viz.comparison import group_runs
+
+    a = load_arrays(runs["gat"] / "seed-0")
+
+    def variant(seed: int, **changes) -> object:
+        config = json.loads(json.dumps(a.config))
+        config["run"]["seed"] = seed
+        for key, value in changes.items():
+            section, name = key.split("__")
+            config[section][name] = value
+        return replace(a, config=config, summary={**a.summary, "seed": seed})
+
+    arrays = [
+        variant(0), variant(1, run__device="cuda"), variant(2, training__snapshots=5),
+        variant(0, training__lr=0.01), variant(1, training__lr=0.01), replace(variant(0, model__name="gcn"), model="gcn"),
+    ]  # fmt: skip
+    groups = group_runs(arrays)
+    assert [g.runs for g in groups] == [[0, 1, 2], [3, 4], [5]]
+    assert [g.label for g in groups] == ["GAT (training.lr=0.005)", "GAT (training.lr=0.01)", "GCN"]
+
+
 # ----------------------------------------------------------------------------- files and page
 
 
