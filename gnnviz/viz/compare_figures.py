@@ -46,7 +46,7 @@ def build(c: Comparison) -> list[FigureSpec]:
         summary = "; ".join(f"{g['label']}: {_mean_std(g['test_metric'])}" for g in groups)
         specs.append(FigureSpec(
             "test_metric", "test metric",
-            f"Test {metric} per group (recorded by training at the checkpoint): each seed a point, the bar its mean, "
+            f"Test {metric} per group (recorded by training at the checkpoint): each seed a point, the line its mean, "
             f"whiskers +- one standard deviation. {summary}.",
             cp.plot_test_metric, ([literal(g["label"]) for g in groups], values),
             {"metric": metric, "seeds": [g["seeds"] for g in groups], "title": f"{graph}: test {metric} per group"},

@@ -300,6 +300,7 @@ def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_
         "graph": first.graph_label,
         "nodes": first.num_nodes,
         "metric": metric,
+        "class_names": first.class_names,
         "definitions": {
             "group": f"runs whose resolved configs are equal except for {', '.join(IGNORED)}",
             "mean_std": "mean and sample standard deviation (n - 1) over a group's runs; std null for one run",

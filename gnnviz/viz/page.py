@@ -218,6 +218,9 @@ def compare_html(
                  for d in shown],
             )
         )  # fmt: skip
+        names = numbers.get("class_names")
+        if names:
+            parts.append("<p>Classes: " + e(", ".join(f"{k} {n}" for k, n in enumerate(names))) + ".</p>")
     hoods = numbers["neighbourhoods"]
     if hoods["ties"]:
         parts.append(f"<p>Neighbourhoods: {e(hoods['chosen'])}; {e(hoods['ties'])}.</p>")
