@@ -157,7 +157,8 @@ def visualize(
 @app.command()
 def compare(
     runs: Annotated[
-        list[Path], typer.Argument(help="Two or more run directories of one dataset; a --seeds folder counts as its seeds.")
+        list[Path],
+        typer.Argument(metavar="RUN", help="Two or more run directories of one dataset; a --seeds folder counts as its seeds."),
     ],
     out: Annotated[
         Optional[Path],
