@@ -88,17 +88,21 @@ def build(c: Comparison) -> list[FigureSpec]:
 
 def _neighbourhoods(c: Comparison, colours: plots.NodeColours) -> list[FigureSpec]:
     """One figure per node: a column per group (its first seed), a row per layer; attention
-    averaged over heads, GCN's coefficients where a run has those, a note where it has neither."""
+    averaged over heads, or GCN's coefficients where a run has those. Groups with neither (SAGE)
+    are left out and named in the caption."""
     groups = c.numbers["groups"]
-    firsts = [c.arrays[g.runs[0]] for g in c.groups]
-    if not any(a.attention or a.coefficients is not None for a in firsts):
+    shown = [(g, c.arrays[g.runs[0]], numbers) for g, numbers in zip(c.groups, groups, strict=True)]
+    missing = [g.label for g, a, _ in shown if not a.attention and a.coefficients is None]
+    shown = [(g, a, numbers) for g, a, numbers in shown if a.attention or a.coefficients is not None]
+    if not shown:
         return []
-    layers = max(len(a.attention) if a.attention else 1 for a in firsts)
+    layers = max(len(a.attention) if a.attention else 1 for _, a, _ in shown)
+    left_out = f" Not drawn: {', '.join(missing)} (no attention and no fixed edge weights)." if missing else ""
     specs = []
     for node in c.nodes:
         panels: list[plots.NeighbourhoodPanel | str] = []
         for layer in range(layers):
-            for g, a, numbers in zip(c.groups, firsts, groups, strict=True):
+            for g, a, numbers in shown:
                 name = literal(g.label) + (f", seed {numbers['seeds'][0]}" if numbers["seeds"][0] is not None else "")
                 if a.attention and layer < len(a.attention):
                     la = a.attention[layer]
@@ -107,14 +111,12 @@ def _neighbourhoods(c: Comparison, colours: plots.NodeColours) -> list[FigureSpe
                     panels.append(plots.NeighbourhoodPanel(hood, f"{name}\nlayer {layer}, attention ({heads})"))
                 elif a.attention:
                     panels.append(f"{name}: no layer {layer}")
-                elif a.coefficients is not None:
-                    hood = att.neighbourhood(a.coefficients.edge_index, a.coefficients.weight, node)
-                    panels.append(
-                        plots.NeighbourhoodPanel(hood, f"{name}\nlayer {layer}, GCN coefficients (fixed)", normalised=False)
-                    )
                 else:
-                    panels.append(f"{name}: no attention and no fixed edge weights to draw")
-        a0 = firsts[0]
+                    co = a.coefficients
+                    hood = att.neighbourhood(co.edge_index, co.weight, node)
+                    title = f"{name}\nlayer {layer}, GCN coefficients (fixed)"
+                    panels.append(plots.NeighbourhoodPanel(hood, title, normalised=False))
+        a0 = shown[0][1]
         k = int(a0.degree[node])
         cls = f", {a0.class_name(int(a0.y[node]))}" if a0.task == "multiclass" else ""
         title = (
@@ -124,8 +126,8 @@ def _neighbourhoods(c: Comparison, colours: plots.NodeColours) -> list[FigureSpe
         specs.append(FigureSpec(
             f"neighbourhoods/node{node}", "neighbourhoods",
             f"Node {node} ({k} neighbours{cls}): each group's first seed, attention averaged over heads next to GCN's "
-            "fixed coefficients (which do not sum to 1), on one width scale.",
-            plots.plot_neighbourhoods, (panels, colours), {"title": title, "columns": len(c.groups)},
+            f"fixed coefficients (which do not sum to 1), on one width scale.{left_out}",
+            plots.plot_neighbourhoods, (panels, colours), {"title": title, "columns": len(shown)},
         ))  # fmt: skip
     return specs
 
