@@ -76,7 +76,7 @@ def plot_curve_bands(panels: Sequence[tuple[str, Sequence[Band]]], *, title: str
                         transform=ax.get_xaxis_transform(), clip_on=False, zorder=5)  # fmt: skip
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
-        ax.set_title(name, fontsize=10, pad=9)
+        ax.set_title(name, fontsize=10, y=1.0, pad=9)
         ax.grid(alpha=0.3)
     handles, _ = axes[0].get_legend_handles_labels()
     handles.append(Line2D([], [], ls="", marker="v", color="0.5", mec="black", mew=0.5, ms=7, label="a seed's checkpoint"))
@@ -142,7 +142,7 @@ def plot_test_metric(
     if any(sum(x is not None for x in vals) > 1 for vals in values):
         key.insert(1, Line2D([], [], color="black", lw=1.2, marker="_", ms=10, label="+- std (n - 1)"))
     ax.legend(handles=key, fontsize=7, frameon=False, loc="upper right")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, y=1.0, pad=6)  # y given: no automatic placement, which measures every tick label
     return fig
 
 
@@ -200,11 +200,11 @@ def plot_layer_stats(
     ax_lift.set_ylabel("lift: same-label mass - local homophily")
     if max_lift is not None:  # a legend line without a mark: the ceiling would flatten the bars if drawn
         ax_lift.plot([], [], " ", label=f"largest possible: {max_lift:.3g}")
-    ax_lift.set_title("lift: weight on same-label neighbours beyond averaging", fontsize=10)
+    ax_lift.set_title("lift: weight on same-label neighbours beyond averaging", fontsize=10, y=1.0, pad=6)
     ax_lift.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     ax_kl.set_yscale("log")
     ax_kl.set_ylabel("mean KL from uniform (nats)")
-    ax_kl.set_title("distance from uniform attention (lower = closer)", fontsize=10)
+    ax_kl.set_title("distance from uniform attention (lower = closer)", fontsize=10, y=1.0, pad=6)
     for ax in (ax_lift, ax_kl):  # under the axes: the baseline line runs where a legend inside would sit
         handles = ax.get_legend_handles_labels()[0]
         if handles:
@@ -239,7 +239,7 @@ def plot_agreement(matrix: Sequence[Sequence[float | None]], labels: Sequence[st
     short = [_wrap(t, 18) for t in labels]
     ax.set_xticks(range(r), short, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(r), short, fontsize=8)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, y=1.0, pad=6)  # y given: no automatic placement, which measures every tick label
     return fig
 
 
