@@ -188,15 +188,19 @@ def plot_layer_stats(
                 if std is not None and not log:  # on the log axis mean - std can be <= 0: the seeds' points show the spread
                     ax.errorbar([x], [mean], yerr=[std], color="black", capsize=3, lw=1, zorder=3)
                 ax.scatter(np.full(ok.sum(), x), v[ok], s=12, color="white", edgecolors="black", linewidths=0.6, zorder=4)
-                top = max(mean, float(v[ok].max()))  # above the bar and its seeds' points
-                ax.annotate(f"{mean:.2g}", (x, top), xytext=(0, 5), textcoords="offset points", ha="center",
-                            va="bottom", fontsize=7, rotation=90 if len(series) > 3 else 0, zorder=5)  # fmt: skip
+                # Beyond the bar's end and its seeds' points: above a positive bar, below a negative one.
+                down = mean < 0 and not log
+                end = float(v[ok].min()) if down else max(mean, float(v[ok].max()))
+                ax.annotate(f"{mean:.2g}", (x, min(end, mean) if down else end), xytext=(0, -5 if down else 5),
+                            textcoords="offset points", ha="center", va="top" if down else "bottom", fontsize=7,
+                            rotation=90 if len(series) > 3 else 0, zorder=5)  # fmt: skip
         if base is not None and (base > 0 or not log):
             ax.axhline(base, color=BASELINE_COLOUR, ls="--", lw=1.2, label=f"GCN's fixed coefficients ({base:.2g})", zorder=1)
         ax.set_xticks(range(layers), [f"layer {i}" for i in range(layers)])
         ax.set_xlim(-0.6, layers - 0.4)
         ax.grid(axis="y", alpha=0.3)
     ax_lift.axhline(0.0, color="black", lw=0.8)
+    ax_lift.margins(y=0.15)  # room for the values written beyond the bars
     ax_lift.set_ylabel("lift: same-label mass - local homophily")
     if max_lift is not None:  # a legend line without a mark: the ceiling would flatten the bars if drawn
         ax_lift.plot([], [], " ", label=f"largest possible: {max_lift:.3g}")
