@@ -11,6 +11,8 @@ Sections (each comparison measured in one process run, alternating, after warm-u
 - e2e:       ``gnnviz train`` of Cora GAT for 200 epochs vs ``bench/reference.py``, process start
              to exit, with each process's peak RSS.
 - visualize: ``gnnviz visualize`` of that run, cold (empty layout/t-SNE cache) and warm, per stage.
+- compare:   ``gnnviz compare`` of that run and a Cora GCN run (200 epochs), the forward cache cold
+             (first call) and warm (the goal: under 5 s), per stage.
 - growth:    train step and ``gnnviz visualize`` on synthetic graphs of 1k, 10k and 100k nodes.
 
 Each section has a time budget (rounds stop early, never below a minimum, when the machine is so
@@ -45,7 +47,7 @@ from measure import alternate, load, median, run_process
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("steps", "e2e", "visualize", "growth", "accuracy")
+SECTIONS = ("steps", "e2e", "visualize", "compare", "growth", "accuracy")
 CASES = (("cora", "gat"), ("cora", "gcn"), ("citeseer", "gat"), ("citeseer", "gcn"))
 CPU = torch.device("cpu")
 VIZ_TIMEOUT = 240  # seconds a growth visualize may take (twice the goal) before it is reported as timed out
@@ -91,10 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "steps" in chosen:
             results["steps"] = section_steps(rounds=10 if args.quick else 30, budget=10 if args.quick else 40)
-        if "e2e" in chosen or "visualize" in chosen:
+        if "e2e" in chosen or "visualize" in chosen or "compare" in chosen:
             results["e2e"] = section_e2e(work, rounds=1 if args.quick else 3)
         if "visualize" in chosen:
             results["visualize"] = section_visualize(Path(results["e2e"]["run"]), work, rounds=1 if args.quick else 2)
+        if "compare" in chosen:
+            results["compare"] = section_compare(Path(results["e2e"]["run"]), work, rounds=1 if args.quick else 3)
         if "growth" in chosen:
             results["growth"] = section_growth(sizes, work)
         if "accuracy" in chosen:
@@ -297,6 +301,53 @@ def section_visualize(run: Path, work: Path, rounds: int, budget: float = 90) ->
     return {"runs": got, "summary": summary, "load": [before, load()]}
 
 
+# ----------------------------------------------------------------------------- compare
+
+
+def section_compare(run: Path, work: Path, rounds: int, budget: float = 60) -> dict[str, Any]:
+    """``gnnviz compare`` of the e2e GAT run and a GCN run: the first call computes both forward
+    passes (cold cache), the later ones find them cached (warm)."""
+    heading(f"gnnviz compare, Cora GAT vs GCN, cold and warm forward cache (warm: median of up to {rounds})")
+    trained = must(run_process(gnnviz_command() + [
+        "train", "--config", str(REPO / "configs" / "gcn_cora.yaml"), "--out", str(work / "compare-runs"), "--quiet",
+    ], env=child_env()), "gnnviz train (GCN for compare)")  # fmt: skip
+    gcn = Path(trained.stdout.strip().splitlines()[-1])
+    env = child_env(GNNVIZ_CACHE_DIR=str(work / "compare-cache"))  # fresh and empty: the first call is cold
+    before = load()
+
+    def call(i: int) -> dict[str, Any]:
+        out = work / f"compare-{i}"
+        p = must(
+            run_process(gnnviz_command() + ["compare", str(run), str(gcn), "--out", str(out), "--quiet"], env=env), "compare"
+        )
+        stages = json.loads((out / "timings.json").read_text())["seconds"]
+        return {"seconds": round(p.seconds, 3), "max_rss_mb": round(p.max_rss_mb, 1), "stages": stages}
+
+    cold = call(0)
+    warm: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for r in range(rounds):
+        if r and time.perf_counter() - started > budget:
+            break
+        warm.append(call(r + 1))
+    stages = [s for s in cold["stages"] if s != "total"] + ["total"]
+    summary = {
+        "cold": cold,
+        "warm": {
+            "seconds": round(median([x["seconds"] for x in warm]), 3),
+            "stages": {s: round(median([x["stages"].get(s, 0.0) for x in warm]), 3) for s in stages},
+            "max_rss_mb": round(max(x["max_rss_mb"] for x in warm), 1),
+            "rounds": len(warm),
+        },
+    }
+    rows = [[s, f"{cold['stages'].get(s, 0.0):.2f}", f"{summary['warm']['stages'][s]:.2f}"] for s in stages]
+    rows.append(["process (start to exit)", f"{cold['seconds']:.2f}", f"{summary['warm']['seconds']:.2f}"])
+    rows.append(["peak RSS MB", f"{cold['max_rss_mb']:.0f}", f"{summary['warm']['max_rss_mb']:.0f}"])
+    table(["stage (seconds)", "cold", "warm"], rows)
+    print(f"goal: warm under 5 s; load {before:.1f}")
+    return {"summary": summary, "runs": [str(run), str(gcn)], "load": [before, load()]}
+
+
 # ----------------------------------------------------------------------------- growth
 
 
@@ -413,6 +464,11 @@ def print_summary(results: dict[str, Any]) -> None:
     summary = results.get("visualize", {}).get("summary")
     if summary:
         print(f"gnnviz visualize Cora: {summary['cold']['seconds']:.1f} s cold, {summary['warm']['seconds']:.1f} s warm")
+    compared = results.get("compare", {}).get("summary")
+    if compared:
+        print(
+            f"gnnviz compare Cora GAT vs GCN: {compared['cold']['seconds']:.1f} s cold, {compared['warm']['seconds']:.1f} s warm"
+        )
     for size in results.get("growth", {}).get("sizes", []):
         v = size["visualize_cold"]
         shown = f"{v['seconds']:.1f} s" if "error" not in v else f"{v['error']} after {v['seconds']:.0f} s"

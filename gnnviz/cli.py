@@ -155,6 +155,54 @@ def visualize(
 
 
 @app.command()
+def compare(
+    runs: Annotated[
+        list[Path],
+        typer.Argument(metavar="RUN", help="Two or more run directories of one dataset; a --seeds folder counts as its seeds."),
+    ],
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out", help="A new or empty folder, or an earlier compare folder to replace.", show_default="outputs/compare-<time>"
+        ),
+    ] = None,
+    nodes: Annotated[
+        Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")
+    ] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Draw the neighbourhoods of the N highest-degree nodes.")] = 2,
+    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures (dots per inch, 30 to 1200).")] = 200,
+    graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+) -> None:
+    """Compare runs of one dataset side by side; print the folder of figures and index.html.
+
+    Runs that differ only in their seed form a group, shown as mean +- std over its seeds:
+    training curves, test metric, attention lift and entropy per layer (GCN's coefficients as the
+    baseline), the same nodes' neighbourhoods, prediction agreement and the nodes that flip.
+    Numbers go to compare.json. Without --out, a new outputs/compare-<YYYYmmdd-HHMMSS> is
+    created, so an earlier compare is never overwritten.
+
+    Examples:
+
+      gnnviz compare outputs/gat-cora-3seeds outputs/cora-gcn-20261121-101500
+
+      gnnviz compare outputs/a outputs/b outputs/c --out outputs/gat-vs-gcn --nodes 12,345
+    """
+    from gnnviz.viz.options import Options
+
+    node_ids = _ints(nodes, "--nodes") or []
+    Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()
+    from gnnviz.viz.compare import compare as run_compare
+
+    path = run_compare(
+        [r for r in runs], out.expanduser() if out else None, nodes=node_ids, top_k=top_k, fmt=fmt, dpi=dpi,
+        graph_index=graph_index, quiet=quiet, log=to_stderr,
+    )  # fmt: skip
+    _print_path(path)
+
+
+@app.command()
 def datasets(
     data_root: Annotated[
         Optional[Path],

@@ -15,6 +15,9 @@
 | ``page.py`` | ``index.html`` text, pure | files |
 | ``render.py`` | drawing specs to bytes, and the only writer of output files (atomic), one JSON writer | analysis |
 | ``report.py`` | ``visualize()``: the order of the steps, option checks before any write, timings | everything above |
+| ``comparison.py`` | ``gnnviz compare``'s numbers: several ``RunArrays`` of one graph grouped over seeds, aggregated, their predictions compared (reusing ``analysis``/``insight``) | files, drawing |
+| ``compare_plots.py``, ``compare_figures.py`` | compare's drawings and its ``FigureSpec`` list, pure (neighbourhoods reuse ``plots``) | files |
+| ``compare.py`` | ``compare()``: input checks before any write, the order of the steps, the output folder rule | analysis, drawing |
 
 Figure choices branch on what the arrays contain (attention layers present, fixed edge
 coefficients present), never on the model's name. A test (``tests/viz/test_package.py``) keeps

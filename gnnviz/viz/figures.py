@@ -71,7 +71,7 @@ def build(c: Context) -> list[FigureSpec]:
     graph = literal(a.graph_label)
     stamp = f"checkpoint {literal(a.checkpoint.label)}"
     on = f"{model} on {graph} ({stamp})"
-    colours = _colours(a)
+    colours = run_colours(a)
     specs: list[FigureSpec] = []
 
     def add(stem: str, section: str, caption: str, plot: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -122,7 +122,8 @@ def build(c: Context) -> list[FigureSpec]:
     return specs
 
 
-def _colours(a: RunArrays) -> plots.NodeColours:
+def run_colours(a: RunArrays) -> plots.NodeColours:
+    """Node colours by true class (multi-label: by number of positive labels), the same in every figure."""
     if a.task == "multilabel":
         return plots.node_colours((a.y > 0.5).sum(1), categorical=False, label="positive labels (true)")
     y = a.y.astype(int)

@@ -393,6 +393,12 @@ def _predict(logits: np.ndarray, multilabel: bool) -> np.ndarray:
     return (z > 0) if multilabel else np.argmax(z, axis=1)
 
 
+def predict(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """What a model predicts from its logits [N, C]: class ids [N] for labels [N], or the 0/1
+    label sets [N, C] (logit > 0) for multi-label labels [N, C]."""
+    return _predict(logits, np.asarray(labels).ndim == 2)
+
+
 def _score(pred: np.ndarray, y: np.ndarray, multilabel: bool) -> float:
     """Accuracy, or micro-F1 over all (node, label) cells: 2 TP / (2 TP + FP + FN)."""
     if not multilabel:

@@ -10,6 +10,15 @@ from typing import Any
 from gnnviz.viz.arrays import RunArrays
 from gnnviz.viz.figures import num, sci
 
+# One look for every gnnviz page (visualize's index.html, compare's index.html).
+STYLE = (
+    "<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
+    "th{background:#f4f4f4}img{max-width:100%;border:1px solid #ddd}figure{margin:1.5em 0}"
+    "pre{background:#f7f7f7;padding:1em;overflow:auto}nav a{margin-right:1em}"
+    ".warning{background:#fff3cd;border:1px solid #e0c36c;padding:.6em 1em}</style>"
+)
+
 
 @dataclass(frozen=True)
 class PageFigure:
@@ -40,11 +49,7 @@ def index_html(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(a.model.upper())} on {e(a.dataset)} ({e(ck.label)}): gnnviz</title>",
-        "<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
-        "th{background:#f4f4f4}img{max-width:100%;border:1px solid #ddd}figure{margin:1.5em 0}"
-        "pre{background:#f7f7f7;padding:1em;overflow:auto}nav a{margin-right:1em}"
-        ".warning{background:#fff3cd;border:1px solid #e0c36c;padding:.6em 1em}</style>",
+        STYLE,
         "</head><body>",
         f"<h1>{e(name)}</h1>",
     ]
@@ -133,3 +138,120 @@ def _anchor(text: str) -> str:
 
 def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+# ----------------------------------------------------------------------------- gnnviz compare
+
+# Disagreeing nodes listed one by one on the compare page (compare.json lists them all).
+FLIPS_LISTED = 40
+
+
+def compare_html(
+    numbers: dict[str, Any], figures: dict[str, list[PageFigure]], notes: list[str], seconds: dict[str, float]
+) -> str:
+    """``gnnviz compare``'s index.html: the runs, their groups' aggregates, agreement, flipping
+    nodes and every figure. ``numbers`` is the content of compare.json."""
+    e = html.escape
+    groups, runs = numbers["groups"], numbers["runs"]
+    metric = numbers["metric"].replace("_", " ")
+    name = f"{numbers['graph']}: {len(runs)} runs in {len(groups)} groups compared"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(name)}: gnnviz compare</title>",
+        STYLE,
+        "</head><body>",
+        f"<h1>{e(name)}</h1>",
+    ]
+    parts += [f'<p class="warning"><strong>Note:</strong> {e(n)}.</p>' for n in notes]
+    sections = ["runs", "groups", "agreement", *figures]
+    parts.append("<nav>" + "".join(f'<a href="#{e(_anchor(k))}">{e(k)}</a>' for k in sections) + "</nav>")
+    parts.append('<h2 id="runs">Runs</h2>')
+    parts.append(
+        _table(
+            ("run", "group", "status", "checkpoint epoch", f"test {metric}", "folder"),
+            [(r["label"], groups[r["group"]]["label"], r["status"], r["checkpoint_epoch"], num(r["test_metric"]), r["path"])
+             for r in runs],
+        )
+    )  # fmt: skip
+    parts.append('<h2 id="groups">Groups (mean +- standard deviation over seeds)</h2>')
+    parts.append(f"<p>{e(numbers['definitions']['group'])}; {e(numbers['definitions']['mean_std'])}.</p>")
+    scope = numbers["agreement"]["nodes"]
+    parts.append(
+        _table(
+            ("group", "n", "seeds", f"test {metric}", f"val {metric}", "checkpoint epoch", f"seeds disagree on ({scope} nodes)"),
+            [(g["label"], g["n"], ", ".join(map(str, g["seeds"])), _agg(g["test_metric"]), _agg(g["val_metric"]),
+              _agg(g["checkpoint_epoch"], digits=0), "-" if g["seed_disagreement"]["count"] is None else g["seed_disagreement"]["count"])
+             for g in groups],
+        )
+    )  # fmt: skip
+    if any(g["layers"] for g in groups):
+        base = numbers["baseline_fixed_coefficients"]
+        parts.append("<h3>Attention per layer (averaged over heads)</h3>")
+        parts.append(
+            f"<p>{e(numbers['definitions']['layers'])}. Local homophily {num(base['homophily'])}, largest possible lift {num(base['max_lift'])}.</p>"
+        )
+        rows = [
+            (g["label"], row["layer"], _agg(row["lift"], sci_=True), _agg(row["kl_from_uniform"], sci_=True),
+             _agg(row["normalised_entropy"]), _agg(row["ranking_agreement"]))
+            for g in groups for row in g["layers"]
+        ]  # fmt: skip
+        rows.append(("GCN's fixed coefficients (baseline)", "every", sci(base["lift"]), sci(base["kl_from_uniform"]), "", ""))
+        parts.append(_table(("group", "layer", "lift", "KL from uniform (nats)", "H/log(deg)", "ranking agreement"), rows))
+    agreement = numbers["agreement"]
+    parts.append('<h2 id="agreement">Prediction agreement</h2>')
+    parts.append(f"<p>{e(numbers['definitions']['agreement'])}, over the {agreement['node_count']} {e(scope)} nodes.</p>")
+    labels = agreement["runs"]
+    parts.append(_table(("", *labels), [(labels[i], *(num(v) for v in row)) for i, row in enumerate(agreement["matrix"])]))
+    flips = numbers["flipping_nodes"]
+    by_split = ", ".join(f"{s} {k}" for s, k in flips["by_split"].items())
+    parts.append(f"<p>Nodes on which the runs do not all predict the same: {flips['count']} ({e(by_split)}).</p>")
+    details = flips.get(f"{scope}_details", [])
+    if details:
+        shown = details[:FLIPS_LISTED]
+        more = f" (the first {len(shown)} of {len(details)}; all in compare.json)" if len(shown) < len(details) else ""
+        parts.append(f"<p>The {e(scope)} nodes among them{e(more)}: predicted class per run, * = wrong.</p>")
+        parts.append(
+            _table(
+                ("node", "true", *labels),
+                [(d["node"], _label(d["label"]), *(f"{_label(p)}{'' if ok else ' *'}" for p, ok in zip(d["predictions"], d["right"], strict=True)))
+                 for d in shown],
+            )
+        )  # fmt: skip
+        names = numbers.get("class_names")
+        if names:
+            parts.append("<p>Classes: " + e(", ".join(f"{k} {n}" for k, n in enumerate(names))) + ".</p>")
+    hoods = numbers["neighbourhoods"]
+    if hoods["ties"]:
+        parts.append(f"<p>Neighbourhoods: {e(hoods['chosen'])}; {e(hoods['ties'])}.</p>")
+    timing = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items())
+    parts.append(f'<p>Compared in: {e(timing)}. Every number is in <a href="compare.json">compare.json</a>.</p>')
+    for section, items in figures.items():
+        parts.append(f'<h2 id="{e(_anchor(section))}">{e(section.capitalize())}</h2>')
+        for fig in items:
+            src = e(fig.path, quote=True)
+            parts.append(f'<figure><a href="{src}"><img src="{src}" alt="{e(fig.caption, quote=True)}" loading="lazy"></a>')
+            parts.append(f"<figcaption>{e(fig.caption)}</figcaption></figure>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _table(names: tuple, rows: list[tuple]) -> str:
+    e = html.escape
+    head = "<tr>" + "".join(f"<th>{e(str(n))}</th>" for n in names) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{e('' if c is None else str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def _label(v: Any) -> str:
+    """A class id as is; a multi-label prediction (a list of label ids) by its size: 121 ids do not fit a cell."""
+    return f"{len(v)} labels" if isinstance(v, list) else str(v)
+
+
+def _agg(a: dict[str, Any], *, sci_: bool = False, digits: int = 3) -> str:
+    """'0.812 +- 0.004 (n=2)' from ``comparison.aggregate``'s dict."""
+    if a["mean"] is None:
+        return "n/a"
+    show = sci if sci_ else (lambda v: f"{v:.{digits}f}")
+    std = f" +- {show(a['std'])}" if a["std"] is not None else ""
+    return f"{show(a['mean'])}{std} (n={a['n']})"

@@ -329,16 +329,20 @@ class NeighbourhoodPanel:
     normalised: bool = True  # softmax attention (sums to 1); False for GCN coefficients
 
 
-def plot_neighbourhoods(panels: Sequence[NeighbourhoodPanel], colours: NodeColours, *, title: str) -> Figure:
-    """Radial drawings of one node's incoming edges, one panel per layer/head, up to 4 per row.
+def plot_neighbourhoods(
+    panels: Sequence[NeighbourhoodPanel | str], colours: NodeColours, *, title: str, columns: int | None = None
+) -> Figure:
+    """Radial drawings of one node's incoming edges, one panel per layer/head, up to 4 per row
+    (or ``columns`` per row: ``gnnviz compare`` puts one run per column, one layer per row).
 
     The centre is the node, neighbours sit on a circle grouped by class; an edge's width and
-    grey level show its weight on a scale shared by every panel and every figure.
+    grey level show its weight on a scale shared by every panel and every figure. A text in
+    place of a panel leaves its cell empty but for that text (a run with nothing to draw there).
     """
-    cols = min(len(panels), HOOD_COLUMNS)
+    cols = columns or min(len(panels), HOOD_COLUMNS)
     rows = math.ceil(len(panels) / cols)
     fw = max(4.6 * cols + 1.5, 8.5)
-    hood = panels[0].hood
+    hood = next(p.hood for p in panels if isinstance(p, NeighbourhoodPanel))
     # Legend entries first: their count and the heading's length decide the margins.
     if colours.cmap is None:
         handles = _colour_key(None, colours, np.concatenate([[hood.node], hood.sources]))
@@ -352,7 +356,11 @@ def plot_neighbourhoods(panels: Sequence[NeighbourhoodPanel], colours: NodeColou
     fig = Figure(figsize=(fw, 5.45 * rows + top + bottom + 0.45 * (rows - 1)))
     axes = _axes_grid(fig, rows, cols, left=0.1, right=1.4, top=top, bottom=bottom, wgap=0.2, hgap=0.45)
     for ax, panel in zip(axes.ravel(), panels, strict=False):  # the last row may have spare axes
-        draw_neighbourhood(ax, panel, colours)
+        if isinstance(panel, NeighbourhoodPanel):
+            draw_neighbourhood(ax, panel, colours)
+        else:
+            _bare(ax)
+            ax.text(0.5, 0.5, _wrap_to(panel, 40), transform=ax.transAxes, ha="center", va="center", fontsize=10, color="0.35")
     for ax in axes.ravel()[len(panels) :]:
         _bare(ax)
     fh = fig.get_size_inches()[1]
