@@ -119,6 +119,8 @@ def test_existing_name_is_refused_and_untouched(tmp_path):
         (["--set", "training.lr=abc"], "training.lr=abc must be a number"),
         (["--name", "../escape"], "run name '../escape' is not allowed"),
         (["--seeds", "0"], "--seeds 0 must be at least 1"),
+        (["--nproc", "0"], "--nproc 0 must be at least 1"),
+        (["--nproc", "2", "--seeds", "2"], "--seeds 2 with --nproc: train one seed at a time"),
         (["--bogus"], "No such option"),
     ],
 )
