@@ -23,10 +23,11 @@ from torch import Tensor, nn
 from gnnviz.architectures import ModelArgs, model_spec, resolve
 from gnnviz.errors import ConfigError, RunError, lookup
 
-# Target nodes per step of layer-wise inference (``GNN.inference``) where evaluation and visualize
-# use it: bounds memory on large graphs (one block's edges at a time); graphs up to this size run
-# as one block, the same computation as ``forward``.
-INFERENCE_CHUNK = 16_384
+# Incoming edges per block of layer-wise inference (``GNN.inference``) where evaluation and
+# visualize use it: bounds memory on large graphs (a GAT block's messages: 2M x 64 floats, 0.5 GB);
+# graphs with fewer edges run as one block, the same computation as ``forward``. Each block also
+# projects all its edges' sources, so smaller blocks repeat that work.
+INFERENCE_EDGES = 2_000_000
 
 # Sparse CSR inputs are what makes training fast; torch flags them as beta on every use.
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
@@ -177,31 +178,38 @@ class GNN(nn.Module):
         return h
 
     @torch.no_grad()
-    def inference(self, x: Tensor, edge_index: Tensor, *, chunk: int = 0, return_details: bool = False):
-        """``forward`` in eval mode computed layer by layer, ``chunk`` target nodes at a time (0 = all).
+    def inference(self, x: Tensor, edge_index: Tensor, *, block_edges: int = 0, return_details: bool = False):
+        """``forward`` in eval mode computed layer by layer, a block of target nodes at a time.
 
-        Each step runs a layer for a block of target nodes on those targets and every source of
-        their incoming edges, with all of those edges: attention is normalised over all of a
-        node's neighbours, whatever a training batch sampled (PyG's ``BasicGNN.inference`` does the
-        same over a full-neighbour loader). Memory: the [N, d] outputs of one layer plus one
-        block's edges, instead of a whole forward's [E, heads, d] messages.
+        Each step runs a layer for consecutive target nodes holding at most ``block_edges``
+        incoming edges together (one node at least; 0 = the whole graph in one block), on those
+        targets and every source of their edges, with all of those edges: attention is normalised
+        over all of a node's neighbours, however training batched or sampled them (PyG's
+        ``BasicGNN.inference`` does the same over a full-neighbour loader). Memory: one layer's
+        [N, d] outputs plus one block's messages, instead of a whole forward's [E, heads, d].
         Same outputs and details as ``forward(x, edge_index, return_details)`` (up to float
-        summation order); ``x``: dense [N, F].
+        summation order; exactly, in one block); ``x``: dense [N, F].
         """
         if self.training:
             raise RuntimeError("GNN.inference is for eval mode; call model.eval() first")
         n = x.size(0)
         ei, weight = self.graph(edge_index, n)
         incoming = self.incoming(ei, n)
-        chunk = max(chunk, 0) or max(n, 1)
+        bounds = [0]
+        while bounds[-1] < n:  # consecutive targets whose in-edges fit the budget
+            a = bounds[-1]
+            if block_edges <= 0:
+                b = n
+            else:
+                b = int(torch.searchsorted(incoming.ptr, incoming.ptr[a] + block_edges, right=True)) - 1
+            bounds.append(min(max(b, a + 1), n))
         embeddings: list[Tensor] = []
         attention: list[tuple[Tensor, Tensor]] = []
         h = x
         for i, conv in enumerate(self.convs):
             out: Tensor | None = None
             alpha_all: Tensor | None = None
-            for a in range(0, n, chunk):
-                b = min(a + chunk, n)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
                 pos = incoming.into(torch.arange(a, b, device=x.device))  # every edge into this block
                 src = ei[0, pos]
                 inside = (src >= a) & (src < b)

@@ -30,7 +30,7 @@ from torch import Tensor
 from gnnviz.data import MULTICLASS, GraphDataset
 from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, Terminated
-from gnnviz.models import INFERENCE_CHUNK
+from gnnviz.models import INFERENCE_EDGES
 
 # Inputs sparser than this go to the layers as a sparse CSR tensor on the fast path.
 SPARSE_DENSITY = 0.25
@@ -599,7 +599,7 @@ def _seed_steps(model, opt, dataset: GraphDataset, device, seed: int, fast: bool
 
         def outputs(split: str) -> tuple[Tensor, Tensor]:
             idx = getattr(g, f"{split}_mask").nonzero().view(-1).to(device)
-            return model.inference(dense, edge_index, chunk=INFERENCE_CHUNK)[idx], y_all[idx]
+            return model.inference(dense, edge_index, block_edges=INFERENCE_EDGES)[idx], y_all[idx]
 
         local = _eval(model, task, outputs)
     else:
