@@ -147,6 +147,7 @@ def _launch(cfg, nproc: int, *, config, overrides, seeds: int, out: Path, name, 
         raise ConfigError("--nproc inside torchrun: the ranks are already started; drop --nproc")
     if seeds != 1:
         raise ConfigError(f"--seeds {seeds} with --nproc: train one seed at a time (--seed N)")
+    distributed.check_device(cfg.run.device)
     runs.check_new_run(out, name)
     if name is None:
         default = runs.default_name(cfg.dataset.name, cfg.model.name)

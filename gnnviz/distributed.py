@@ -115,10 +115,7 @@ def join(world: World, device_spec: str):
     import torch
     import torch.distributed as dist
 
-    if device_spec not in ("auto", "cpu", "cuda"):
-        raise ConfigError(
-            f"run.device={device_spec} names one GPU, but each rank takes the GPU of its local rank; use auto, cuda or cpu"
-        )
+    check_device(device_spec)
     use_cuda = device_spec != "cpu" and torch.cuda.is_available()
     if device_spec == "cuda" and not use_cuda:
         raise ConfigError(
@@ -133,6 +130,14 @@ def join(world: World, device_spec: str):
     timeout = datetime.timedelta(seconds=float(os.environ.get("GNNVIZ_DIST_TIMEOUT", "600")))
     dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timeout)
     return device
+
+
+def check_device(device_spec: str) -> None:
+    """Ranks take the GPU of their local rank: a config naming one GPU cannot be followed."""
+    if device_spec not in ("auto", "cpu", "cuda"):
+        raise ConfigError(
+            f"run.device={device_spec} names one GPU, but each rank takes the GPU of its local rank; use auto, cuda or cpu"
+        )
 
 
 def leave() -> None:
@@ -215,10 +220,11 @@ def failure_line(failures: dict[int, tuple[int, str, int]]) -> tuple[str, int]:
     """The root cause among ranks' failures ``{rank: (exit code, error-file message, pid)}``, as
     one line and the exit code to end with.
 
-    A rank that ended because another one did (it lost its peer, or torchrun stopped it) is not
-    the cause; among the rest, a rank killed by a signal comes first, then the lowest rank.
+    A rank that ended because another one did is not the cause: it lost its peer, or torchrun
+    stopped it (SIGTERM, or our Terminated/KeyboardInterrupt). Of the rest, the lowest rank.
     """
-    causes = []
+    causes: list[tuple[str, int]] = []
+    stopped: list[tuple[str, int]] = []
     for rank, (code, message, pid) in sorted(failures.items()):
         kind, _, text = (message or "").partition(": ")
         if kind in CONSEQUENCES:
@@ -228,23 +234,20 @@ def failure_line(failures: dict[int, tuple[int, str, int]]) -> tuple[str, int]:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            causes.append((0, f"rank {rank} (pid {pid}) was killed by {name}; the other ranks were stopped", 1))
+            line = f"rank {rank} (pid {pid}) was killed by {name}; the other ranks were stopped"
+            (stopped if -code in (signal.SIGTERM, signal.SIGINT) else causes).append((line, 1))
         elif kind == "error":
-            causes.append((1, f"rank {rank}: {text}" if rank else text, code))
+            causes.append((f"rank {rank}: {text}" if rank else text, code))
         else:
-            causes.append(
-                (1, f"rank {rank} (pid {pid}) exited with code {code}; rerun with --debug for its traceback", code or 1)
-            )
-    if causes:
-        _, line, code = min(causes, key=lambda c: c[0])
-        return line, code
+            causes.append((f"rank {rank} (pid {pid}) exited with code {code}; rerun with --debug for its traceback", code or 1))
+    if causes or stopped:
+        return (causes or stopped)[0]
     kinds = {(m or "").partition(": ")[0] for _, m, _ in failures.values()}
     if "interrupted" in kinds:
         return "interrupted", 130
     if "terminated" in kinds:
         return "terminated", 143
-    rank = min(failures)
-    return f"rank {rank} lost contact with the other ranks", 1
+    return f"rank {min(failures)} lost contact with the other ranks", 1
 
 
 def settle(run_dir: Path, reason: str | None, *, interrupted: bool) -> None:

@@ -1,7 +1,8 @@
 """Distributed training under torchrun: the same training as one process, and every ending clean.
 
-Multi-process tests cost seconds each (torchrun and two ranks start up), so there are three:
-equality with one process, a rank killed mid-training, and Ctrl-C. The rest are pure functions.
+Multi-process tests cost seconds each (torchrun and two ranks start up), so there are four:
+equality with one process (full batch and mini-batch), a rank killed mid-training, and Ctrl-C.
+The rest are pure functions.
 """
 
 import json
@@ -18,7 +19,7 @@ import torch
 from gnnviz import distributed
 
 REPO = Path(__file__).resolve().parents[1]
-FIXED = ["--set", "model.dropout=0", "--set", "model.attn_dropout=0", "--set", "training.patience=0"]
+FIXED = ["--set", "model.dropout=0", "--set", "model.attn_dropout=0"]
 
 
 def env() -> dict[str, str]:
@@ -35,42 +36,46 @@ def summary(run: Path) -> dict:
     return json.loads((run / "summary.json").read_text())
 
 
-def test_two_ranks_train_the_same_parameters_as_one_process(tmp_path):
-    """Full batch, dropout off, 10 epochs: two ranks under plain torchrun (each on half of the
-    seeds, DDP averaging gradients of losses scaled by each rank's share) end with the parameters
-    of one process within 1e-6 (measured: 7e-8), the same validation numbers every epoch, and one
-    run directory written by rank 0 only."""
-    epochs = ["--set", "training.epochs=10"]
-    one = subprocess.run([sys.executable, "-m", "gnnviz", *train_args(tmp_path, "one", *epochs)],
+@pytest.mark.parametrize("batch", ["0", "7"], ids=["full-batch", "mini-batch"])
+def test_two_ranks_train_the_same_parameters_as_one_process(tmp_path, batch):
+    """Dropout off, early stopping on (patience 10): two ranks under plain torchrun, each on its
+    part of every batch, with DDP averaging gradients of losses scaled by each rank's share, stop
+    at the same epoch as one process with the same validation numbers every epoch and the same
+    best parameters within 1e-5 (measured: 4e-7), and only rank 0 writes a run directory. Full
+    batch splits karate's 16 seeds 8/8; batches of 7 give batches of 7, 7 and 2 split 4/3, 4/3
+    and 1/1, so a wrong scaling of uneven parts would show."""
+    common = ["--set", "training.epochs=200", "--set", "training.patience=10", "--set", f"training.batch_size={batch}"]
+    one = subprocess.run([sys.executable, "-m", "gnnviz", *train_args(tmp_path, "one", *common)],
                          env=env(), cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert one.returncode == 0, one.stderr
     two = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "gnnviz",
-         *train_args(tmp_path, "two", *epochs)],
+         *train_args(tmp_path, "two", *common)],
         env=env(), cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert two.returncode == 0, two.stderr
     assert two.stdout.splitlines() == [str(tmp_path / "two")]  # rank 1 prints nothing
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+    s1, s2 = summary(tmp_path / "one"), summary(tmp_path / "two")
+    assert s2["status"] == s1["status"] == "early_stopped" and s2["ranks"] == 2
+    assert (s2["epochs_run"], s2["best_epoch"], s2["test_metric"]) == (s1["epochs_run"], s1["best_epoch"], s1["test_metric"])
     a = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=True)
     b = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=True)
-    assert a["epoch"] == b["epoch"] == 10
     for key, value in a["state_dict"].items():
-        torch.testing.assert_close(b["state_dict"][key], value, atol=1e-6, rtol=0)
+        torch.testing.assert_close(b["state_dict"][key], value, atol=1e-5, rtol=0)
     rows = [
         [line.split(",")[1:5] for line in (tmp_path / r / "metrics.csv").read_text().splitlines()[1:]] for r in ("one", "two")
     ]
     for x, y in zip(*rows, strict=True):
-        assert [float(v) for v in x] == pytest.approx([float(v) for v in y], abs=1e-6)
-    s = summary(tmp_path / "two")
-    assert s["status"] == "completed" and s["ranks"] == 2 and s["test_metric"] == summary(tmp_path / "one")["test_metric"]
+        assert [float(v) for v in x] == pytest.approx([float(v) for v in y], abs=1e-5)
 
 
 def start(tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path]:
     """``gnnviz train --nproc 2`` for (nearly) ever, once its first epochs are on disk."""
     run = tmp_path / name
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gnnviz", *train_args(tmp_path, name, "--nproc", "2", "--set", "training.epochs=1000000")],
+        [sys.executable, "-m", "gnnviz",
+         *train_args(tmp_path, name, "--nproc", "2", "--set", "training.epochs=1000000", "--set", "training.patience=0")],
         env=env(), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 240
@@ -130,6 +135,9 @@ def test_ctrl_c_interrupts_every_rank(tmp_path):
         ({0: (2, "error: unknown dataset 'x'; choose one of ...", 11), 1: (2, "error: unknown dataset 'x'; choose one of ...", 12)},
          "unknown dataset 'x'; choose one of ...", 2),
         ({0: (130, "interrupted: interrupted", 11), 1: (130, "interrupted: interrupted", 12)}, "interrupted", 130),
+        # rank 0 failed at once; torchrun then stopped rank 1 with SIGTERM before it could say so
+        ({0: (2, "error: run.device=cuda:1 names one GPU", 11), 1: (-15, "Signal 15 (SIGTERM) received by PID 12", 12)},
+         "run.device=cuda:1 names one GPU", 2),
         ({1: (1, "To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html", 12)},
          "rank 1 (pid 12) exited with code 1; rerun with --debug for its traceback", 1),
     ],
