@@ -10,7 +10,8 @@ the nodes are training seeds):
 - ``full x2``, ``mini x2``: the same on 2 ranks under torchrun (gloo), the seeds split between them.
 
 Seed nodes per second = training seeds x timed epochs / their seconds (evaluation not included;
-one untimed warm-up epoch first). Peak RSS per process; for 2 ranks, each rank's and their sum.
+one untimed warm-up epoch first). CPU seconds per epoch, all ranks together: the work done, which
+other load on the machine changes far less than the wall clock. Peak RSS per process (per rank).
 Correctness: the largest parameter difference between ``full`` and ``full x2`` after the same
 epochs (same initial weights, no dropout: the gradients must be the same).
 
@@ -68,14 +69,21 @@ def worker(mode: str, nodes: int, epochs: int, batch: int, params_out: str | Non
             net, ds, lr=0.005, weight_decay=5e-4, device=device, seed=0, node_batch=batch if mode == "mini" else 0, world=world
         )
     step()  # warm-up: plans, allocator, threads
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         step()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if params_out and world.leader:
         torch.save([p.detach().clone() for p in net.parameters()], params_out)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    row = {"rank": world.rank, "seeds": seeds, "epochs": epochs, "seconds": seconds, "peak_rss_mb": round(rss, 1)}
+    row = {
+        "rank": world.rank,
+        "seeds": seeds,
+        "epochs": epochs,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": round(rss, 1),
+    }
     print("RESULT " + json.dumps(row), flush=True)
     distributed.leave()
 
@@ -107,6 +115,7 @@ def measure(nodes: int, epochs: int, batch: int) -> dict[str, Any]:
         results["rows"][name] = {
             "seeds_per_s": round(seeds * epochs / seconds, 1),
             "seconds_per_epoch": round(seconds / epochs, 3),
+            "cpu_seconds_per_epoch": round(sum(r["cpu_seconds"] for r in rows) / epochs, 3),  # all ranks together
             "peak_rss_mb": [r["peak_rss_mb"] for r in sorted(rows, key=lambda r: r["rank"])],
             "wall_s": round(p.seconds, 1),
             "load": load(),
@@ -122,13 +131,14 @@ def measure(nodes: int, epochs: int, batch: int) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> None:
     print(f"\n{results['nodes']:,} nodes, {results['epochs']} timed epochs, mini-batch {results['batch']} seeds")
-    print(f"{'contender':<10} {'seeds/s':>9} {'s/epoch':>8} {'peak RSS MB (per rank)':>24} {'load':>6}")
+    print(f"{'contender':<10} {'seeds/s':>9} {'s/epoch':>8} {'CPU s/epoch':>12} {'peak RSS MB (per rank)':>24} {'load':>6}")
     for name, r in results["rows"].items():
         if "error" in r:
             print(f"{name:<10} failed: {r['error']}")
             continue
         rss = " + ".join(f"{m:.0f}" for m in r["peak_rss_mb"])
-        print(f"{name:<10} {r['seeds_per_s']:>9.0f} {r['seconds_per_epoch']:>8.2f} {rss:>24} {r['load']:>6}")
+        cpu = r["cpu_seconds_per_epoch"]
+        print(f"{name:<10} {r['seeds_per_s']:>9.0f} {r['seconds_per_epoch']:>8.2f} {cpu:>12.2f} {rss:>24} {r['load']:>6}")
     if "max_param_diff_1_vs_2_ranks" in results:
         print(f"largest parameter difference, 1 process vs 2 ranks: {results['max_param_diff_1_vs_2_ranks']:.2e}")
 
