@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from gnnviz import __version__
+from gnnviz import __version__, distributed
 from gnnviz.errors import ConfigError, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
@@ -141,7 +141,7 @@ def train(
 
 def _launch(cfg, nproc: int, *, config, overrides, seeds: int, out: Path, name, data_root, quiet: bool) -> None:
     """``train --nproc N``: the same command as N ranks under torchrun, into a run directory named now."""
-    from gnnviz import distributed, runs
+    from gnnviz import runs
 
     if os.environ.get("WORLD_SIZE", "1") != "1":
         raise ConfigError("--nproc inside torchrun: the ranks are already started; drop --nproc")
@@ -296,8 +296,6 @@ def _error(msg: str, kind: str = "error") -> None:
     """One error line on stderr. A rank under torchrun hands it to ``gnnviz train --nproc`` instead
     (which prints the one that caused the others); under plain torchrun rank 0 prints, and another
     rank only an error of its own (``kind`` "error"), named."""
-    from gnnviz import distributed
-
     rank = os.environ.get("RANK", "0")
     if os.environ.get("WORLD_SIZE", "1") not in ("", "1"):
         if os.environ.get(distributed.LAUNCHED_ENV) and distributed.report_to_launcher(kind, msg):
@@ -311,8 +309,6 @@ def _error(msg: str, kind: str = "error") -> None:
 
 def _stopped(kind: str) -> None:
     """A rank stopped by Ctrl-C or SIGTERM tells ``gnnviz train --nproc`` so (nothing is printed)."""
-    from gnnviz import distributed
-
     if os.environ.get("WORLD_SIZE", "1") not in ("", "1") and os.environ.get(distributed.LAUNCHED_ENV):
         distributed.report_to_launcher(kind, kind)
 

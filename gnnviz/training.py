@@ -594,7 +594,12 @@ def _seed_steps(model, opt, dataset: GraphDataset, device, seed: int, fast: bool
         totals = world.all_sum(totals)
         return totals[0].item() / max(totals[-1].item() * labels, 1), metric_value(task, totals[1:-1])
 
-    if node_batch:
+    if not world.leader:  # rank 0 evaluates for everyone; another rank's own test metric is never read
+
+        def local(split: str) -> tuple[float, float]:
+            return math.nan, math.nan
+
+    elif node_batch:
         dense = x.to_dense() if x.layout != torch.strided else x
 
         def outputs(split: str) -> tuple[Tensor, Tensor]:
@@ -602,11 +607,17 @@ def _seed_steps(model, opt, dataset: GraphDataset, device, seed: int, fast: bool
             return model.inference(dense, edge_index, block_edges=INFERENCE_EDGES)[idx], y_all[idx]
 
         local = _eval(model, task, outputs)
+    elif planned:
+        built: dict[str, Any] = {}
+
+        def plan_of(split: str) -> Any:  # built on first use: full batch needs no plan of the train split here
+            if split not in built:
+                built[split] = model.plan(x, edge_index, getattr(g, f"{split}_mask").nonzero().view(-1).to(device), sparse)
+            return built[split]
+
+        local = _plan_eval(model, task, plan_of, y_all)
     else:
-        plans = _plans(model, g, device) if fast else None
-        local = (
-            _plan_eval(model, task, plans, y_all) if plans is not None else _full_batch_eval(model, task, _Graph(g, fast, device))
-        )
+        local = _full_batch_eval(model, task, _Graph(g, fast, device))
 
     def evaluate(split: str) -> tuple[float, float]:
         """Rank 0 evaluates, the others take its numbers: every rank makes the same decisions."""
