@@ -47,7 +47,7 @@ from measure import alternate, load, median, run_process
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("steps", "e2e", "visualize", "compare", "growth", "accuracy")
+SECTIONS = ("steps", "e2e", "visualize", "compare", "growth", "scale", "accuracy")
 CASES = (("cora", "gat"), ("cora", "gcn"), ("citeseer", "gat"), ("citeseer", "gcn"))
 CPU = torch.device("cpu")
 VIZ_TIMEOUT = 240  # seconds a growth visualize may take (twice the goal) before it is reported as timed out
@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             results["compare"] = section_compare(Path(results["e2e"]["run"]), work, rounds=1 if args.quick else 3)
         if "growth" in chosen:
             results["growth"] = section_growth(sizes, work)
+        if "scale" in chosen:
+            results["scale"] = section_scale(10_000 if args.quick else 100_000)
         if "accuracy" in chosen:
             results["accuracy"] = section_accuracy(seeds=10)
     finally:
@@ -448,6 +450,16 @@ def environment(quick: bool, data_root: str) -> dict[str, Any]:
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "load": load(), "data_root": data_root,
     }  # fmt: skip
+
+
+def section_scale(nodes: int) -> dict[str, Any]:
+    """Full batch, mini-batch and 2 ranks on a synthetic graph, next to plain PyG (``bench/scale.py``)."""
+    from scale import measure, table
+
+    heading(f"Scale: GAT on a synthetic graph of {nodes:,} nodes (mean degree 10), 1 process and 2 ranks")
+    results = measure(nodes, epochs=3, batch=1024)
+    table(results)
+    return results
 
 
 def print_summary(results: dict[str, Any]) -> None:

@@ -16,8 +16,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from gnnviz import __version__
-from gnnviz.errors import ConfigError, GnnvizError, Terminated, is_out_of_memory, memory_message, os_error_message
+from gnnviz import __version__, distributed
+from gnnviz.errors import ConfigError, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
 app = typer.Typer(
@@ -83,6 +83,12 @@ def train(
         typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets]."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            "--nproc", help="Train with N processes (ranks) on this machine under torchrun, each on 1/N of the seed nodes."
+        ),
+    ] = 1,
 ) -> None:
     """Train the model a config names; print the run directory as the last line.
 
@@ -93,6 +99,10 @@ def train(
       gnnviz train --config configs/gcn_cora.yaml --seeds 10 --name gcn-cora-10
 
       gnnviz train --config configs/gat_cora.yaml --set training.lr=0.01 --print-config
+
+      gnnviz train --config configs/gat_cora.yaml --nproc 2 --set training.batch_size=64
+
+      torchrun --nproc-per-node 2 -m gnnviz train --config configs/gat_cora.yaml
     """
     from gnnviz.config import load_config
 
@@ -103,14 +113,56 @@ def train(
         overrides.append(f"run.device={device}")
     if seeds < 1:
         raise ConfigError(f"--seeds {seeds} must be at least 1")
+    if nproc < 1:
+        raise ConfigError(f"--nproc {nproc} must be at least 1")
     cfg = load_config(config, overrides)
     if print_config:
         typer.echo(cfg.to_yaml(), nl=False)
         return
+    if nproc > 1:
+        _launch(
+            cfg,
+            nproc,
+            config=config,
+            overrides=overrides,
+            seeds=seeds,
+            out=out.expanduser(),
+            name=name,
+            data_root=data_root,
+            quiet=quiet,
+        )
+        return
     from gnnviz.experiment import train as run_train
 
     path = run_train(cfg, out=out.expanduser(), name=name, data_root=data_root, seeds=seeds, quiet=quiet)
-    _print_path(path)
+    if path is not None:  # None: a rank other than 0, which writes nothing
+        _print_path(path)
+
+
+def _launch(cfg, nproc: int, *, config, overrides, seeds: int, out: Path, name, data_root, quiet: bool) -> None:
+    """``train --nproc N``: the same command as N ranks under torchrun, into a run directory named now."""
+    from gnnviz import runs
+
+    if os.environ.get("WORLD_SIZE", "1") != "1":
+        raise ConfigError("--nproc inside torchrun: the ranks are already started; drop --nproc")
+    if seeds != 1:
+        raise ConfigError(f"--seeds {seeds} with --nproc: train one seed at a time (--seed N)")
+    distributed.check_device(cfg.run.device)
+    runs.check_new_run(out, name)
+    if name is None:
+        default = runs.default_name(cfg.dataset.name, cfg.model.name)
+        name = next(n for n in (default if i == 1 else f"{default}-{i}" for i in range(1, 10_000)) if not (out / n).exists())
+    args = [*(["--config", str(config)] if config is not None else []), *[a for o in overrides for a in ("--set", o)]]
+    args += ["--out", str(out), "--name", name, *(["--data-root", str(data_root)] if data_root is not None else [])]
+    args += ["--quiet"] if quiet else []
+    if _state["debug"]:
+        os.environ["GNNVIZ_DEBUG"] = "1"
+    try:
+        distributed.launch(args, nproc, out / name)
+    except distributed.RankFailed as exc:
+        error = GnnvizError(f"{exc.line} (run {out / name})" if (out / name).exists() else exc.line)
+        error.exit_code = exc.code
+        raise error from None
 
 
 @app.command()
@@ -289,8 +341,25 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise Terminated()
 
 
-def _error(msg: str) -> None:
+def _error(msg: str, kind: str = "error") -> None:
+    """One error line on stderr. A rank under torchrun hands it to ``gnnviz train --nproc`` instead
+    (which prints the one that caused the others); under plain torchrun rank 0 prints, and another
+    rank only an error of its own (``kind`` "error"), named."""
+    rank = os.environ.get("RANK", "0")
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "1"):
+        if os.environ.get(distributed.LAUNCHED_ENV) and distributed.report_to_launcher(kind, msg):
+            return
+        if kind != "error":
+            return
+        if rank != "0":
+            msg = f"rank {rank}: {msg}"
     to_stderr(f"error: {msg}")
+
+
+def _stopped(kind: str) -> None:
+    """A rank stopped by Ctrl-C or SIGTERM tells ``gnnviz train --nproc`` so (nothing is printed)."""
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "1") and os.environ.get(distributed.LAUNCHED_ENV):
+        distributed.report_to_launcher(kind, kind)
 
 
 def _traceback() -> None:
@@ -314,11 +383,13 @@ def main(argv: list[str] | None = None) -> None:
         code = rv if isinstance(rv, int) else 0
     except GnnvizError as exc:
         _traceback()
-        _error(str(exc))
+        _error(str(exc), "peer-lost" if isinstance(exc, PeerLost) else "error")
         code = exc.exit_code
     except Terminated:
+        _stopped("terminated")
         code = 143
     except KeyboardInterrupt:
+        _stopped("interrupted")
         code = 130
     except BrokenPipeError:
         code = 0

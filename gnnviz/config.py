@@ -23,9 +23,12 @@ from gnnviz.errors import ConfigError, did_you_mean
 from gnnviz.synthetic import SyntheticParams
 
 
-def _f(default: Any, why: str, choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None) -> Any:
-    """A config field; ``choices`` may be a function, read at validation time (the model table)."""
-    return field(default=default, metadata={"why": why, "choices": choices})
+def _f(
+    default: Any, why: str, choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None, *, counts: bool = False
+) -> Any:
+    """A config field; ``choices`` may be a function, read at validation time (the model table);
+    ``counts``: a text field of comma-separated numbers, where one number alone is read as text too."""
+    return field(default=default, metadata={"why": why, "choices": choices, "counts": counts})
 
 
 _SYNTHETIC = SyntheticParams()
@@ -96,6 +99,15 @@ class TrainingConfig:
     snapshots: int = _f(
         0,
         "every N epochs (and before the first) keep attention summaries in snapshots.json, drawn by visualize against the epoch; 0 = off",
+    )
+    batch_size: int = _f(
+        0,
+        "single-graph datasets: seed (training) nodes per mini-batch, one optimiser step each; 0 = full batch, one step per epoch (dataset.batch_size counts whole graphs, for PPI)",
+    )
+    num_neighbors: str | None = _f(
+        None,
+        "with training.batch_size: neighbours sampled per node and layer, first layer first, e.g. '15,10' (PyG NeighborLoader; -1 = all); null = all neighbours, exact receptive fields",
+        counts=True,
     )
 
 
@@ -436,6 +448,8 @@ def _build_section(section: str, cls: type, values: dict[str, Any], source: str)
                 f"{source}: unknown key '{section}.{key}'; {section} has {', '.join(fields)}{did_you_mean(str(key), fields)}"
             )
         choices = fields[key].metadata.get("choices")
+        if fields[key].metadata.get("counts") and isinstance(value, Leaf) and type(value.value) is int:
+            value = dataclasses.replace(value, value=value.text)  # '10' for a one-layer model
         kwargs[key] = _coerce(f"{section}.{key}", value, hints[key], choices() if callable(choices) else choices)
     return cls(**kwargs)
 
@@ -532,6 +546,9 @@ def resolve(cfg: Config) -> Config:
     _at_least("training.patience", t.patience, 0)
     _at_least("training.snapshots", t.snapshots, 0)
     _at_least("dataset.batch_size", d.batch_size, 1)
+    _at_least("training.batch_size", t.batch_size, 0)
+    if t.num_neighbors is not None:
+        fanouts(t.num_neighbors, m.layers, t.batch_size)
     _at_least("run.seed", r.seed, 0)
     if r.seed >= 2**32:
         raise ConfigError(f"run.seed={r.seed} must be below 2**32")
@@ -625,6 +642,27 @@ def synthetic_params(d: DatasetConfig) -> SyntheticParams | None:
     if data.DATASETS[d.name].params is None:
         return None
     return SyntheticParams(**{f.name: getattr(d, f.name) for f in dataclasses.fields(SyntheticParams)})
+
+
+def fanouts(text: str, layers: int, batch_size: int = 1) -> list[int]:
+    """``training.num_neighbors`` as PyG's ``NeighborLoader`` takes it: '15,10' -> [15, 10]."""
+    parts = [p.strip() for p in str(text).split(",")]
+    example = ",".join(["10"] * layers)
+    try:
+        counts = [int(p) for p in parts]
+    except ValueError:
+        raise ConfigError(
+            f"training.num_neighbors='{text}' must be whole numbers separated by commas, one per layer, e.g. '{example}'"
+        ) from None
+    if len(counts) != layers:
+        raise ConfigError(
+            f"training.num_neighbors='{text}' gives {len(counts)} layer(s) but model.layers={layers}; give one count per layer, e.g. '{example}'"
+        )
+    if any(c == 0 or c < -1 for c in counts):
+        raise ConfigError(f"training.num_neighbors='{text}': each count must be at least 1, or -1 for all neighbours")
+    if batch_size == 0:
+        raise ConfigError("training.num_neighbors samples mini-batches; set training.batch_size too (seed nodes per batch)")
+    return counts
 
 
 def _at_least(key: str, value: int, low: int) -> None:

@@ -37,6 +37,10 @@ class DivergedError(GnnvizError):
     """Training produced a non-finite loss."""
 
 
+class PeerLost(GnnvizError):
+    """Distributed training: another rank stopped (died, was killed or failed), so this one cannot go on."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)

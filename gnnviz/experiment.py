@@ -17,13 +17,23 @@ from typing import Any
 
 import torch
 
-from gnnviz import runs
-from gnnviz.config import Config, synthetic_params
+from gnnviz import distributed, runs
+from gnnviz.config import Config, fanouts, synthetic_params
 from gnnviz.data import GraphDataset, load_dataset
-from gnnviz.errors import DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
+from gnnviz.distributed import World
+from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models import build_model, num_params
 from gnnviz.progress import Progress, to_stderr
-from gnnviz.training import FitResult, fit, metric_counts, metric_value, resolve_device, seed_everything
+from gnnviz.training import (
+    FitResult,
+    batching_note,
+    check_batching,
+    fit,
+    metric_counts,
+    metric_value,
+    resolve_device,
+    seed_everything,
+)
 
 
 def train(
@@ -42,15 +52,31 @@ def train(
     Everything that can be checked is checked before any folder is created. A run that fails or
     is stopped before anything worth keeping exists (no epoch recorded) leaves no folder behind;
     otherwise its ``summary.json`` says how it ended and why.
+
+    Under torchrun (``WORLD_SIZE`` > 1 in the environment) every rank trains its share and only
+    rank 0 creates and writes the run directory, logs and returns it; the others return None.
     """
+    world = distributed.from_env()
+    if world.size > 1:
+        if seeds != 1:
+            raise ConfigError(f"--seeds {seeds} with several ranks: train one seed at a time (--seed N)")
+        try:
+            return _train_ranks(cfg, world, out=out, name=name, data_root=data_root, quiet=quiet, log=log, progress=progress)
+        finally:
+            distributed.leave()
     log = (lambda _msg: None) if quiet else (log or to_stderr)
     runs.check_new_run(out, name)
     device = resolve_device(cfg.run.device)
     dataset = load_dataset(
         cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
     )
+    if cfg.training.batch_size:
+        check_batching(dataset, cfg.training.batch_size, 1)
     # Said once the dataset loaded, so that a failure before it stays a single line on stderr.
     log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
+    note = batching_note(cfg.training.batch_size, _fanouts(cfg))
+    if note:
+        log(f"training: {note}")
     default = runs.default_name(cfg.dataset.name, cfg.model.name)
     root = runs.create_run_dir(out, name, default)
     attempt = Attempt()
@@ -64,6 +90,56 @@ def train(
             _remove(root)
         raise
     return root
+
+
+def _fanouts(cfg: Config) -> list[int] | None:
+    t = cfg.training
+    return None if t.num_neighbors is None else fanouts(t.num_neighbors, cfg.model.layers, t.batch_size)
+
+
+def _train_ranks(cfg: Config, world: World, *, out: Path, name, data_root, quiet: bool, log, progress) -> Path | None:
+    """``train`` on one rank of several: rank 0 as a plain run (with ``world``), the others as
+    replicas that write nothing."""
+    leader = world.leader
+    log = (lambda _msg: None) if quiet or not leader else (log or to_stderr)
+    if leader:
+        runs.check_new_run(out, name)
+    device = distributed.join(world, cfg.run.device)
+    dataset = load_dataset(
+        cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
+    )
+    check_batching(dataset, cfg.training.batch_size, world.size)
+    log(f"device: {device} on each of {world.size} ranks ({'NCCL' if device.type == 'cuda' else 'gloo'})")
+    log(f"training: {batching_note(cfg.training.batch_size, _fanouts(cfg), world)}")
+    if not leader:
+        _replica(cfg, dataset, device, world)
+        return None
+    root = runs.create_run_dir(out, name, runs.default_name(cfg.dataset.name, cfg.model.name))
+    attempt = Attempt()
+    try:
+        train_into(cfg, dataset, device, root, quiet=quiet, log=log, progress=progress, attempt=attempt, world=world)
+    except BaseException:
+        if not attempt.useful:
+            _remove(root)
+        raise
+    return root
+
+
+def _replica(cfg: Config, dataset: GraphDataset, device: torch.device, world: World) -> None:
+    """A rank other than 0: the same model and steps, its own share of the seeds, no files."""
+    seed_everything(cfg.run.seed)
+    model = build_model(cfg.model, dataset.num_features, dataset.num_classes)  # DDP copies rank 0's weights anyway
+    torch.manual_seed(cfg.run.seed + 1_000_003 * world.rank)  # its own dropout masks
+    t = cfg.training
+    result = fit(
+        model, dataset, epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay, device=device,
+        seed=cfg.run.seed, fast=t.fast, stopping=t.early_stopping, node_batch=t.batch_size,
+        num_neighbors=_fanouts(cfg), world=world,
+    )  # fmt: skip
+    if result.status == "diverged":
+        raise DivergedError(result.message)
+    if result.interrupt is not None:
+        raise result.interrupt
 
 
 class Attempt:
@@ -173,6 +249,7 @@ def train_into(
     progress,
     label: str = "train",
     attempt: Attempt | None = None,
+    world: World | None = None,
 ) -> dict[str, Any]:
     """Train one seed of an already loaded dataset into the existing folder ``run``; return its summary.
 
@@ -184,6 +261,8 @@ def train_into(
     seed_everything(cfg.run.seed)
     base = {"dataset": cfg.dataset.name, "model": cfg.model.name, "metric": dataset.metric, "seed": cfg.run.seed,
             "device": str(device), **runs.process_fields()}  # fmt: skip
+    if world is not None and world.size > 1:
+        base["ranks"] = world.size
     runs.save_config(run, cfg.to_yaml())
     attempt.summary = {**base, "status": "running"}
     runs.save_summary(run, attempt.summary)
@@ -196,7 +275,9 @@ def train_into(
     try:
         model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
         base["num_params"] = num_params(model)
-        result = _fit_into(cfg, dataset, device, run, model, attempt, quiet=quiet, progress=progress, label=label)
+        result = _fit_into(
+            cfg, dataset, device, run, model, attempt, quiet=quiet, progress=progress, label=label, world=world or World()
+        )
     except BaseException as exc:
         # If even this write fails, the first error is the one to report; the summary then still
         # says "running" with this (soon gone) pid, which readers report as a run that died.
@@ -219,7 +300,10 @@ def train_into(
     if result.status == "diverged":
         raise DivergedError(f"{result.message}; the run is in {run}")
     if result.interrupt is not None:
-        log(f"interrupted after {result.epochs_run} epochs; best state (epoch {result.best_epoch}) saved in {run}")
+        how = "interrupted"
+        if world is not None and world.size > 1 and isinstance(result.interrupt, Terminated):
+            how = "stopped by SIGTERM (torchrun stops every rank when one fails or it is stopped)"
+        log(f"{how} after {result.epochs_run} epochs; best state (epoch {result.best_epoch}) saved in {run}")
         raise result.interrupt
     log(
         f"{label}: test {dataset.metric} {result.test_metric:.4f} at epoch {result.best_epoch} "
@@ -239,6 +323,7 @@ def _fit_into(
     quiet: bool,
     progress,
     label: str,
+    world: World,
 ) -> FitResult:
     """Save the graphs, then fit, appending each epoch's row to ``metrics.csv`` as it ends."""
     graphs = dataset.test if not dataset.transductive else dataset.train
@@ -262,6 +347,7 @@ def _fit_into(
             device=device, seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size,
             stopping=t.early_stopping, on_epoch=on_epoch,
             snapshot_every=t.snapshots, on_snapshot=Snapshots(run, graphs[0], dataset.task, device) if t.snapshots else None,
+            node_batch=t.batch_size, num_neighbors=_fanouts(cfg), world=world,
         )  # fmt: skip
     finally:
         bar.close()

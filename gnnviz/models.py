@@ -23,6 +23,12 @@ from torch import Tensor, nn
 from gnnviz.architectures import ModelArgs, model_spec, resolve
 from gnnviz.errors import ConfigError, RunError, lookup
 
+# Incoming edges per block of layer-wise inference (``GNN.inference``) where evaluation and
+# visualize use it: bounds memory on large graphs (a GAT block's messages: 2M x 64 floats, 0.5 GB);
+# graphs with fewer edges run as one block, the same computation as ``forward``. Each block also
+# projects all its edges' sources, so smaller blocks repeat that work.
+INFERENCE_EDGES = 2_000_000
+
 # Sparse CSR inputs are what makes training fast; torch flags them as beta on every use.
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
@@ -112,6 +118,7 @@ class GNN(nn.Module):
                 # A learned projection: the GAT paper's PPI model adds skip connections like this.
                 self.skips.append(nn.Linear(d_in, d_out, bias=False))
         self._cache: tuple[Tensor, int, Tensor, Tensor | None] | None = None
+        self._incoming: tuple[Tensor, int, InEdges] | None = None
 
     def graph(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor | None]:
         """The edge index the layers use (one self-loop per node if the model wants them) and
@@ -142,6 +149,11 @@ class GNN(nn.Module):
         edges (``edge_index[1]``) in eval mode.
         """
         ei, weight = self.graph(edge_index, x.size(0))
+        return self.layer_stack(x, ei, weight, return_details)
+
+    def layer_stack(self, x: Tensor, ei: Tensor, weight: Tensor | None, return_details: bool = False):
+        """``forward`` on a graph already prepared by ``graph`` (or a part of one): ``ei`` [2, E]
+        with its self-loops, ``weight`` [E] GCN's coefficients or None."""
         embeddings: list[Tensor] = []
         attention: list[tuple[Tensor, Tensor]] = []
         h = x
@@ -165,6 +177,113 @@ class GNN(nn.Module):
             return h, {"embeddings": embeddings, "attention": attention}
         return h
 
+    @torch.no_grad()
+    def inference(self, x: Tensor, edge_index: Tensor, *, block_edges: int = 0, return_details: bool = False):
+        """``forward`` in eval mode computed layer by layer, a block of target nodes at a time.
+
+        Each step runs a layer for consecutive target nodes holding at most ``block_edges``
+        incoming edges together (one node at least; 0 = the whole graph in one block), on those
+        targets and every source of their edges, with all of those edges: attention is normalised
+        over all of a node's neighbours, however training batched or sampled them (PyG's
+        ``BasicGNN.inference`` does the same over a full-neighbour loader). Memory: one layer's
+        [N, d] outputs plus one block's messages, instead of a whole forward's [E, heads, d].
+        Same outputs and details as ``forward(x, edge_index, return_details)`` (up to float
+        summation order; exactly, in one block); ``x``: dense [N, F].
+        """
+        if self.training:
+            raise RuntimeError("GNN.inference is for eval mode; call model.eval() first")
+        n = x.size(0)
+        ei, weight = self.graph(edge_index, n)
+        incoming = self.incoming(ei, n)
+        bounds = [0]
+        while bounds[-1] < n:  # consecutive targets whose in-edges fit the budget
+            a = bounds[-1]
+            if block_edges <= 0:
+                b = n
+            else:
+                b = int(torch.searchsorted(incoming.ptr, incoming.ptr[a] + block_edges, right=True)) - 1
+            bounds.append(min(max(b, a + 1), n))
+        embeddings: list[Tensor] = []
+        attention: list[tuple[Tensor, Tensor]] = []
+        h = x
+        for i, conv in enumerate(self.convs):
+            out: Tensor | None = None
+            alpha_all: Tensor | None = None
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                pos = incoming.into(torch.arange(a, b, device=x.device))  # every edge into this block
+                src = ei[0, pos]
+                inside = (src >= a) & (src < b)
+                outside = src[~inside].unique()  # sorted: local ids by binary search, no [N] map per block
+                local = torch.cat([torch.arange(a, b, device=x.device), outside])
+                src_local = torch.where(inside, src - a, (b - a) + torch.searchsorted(outside, src))
+                sub = torch.stack([src_local, ei[1, pos] - a])
+                h_local = h.index_select(0, local)
+                if self.is_attention and return_details:
+                    o, (_, alpha) = conv(h_local, sub, return_attention_weights=True)
+                    if alpha_all is None:
+                        alpha_all = alpha.new_empty((ei.size(1), *alpha.shape[1:]))
+                    alpha_all[pos] = alpha
+                elif self.spec.edge_weight:
+                    o = conv(h_local, sub, weight[pos])
+                else:
+                    o = conv(h_local, sub)
+                o = o[: b - a]
+                if len(self.skips):
+                    o = o + self.skips[i](h_local[: b - a])
+                if out is None:
+                    out = o.new_empty((n, o.size(1)))
+                out[a:b] = o
+            assert out is not None
+            h = self.act(out) if i < len(self.convs) - 1 else out
+            if return_details:
+                embeddings.append(h)
+                if alpha_all is not None:
+                    attention.append((ei, alpha_all))
+        if return_details:
+            return h, {"embeddings": embeddings, "attention": attention}
+        return h
+
+    def incoming(self, ei: Tensor, num_nodes: int) -> InEdges:
+        """``InEdges`` of the prepared edge index ``ei``, cached for the last one seen."""
+        c = self._incoming
+        if c is None or c[0] is not ei or c[1] != num_nodes:
+            c = self._incoming = (ei, num_nodes, InEdges(ei, num_nodes))
+        return c[2]
+
+    def receptive_field(self, ei: Tensor, targets: Tensor, num_nodes: int) -> tuple[Tensor, list[int], Tensor]:
+        """The nodes the outputs at ``targets`` [T] (unique) depend on, for the prepared ``ei``.
+
+        ``nodes`` [n]: original ids, targets first (in their order), then ring by ring the
+        in-neighbours not seen before (each ring in ascending id); ``sizes``: [depth + 1] nodes
+        within 0, 1, ... depth hops; ``rank`` [N]: position in ``nodes``, -1 outside. Layer ``l``'s
+        outputs are read only at nodes within depth - l hops of a target.
+        """
+        depth = len(self.convs)
+        incoming = self.incoming(ei, num_nodes)
+        reached = torch.zeros(num_nodes, dtype=torch.bool, device=ei.device)
+        reached[targets] = True
+        rings, sizes, frontier = [targets], [targets.numel()], targets
+        for _ in range(depth):
+            src = ei[0, incoming.into(frontier)]
+            frontier = src[~reached[src]].unique()
+            reached[frontier] = True
+            rings.append(frontier)
+            sizes.append(sizes[-1] + frontier.numel())
+        nodes = torch.cat(rings)
+        rank = torch.full((num_nodes,), -1, dtype=torch.long, device=ei.device)
+        rank[nodes] = torch.arange(nodes.numel(), device=ei.device)
+        return nodes, sizes, rank
+
+    def subgraph(self, edge_index: Tensor, targets: Tensor, num_nodes: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The exact receptive field of ``targets`` [T] as a graph for ``layer_stack``: ``nodes`` [n]
+        (targets first), the edges into nodes within depth - 1 hops relabelled to positions in
+        ``nodes`` [2, E'], and their GCN coefficients from the whole graph (None without them).
+        ``layer_stack(x[nodes], ...)[:T]`` equals ``forward(x, edge_index)[targets]``."""
+        ei, weight = self.graph(edge_index, num_nodes)
+        nodes, sizes, rank = self.receptive_field(ei, targets, num_nodes)
+        keep = self.incoming(ei, num_nodes).into(nodes[: sizes[-2]])
+        return nodes, rank[ei[:, keep]], None if weight is None else weight[keep]
+
     def plan(self, x: Tensor, edge_index: Tensor, targets: Tensor, sparse: bool) -> Plan | None:
         """The fast path's view of a graph for the nodes ``targets`` [T] (unique): see ``forward_plan``.
 
@@ -176,25 +295,13 @@ class GNN(nn.Module):
         n, depth = x.size(0), len(self.convs)
         ei, weight = self.graph(edge_index, n)
         src, dst = ei[0], ei[1]
-        # Layer l's outputs are read only at nodes within depth - l hops of a target: grow rings.
-        reached = torch.zeros(n, dtype=torch.bool, device=x.device)
-        reached[targets] = True
-        rings, sizes = [targets], [targets.numel()]
-        for _ in range(depth):
-            grown = reached.clone()
-            grown[src[reached[dst]]] = True
-            rings.append((grown & ~reached).nonzero().view(-1))
-            sizes.append(sizes[-1] + rings[-1].numel())
-            reached = grown
-        nodes = torch.cat(rings)
-        rank = torch.full((n,), -1, dtype=torch.long, device=x.device)
-        rank[nodes] = torch.arange(nodes.numel(), device=x.device)
+        nodes, sizes, rank = self.receptive_field(ei, targets, n)
+        incoming = self.incoming(ei, n)
         hops = []
         for layer in range(depth):
             n_out, n_in = sizes[depth - 1 - layer], sizes[depth - layer]
-            d = rank[dst]
-            keep = ((d >= 0) & (d < n_out)).nonzero().view(-1)
-            s, d = rank[src[keep]], d[keep]
+            keep = incoming.into(nodes[:n_out])
+            s, d = rank[src[keep]], rank[dst[keep]]
             order = torch.argsort(d * n_in + s)
             s, d, keep = s[order], d[order], keep[order]
             hop = _hop(s, d, n_out, n_in, self.convs[layer].heads if self.is_attention else 1)
@@ -277,6 +384,24 @@ def _offsets(sorted_index: Tensor, size: int) -> Tensor:
     """CSR offsets [size + 1] of a sorted index."""
     counts = torch.bincount(sorted_index, minlength=size)
     return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+
+
+class InEdges:
+    """A graph's edges grouped by target (CSR over targets): the edges into any set of nodes in
+    time proportional to their count, not to the graph's size (mini-batches need this)."""
+
+    def __init__(self, edge_index: Tensor, num_nodes: int):
+        self.order = torch.argsort(edge_index[1], stable=True)  # edge positions, grouped by target
+        self.ptr = _offsets(edge_index[1].index_select(0, self.order), num_nodes)
+
+    def into(self, nodes: Tensor) -> Tensor:
+        """Positions [E'] in the edge list of every edge into ``nodes``, grouped by node in their order."""
+        start = self.ptr[nodes]
+        count = self.ptr[nodes + 1] - start
+        total = int(count.sum())
+        first = torch.cumsum(count, 0) - count  # where each node's edges begin in the result
+        step = torch.repeat_interleave(start - first, count, output_size=total)
+        return self.order[step + torch.arange(total, device=nodes.device)]
 
 
 class SparsePattern:

@@ -1,6 +1,13 @@
 """``fit``: the epoch loop. Loss and metric follow the task; reports each epoch to a callback.
 
 Full-batch for single-graph (transductive) datasets, mini-batches of graphs for multi-graph ones.
+Single-graph datasets can also train on mini-batches of seed (training) nodes (``node_batch``):
+each batch on the exact receptive field of its seeds (all neighbours, the fast path's plans), or
+on neighbours sampled by PyG's ``NeighborLoader`` (``num_neighbors``) when pyg-lib or torch-sparse
+is installed; evaluation then runs the model layer by layer over the whole graph
+(``GNN.inference``). Under torchrun (``world``) every batch is split across the ranks and DDP
+all-reduces the gradients, scaled so that they equal one process's; losses, metrics and so the
+early-stopping decisions are the same numbers on every rank.
 Early stopping (``EarlyStopping``) by the GAT paper's rule ("metric_or_loss", the default) or on
 the validation metric alone ("metric": ties broken by lower validation loss); the best state is
 restored and the test metric taken with it. Never touches files.
@@ -21,7 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gnnviz.data import MULTICLASS, GraphDataset
+from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, Terminated
+from gnnviz.models import INFERENCE_EDGES
 
 # Inputs sparser than this go to the layers as a sparse CSR tensor on the fast path.
 SPARSE_DENSITY = 0.25
@@ -80,6 +89,13 @@ def loss_fn(task: str, out: Tensor, y: Tensor) -> Tensor:
     if task == MULTICLASS:
         return F.cross_entropy(out, y)
     return F.binary_cross_entropy_with_logits(out, y)
+
+
+def loss_sum(task: str, out: Tensor, y: Tensor) -> Tensor:
+    """``loss_fn`` summed instead of averaged: over nodes (and labels), so batches and ranks add up."""
+    if task == MULTICLASS:
+        return F.cross_entropy(out, y, reduction="sum")
+    return F.binary_cross_entropy_with_logits(out, y, reduction="sum")
 
 
 def metric_counts(task: str, out: Tensor, y: Tensor) -> Tensor:
@@ -182,6 +198,9 @@ def fit(
     on_epoch: Callable[[dict[str, float]], None] | None = None,
     snapshot_every: int = 0,
     on_snapshot: Callable[[int, torch.nn.Module], None] | None = None,
+    node_batch: int = 0,
+    num_neighbors: list[int] | None = None,
+    world: World | None = None,
 ) -> FitResult:
     """Train ``model`` on ``dataset``; ``on_epoch`` gets each metrics row.
 
@@ -191,10 +210,14 @@ def fit(
 
     Ctrl-C (or SIGTERM as ``Terminated``) ends training with status "interrupted": the best
     state so far is restored and returned, with the exception in ``interrupt``.
+
+    ``node_batch``, ``num_neighbors``, ``world``: see ``make_steps``. The test metric at the end is
+    computed by each rank alone, so that it is there even when another rank is gone.
     """
     train_step, evaluate = make_steps(
-        model, dataset, lr=lr, weight_decay=weight_decay, device=device, seed=seed, fast=fast, batch_size=batch_size
-    )
+        model, dataset, lr=lr, weight_decay=weight_decay, device=device, seed=seed, fast=fast, batch_size=batch_size,
+        node_batch=node_batch, num_neighbors=num_neighbors, world=world,
+    )  # fmt: skip
 
     best: dict[str, Any] = {"metric": -math.inf, "loss": math.inf, "epoch": 0, "state": _snapshot(model)}
     stopper = EarlyStopping(stopping, patience)
@@ -240,7 +263,7 @@ def fit(
         val_metric = test_metric = float("nan")
     else:
         val_metric = best["metric"]
-        _, test_metric = evaluate("test")
+        _, test_metric = getattr(evaluate, "local", evaluate)("test")
     return FitResult(
         status=status, best_epoch=best["epoch"], epochs_run=len(history), val_metric=val_metric,
         test_metric=test_metric, best_state=best["state"], train_seconds=train_seconds, history=history,
@@ -258,14 +281,27 @@ def make_steps(
     seed: int,
     fast: bool = True,
     batch_size: int = 1,
+    node_batch: int = 0,
+    num_neighbors: list[int] | None = None,
+    world: World | None = None,
 ) -> tuple[Callable[[], tuple[float, float]], Callable[[str], tuple[float, float]]]:
-    """What ``fit`` runs each epoch: ``train_step() -> (loss, metric)`` (one optimiser step) and
-    ``evaluate(split) -> (loss, metric)``. Public so that benchmarks time exactly these."""
+    """What ``fit`` runs each epoch: ``train_step() -> (loss, metric)`` (one optimiser step, or
+    one per mini-batch) and ``evaluate(split) -> (loss, metric)``. Public so that benchmarks time
+    exactly these.
+
+    ``node_batch``: seed nodes per mini-batch on a single-graph dataset (0 = full batch);
+    ``num_neighbors``: neighbours sampled per layer (PyG's ``NeighborLoader``), None = all, exact;
+    ``world``: the ranks training together (None = this process alone).
+    """
+    world = world or World()
     task = dataset.task
     model.to(device)
     # The fused Adam kernel: the same update in one pass over each parameter.
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=fast or None)
     fast = fast and getattr(model, "accepts_sparse", True)
+    if node_batch or world.size > 1:
+        check_batching(dataset, node_batch, world.size)
+        return _seed_steps(model, opt, dataset, device, seed, fast, node_batch, num_neighbors, world)
     plans = _plans(model, dataset.train[0], device) if fast and dataset.transductive else None
     if plans is not None:
         y = dataset.train[0].y.to(device)
@@ -433,3 +469,166 @@ def _graph_list_eval(model, task, val_graphs, test_graphs):
         return total_loss / max(total_nodes, 1), metric_value(task, counts)
 
     return evaluate
+
+
+# ----------------------------------------------------------------------------- seed-node batches
+
+
+def sampler_available() -> bool:
+    """Whether PyG's ``NeighborLoader`` can sample here: it needs pyg-lib or torch-sparse."""
+    import torch_geometric.typing as pyg_typing
+
+    return bool(pyg_typing.WITH_PYG_LIB or pyg_typing.WITH_TORCH_SPARSE)
+
+
+def batching_note(node_batch: int, num_neighbors: list[int] | None, world: World | None = None) -> str | None:
+    """One log line saying how training batches its seed nodes, or None for plain full batch."""
+    world = world or World()
+    ranks = f"; {world.size} ranks share each batch" if world.size > 1 else ""
+    if not node_batch:
+        return f"full batch{ranks}" if world.size > 1 else None
+    what = f"mini-batches of {node_batch} seed nodes"
+    if num_neighbors is None:
+        return f"{what}, exact receptive fields (all neighbours){ranks}"
+    counts = ",".join(map(str, num_neighbors))
+    if sampler_available():
+        return f"{what}, {counts} neighbours sampled per layer by PyG's NeighborLoader{ranks}"
+    return (
+        f"{what}, exact receptive fields (all neighbours): training.num_neighbors={counts} needs pyg-lib or "
+        f"torch-sparse, neither is installed (README: Scale){ranks}"
+    )
+
+
+def check_batching(dataset: GraphDataset, node_batch: int, world_size: int) -> None:
+    """Seed-node batches and ranks need one graph with at least one training node per rank."""
+    if not dataset.transductive:
+        what = "training.batch_size (seed nodes)" if node_batch else "distributed training"
+        raise ConfigError(
+            f"{what} is for single-graph datasets; {dataset.name} has several graphs: batch whole graphs with dataset.batch_size"
+        )
+    seeds = int(dataset.train[0].train_mask.sum())
+    if seeds < world_size:
+        raise ConfigError(f"{dataset.name} has {seeds} training node(s), fewer than the {world_size} ranks; use fewer ranks")
+
+
+class _Through(torch.nn.Module):
+    """Lets DDP run any of the model's forwards: ``ddp(fn)`` calls ``fn()`` inside DDP's forward,
+    so that the gradients of what ``fn`` computes are all-reduced during backward."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, fn: Callable[[], Tensor]) -> Tensor:
+        return fn()
+
+
+def _seed_steps(model, opt, dataset: GraphDataset, device, seed: int, fast: bool, node_batch: int, num_neighbors, world: World):
+    """``make_steps`` for seed-node batches (mini-batch, or full batch split across ranks)."""
+    g = dataset.train[0]
+    task, n = dataset.task, g.num_nodes
+    x = g.x.to(device)
+    edge_index = g.edge_index.to(device)
+    y_all = g.y.to(device)
+    seeds = g.train_mask.nonzero().view(-1).to(device)
+    labels = y_all.size(1) if y_all.dim() > 1 else 1
+    gen = torch.Generator().manual_seed(seed)  # the same on every rank: all ranks cut the same batches
+    if world.size > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        through: Callable[[Callable[[], Tensor]], Tensor] = DistributedDataParallel(_Through(model))
+    else:
+        through = lambda fn: fn()  # noqa: E731
+    loader = None
+    if num_neighbors is not None and sampler_available():
+        from torch_geometric.data import Data
+        from torch_geometric.loader import NeighborLoader
+
+        loader = NeighborLoader(Data(x=g.x, edge_index=g.edge_index, y=g.y, num_nodes=n), num_neighbors=num_neighbors)
+    sparse = fast and _sparse_enough(x)
+    planned = fast and loader is None and model.plan(x, edge_index, seeds[:1], sparse) is not None
+    fixed: dict[int, Any] = {}  # full batch: each rank's part never changes, nor does its plan
+
+    def forward(part: Tensor) -> tuple[Tensor, Tensor]:
+        """Logits and labels of the seed nodes ``part`` [T]."""
+        if loader is not None:
+            b = loader(part.cpu()).to(device)  # the first T nodes of a sampled batch are its seeds
+            return through(lambda: model(b.x, b.edge_index))[: part.numel()], b.y[: part.numel()]
+        if planned:
+            plan = fixed.get(0) if not node_batch else None
+            if plan is None:
+                plan = model.plan(x, edge_index, part, sparse)
+                if not node_batch:
+                    fixed[0] = plan
+            return through(lambda: model.forward_plan(plan)), y_all[part]
+        nodes, sub, weight = model.subgraph(edge_index, part, n)
+        return through(lambda: model.layer_stack(x[nodes], sub, weight))[: part.numel()], y_all[part]
+
+    def batches() -> list[Tensor]:
+        if not node_batch:
+            return [seeds]
+        order = seeds[torch.randperm(seeds.numel(), generator=gen).to(device)]
+        out = list(order.split(node_batch))
+        if len(out) > 1 and out[-1].numel() < world.size:  # every rank needs a seed of every batch
+            out[-2:] = [torch.cat(out[-2:])]
+        return out
+
+    def step() -> tuple[float, float]:
+        model.train()
+        totals = None
+        for batch in batches():
+            part = batch.tensor_split(world.size)[world.rank]
+            opt.zero_grad(set_to_none=True)
+            out, y = forward(part)
+            summed = loss_sum(task, out, y)
+            # Each rank's share of the batch's mean loss, times the ranks DDP averages over: the
+            # all-reduced gradient is the gradient of the whole batch's mean loss.
+            (summed * (world.size / (batch.numel() * labels))).backward()
+            opt.step()
+            with torch.no_grad():
+                row = torch.cat(
+                    [summed.detach().double().view(1), metric_counts(task, out, y), out.new_tensor([part.numel()]).double()]
+                )
+            totals = row if totals is None else totals + row
+        assert totals is not None
+        totals = world.all_sum(totals)
+        return totals[0].item() / max(totals[-1].item() * labels, 1), metric_value(task, totals[1:-1])
+
+    if not world.leader:  # rank 0 evaluates for everyone; another rank's own test metric is never read
+
+        def local(split: str) -> tuple[float, float]:
+            return math.nan, math.nan
+
+    elif node_batch:
+        dense = x.to_dense() if x.layout != torch.strided else x
+
+        def outputs(split: str) -> tuple[Tensor, Tensor]:
+            idx = getattr(g, f"{split}_mask").nonzero().view(-1).to(device)
+            return model.inference(dense, edge_index, block_edges=INFERENCE_EDGES)[idx], y_all[idx]
+
+        local = _eval(model, task, outputs)
+    elif planned:
+        built: dict[str, Any] = {}
+
+        def plan_of(split: str) -> Any:  # built on first use: full batch needs no plan of the train split here
+            if split not in built:
+                built[split] = model.plan(x, edge_index, getattr(g, f"{split}_mask").nonzero().view(-1).to(device), sparse)
+            return built[split]
+
+        local = _plan_eval(model, task, plan_of, y_all)
+    else:
+        local = _full_batch_eval(model, task, _Graph(g, fast, device))
+
+    def evaluate(split: str) -> tuple[float, float]:
+        """Rank 0 evaluates, the others take its numbers: every rank makes the same decisions."""
+        numbers = torch.tensor(local(split) if world.rank == 0 else (0.0, 0.0), dtype=torch.float64, device=device)
+        loss, metric = world.from_leader(numbers).tolist()
+        return loss, metric
+
+    step = world.guard(step)  # DDP's all-reduce runs inside backward
+    evaluate.local = local  # type: ignore[attr-defined]  # fit's final test metric: no collective
+    if device.type == "cpu" and g.edge_index.size(1) < SINGLE_THREAD_EDGES:
+        step, evaluate_one = _one_thread(step), _one_thread(evaluate)
+        evaluate_one.local = _one_thread(local)  # type: ignore[attr-defined]
+        return step, evaluate_one
+    return step, evaluate

@@ -119,6 +119,12 @@ def test_existing_name_is_refused_and_untouched(tmp_path):
         (["--set", "training.lr=abc"], "training.lr=abc must be a number"),
         (["--name", "../escape"], "run name '../escape' is not allowed"),
         (["--seeds", "0"], "--seeds 0 must be at least 1"),
+        (["--nproc", "0"], "--nproc 0 must be at least 1"),
+        (["--nproc", "2", "--seeds", "2"], "--seeds 2 with --nproc: train one seed at a time"),
+        (
+            ["--nproc", "2", "--device", "cuda:1"],
+            "run.device=cuda:1 names one GPU, but each rank takes the GPU of its local rank",
+        ),
         (["--bogus"], "No such option"),
     ],
 )

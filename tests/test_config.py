@@ -359,3 +359,42 @@ def test_ambiguous_overrides_are_refused(items, expected):
     with pytest.raises(ConfigError) as exc:
         load_config(None, items)
     assert expected in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "items, expected",
+    [
+        (["training.batch_size=-1"], "training.batch_size=-1 must be at least 0"),
+        (
+            ["training.num_neighbors=10,5"],
+            "training.num_neighbors samples mini-batches; set training.batch_size too (seed nodes per batch)",
+        ),
+        (
+            ["training.batch_size=64", "training.num_neighbors=10"],
+            "training.num_neighbors='10' gives 1 layer(s) but model.layers=2; give one count per layer, e.g. '10,10'",
+        ),
+        (
+            ["training.batch_size=64", "training.num_neighbors=10,x"],
+            "training.num_neighbors='10,x' must be whole numbers separated by commas, one per layer, e.g. '10,10'",
+        ),
+        (
+            ["training.batch_size=64", "training.num_neighbors=10,0"],
+            "training.num_neighbors='10,0': each count must be at least 1, or -1 for all neighbours",
+        ),
+    ],
+)
+def test_mini_batch_options_are_checked(items, expected):
+    with pytest.raises(ConfigError) as exc:
+        load_config(None, items)
+    assert str(exc.value) == expected
+
+
+def test_mini_batch_options_load():
+    from gnnviz.config import fanouts
+
+    cfg = load_config(None, ["training.batch_size=512", "training.num_neighbors=15, -1"])
+    assert cfg.training.batch_size == 512
+    assert fanouts(cfg.training.num_neighbors, cfg.model.layers) == [15, -1]
+    assert load_config(None, []).training.batch_size == 0  # full batch by default
+    one = load_config(None, ["model.layers=1", "training.batch_size=8", "training.num_neighbors=7"])
+    assert one.training.num_neighbors == "7"

@@ -267,7 +267,11 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     n = int(g.num_nodes)
     try:
         with torch.no_grad():
-            logits, details = model(g.x, g.edge_index, return_details=True)
+            # Layer-wise full-neighbour inference (bounded memory at any size): attention normalised
+            # over every neighbour, however training batched or sampled them.
+            from gnnviz.models import INFERENCE_EDGES
+
+            logits, details = model.inference(g.x, g.edge_index, block_edges=INFERENCE_EDGES, return_details=True)
             # The edges and fixed weights the layers use; weights are None for attention and SAGE.
             layer_edges, weight = model.graph(g.edge_index, n)
             # The same model with attention replaced (uniform, GCN's coefficients): cached with the

@@ -1,0 +1,297 @@
+"""Distributed training: N processes (ranks) started by torchrun, each on its share of the seed nodes.
+
+torchrun (``torch.distributed.run``) starts the ranks and gives each its place in the
+environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, the rendezvous address). ``World`` reads
+it; ``join`` connects the ranks (gloo on CPU, NCCL on CUDA, one GPU per local rank); training
+(``training.make_steps``) splits every batch of seed nodes across them and wraps the model in
+DistributedDataParallel. Only rank 0 writes the run directory (``experiment.train``).
+
+``gnnviz train --nproc N`` runs torchrun itself in this process (``launch``): with its output
+quietened, the run directory named in advance, and the ranks' failures turned into one line
+(``failure_line``) and a run that ends ``failed`` or ``interrupted``, never ``running``
+(``settle``). ``torchrun --nproc-per-node N -m gnnviz train ...`` works as well, with torchrun's
+own reporting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gnnviz.errors import ConfigError, PeerLost
+
+T = TypeVar("T")
+
+# Set by ``launch`` for its ranks: they leave error lines to the launcher (it prints one).
+LAUNCHED_ENV = "GNNVIZ_LAUNCHED"
+# Error kinds a rank reports to the launcher (first word of its error-file message).
+CONSEQUENCES = ("peer-lost", "interrupted", "terminated")
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the ranks training one model; a plain run is rank 0 of 1."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def leader(self) -> bool:
+        """Rank 0: the one that writes the run directory and logs."""
+        return self.rank == 0
+
+    def all_sum(self, t: T) -> T:
+        """``t`` (a tensor) summed over every rank, in place; the same numbers on each."""
+        if self.size > 1:
+            import torch.distributed as dist
+
+            self.guard(dist.all_reduce)(t)
+        return t
+
+    def from_leader(self, t: T) -> T:
+        """Rank 0's ``t`` (a tensor) on every rank, in place."""
+        if self.size > 1:
+            import torch.distributed as dist
+
+            self.guard(dist.broadcast)(t, 0)
+        return t
+
+    def guard(self, fn: Callable[..., T]) -> Callable[..., T]:
+        """``fn`` with a failed collective (another rank gone) raised as ``PeerLost``."""
+        if self.size == 1:
+            return fn
+
+        def run(*args: Any, **kwargs: Any) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except RuntimeError as exc:
+                if not collective_failure(exc):
+                    raise
+                # A Ctrl-C or SIGTERM that reached every rank makes the others leave first: give
+                # its handler the chance to run here, so that this rank too says "interrupted".
+                time.sleep(0.5)
+                raise PeerLost(f"another rank stopped during training ({_first_line(exc)})") from None
+
+        return run
+
+
+def collective_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says a collective could not complete because a peer is gone or timed out."""
+    import torch.distributed as dist
+
+    if isinstance(exc, getattr(dist, "DistError", ())):
+        return True
+    text = str(exc).lower()
+    return any(
+        s in text for s in ("connection closed", "connection reset", "broken pipe", "gloo", "nccl", "timed out", "peer", "socket")
+    )
+
+
+def from_env() -> World:
+    """The place torchrun gave this process, or rank 0 of 1 outside torchrun."""
+    try:
+        size = int(os.environ.get("WORLD_SIZE", "1"))
+        rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+    except ValueError:
+        raise ConfigError(
+            "WORLD_SIZE, RANK and LOCAL_RANK must be whole numbers; start ranks with torchrun or gnnviz train --nproc"
+        ) from None
+    return World(rank, size, local) if size > 1 else World()
+
+
+def join(world: World, device_spec: str):
+    """Connect this rank to the others and return its device: ``cuda:LOCAL_RANK`` with NCCL when
+    CUDA is there (and ``run.device`` allows it), else the CPU with gloo."""
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+
+    check_device(device_spec)
+    use_cuda = device_spec != "cpu" and torch.cuda.is_available()
+    if device_spec == "cuda" and not use_cuda:
+        raise ConfigError(
+            f"--device cuda asked for CUDA, but CUDA is not available here (torch {torch.__version__}); use --device cpu or auto"
+        )
+    if use_cuda:
+        device = torch.device("cuda", world.local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    # A peer that is gone fails the next collective at once; the timeout bounds a peer that hangs.
+    timeout = datetime.timedelta(seconds=float(os.environ.get("GNNVIZ_DIST_TIMEOUT", "600")))
+    dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timeout)
+    return device
+
+
+def check_device(device_spec: str) -> None:
+    """Ranks take the GPU of their local rank: a config naming one GPU cannot be followed."""
+    if device_spec not in ("auto", "cpu", "cuda"):
+        raise ConfigError(
+            f"run.device={device_spec} names one GPU, but each rank takes the GPU of its local rank; use auto, cuda or cpu"
+        )
+
+
+def leave() -> None:
+    """Disconnect from the other ranks (nothing outside torchrun)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+# ----------------------------------------------------------------------------- the launcher
+
+
+def report_to_launcher(kind: str, line: str) -> bool:
+    """Hand a rank's one-line error to the launcher through torchrun's error file; False outside torchrun."""
+    path = os.environ.get("TORCHELASTIC_ERROR_FILE")
+    if not path:
+        return False
+    data = {"message": f"{kind}: {line}", "timestamp": int(time.time())}
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+    except OSError:
+        return False
+    return True
+
+
+def launch(rank_args: list[str], nproc: int, run_dir: Path) -> None:
+    """Run ``python -m gnnviz train RANK_ARGS`` as ``nproc`` ranks on this machine under torchrun
+    (``torch.distributed.run``, standalone rendezvous on localhost) and wait for them.
+
+    A failure is raised as ``RankFailed`` with one line naming the rank and the cause (after
+    ``settle`` made the run directory say so); Ctrl-C or SIGTERM here reach the ranks through
+    torchrun, and come back as ``KeyboardInterrupt`` / ``Terminated`` once they have saved.
+    """
+    import logging
+
+    os.environ[LAUNCHED_ENV] = "1"
+    # torchrun sets 1 thread per rank and says so in a banner; split the cores instead, quietly.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    from torch.distributed import run as torchrun
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).disabled = True  # torchrun's banners and failure tables
+    args = torchrun.parse_args(["--standalone", f"--nproc-per-node={nproc}", "--module", "gnnviz", "train", *rank_args])
+    try:
+        torchrun.run(args)
+    except ChildFailedError as exc:
+        failures = {rank: (f.exitcode, f.message, f.pid) for rank, f in exc.failures.items()}
+        line, code = failure_line(failures)
+        settle(run_dir, line, interrupted=code in (130, 143))
+        from gnnviz.errors import Terminated
+
+        if code == 130:
+            raise KeyboardInterrupt from None
+        if code == 143:
+            raise Terminated() from None
+        raise RankFailed(line, code) from None
+    except SignalException as exc:
+        from gnnviz.errors import Terminated
+
+        settle(run_dir, None, interrupted=True)
+        if exc.sigval == signal.SIGINT:
+            raise KeyboardInterrupt from None
+        raise Terminated() from None
+
+
+class RankFailed(Exception):
+    """A rank failed: ``line`` says which and why; ``code`` is the exit code to end with."""
+
+    def __init__(self, line: str, code: int):
+        super().__init__(line)
+        self.line, self.code = line, code
+
+
+def failure_line(failures: dict[int, tuple[int, str, int]]) -> tuple[str, int]:
+    """The root cause among ranks' failures ``{rank: (exit code, error-file message, pid)}``, as
+    one line and the exit code to end with.
+
+    A rank that ended because another one did is not the cause: it lost its peer, or torchrun
+    stopped it (SIGTERM, or our Terminated/KeyboardInterrupt). Of the rest, the lowest rank.
+    """
+    causes: list[tuple[str, int]] = []
+    stopped: list[tuple[str, int]] = []
+    for rank, (code, message, pid) in sorted(failures.items()):
+        kind, _, text = (message or "").partition(": ")
+        if kind in CONSEQUENCES:
+            continue
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            line = f"rank {rank} (pid {pid}) was killed by {name}; the other ranks were stopped"
+            (stopped if -code in (signal.SIGTERM, signal.SIGINT) else causes).append((line, 1))
+        elif kind == "error":
+            causes.append((f"rank {rank}: {text}" if rank else text, code))
+        else:
+            causes.append((f"rank {rank} (pid {pid}) exited with code {code}; rerun with --debug for its traceback", code or 1))
+    if causes or stopped:
+        return (causes or stopped)[0]
+    kinds = {(m or "").partition(": ")[0] for _, m, _ in failures.values()}
+    if "interrupted" in kinds:
+        return "interrupted", 130
+    if "terminated" in kinds:
+        return "terminated", 143
+    return f"rank {min(failures)} lost contact with the other ranks", 1
+
+
+def settle(run_dir: Path, reason: str | None, *, interrupted: bool) -> None:
+    """After the ranks are gone: a run directory that still says ``running`` (rank 0 died before
+    it could write its ending), or that says ``interrupted`` or ``failed`` with a lost peer because
+    torchrun stopped rank 0 after another rank failed, is made to say ``failed`` with ``reason``
+    (``interrupted`` when the launcher itself was stopped). A folder with nothing worth keeping
+    is removed. ``reason`` None: no rank failed of its own accord."""
+    import shutil
+
+    from gnnviz import runs
+
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        return
+    try:
+        summary = runs.read_json(summary_path)
+    except Exception:  # noqa: BLE001 - a damaged summary is reported by readers as it is
+        return
+    status, error = summary.get("status"), str(summary.get("error") or "")
+    if status == "running":
+        if not ((run_dir / "checkpoint.pt").is_file() or _rows(run_dir / "metrics.csv") > 0):
+            shutil.rmtree(run_dir, ignore_errors=True)  # as a run stopped before its first epoch
+            return
+        if interrupted:
+            ending = {"status": "interrupted", "error": "interrupted (Ctrl-C / SIGINT)"}
+        else:
+            ending = {"status": "failed", "error": reason or "rank 0 died"}
+    elif (
+        not interrupted and reason and ((status == "failed" and error.startswith("PeerLost")) or status == "interrupted")
+    ):  # torchrun stopped rank 0 (SIGTERM) because another rank failed: that failure is the ending
+        ending = {"status": "failed", "error": reason}
+    else:
+        return
+    runs.record_final(run_dir, {**summary, **ending})
+
+
+def _rows(path: Path) -> int:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return max(sum(1 for line in f if line.strip()) - 1, 0)
+    except OSError:
+        return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
