@@ -15,7 +15,9 @@ None or not), never from the model's name, which is kept for titles only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,13 @@ from gnnviz.viz import cache
 from gnnviz.viz.labels import class_names
 
 FORWARD_VERSION = 3  # bump when the cached arrays change
+# A layer with more edges than this runs on its incoming edges one chunk of target nodes at a time
+# (``_by_target_chunks``): PyG's GATConv holds an [edges, heads, channels] tensor, 2.8 GB for a
+# 1M-node graph with 10M edges and 8 heads of 8 channels, twice over while the messages are weighted.
+CHUNK_EDGES = 1_500_000
+# Above this many stored edges the model is not re-run with its attention switched off: that is
+# six more forward passes (uniform and GCN weights, per layer and all), a minute at 1M nodes.
+SWITCH_OFF_MAX_EDGES = 2_000_000
 # Warn when the validation loss kept falling this long after the drawn checkpoint: at least this
 # many epochs, and at least this share of the epochs run.
 FAR_EPOCHS, FAR_SHARE = 20, 0.2
@@ -266,13 +275,14 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     g = graphs[graph_index]
     n = int(g.num_nodes)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _by_target_chunks(model, CHUNK_EDGES):
             logits, details = model(g.x, g.edge_index, return_details=True)
             # The edges and fixed weights the layers use; weights are None for attention and SAGE.
             layer_edges, weight = model.graph(g.edge_index, n)
             # The same model with attention replaced (uniform, GCN's coefficients): cached with the
             # forward, so that "does attention matter?" costs nothing on a warm visualize.
-            switched = _switch_off(model, g) if details["attention"] else {}
+            big = g.edge_index.size(1) > SWITCH_OFF_MAX_EDGES
+            switched = _switch_off(model, g) if details["attention"] and not big else {}
     except (RuntimeError, ValueError, IndexError) as exc:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
@@ -280,18 +290,105 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     return {
         "model": str(model.name), "task": task, "num_graphs": len(graphs), "num_nodes": n,
         "epoch": int(epoch) if isinstance(epoch, int) else None,
-        "edge_index": g.edge_index.numpy().astype(np.int64), "y": g.y.numpy(), "split": _split(g, n),
+        "edge_index": g.edge_index.numpy().astype(np.int64, copy=False), "y": g.y.numpy(), "split": _split(g, n),
         "logits": logits.detach().float().numpy(),
         "switched_off": {k: v.astype(np.float32) for k, v in switched.items() if k != "original"},
         "embeddings": [e.detach().float().numpy() for e in details["embeddings"]],
         "attention": [
-            LayerAttention(ei.detach().numpy().astype(np.int64), a.detach().float().numpy().reshape(a.shape[0], -1))
+            LayerAttention(ei.detach().numpy().astype(np.int64, copy=False), a.detach().float().numpy().reshape(a.shape[0], -1))
             for ei, a in details["attention"]
         ],
         "coefficients": None if weight is None else EdgeCoefficients(
             layer_edges.detach().numpy().astype(np.int64), weight.detach().double().numpy().reshape(-1)
         ),
     }  # fmt: skip
+
+
+@contextlib.contextmanager
+def _by_target_chunks(model, max_edges: int) -> Iterator[None]:
+    """Within the block, each layer of ``model.convs`` given more than ``max_edges`` edges runs once
+    per chunk of target nodes, on all of those targets' incoming edges, keeping the chunk's rows.
+
+    Exact for layers whose output at a node depends only on its incoming edges (softmax attention
+    normalised per target, GCN with precomputed weights, SAGE's mean): a chunk holds every incoming
+    edge of its targets. Per-node projections (the layers' ``Linear`` modules applied to the whole
+    input) are computed once per layer, not per chunk. The attention a layer returns lists the
+    edges sorted by target, each with its weights. Edge-indexed extra arguments (edge weights
+    [E]) are cut with the edges.
+    """
+    import torch
+
+    def chunked(conv, forward):
+        def run(x, edge_index, *args, **kwargs):
+            e = edge_index.size(1)
+            if e <= max_edges or not isinstance(x, torch.Tensor):
+                return forward(x, edge_index, *args, **kwargs)
+            n = x.size(0)
+            order = torch.argsort(edge_index[1], stable=True)
+            ends = torch.cumsum(torch.bincount(edge_index[1], minlength=n), 0)
+            # Target ranges [t0, t1) holding about max_edges edges each (a node with more gets its own).
+            cuts = torch.searchsorted(ends, torch.arange(max_edges, e, max_edges), right=True).tolist()
+            bounds = sorted({0, *[c for c in cuts if 0 < c < n], n})
+            outs, edges, alphas = [], [], []
+            with _linear_once(conv):
+                for t0, t1 in zip(bounds[:-1], bounds[1:], strict=True):
+                    sel = order[(int(ends[t0 - 1]) if t0 else 0) : int(ends[t1 - 1])]
+                    cut = [a[sel] if isinstance(a, torch.Tensor) and a.dim() >= 1 and a.size(0) == e else a for a in args]
+                    out = forward(x, edge_index[:, sel], *cut, **kwargs)
+                    if isinstance(out, tuple):
+                        out, (ei_c, alpha_c) = out
+                        edges.append(ei_c)
+                        alphas.append(alpha_c)
+                    # A copy: a view would keep each chunk's whole [N, d] output alive until the end.
+                    outs.append(out[t0:t1].clone())
+                    del out
+            out = torch.cat(outs)
+            return (out, (torch.cat(edges, 1), torch.cat(alphas))) if edges else out
+
+        return run
+
+    with _patched([(conv, chunked(conv, conv.forward)) for conv in model.convs]):
+        yield
+
+
+@contextlib.contextmanager
+def _patched(pairs: list) -> Iterator[None]:
+    """Give each module of (module, forward) pairs that forward within the block; restore after."""
+    saved = [(m, m.__dict__.get("forward")) for m, _ in pairs]
+    for m, forward in pairs:
+        m.forward = forward
+    try:
+        yield
+    finally:
+        for m, before in saved:
+            if before is None:
+                del m.forward  # the class's own forward again
+            else:
+                m.forward = before
+
+
+@contextlib.contextmanager
+def _linear_once(conv) -> Iterator[None]:
+    """Each ``Linear`` inside ``conv`` returns its last result again when given the same input
+    tensor (the same object) again: the per-node projection of a layer, shared by its chunks."""
+    import torch
+
+    linears = [m for m in conv.modules() if m is not conv and type(m).__name__ == "Linear"]
+
+    def memo(forward):
+        last: list = [None, None]  # (input, output); holding the input keeps its identity unique
+
+        def run(x, *args, **kwargs):
+            if args or kwargs or not isinstance(x, torch.Tensor):
+                return forward(x, *args, **kwargs)
+            if last[0] is not x:
+                last[0], last[1] = x, forward(x)
+            return last[1]
+
+        return run
+
+    with _patched([(m, memo(m.forward)) for m in linears]):
+        yield
 
 
 def _switch_off(model, g) -> dict[str, np.ndarray]:
