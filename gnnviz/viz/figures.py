@@ -115,7 +115,7 @@ def build(c: Context) -> list[FigureSpec]:
     add("tsne", "embeddings",
         f"t-SNE of the embeddings{sampled}; colour = class, marker = split, black ring = {pred.what} ({pred.summary}).",
         plots.plot_projections, panels, colours, pred.wrong, a.split,
-        title=f"{on}: node embeddings (t-SNE)", wrong_label=wrong_label)  # fmt: skip
+        title=f"{on}: node embeddings (t-SNE{_sampled(c.projections)})", wrong_label=wrong_label)  # fmt: skip
 
     specs += _neighbourhoods(c, colours, model)
     specs += _entropy(c, on)
@@ -143,6 +143,13 @@ def _flows(c: Context, on: str) -> list[FigureSpec]:
         ip.plot_class_flow, ([(f.label, f.flow.share) for f in c.flows], c.flows[0].flow.uniform_share, names),
         {"title": f"{on}\nwhere each class's {what} goes, by neighbour class"},
     )]  # fmt: skip
+
+
+def _sampled(projections: list[tuple[str, Any]]) -> str:
+    """' of 5000 sampled nodes' when the projections are of a sample, else ''."""
+    sizes = {p.index.size for _, p in projections}
+    n = projections[0][1].note if projections else ""
+    return f" of {sizes.pop()} sampled nodes" if len(sizes) == 1 and "random" in n else ""
 
 
 def _colours(a: RunArrays) -> plots.NodeColours:

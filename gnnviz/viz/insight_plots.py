@@ -259,7 +259,8 @@ def plot_class_flow(
                         continue
                     text = f"{v:.2f}"
                     if k > 0 and np.isfinite(uniform[i, j]):
-                        text += f"\n{v - uniform[i, j]:+.2f}"
+                        change = round(float(v - uniform[i, j]), 2) + 0.0  # + 0.0: no "-0.00"
+                        text += f"\n{change:+.2f}"
                     ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if k else 7,
                             color="white" if v > 0.6 else "black")  # fmt: skip
     assert image is not None

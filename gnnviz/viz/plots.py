@@ -305,10 +305,10 @@ def _wrong_share(ax: Axes, coords: np.ndarray, wrong: np.ndarray, extent: tuple[
     top = max(float(share.max()) if share.count() else 0.0, 1e-3)
     im = ax.imshow(share, extent=extent, origin="upper", cmap=cmap, vmin=0, vmax=top, interpolation="nearest", zorder=1)
     _frame(ax, coords)
-    ax.set_title(f"{what}: share of each cell's nodes ({int(wrong.sum())} of {wrong.size})", fontsize=10, pad=4)
+    ax.set_title(_wrap_to(f"{what} ({int(wrong.sum())} of {wrong.size}): their share of each cell's nodes", 90), fontsize=10, pad=4)
     fig = ax.figure
     fw, _ = fig.get_size_inches()
-    _colour_bar(fig, im, x=fw - 1.3, y=0.6, height=3.0, label=f"share {what}")
+    _colour_bar(fig, im, x=fw - 1.3, y=0.6, height=3.0, label="share of the cell's nodes")
 
 
 def _wrap_to(text: str, width: int) -> str:
@@ -718,7 +718,9 @@ def plot_projections(
         if count:
             handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count})"))
     handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
-    axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
+    legend = axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
+    for text in legend.get_texts():
+        text.set_text(_wrap_to(text.get_text(), 30))
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig
 

@@ -209,7 +209,7 @@ def test_big_graphs_are_drawn_as_images_with_a_misclassified_share_panel(monkeyp
     palette = {tuple(np.round(c[:3], 3)) for _, c in colours(n).legend}
     assert palette <= {tuple(np.round(p, 3)) for p in nodes[opaque][:, :3]}
     (share,) = ax_wrong.images
-    assert share.get_array().max() > 0 and "(6 of 60)" in ax_wrong.get_title()
+    assert share.get_array().max() > 0 and "misclassified (6 of 60)" in ax_wrong.get_title()
 
 
 def test_node_sizes_grow_with_degree():
