@@ -205,8 +205,9 @@ def insight(a: RunArrays, layers: list[int]) -> Insight | None:
     for layer in layers if a.attention else []:
         la = a.attention[layer]
         both = np.column_stack([la.alpha, la.alpha.mean(1)])
-        labels.append(ins.attention_vs_labels(la.edge_index, both, y))
-        node_lift.append(ins.label_mass(la.edge_index, both, y)["lift"])
+        per = ins.label_mass(la.edge_index, both, y)  # once: the summaries and the per-node lift
+        labels.append(ins.attention_vs_labels(la.edge_index, both, y, per=per))
+        node_lift.append(per["lift"])
         ranking.append(ins.ranking_agreement(la.edge_index, la.alpha, num_nodes=n))
     test = a.split == "test"
     mask, on = (test, "test") if test.any() else (None, "all")

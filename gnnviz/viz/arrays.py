@@ -32,7 +32,7 @@ FORWARD_VERSION = 3  # bump when the cached arrays change
 # A layer with more edges than this runs on its incoming edges one chunk of target nodes at a time
 # (``_by_target_chunks``): PyG's GATConv holds an [edges, heads, channels] tensor, 2.8 GB for a
 # 1M-node graph with 10M edges and 8 heads of 8 channels, twice over while the messages are weighted.
-CHUNK_EDGES = 1_500_000
+CHUNK_EDGES = 1_000_000
 # Above this many stored edges the model is not re-run with its attention switched off: that is
 # six more forward passes (uniform and GCN weights, per layer and all), a minute at 1M nodes.
 SWITCH_OFF_MAX_EDGES = 2_000_000
@@ -329,21 +329,24 @@ def _by_target_chunks(model, max_edges: int) -> Iterator[None]:
             # Target ranges [t0, t1) holding about max_edges edges each (a node with more gets its own).
             cuts = torch.searchsorted(ends, torch.arange(max_edges, e, max_edges), right=True).tolist()
             bounds = sorted({0, *[c for c in cuts if 0 < c < n], n})
-            outs, edges, alphas = [], [], []
+            result, alpha = None, None
             with _linear_once(conv):
                 for t0, t1 in zip(bounds[:-1], bounds[1:], strict=True):
-                    sel = order[(int(ends[t0 - 1]) if t0 else 0) : int(ends[t1 - 1])]
+                    lo, hi = (int(ends[t0 - 1]) if t0 else 0), int(ends[t1 - 1])
+                    sel = order[lo:hi]
                     cut = [a[sel] if isinstance(a, torch.Tensor) and a.dim() >= 1 and a.size(0) == e else a for a in args]
                     out = forward(x, edge_index[:, sel], *cut, **kwargs)
                     if isinstance(out, tuple):
-                        out, (ei_c, alpha_c) = out
-                        edges.append(ei_c)
-                        alphas.append(alpha_c)
-                    # A copy: a view would keep each chunk's whole [N, d] output alive until the end.
-                    outs.append(out[t0:t1].clone())
+                        out, (_, alpha_c) = out  # the edges it used are edge_index[:, sel]
+                        if alpha is None:
+                            alpha = alpha_c.new_empty((e, *alpha_c.shape[1:]))
+                        alpha[lo:hi] = alpha_c
+                    # Filled in place: no list of pieces and no concatenation holding both.
+                    if result is None:
+                        result = out.new_empty((n, *out.shape[1:]))
+                    result[t0:t1] = out[t0:t1]
                     del out
-            out = torch.cat(outs)
-            return (out, (torch.cat(edges, 1), torch.cat(alphas))) if edges else out
+            return (result, (edge_index[:, order], alpha)) if alpha is not None else result
 
         return run
 
