@@ -311,6 +311,15 @@ def _wrong_share(ax: Axes, coords: np.ndarray, wrong: np.ndarray, extent: tuple[
     _colour_bar(fig, im, x=fw - 1.3, y=0.6, height=3.0, label="share of the cell's nodes")
 
 
+def _count_text(value: float, _pos: int | None = None) -> str:
+    """Axis counts that stay narrow on million-node graphs: 800, 40k, 1.2M."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:g}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:g}k"
+    return f"{value:g}"
+
+
 def _wrap_to(text: str, width: int) -> str:
     return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
 
@@ -578,6 +587,7 @@ def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, l
     if title:
         ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
     ax.set_xlim(bins[0], bins[-1])
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_text))
     ax.grid(alpha=0.3)
     if legend:
         ax.legend(fontsize=8, frameon=False, loc="best")
@@ -592,6 +602,7 @@ def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title:
     kl = panel.divergence
     counts, _ = np.histogram(kl, bins=bins)
     ax.stairs(counts, bins, fill=True, color="tab:purple", alpha=0.7)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_text))
     ax.set_xscale("log")
     ax.set_xlim(bins[0], bins[-1])
     below = int((kl < bins[0]).sum())

@@ -244,3 +244,7 @@ def test_curves_mark_the_best_epoch():
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert any(s.startswith("best epoch 7") for s in labels)
     assert "lowest val loss: epoch 10" in labels
+
+
+def test_counts_on_histogram_axes_stay_narrow():
+    assert [plots._count_text(v) for v in (0, 800, 9999, 40000, 120000, 1_200_000)] == ["0", "800", "9999", "40k", "120k", "1.2M"]
