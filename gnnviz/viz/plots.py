@@ -224,7 +224,7 @@ def plot_graph_layout(
     big = n > RASTER_NODES
     fig = Figure(figsize=(18.5, 9) if big else (10.5, 9))
     if big:
-        ax, ax_wrong = _axes_grid(fig, 1, 2, left=0.15, right=2.5, top=0.75, bottom=0.15, wgap=0.3)[0]
+        ax, ax_wrong = _axes_grid(fig, 1, 2, left=0.15, right=2.5, top=1.0, bottom=0.15, wgap=0.3)[0]
     else:
         ax = _axes_grid(fig, 1, 1, left=0.15, right=2.5, top=0.5, bottom=0.15)[0, 0]
     extent = _extent(coords)
@@ -243,7 +243,7 @@ def plot_graph_layout(
         shape = _raster_shape(extent, RASTER_PIXELS // NODE_CELL_PIXELS)
         ax.imshow(raster.mean_colour(coords, colours.rgba, extent, shape, floor=0.6), extent=extent, origin="upper",
                   interpolation="nearest", zorder=2)  # fmt: skip
-        _wrong_share(ax_wrong, coords, wrong, extent, wrong_label or "misclassified")
+        _wrong_share(ax_wrong, coords, wrong, extent, wrong_label or f"misclassified ({int(wrong.sum())} of {wrong.size})")
     else:
         order = np.argsort(degree, kind="stable")  # hubs drawn last, on top
         ax.scatter(coords[order, 0], coords[order, 1], s=size[order], c=colours.rgba[order], linewidths=0, zorder=2)
@@ -305,7 +305,7 @@ def _wrong_share(ax: Axes, coords: np.ndarray, wrong: np.ndarray, extent: tuple[
     top = max(float(share.max()) if share.count() else 0.0, 1e-3)
     im = ax.imshow(share, extent=extent, origin="upper", cmap=cmap, vmin=0, vmax=top, interpolation="nearest", zorder=1)
     _frame(ax, coords)
-    ax.set_title(_wrap_to(f"{what} ({int(wrong.sum())} of {wrong.size}): their share of each cell's nodes", 90), fontsize=10, pad=4)
+    ax.set_title(_wrap_to(f"{what}: their share of each cell's nodes", 90), fontsize=10, pad=4)
     fig = ax.figure
     fw, _ = fig.get_size_inches()
     _colour_bar(fig, im, x=fw - 1.3, y=0.6, height=3.0, label="share of the cell's nodes")
