@@ -226,7 +226,11 @@ def plot_graph_layout(
     if big:
         ax, ax_wrong = _axes_grid(fig, 1, 2, left=0.15, right=2.5, top=1.0, bottom=0.15, wgap=0.3)[0]
     else:
-        ax = _axes_grid(fig, 1, 1, left=0.15, right=2.5, top=0.5, bottom=0.15)[0, 0]
+        # The heading is centred on the axes, which leave 2.5 in for the legend: wrap it to the
+        # axes' width (about 0.55 em per character) and make room for its lines.
+        heading = _wrap_to(title, max(20, int((10.5 - 2.65) * 72 / (0.55 * 11))))
+        top = 0.2 + 0.2 * (heading.count("\n") + 1)
+        ax = _axes_grid(fig, 1, 1, left=0.15, right=2.5, top=top, bottom=0.15)[0, 0]
     extent = _extent(coords)
     if len(src) > RASTER_EDGES:
         shape = _raster_shape(extent)
@@ -265,7 +269,7 @@ def plot_graph_layout(
         ax.set_title("nodes coloured by class (mixed where classes share a pixel) over edge density", fontsize=10, pad=4)
         fig.suptitle(_wrap(title, fig, 11), fontsize=11, y=1 - 0.08 / fig.get_size_inches()[1], va="top")
     else:
-        ax.set_title(_wrap(title, fig, 11), fontsize=11, y=1.0, pad=6)
+        ax.set_title(heading, fontsize=11, y=1.0, pad=6)
     handles = _colour_key(fig, colours, bar_at=(fig.get_size_inches()[0] - 2.1, 1.0, 4.0))
     if not big:
         handles.append(_wrong_handle(wrong_label or f"misclassified ({int(wrong.sum())})"))
