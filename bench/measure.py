@@ -52,6 +52,7 @@ class Proc:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = float("nan")  # the child's user + system CPU time: what load cannot inflate much
 
 
 # Linux carries a process's peak RSS across fork and exec, so a child forked straight from this
@@ -67,7 +68,7 @@ if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as f:
-    f.write(str(usage.ru_maxrss))
+    f.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status) % 256)
 """
 
@@ -87,10 +88,10 @@ def run_process(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: 
         killed = p.returncode < 0
         out.seek(0)
         err.seek(0)
-        peak = rss.read().strip()
+        peak, _, cpu = rss.read().strip().partition(" ")
         return Proc(
             seconds, int(peak) / 1024 if peak else float("nan"), -9 if killed else p.returncode,
-            out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+            out.read().decode(errors="replace"), err.read().decode(errors="replace"), float(cpu) if cpu else float("nan"),
         )  # fmt: skip
 
 

@@ -205,10 +205,70 @@ def insight(a: RunArrays, layers: list[int]) -> Insight | None:
     for layer in layers if a.attention else []:
         la = a.attention[layer]
         both = np.column_stack([la.alpha, la.alpha.mean(1)])
-        labels.append(ins.attention_vs_labels(la.edge_index, both, y))
-        node_lift.append(ins.label_mass(la.edge_index, both, y)["lift"])
+        per = ins.label_mass(la.edge_index, both, y)  # once: the summaries and the per-node lift
+        labels.append(ins.attention_vs_labels(la.edge_index, both, y, per=per))
+        node_lift.append(per["lift"])
         ranking.append(ins.ranking_agreement(la.edge_index, la.alpha, num_nodes=n))
     test = a.split == "test"
     mask, on = (test, "test") if test.any() else (None, "all")
     off = {name: ins.prediction_change(a.logits, logits, y, mask=mask) for name, logits in a.switched_off.items()}
     return Insight(list(layers) if a.attention else [], labels, baseline, node_lift, ranking, off, on)
+
+
+# ----------------------------------------------------------------------------- class-to-class flow
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One class-to-class matrix (``attention.ClassFlow``) and what it was computed from."""
+
+    label: str  # "layer 0, mean of 8 heads" or "GCN coefficients (every layer)"
+    layer: int | None  # None for fixed coefficients, which every layer shares
+    flow: att.ClassFlow
+
+    def as_dict(self) -> dict[str, Any]:
+        f = self.flow
+        return {
+            "layer": self.layer,
+            "weights": self.label,
+            "mass": f.mass.tolist(),
+            "edges": f.edges.tolist(),
+            "mean_weight": f.mean.tolist(),
+            "share": f.share.tolist(),
+            "uniform_share": f.uniform_share.tolist(),
+        }
+
+
+def class_flows(a: RunArrays, layers: list[int]) -> list[Flow]:
+    """Per selected attention layer (head mean), or once for fixed coefficients: where each class's
+    nodes put their weight, by neighbour class. [] for multi-label runs (a node has no one class)
+    and for models with neither attention nor coefficients."""
+    if a.task != "multiclass":
+        return []
+    y = a.y.astype(np.int64)
+    c = max(int(y.max()) + 1, a.logits.shape[1])
+    if a.attention:
+        out = []
+        for layer in layers:
+            la = a.attention[layer]
+            heads = f"mean of {la.heads} heads" if la.heads > 1 else "1 head"
+            out.append(Flow(f"layer {layer}, {heads}", layer, att.class_flow(la.edge_index, la.alpha.mean(1), y, c)))
+        return out
+    if a.coefficients is not None:
+        co = a.coefficients
+        return [Flow("fixed GCN coefficients (every layer)", None, att.class_flow(co.edge_index, co.weight, y, c))]
+    return []
+
+
+def flow_stats(flows: list[Flow]) -> dict[str, Any]:
+    """The ``class_flow`` entry of ``attention_stats.json``."""
+    return {
+        "definitions": {
+            "mass": "[target class][source class]: summed weight over edges from source-class neighbours into target-class nodes (self-loops excluded)",
+            "edges": "edge count per cell",
+            "mean_weight": "mass / edges (null where no edge)",
+            "share": "mass divided by its row's sum: of the weight class-t nodes put on neighbours, the share on class-s ones",
+            "uniform_share": "the same share for uniform weights 1/in-degree over the same neighbours",
+        },
+        "layers": [f.as_dict() for f in flows],
+    }

@@ -27,6 +27,9 @@ from gnnviz.viz import cache
 from gnnviz.viz.labels import class_names
 
 FORWARD_VERSION = 3  # bump when the cached arrays change
+# Above this many stored edges the model is not re-run with its attention switched off: that is
+# six more forward passes (uniform and GCN weights, per layer and all), a minute at 1M nodes.
+SWITCH_OFF_MAX_EDGES = 2_000_000
 # Warn when the validation loss kept falling this long after the drawn checkpoint: at least this
 # many epochs, and at least this share of the epochs run.
 FAR_EPOCHS, FAR_SHARE = 20, 0.2
@@ -276,7 +279,8 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
             layer_edges, weight = model.graph(g.edge_index, n)
             # The same model with attention replaced (uniform, GCN's coefficients): cached with the
             # forward, so that "does attention matter?" costs nothing on a warm visualize.
-            switched = _switch_off(model, g) if details["attention"] else {}
+            big = g.edge_index.size(1) > SWITCH_OFF_MAX_EDGES
+            switched = _switch_off(model, g) if details["attention"] and not big else {}
     except (RuntimeError, ValueError, IndexError) as exc:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
@@ -284,12 +288,12 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     return {
         "model": str(model.name), "task": task, "num_graphs": len(graphs), "num_nodes": n,
         "epoch": int(epoch) if isinstance(epoch, int) else None,
-        "edge_index": g.edge_index.numpy().astype(np.int64), "y": g.y.numpy(), "split": _split(g, n),
+        "edge_index": g.edge_index.numpy().astype(np.int64, copy=False), "y": g.y.numpy(), "split": _split(g, n),
         "logits": logits.detach().float().numpy(),
         "switched_off": {k: v.astype(np.float32) for k, v in switched.items() if k != "original"},
         "embeddings": [e.detach().float().numpy() for e in details["embeddings"]],
         "attention": [
-            LayerAttention(ei.detach().numpy().astype(np.int64), a.detach().float().numpy().reshape(a.shape[0], -1))
+            LayerAttention(ei.detach().numpy().astype(np.int64, copy=False), a.detach().float().numpy().reshape(a.shape[0], -1))
             for ei, a in details["attention"]
         ],
         "coefficients": None if weight is None else EdgeCoefficients(

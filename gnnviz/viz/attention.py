@@ -21,23 +21,32 @@ def node_sums(edge_index: np.ndarray, alpha: np.ndarray, num_nodes: int) -> np.n
     """Sum of incoming weights per node and head.
 
     edge_index: [2, E]; alpha: [E] or [E, H]. Returns [N] or [N, H]; 1 for softmax attention.
+    One head at a time: a float64 copy of a whole [E, H] array is 0.7 GB at 11M edges and 8 heads.
     """
     dst = np.asarray(edge_index)[1]
-    alpha = np.asarray(alpha, dtype=np.float64)
+    alpha = np.asarray(alpha)
     if alpha.ndim == 1:
-        return np.bincount(dst, weights=alpha, minlength=num_nodes)
-    return np.stack([np.bincount(dst, weights=alpha[:, h], minlength=num_nodes) for h in range(alpha.shape[1])], 1)
+        return np.bincount(dst, weights=alpha.astype(np.float64, copy=False), minlength=num_nodes)
+    return np.stack(
+        [np.bincount(dst, weights=alpha[:, h].astype(np.float64), minlength=num_nodes) for h in range(alpha.shape[1])], 1
+    )
 
 
 def entropy(edge_index: np.ndarray, alpha: np.ndarray, num_nodes: int) -> np.ndarray:
     """Entropy of each node's incoming attention, -sum(a log a): [N] or [N, H] for alpha [E] or [E, H].
 
-    0 log 0 is taken as 0 (an edge with zero weight adds no uncertainty).
+    0 log 0 is taken as 0 (an edge with zero weight adds no uncertainty). One head at a time.
     """
-    a = np.asarray(alpha, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(a > 0, -a * np.log(a), 0.0)
-    return node_sums(edge_index, terms, num_nodes)
+    a = np.asarray(alpha)
+    dst = np.asarray(edge_index)[1]
+
+    def one(col: np.ndarray) -> np.ndarray:
+        col = col.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(col > 0, -col * np.log(col), 0.0)
+        return np.bincount(dst, weights=terms, minlength=num_nodes)
+
+    return one(a) if a.ndim == 1 else np.stack([one(a[:, h]) for h in range(a.shape[1])], 1)
 
 
 def uniform_entropy(edge_index: np.ndarray, num_nodes: int) -> np.ndarray:
@@ -176,3 +185,51 @@ def neighbourhood(edge_index: np.ndarray, weights: np.ndarray, node: int) -> Nei
     loop = src == node
     self_weight = float(w[loop].sum()) if loop.any() else None
     return Neighbourhood(int(node), src[~loop], w[~loop], self_weight)
+
+
+@dataclass(frozen=True)
+class ClassFlow:
+    """Where each class's nodes put their weight, by the class of the neighbour (self-loops left
+    out: they always stay within a class). C classes; rows are target classes, columns source
+    classes.
+
+    mass: [C, C] summed weight over edges from class-s neighbours into class-t nodes; edges: [C, C]
+    their count; share: [C, C] each row of ``mass`` divided by its sum (NaN for a class with no
+    incoming edge); uniform_share: the same for uniform weights 1/in-degree (self-loop counted),
+    the share that merely averaging over the same neighbours would give.
+    """
+
+    mass: np.ndarray
+    edges: np.ndarray
+    share: np.ndarray
+    uniform_share: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        """[C, C] mean weight per edge (NaN where there is no edge)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.edges > 0, self.mass / np.maximum(self.edges, 1), np.nan)
+
+
+def class_flow(edge_index: np.ndarray, weights: np.ndarray, y: np.ndarray, num_classes: int) -> ClassFlow:
+    """Class-to-class weight totals. edge_index: [2, E] (self-loops included or not; they are
+    dropped); weights: [E] (one head, a head mean, or fixed coefficients); y: [N] class ids."""
+    src, dst = np.asarray(edge_index, dtype=np.int64)
+    y = np.asarray(y, dtype=np.int64)
+    c = num_classes
+    uniform = 1.0 / np.maximum(np.bincount(dst, minlength=y.size), 1)[dst]
+    keep = src != dst
+    cell = y[dst[keep]] * c + y[src[keep]]
+    w = np.asarray(weights, dtype=np.float64)[keep]
+
+    def table(values: np.ndarray | None) -> np.ndarray:
+        return np.bincount(cell, weights=values, minlength=c * c).reshape(c, c)
+
+    mass, edges, unif = table(w), table(None).astype(np.int64), table(uniform[keep])
+    return ClassFlow(mass, edges, _rows(mass), _rows(unif))
+
+
+def _rows(m: np.ndarray) -> np.ndarray:
+    total = m.sum(1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, m / np.where(total > 0, total, 1), np.nan)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 HEAD_COLOUR = "#4c72b0"
 BASELINE_COLOUR = "#c44e52"
 GROUP_GAP = 1.0  # empty slots between the bars of two layers
+FLOW_NUMBERS_UP_TO = 10  # classes in a flow matrix: beyond, the cells are too small for numbers
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -217,4 +219,50 @@ def plot_over_training(
             ax.axvline(best_epoch, color="0.4", ls="--", lw=1.0)
         ax.grid(alpha=0.3)
     axes[0].set_title(title, fontsize=10)
+    return fig
+
+
+def plot_class_flow(panels: Sequence[tuple[str, np.ndarray]], uniform: np.ndarray, names: Sequence[str], *, title: str) -> Figure:
+    """Class-to-class attention: one heat map per panel (title, share [C, C]), rows = the class of
+    the node paying attention, columns = the class of the neighbour it pays it to, each row summing
+    to 1; first, ``uniform`` [C, C], the shares that plain averaging over the same neighbours gives
+    (the graph's own mix). Up to ``FLOW_NUMBERS_UP_TO`` classes each cell also shows its share and,
+    on attention panels, the change from uniform. names: [C] class labels for the rows."""
+    c = uniform.shape[0]
+    cols = 1 + len(panels)
+    cell = float(np.clip(5.0 / max(c, 1), 0.18, 0.6))
+    side = max(c * cell, 2.6)
+    left = 1.9 if names else 0.7
+    fig = Figure(figsize=(left + cols * (side + 0.35) + 1.0, side + 1.7))
+    fw, fh = fig.get_size_inches()
+    cmap = colormaps["Blues"]
+    shown = [("uniform weights over the same neighbours\n(the graph's own mix)", uniform), *panels]
+    image = None
+    for k, (name, share) in enumerate(shown):
+        ax = fig.add_axes(((left + k * (side + 0.35)) / fw, 0.6 / fh, side / fw, side / fh))
+        image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks(range(c))
+        ax.set_yticks(range(c))
+        ax.set_xticklabels([str(i) for i in range(c)], fontsize=7 if c > 12 else 8)
+        ax.set_yticklabels(list(names) if k == 0 and names else [str(i) for i in range(c)], fontsize=7 if c > 12 else 8)
+        ax.set_xlabel("neighbour's class", fontsize=8)
+        if k == 0:
+            ax.set_ylabel("attending node's class", fontsize=8)
+        if c <= FLOW_NUMBERS_UP_TO:
+            for i in range(c):
+                for j in range(c):
+                    v = share[i, j]
+                    if not np.isfinite(v):
+                        continue
+                    text = f"{v:.2f}"
+                    if k > 0 and np.isfinite(uniform[i, j]):
+                        change = round(float(v - uniform[i, j]), 2) + 0.0  # + 0.0: no "-0.00"
+                        text += f"\n{change:+.2f}"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if k else 7,
+                            color="white" if v > 0.6 else "black")  # fmt: skip
+    assert image is not None
+    cax = fig.add_axes(((fw - 0.75) / fw, 0.6 / fh, 0.15 / fw, side / fh))
+    fig.colorbar(image, cax=cax, label="share of the row's attention")
+    fig.suptitle(title, fontsize=10, y=1 - 0.1 / fh, va="top")
     return fig

@@ -34,7 +34,9 @@ def index_html(
     notes: list[str],
     seconds: dict[str, float],
     misclassified: str,
+    explorer_skipped: str | None = None,
 ) -> str:
+    """The page. explorer_skipped: why there is no explorer page (None: link to it)."""
     e = html.escape
     ck = a.checkpoint
     rows = [("run", str(a.run_dir)), ("graph", a.graph_label), ("layout", layout_method), ("checkpoint drawn", ck.label)]
@@ -66,7 +68,10 @@ def index_html(
         parts.append(_stats_table(stats))
     if stats is not None and stats.get("insight"):
         parts.append(_insight_html(stats["insight"]))
-    parts.append('<p><a href="explorer.html">Open the interactive explorer</a> (graph, attention and t-SNE, offline).</p>')
+    if explorer_skipped:
+        parts.append(f"<p>No interactive explorer for this run: {e(explorer_skipped)}.</p>")
+    else:
+        parts.append('<p><a href="explorer.html">Open the interactive explorer</a> (graph, attention and t-SNE, offline).</p>')
     parts.append(f"<details><summary>Resolved config</summary><pre>{e(config)}</pre></details>")
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items() if k != "html")
     parts.append(f"<p>Drawn in: {e(timing)}.</p>")

@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
+from gnnviz.viz import raster  # noqa: E402
 from gnnviz.viz.attention import Neighbourhood  # noqa: E402
 
 # Edge width in points for a weight w: WIDTH_FLOOR + WIDTH_PER_WEIGHT * w. The same mapping in
@@ -49,6 +50,13 @@ SELF_LOOP_GAP_DEG = 36.0  # free sector at 12 o'clock where the self-loop is dra
 # KL from uniform of attention spread evenly over half of a node's neighbours: a yardstick on the log axis.
 HALF_KL = math.log(2)
 SPLIT_MARKERS = {"train": "o", "val": "s", "test": "^", "other": "."}
+# Whole-graph figure: past this many edges they are drawn as an image (raster.py), past this many
+# nodes so are the nodes; images are RASTER_PIXELS wide (the axes' width at about 200 dpi).
+RASTER_EDGES = 50_000
+RASTER_NODES = 200_000
+RASTER_PIXELS = 1600
+NODE_CELL_PIXELS = 4  # node images' pixels, in edge-image pixels
+WRONG_CELL_PIXELS = 10  # the misclassified-share panel's cells, in edge-image pixels
 
 
 def edge_width(weight: np.ndarray | float) -> np.ndarray:
@@ -202,44 +210,122 @@ def plot_graph_layout(
     wrong_label: the legend entry for the rings (default "misclassified (<count>)"); node_ids:
     write every node's id on it (for small graphs).
     Edges are one LineCollection and nodes one scatter (plus one for the rings): an artist per
-    edge or node, as igraph's own drawing makes, is 40x slower.
+    edge or node, as igraph's own drawing makes, is 40x slower. Past ``RASTER_EDGES`` edges they
+    are an image instead (``raster.py``: a LineCollection of 5M edges takes minutes), and past
+    ``RASTER_NODES`` nodes so are the nodes, with a second panel for where the misclassified
+    nodes are (rings of a million nodes would cover everything).
     """
     n = coords.shape[0]
-    fig = Figure(figsize=(10.5, 9))
-    ax = _axes_grid(fig, 1, 1, left=0.15, right=2.5, top=0.5, bottom=0.15)[0, 0]
     src, dst = np.asarray(edge_index)
     keep = src < dst  # an undirected edge is stored twice; draw it once
     if not keep.any():
         keep = src != dst
-    segments = np.stack([coords[src[keep]], coords[dst[keep]]], axis=1)
-    # Denser graphs get fainter edges so the node colours stay visible under thousands of lines.
-    alpha = float(np.clip(800.0 / max(len(segments), 1), 0.1, 0.5))
-    ax.add_collection(LineCollection(segments, linewidths=0.4, colors=[(0.2, 0.2, 0.2, alpha)], zorder=1))
+    src, dst = src[keep], dst[keep]
+    big = n > RASTER_NODES
+    fig = Figure(figsize=(18.5, 9) if big else (10.5, 9))
+    if big:
+        ax, ax_wrong = _axes_grid(fig, 1, 2, left=0.15, right=2.5, top=1.0, bottom=0.15, wgap=0.3)[0]
+    else:
+        # The heading is centred on the axes, which leave 2.5 in for the legend: wrap it to the
+        # axes' width (about 0.55 em per character) and make room for its lines.
+        heading = _wrap_to(title, max(20, int((10.5 - 2.65) * 72 / (0.55 * 11))))
+        top = 0.2 + 0.2 * (heading.count("\n") + 1)
+        ax = _axes_grid(fig, 1, 1, left=0.15, right=2.5, top=top, bottom=0.15)[0, 0]
+    extent = _extent(coords)
+    if len(src) > RASTER_EDGES:
+        shape = _raster_shape(extent)
+        density = raster.edge_density(coords, src, dst, extent, shape)
+        ax.imshow(raster.grey_rgba(density), extent=extent, origin="upper", interpolation="antialiased", zorder=1)
+    else:
+        segments = np.stack([coords[src], coords[dst]], axis=1)
+        # Denser graphs get fainter edges so the node colours stay visible under thousands of lines.
+        alpha = float(np.clip(800.0 / max(len(segments), 1), 0.1, 0.5))
+        ax.add_collection(LineCollection(segments, linewidths=0.4, colors=[(0.2, 0.2, 0.2, alpha)], zorder=1))
     size = _node_sizes(degree, n)
-    order = np.argsort(degree, kind="stable")  # hubs drawn last, on top
-    ax.scatter(coords[order, 0], coords[order, 1], s=size[order], c=colours.rgba[order], linewidths=0, zorder=2)
-    _ring(ax, coords[wrong], size[wrong], zorder=3)
+    if big:
+        # Coarser than the edges: a node pixel then holds several nodes and reads as a colour.
+        shape = _raster_shape(extent, RASTER_PIXELS // NODE_CELL_PIXELS)
+        ax.imshow(raster.mean_colour(coords, colours.rgba, extent, shape, floor=0.6), extent=extent, origin="upper",
+                  interpolation="nearest", zorder=2)  # fmt: skip
+        _wrong_share(ax_wrong, coords, wrong, extent, wrong_label or f"misclassified ({int(wrong.sum())} of {wrong.size})")
+    else:
+        order = np.argsort(degree, kind="stable")  # hubs drawn last, on top
+        ax.scatter(coords[order, 0], coords[order, 1], s=size[order], c=colours.rgba[order], linewidths=0, zorder=2)
+        _ring(ax, coords[wrong], size[wrong], zorder=3)
     if node_ids:
         for i in range(n):
             ax.text(*coords[i], str(i), fontsize=7, ha="center", va="center", zorder=5, color="black")
     hub = int(np.argmax(degree)) if n else 0  # the lowest id among equals
     if n:
         # The hub is easy to lose in a dense core: a bold ring, then its label off to the side.
-        ax.scatter(*coords[hub], s=size[hub] * 4 + 40, facecolors="none", edgecolors="black", linewidths=1.6, zorder=4)
+        ax.scatter(
+            *coords[hub], s=(40 if big else size[hub]) * 4 + 40, facecolors="none", edgecolors="black", linewidths=1.6, zorder=4
+        )
         ax.annotate(
             f"node {hub}\ndegree {int(degree[hub])}{_tie_text(degree, hub)}", coords[hub], xytext=(30, 30), textcoords="offset points",
             fontsize=9, arrowprops=dict(arrowstyle="-", lw=1.0, shrinkA=0, shrinkB=2), zorder=3,
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.5", alpha=0.9),
         )  # fmt: skip
     _frame(ax, coords)
-    ax.set_title(title, fontsize=11, y=1.0, pad=6)
-    handles = _colour_key(fig, colours, bar_at=(8.4, 1.0, 4.0))
-    handles.append(_wrong_handle(wrong_label or f"misclassified ({int(wrong.sum())})"))
-    handles.append(Line2D([], [], ls="", marker="o", ms=3, mfc="0.5", mec="none", label="size ~ degree"))
-    legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    if big:
+        ax.set_title("nodes coloured by class (mixed where classes share a pixel) over edge density", fontsize=10, pad=4)
+        fig.suptitle(_wrap(title, fig, 11), fontsize=11, y=1 - 0.08 / fig.get_size_inches()[1], va="top")
+    else:
+        ax.set_title(heading, fontsize=11, y=1.0, pad=6)
+    handles = _colour_key(fig, colours, bar_at=(fig.get_size_inches()[0] - 2.1, 1.0, 4.0))
+    if not big:
+        handles.append(_wrong_handle(wrong_label or f"misclassified ({int(wrong.sum())})"))
+        handles.append(Line2D([], [], ls="", marker="o", ms=3, mfc="0.5", mec="none", label="size ~ degree"))
+    else:
+        handles.append(Line2D([], [], ls="", marker="s", ms=7, mfc="0.3", mec="none", label="edges (darker = denser)"))
+    legend = (ax_wrong if big else ax).legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False
+    )
     for text in legend.get_texts():
         text.set_text(_wrap_to(text.get_text(), 30))
     return fig
+
+
+def _extent(coords: np.ndarray, pad: float = 0.03) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) around coords with ``pad`` of the longer span on every side (as ``_frame``)."""
+    if not len(coords):
+        return (-1.0, 1.0, -1.0, 1.0)
+    lo, hi = coords.min(0), coords.max(0)
+    span = max(float((hi - lo).max()), 1e-9)
+    return (lo[0] - pad * span, hi[0] + pad * span, lo[1] - pad * span, hi[1] + pad * span)
+
+
+def _raster_shape(extent: tuple[float, float, float, float], pixels: int = RASTER_PIXELS) -> tuple[int, int]:
+    """(H, W) with square pixels and ``pixels`` along the longer side."""
+    w, h = extent[1] - extent[0], extent[3] - extent[2]
+    scale = pixels / max(w, h)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _wrong_share(ax: Axes, coords: np.ndarray, wrong: np.ndarray, extent: tuple[float, float, float, float], what: str) -> None:
+    """Share of ``what`` nodes among the nodes of each cell (cells of about WRONG_CELL_PIXELS
+    image pixels, so a share is of dozens of nodes, not of one or two)."""
+    shape = _raster_shape(extent, max(RASTER_PIXELS // WRONG_CELL_PIXELS, 1))
+    counts = raster.point_sums(coords, extent, shape)
+    bad = raster.point_sums(coords, extent, shape, wrong.astype(np.float64))
+    share = np.ma.masked_where(counts == 0, bad / np.maximum(counts, 1))
+    cmap = colormaps["magma_r"].with_extremes(bad=(1, 1, 1, 0))
+    top = max(float(share.max()) if share.count() else 0.0, 1e-3)
+    im = ax.imshow(share, extent=extent, origin="upper", cmap=cmap, vmin=0, vmax=top, interpolation="nearest", zorder=1)
+    _frame(ax, coords)
+    ax.set_title(_wrap_to(f"{what}: their share of each cell's nodes", 90), fontsize=10, pad=4)
+    fig = ax.figure
+    fw, _ = fig.get_size_inches()
+    _colour_bar(fig, im, x=fw - 1.3, y=0.6, height=3.0, label="share of the cell's nodes")
+
+
+def _count_text(value: float, _pos: int | None = None) -> str:
+    """Axis counts that stay narrow on million-node graphs: 800, 40k, 1.2M."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:g}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:g}k"
+    return f"{value:g}"
 
 
 def _wrap_to(text: str, width: int) -> str:
@@ -517,6 +603,7 @@ def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, l
     if title:
         ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
     ax.set_xlim(bins[0], bins[-1])
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_text))
     ax.grid(alpha=0.3)
     if legend:
         ax.legend(fontsize=8, frameon=False, loc="best")
@@ -531,6 +618,7 @@ def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title:
     kl = panel.divergence
     counts, _ = np.histogram(kl, bins=bins)
     ax.stairs(counts, bins, fill=True, color="tab:purple", alpha=0.7)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_text))
     ax.set_xscale("log")
     ax.set_xlim(bins[0], bins[-1])
     below = int((kl < bins[0]).sum())
@@ -657,7 +745,9 @@ def plot_projections(
         if count:
             handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count})"))
     handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
-    axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
+    legend = axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
+    for text in legend.get_texts():
+        text.set_text(_wrap_to(text.get_text(), 30))
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig
 

@@ -22,7 +22,8 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here, at the entry point
 
 from gnnviz.runs import check_out_dir  # noqa: E402
-from gnnviz.viz import analysis, explorer, figures, page, render  # noqa: E402
+from gnnviz.viz import analysis, explorer, figures, layout, page, render  # noqa: E402
+from gnnviz.viz import arrays as run_arrays  # noqa: E402
 from gnnviz.viz.arrays import RunArrays, load_arrays  # noqa: E402
 from gnnviz.viz.embeddings import tsne_many  # noqa: E402
 from gnnviz.viz.layout import graph_layout  # noqa: E402
@@ -79,15 +80,20 @@ def visualize(
         out = Path(out_dir) if out_dir is not None else Path(run_dir) / "viz"
         check_out_dir(out)  # the same rule as for run directories
     notes = list(selection.notes) + ([selection.hubs_note] if selection.hubs_note else [])
+    if arrays.attention and not arrays.switched_off and arrays.edge_index.shape[1] > run_arrays.SWITCH_OFF_MAX_EDGES:
+        notes.append(
+            f"attention was not switched off (insight/switched_off): the graph has {arrays.edge_index.shape[1]} edges, "
+            f"more than {run_arrays.SWITCH_OFF_MAX_EDGES}, and that takes six more forward passes"
+        )
     if arrays.checkpoint.warning:
         say(f"note: {arrays.checkpoint.warning}")
     for note in notes:
         say(f"note: {note}")
-    with timer("layout"):
-        lay = graph_layout(arrays.edge_index, arrays.num_nodes, seed=VIZ_SEED)
-    say(f"layout: {lay.method}{' (cached)' if lay.cached else ''}")
     with timer("tsne"):
         projections = _projections(arrays)
+    with timer("layout"):
+        lay = _layout(arrays, projections)
+    say(f"layout: {lay.method}{' (cached)' if lay.cached else ''}")
     with timer("attention"):
         pred = analysis.predictions(arrays)
         entropies = analysis.entropies(arrays, selection.layers)
@@ -96,7 +102,11 @@ def visualize(
         if found is not None:
             stats = stats or analysis.run_header(arrays)
             stats["insight"] = found.as_dict()
-    context = figures.Context(arrays, selection, pred, entropies, lay, projections, found)
+        flows = analysis.class_flows(arrays, selection.layers)
+        if flows:
+            stats = stats or analysis.run_header(arrays)
+            stats["class_flow"] = analysis.flow_stats(flows)
+    context = figures.Context(arrays, selection, pred, entropies, lay, projections, found, flows)
     writer = render.Writer(out)
     with timer("drawing"):
         specs = figures.build(context)
@@ -109,11 +119,15 @@ def visualize(
         writer.json("attention_stats.json", stats)
     with timer("html"):
         page_figures = [(f.path, f.caption) for items in drawn.values() for f in items]
-        for name, data in explorer.explorer_files(
-            **explorer.run_inputs(arrays, lay.coords, projections, found, page_figures)
-        ).items():
-            writer.bytes(name, data)
-        writer.text("index.html", page.index_html(arrays, lay.method, drawn, stats, notes, timer.seconds, pred.summary))
+        skipped = explorer.skip_reason(arrays.num_nodes)
+        if skipped:
+            say(f"note: no explorer page: {skipped}")
+        else:
+            for name, data in explorer.explorer_files(
+                **explorer.run_inputs(arrays, lay.coords, projections, found, page_figures)
+            ).items():
+                writer.bytes(name, data)
+        writer.text("index.html", page.index_html(arrays, lay.method, drawn, stats, notes, timer.seconds, pred.summary, skipped))
     timings = {s: round(v, 3) for s, v in timer.seconds.items()}
     timings["total"] = round(time.perf_counter() - started, 3)
     writer.json("timings.json", {"seconds": timings, "layout_method": lay.method, "layout_cached": lay.cached})
@@ -122,9 +136,24 @@ def visualize(
     return out
 
 
-def _projections(a: RunArrays) -> list[tuple[str, Any]]:
-    """(title, Projection) for the last hidden layer (if any) and the output."""
+def _projected(a: RunArrays) -> list[tuple[str, Any]]:
+    """(title, embeddings [N, d]) of the last hidden layer (if any) and the output."""
     emb = a.embeddings
     chosen = [(f"hidden layer {len(emb) - 2} ({emb[-2].shape[1]} dims)", emb[-2])] if len(emb) > 1 else []
     chosen.append((f"output layer {len(emb) - 1} ({emb[-1].shape[1]} logits)", emb[-1]))
+    return chosen
+
+
+def _projections(a: RunArrays) -> list[tuple[str, Any]]:
+    """(title, Projection) for the last hidden layer (if any) and the output."""
+    chosen = _projected(a)
     return list(zip([t for t, _ in chosen], tsne_many([x for _, x in chosen], seed=VIZ_SEED), strict=True))
+
+
+def _layout(a: RunArrays, projections: list[tuple[str, Any]]) -> Any:
+    """The graph's own layout (igraph) up to ``FORCE_LAYOUT_MAX_NODES`` nodes, else one from the
+    first projection's embeddings (``layout.embedding_layout``)."""
+    if a.num_nodes <= layout.FORCE_LAYOUT_MAX_NODES:
+        return graph_layout(a.edge_index, a.num_nodes, seed=VIZ_SEED)
+    (title, x), (_, proj) = _projected(a)[0], projections[0]
+    return layout.embedding_layout(x, proj.index, proj.coords, what=title.split(" (")[0], seed=VIZ_SEED)

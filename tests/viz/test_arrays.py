@@ -57,3 +57,39 @@ def test_planetoid_class_sizes_match_the_names_table(mirror, tmp_path, monkeypat
     y = ds.train[0].y.numpy()
     assert np.bincount(y).tolist() == sizes
     assert len(CLASS_NAMES[{"cora": "Cora", "citeseer": "CiteSeer"}[dataset]]) == len(sizes)
+
+
+@pytest.mark.parametrize("name", ["gat", "gcn", "sage"])
+def test_the_forward_in_blocks_of_targets_is_the_whole_forward(runs, name, monkeypatch, tmp_path):  # noqa: F811
+    from gnnviz import models
+    from gnnviz.viz import arrays
+
+    whole = load_arrays(runs[name])
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))  # no cached forward: compute again
+    monkeypatch.setattr(models, "INFERENCE_EDGES", 20)  # karate's 190 edges (+34 loops) in ~11 blocks
+    monkeypatch.setattr(arrays, "SWITCH_OFF_MAX_EDGES", 10**9)
+    calls = []
+    real = models.GNN.inference
+
+    def counting(model, *args, **kwargs):
+        for conv in model.convs:  # counts the calls the blocks make, one per block and layer
+
+            def count(*a, forward=conv.forward, **k):
+                calls.append(1)
+                return forward(*a, **k)
+
+            conv.forward = count
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(models.GNN, "inference", counting)
+    chunked = load_arrays(runs[name])
+    np.testing.assert_allclose(chunked.logits, whole.logits, rtol=1e-5, atol=1e-6)
+    for a, b in zip(chunked.embeddings, whole.embeddings, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert len(chunked.attention) == len(whole.attention)
+    for a, b in zip(chunked.attention, whole.attention, strict=True):
+        np.testing.assert_array_equal(a.edge_index, b.edge_index)
+        np.testing.assert_allclose(a.alpha, b.alpha, rtol=1e-5, atol=1e-7)
+    if whole.switched_off:
+        assert chunked.switched_off.keys() == whole.switched_off.keys()
+    assert len(calls) > 2 * len(whole.embeddings)  # more than one call per layer: it did work in blocks

@@ -136,3 +136,37 @@ def test_neighbourhood_separates_the_self_loop(karate):
     assert hood.sources.size == 17 and 33 not in hood.sources
     assert hood.self_weight is not None and hood.in_degree == 18
     assert hood.total == pytest.approx(1.0)
+
+
+def test_class_flow_matches_a_loop_by_loop_computation_on_karate(karate):
+    ei, alpha, n = karate
+    g = KarateClub()[0]
+    y = g.y.numpy()
+    c = int(y.max()) + 1
+    w = alpha.mean(1)
+    flow = att.class_flow(ei, w, y, c)
+    deg = {v: 0 for v in range(n)}
+    for t in ei[1]:
+        deg[int(t)] += 1
+    mass, edges, unif = np.zeros((c, c)), np.zeros((c, c), dtype=int), np.zeros((c, c))
+    for e in range(ei.shape[1]):
+        s, t = int(ei[0, e]), int(ei[1, e])
+        if s == t:
+            continue
+        mass[y[t], y[s]] += w[e]
+        edges[y[t], y[s]] += 1
+        unif[y[t], y[s]] += 1.0 / deg[t]
+    np.testing.assert_allclose(flow.mass, mass, rtol=1e-12)
+    np.testing.assert_array_equal(flow.edges, edges)
+    for row in range(c):
+        np.testing.assert_allclose(flow.share[row], mass[row] / mass[row].sum(), rtol=1e-12)
+        np.testing.assert_allclose(flow.uniform_share[row], unif[row] / unif[row].sum(), rtol=1e-12)
+    np.testing.assert_allclose(flow.mean[edges > 0], mass[edges > 0] / edges[edges > 0])
+    assert flow.edges.sum() == (ei[0] != ei[1]).sum()  # every edge but the self-loops, once
+
+
+def test_class_flow_of_a_class_without_incoming_edges_is_undefined_not_zero():
+    ei = np.array([[0, 1], [1, 0]])  # classes 0 and 1 only; class 2 has a node with no edges
+    flow = att.class_flow(ei, np.ones(2), np.array([0, 1, 2]), 3)
+    assert np.isnan(flow.share[2]).all() and np.isnan(flow.uniform_share[2]).all()
+    np.testing.assert_array_equal(flow.share[:2], [[0, 1, 0], [1, 0, 0]])

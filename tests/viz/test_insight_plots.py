@@ -86,3 +86,18 @@ def test_insight_modules_import_no_torch_and_no_pyplot():
     code = "import sys, gnnviz.viz.insight, gnnviz.viz.insight_plots; print('torch' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_class_flow_shows_uniform_first_then_each_layer_with_its_change():
+    from gnnviz.viz.insight_plots import plot_class_flow
+
+    uniform = np.array([[0.8, 0.2], [0.3, 0.7]])
+    layer = np.array([[0.9, 0.1], [0.3, 0.7]])
+    fig = plot_class_flow([("layer 0, mean of 8 heads", layer)], uniform, ["class 0: a", "class 1: b"], title="t")
+    maps = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in maps][1] == "layer 0, mean of 8 heads" and len(maps) == 2
+    np.testing.assert_array_equal(maps[1].images[0].get_array(), layer)
+    texts = {t.get_text() for t in maps[1].texts}
+    assert {"0.90\n+0.10", "0.10\n-0.10", "0.30\n+0.00"} <= texts  # share, then change from uniform
+    assert {t.get_text() for t in maps[0].texts} == {"0.80", "0.20", "0.30", "0.70"}
+    assert [t.get_text() for t in maps[0].get_yticklabels()] == ["class 0: a", "class 1: b"]

@@ -114,3 +114,36 @@ def test_tiny_graphs(n):
     ei = np.array([[i for i in range(n - 1)], [i + 1 for i in range(n - 1)]], dtype=np.int64).reshape(2, -1)
     lay = layout.compute_layout(ei, n, seed=0)
     assert lay.coords.shape == (n, 2) and np.isfinite(lay.coords).all()
+
+
+def test_embedding_placement_puts_each_node_beside_its_nearest_sampled_node():
+    # Three tight clusters in 5-D embedding space; one sampled node per cluster at a known spot.
+    rng = np.random.default_rng(0)
+    centres = np.eye(5)[:3] * 10
+    cluster = np.repeat(np.arange(3), 40)
+    x = centres[cluster] + rng.normal(scale=0.1, size=(120, 5))
+    index = np.array([0, 40, 80])  # one per cluster
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0]])
+    coords = layout.place_by_embedding(x, index, xy, seed=0)
+    np.testing.assert_array_equal(coords[index], xy)  # sampled nodes keep their t-SNE spot
+    # Everyone else sits within a few jitter widths of their cluster's sampled node.
+    spacing = 100.0
+    dist = np.linalg.norm(coords - xy[cluster], axis=1)
+    assert dist.max() < 5 * layout.PLACE_JITTER * spacing
+    assert np.unique(coords[cluster == 0], axis=0).shape[0] == 40  # jittered: a patch, not one dot
+    np.testing.assert_array_equal(coords, layout.place_by_embedding(x, index, xy, seed=0))
+
+
+def test_embedding_layout_is_cached_and_names_its_method(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 4)).astype(np.float32)
+    index, xy = np.arange(0, 50, 5), rng.normal(size=(10, 2))
+    first = layout.embedding_layout(x, index, xy, what="hidden layer 0")
+    assert first.method == (
+        "t-SNE of hidden layer 0 embeddings of 10 sampled nodes; the other 40 beside their nearest sampled node in embedding space"
+    )
+    second = layout.embedding_layout(x, index, xy, what="hidden layer 0")
+    assert second.cached and not first.cached
+    np.testing.assert_array_equal(first.coords, second.coords)
+    assert not layout.embedding_layout(x + 1, index, xy, what="hidden layer 0").cached  # other embeddings, other entry

@@ -183,6 +183,35 @@ def test_graph_layout_is_one_line_collection_one_scatter_and_rings():
     assert any("misclassified (5)" in t.get_text() for t in ax.get_legend().get_texts())
 
 
+def test_big_graphs_are_drawn_as_images_with_a_misclassified_share_panel(monkeypatch):
+    n = 60
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(n, 2))
+    ei = np.array([[i, (i + 1) % n] for i in range(n)]).T
+    ei = np.concatenate([ei, ei[::-1]], 1)
+    wrong = np.zeros(n, bool)
+    wrong[:6] = True
+    monkeypatch.setattr(plots, "RASTER_EDGES", 10)
+    monkeypatch.setattr(plots, "RASTER_NODES", n + 1)
+    fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="t")
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if isinstance(c, LineCollection)]
+    (edges,) = ax.images  # edges as one image; nodes still a scatter with rings
+    assert edges.get_array().shape[2] == 4 and edges.get_array()[..., 3].max() > 0
+    assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 3
+    monkeypatch.setattr(plots, "RASTER_NODES", 10)
+    fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="t")
+    ax, ax_wrong = fig.axes[:2]
+    assert len(ax.images) == 2  # edge density, then nodes by class
+    nodes = ax.images[1].get_array()
+    opaque = nodes[..., 3] > 0
+    assert opaque.sum() > 10  # the nodes, in class colours (a pixel of one class is that colour)
+    palette = {tuple(np.round(c[:3], 3)) for _, c in colours(n).legend}
+    assert palette <= {tuple(np.round(p, 3)) for p in nodes[opaque][:, :3]}
+    (share,) = ax_wrong.images
+    assert share.get_array().max() > 0 and "misclassified (6 of 60)" in ax_wrong.get_title()
+
+
 def test_node_sizes_grow_with_degree():
     sizes = plots._node_sizes(np.array([1, 4, 16, 168]), 2708)
     assert np.all(np.diff(sizes) > 0)
@@ -215,3 +244,7 @@ def test_curves_mark_the_best_epoch():
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert any(s.startswith("best epoch 7") for s in labels)
     assert "lowest val loss: epoch 10" in labels
+
+
+def test_counts_on_histogram_axes_stay_narrow():
+    assert [plots._count_text(v) for v in (0, 800, 9999, 40000, 120000, 1_200_000)] == ["0", "800", "9999", "40k", "120k", "1.2M"]

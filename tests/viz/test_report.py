@@ -63,7 +63,7 @@ KARATE_GAT_FILES = {
     # top-4 karate nodes by degree: 33 (17), 0 (16), 32 (12), 2 (10)
     *(f"attention/node{n}.png" for n in (33, 0, 32, 2)),
     # what attention learned (issue 9 part 3)
-    *(f"insight/{n}.png" for n in ("lift", "lift_by_degree", "ranking", "switched_off")),
+    *(f"insight/{n}.png" for n in ("lift", "lift_by_degree", "ranking", "switched_off", "class_flow")),
     # the explorer page (issue 10)
     "explorer.html", "explorer/data.js", *(path for _, path in EXPLORER_ASSETS),
 }  # fmt: skip
@@ -197,9 +197,13 @@ def test_gcn_draws_fixed_normalisation_instead_of_attention(runs, tmp_path):
     out = visualize(runs["gcn"], tmp_path, quiet=True)
     got = files_under(out)
     assert {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "gcn_norm/node33.png"} <= got
-    assert not any(f.startswith(("attention/", "entropy", "insight/")) for f in got)
+    assert not any(f.startswith(("attention/", "entropy")) for f in got)
+    # Of "what attention learned", only the class-to-class flow of the fixed coefficients.
+    assert {f for f in got if f.startswith("insight/")} == {"insight/class_flow.png"}
     page = (out / "index.html").read_text()
     assert "fixed, not learned" in page and "does not sum to 1" in page
+    (flow,) = json.loads((out / "attention_stats.json").read_text())["class_flow"]["layers"]
+    assert flow["layer"] is None and "GCN" in flow["weights"]
     # No attention to measure, but the fixed coefficients get the label measure a learned attention must beat.
     ins = json.loads((out / "attention_stats.json").read_text())["insight"]
     assert ins["layers"] == [] and ins["switched_off"] == {}
@@ -435,3 +439,64 @@ def test_gat_page_answers_what_attention_learned(gat_viz, runs):
     assert all(ch["nodes"] == int((a.split == "test").sum()) for ch in stats["switched_off"].values())
     page = (out / "index.html").read_text()
     assert "What attention learned" in page and 'href="explorer.html"' in page
+
+
+def test_class_flow_in_attention_stats_is_the_arrays_flow_per_layer(runs, gat_viz):
+    from gnnviz.viz import attention as att
+    from gnnviz.viz.arrays import load_arrays
+
+    out, _ = gat_viz
+    flows = json.loads((out / "attention_stats.json").read_text())["class_flow"]["layers"]
+    a = load_arrays(runs["gat"])
+    assert [f["layer"] for f in flows] == [0, 1]
+    for f in flows:
+        la = a.attention[f["layer"]]
+        want = att.class_flow(la.edge_index, la.alpha.mean(1), a.y, a.logits.shape[1])
+        np.testing.assert_allclose(f["mass"], want.mass, rtol=1e-9)
+        np.testing.assert_allclose(np.nansum(f["share"], axis=1), 1.0)
+        assert f["edges"] == want.edges.tolist()
+
+
+def test_above_the_force_layout_limit_the_layout_comes_from_the_embeddings(runs, tmp_path, monkeypatch):
+    from gnnviz.viz import embeddings, layout
+
+    monkeypatch.setattr(layout, "FORCE_LAYOUT_MAX_NODES", 10)
+    monkeypatch.setattr(embeddings, "MAX_POINTS", 20)
+    lines: list[str] = []
+    out = visualize(runs["gat"], tmp_path / "viz", log=lines.append, **FEW)
+    method = json.loads((out / "timings.json").read_text())["layout_method"]
+    assert method.startswith("t-SNE of hidden layer 0 embeddings of 20 sampled nodes; the other 14 beside")
+    assert any(line.startswith("layout: t-SNE of hidden layer 0") for line in lines)
+    assert "layout.png" in files_under(out)
+    # The second visualize reads the placement from the layout cache.
+    lines.clear()
+    visualize(runs["gat"], tmp_path / "again", log=lines.append, **FEW)
+    assert any(line.startswith("layout: t-SNE") and line.endswith("(cached)") for line in lines)
+
+
+def test_above_the_explorer_limit_the_page_says_why_there_is_no_explorer(runs, tmp_path, monkeypatch):
+    from gnnviz.viz import explorer
+
+    monkeypatch.setattr(explorer, "MAX_NODES", 33)
+    lines: list[str] = []
+    out = visualize(runs["gat"], tmp_path / "viz", log=lines.append, **FEW)
+    got = files_under(out)
+    assert "explorer.html" not in got and not any(f.startswith("explorer/") for f in got)
+    page = (out / "index.html").read_text()
+    assert "No interactive explorer for this run: the graph has 34 nodes, more than the explorer&#x27;s limit of 33" in page
+    assert 'href="explorer.html"' not in page
+    assert any(line.startswith("note: no explorer page: the graph has 34 nodes") for line in lines)
+
+
+def test_above_the_switch_off_limit_the_log_says_attention_was_not_switched_off(runs, tmp_path, monkeypatch):
+    from gnnviz.viz import arrays
+
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / "cache"))  # the forward is computed again
+    monkeypatch.setattr(arrays, "SWITCH_OFF_MAX_EDGES", 100)
+    lines: list[str] = []
+    out = visualize(runs["gat"], tmp_path / "viz", log=lines.append, **FEW)
+    assert "insight/switched_off.png" not in files_under(out)
+    assert "insight/lift.png" in files_under(out)
+    assert any(
+        line.startswith("note: attention was not switched off (insight/switched_off): the graph has 156 edges") for line in lines
+    )
