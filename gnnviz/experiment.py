@@ -241,7 +241,12 @@ def _fit_into(
     """Save the graphs, then fit, appending each epoch's row to ``metrics.csv`` as it ends."""
     graphs = dataset.test if not dataset.transductive else dataset.train
     runs.save_graphs(
-        run, graphs, dataset=cfg.dataset.name, task=dataset.task, split="test" if not dataset.transductive else "all"
+        run,
+        graphs,
+        dataset=cfg.dataset.name,
+        task=dataset.task,
+        split="test" if not dataset.transductive else "all",
+        num_classes=dataset.num_classes,
     )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
