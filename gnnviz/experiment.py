@@ -20,7 +20,7 @@ import torch
 from gnnviz import runs
 from gnnviz.config import Config
 from gnnviz.data import GraphDataset, load_dataset
-from gnnviz.errors import DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
+from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models import build_model, num_params
 from gnnviz.progress import Progress, to_stderr
 from gnnviz.training import FitResult, fit, metric_counts, metric_value, resolve_device, seed_everything
@@ -47,6 +47,7 @@ def train(
     runs.check_new_run(out, name)
     device = resolve_device(cfg.run.device)
     dataset = load_dataset(cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features)
+    check_fits_in_memory(cfg, dataset, device)
     # Said once the dataset loaded, so that a failure before it stays a single line on stderr.
     log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
     default = runs.default_name(cfg.dataset.name, cfg.model.name)
@@ -62,6 +63,46 @@ def train(
             _remove(root)
         raise
     return root
+
+
+def check_fits_in_memory(cfg: Config, dataset: GraphDataset, device: torch.device, available: int | None = None) -> None:
+    """Refuse, before anything is created, a model that cannot be trained in the memory left here.
+
+    The kernel's OOM killer ends such a run with SIGKILL: no message, and a run left saying
+    "running". The estimate is a floor, so a config that fits is never refused: float32 weights,
+    gradients and Adam's two moments (16 bytes a parameter, counted on a model built on the meta
+    device, which allocates nothing), and one [nodes, width] activation per layer for the forward
+    and one for the backward, on the largest graph.
+    """
+    with torch.device("meta"):
+        model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
+    params = num_params(model)
+    nodes = max(g.num_nodes for g in dataset.train + dataset.val + dataset.test)
+    m = cfg.model
+    need = 16 * params + 8 * nodes * ((m.layers - 1) * (m.hidden or 0) + dataset.num_classes)  # hidden: all heads
+    available = _available_memory(device) if available is None else available
+    if available is not None and need > available:
+        raise ConfigError(
+            f"model.hidden={m.hidden}, model.layers={m.layers}" + (f", model.heads={m.heads}" if m.heads else "")
+            + f" make a model of {params:,} parameters that needs at least {need / 2**30:.1f} GiB to train on "
+            f"{cfg.dataset.name}, more than the {available / 2**30:.1f} GiB of memory available on {device.type}; "
+            f"choose a smaller model (--set model.hidden=...)"
+        )  # fmt: skip
+
+
+def _available_memory(device: torch.device) -> int | None:
+    """Bytes free for a new run: the GPU's free memory, or MemAvailable plus free swap on Linux."""
+    try:
+        if device.type == "cuda":
+            return int(torch.cuda.mem_get_info(device)[0])
+        fields = {}
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                key, _, rest = line.partition(b":")
+                fields[key.decode()] = int(rest.split()[0]) * 1024
+        return fields["MemAvailable"] + fields.get("SwapFree", 0)
+    except (OSError, ValueError, KeyError, IndexError, RuntimeError):
+        return None  # cannot tell: let the run try
 
 
 class Attempt:

@@ -113,6 +113,8 @@ def check_out_dir(out: Path) -> None:
     probe = out
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"output folder {out} cannot be created: {probe} is a file; pass --out DIR naming a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise ConfigError(f"output folder {out} is not writable; pass --out DIR somewhere you can write")
 

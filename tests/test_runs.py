@@ -223,3 +223,13 @@ def test_a_graph_file_whose_arrays_disagree_is_named(tmp_path, karate_run, damag
     torch.save(blob, run / "graph.pt")
     with pytest.raises(RunError, match=f"^{run / 'graph.pt'} is damaged or not written by gnnviz; train the run again$"):
         _draw_arrays(run)
+
+
+def test_an_output_folder_under_a_file_names_the_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    for out in (tmp_path / "f" / "sub", tmp_path / "f" / "a" / "b"):
+        with pytest.raises(
+            ConfigError, match=f"^output folder {out} cannot be created: {tmp_path / 'f'} is a file; pass --out DIR"
+        ):
+            runs.check_out_dir(out)
+    assert (tmp_path / "f").read_text() == "x"
