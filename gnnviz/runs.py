@@ -409,7 +409,7 @@ def _check_agree(path: Path, config: dict[str, Any], summary: dict[str, Any]) ->
         recorded = summary.get(section)
         if said is not None and recorded is not None and said != recorded:
             raise RunError(
-                f"{path / 'config.yaml'} says {section} '{said}' but {path / 'summary.json'} says '{recorded}': the files come "
+                f"{path / 'config.yaml'} says {section} {_shown(said)} but {path / 'summary.json'} says {_shown(recorded)}: the files come "
                 f"from different runs; put back this run's files or train again"
             )
 
@@ -521,11 +521,11 @@ def check_agrees(path: Path, facts: dict[str, Any]) -> None:
         value, want = facts.get(key), summary.get(key)
         if want is not None and value is not None and want != value:
             raise RunError(
-                f"{path} holds a {key} '{value}' checkpoint, but {path.parent} is a {key} '{want}' run: it comes from "
-                f"another run; put back this run's checkpoint.pt or train again"
+                f"{path} holds a {key} {_shown(value)} checkpoint, but {path.parent} is a {key} {_shown(want)} run: it "
+                f"comes from another run; put back this run's checkpoint.pt or train again"
             )
     count, want = facts.get("num_params"), summary.get("num_params")
-    if isinstance(want, int) and isinstance(count, int) and count != want:
+    if isinstance(want, int) and not isinstance(want, bool) and isinstance(count, int) and count != want:
         _disagree(path, "num_params", count, summary_path, want)
     config = _yaml_or_none(config_path)
     section = config.get("model") if isinstance(config, dict) else None
@@ -538,9 +538,15 @@ def check_agrees(path: Path, facts: dict[str, Any]) -> None:
 
 def _disagree(path: Path, field: str, value: Any, other: Path, want: Any) -> None:
     raise RunError(
-        f"{path} says {field}={value!r} but {other} says {field}={want!r}: the two files come from different runs; "
+        f"{path} says {field}={_shown(value)} but {other} says {field}={_shown(want)}: the two files come from different runs; "
         f"put back this run's own files or train again"
     )
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value read from a file, quoted for a message: a damaged file can hold a megabyte in one field."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _yaml_or_none(path: Path) -> Any:

@@ -233,3 +233,16 @@ def test_an_output_folder_under_a_file_names_the_file(tmp_path):
         ):
             runs.check_out_dir(out)
     assert (tmp_path / "f").read_text() == "x"
+
+
+def test_values_quoted_from_run_files_are_cut_short_and_odd_types_are_no_claim(tmp_path, karate_run):
+    import json
+
+    run = _copy(karate_run, tmp_path / "run")
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "num_params": True}))  # not a count: no claim
+    runs.load_checkpoint(run)
+    (run / "summary.json").write_text(json.dumps({**summary, "dataset": "x" * 100_000}))
+    with pytest.raises(RunError) as exc:
+        runs.load_checkpoint(run)
+    assert "is a dataset 'xxxx" in str(exc.value) and "...  run" not in str(exc.value) and len(str(exc.value)) < 400

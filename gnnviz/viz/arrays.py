@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,17 +172,31 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
 
 
 def _snapshots(path: Path) -> list[dict[str, Any]]:
-    """The run's attention snapshots; a missing or damaged file means none (it is optional)."""
+    """The run's attention snapshots; a missing or damaged file means none (it is optional).
+
+    Damaged includes values of the wrong kind: an epoch that is not a whole number, a metric, KL
+    or lift that is not a finite number or null (JSON's 1e400 reads as infinity)."""
+
+    def number(v: Any) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+
+    def numbers(v: Any) -> bool:
+        return isinstance(v, list) and all(number(x) for x in v)
 
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["snapshots"]
-        for r in rows:
-            int(r["epoch"])
-            for layer in r["layers"]:
-                list(layer["kl"]), list(layer["lift"])
-        return rows if isinstance(rows, list) else []
     except (OSError, ValueError, KeyError, TypeError):
         return []
+    ok = isinstance(rows, list) and all(
+        isinstance(r, dict)
+        and isinstance(r.get("epoch"), int)
+        and not isinstance(r["epoch"], bool)
+        and number(r.get("val_metric"))
+        and isinstance(r.get("layers"), list)
+        and all(isinstance(layer, dict) and numbers(layer.get("kl")) and numbers(layer.get("lift")) for layer in r["layers"])
+        for r in rows
+    )
+    return rows if ok else []
 
 
 def _dataset_name(run) -> str:
