@@ -11,7 +11,7 @@ and every file the commands read is truncated or corrupted. After each injection
 - nothing that existed before (an earlier run, its figures) changed;
 - the same command, run again without the fault, succeeds.
 
-The fast subset (``make test``) samples N; ``GNNVIZ_FULL_FAULTS=1`` (set by ``.ci/run``) runs every N.
+The fast subset (``make test``, also in CI) samples N; ``GNNVIZ_FULL_FAULTS=1`` runs every N (over an hour).
 """
 
 from __future__ import annotations
