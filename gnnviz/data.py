@@ -361,13 +361,12 @@ def _planetoid_invariants(spec: DatasetSpec, folder: Path) -> None:
     except ValueError:
         raise _BadRaw(paths["test.index"], "is not a list of node ids") from None
     known = _PLANETOID_SIZES.get(spec.folder)
-    counts = {"test": (tuple(shapes[k][0] for k in ("tx", "ty")) + (len(test),), ("tx", "ty", "test.index"))}
     groups = {  # quantity -> (files that carry it, their values, the published value or None)
         "feature count": (("x", "tx", "allx"), [shapes[k][1] for k in ("x", "tx", "allx")], known and known[1]),
         "class count": (("y", "ty", "ally"), [shapes[k][1] for k in ("y", "ty", "ally")], known and known[2]),
         "labelled-node count": (("x", "y"), [shapes["x"][0], shapes["y"][0]], known and known[3]),
         "allx row count": (("allx", "ally"), [shapes["allx"][0], shapes["ally"][0]], known and known[4]),
-        "test-node count": (counts["test"][1], list(counts["test"][0]), known and known[5]),
+        "test-node count": (("tx", "ty", "test.index"), [shapes["tx"][0], shapes["ty"][0], len(test)], known and known[5]),
         "node count": (("graph",), [len(graph)], known and known[0]),
     }
     for quantity, (keys, values, published) in groups.items():
