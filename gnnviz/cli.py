@@ -324,21 +324,34 @@ def runs_(
 
 def _on_sigint(signum, frame):  # noqa: ARG001
     if os.getpid() != _state.get("pid"):
-        # A forked helper (e.g. the figure-drawing pool): a terminal's Ctrl-C reaches it too, but the
-        # main process stops it. Dying here instead makes the pool fork a replacement mid-shutdown,
-        # which can deadlock.
+        # A forked child inherits this handler. gnnviz forks none since the drawing pool went,
+        # but a library may (a data-loader worker): the child leaves Ctrl-C to its parent.
         return
     raise KeyboardInterrupt
 
 
 def _on_sigterm(signum, frame):  # noqa: ARG001
     if os.getpid() != _state.get("pid"):
-        # A forked helper (e.g. the figure-drawing pool) being stopped: die quietly, as by default.
+        # A forked child (see _on_sigint) being stopped: it dies quietly, as by default.
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
         return
     _state["terminated"] = True
     raise Terminated()
+
+
+def _on_late_signal(signum, frame):  # noqa: ARG001
+    # After the command returned its result is final: a Ctrl-C or SIGTERM now is noted, never raised
+    # into the few lines that print the error and flush stdout (a traceback there, with exit 0, was
+    # what a signal in that window gave).
+    _state["late_signal"] = signum
+
+
+def _hold_signals() -> None:
+    """From the command's return (or failure) until exit, our signal handlers note signals instead."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) in (_on_sigint, _on_sigterm):
+            signal.signal(sig, _on_late_signal)
 
 
 def _error(msg: str, kind: str = "error") -> None:
@@ -373,13 +386,17 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the Typer app, turning every failure into one line and an exit code."""
     _state["pid"] = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored
+    # Not when started with Ctrl-C ignored; _on_late_signal is this function's own, from an earlier call.
+    if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _on_late_signal):
         signal.signal(signal.SIGINT, _on_sigint)
     command = typer.main.get_command(app)
     code = 0
     try:
-        # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
-        rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
+        try:
+            # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
+            rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
+        finally:
+            _hold_signals()  # a signal before this line is caught below; after it, it is only noted
         code = rv if isinstance(rv, int) else 0
     except GnnvizError as exc:
         _traceback()

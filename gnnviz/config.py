@@ -7,6 +7,7 @@ before anything starts; nothing is silently corrected.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import math
 import re
 import unicodedata
@@ -19,7 +20,7 @@ import yaml
 
 from gnnviz import architectures, data
 from gnnviz.architectures import ATTENTION_OPTIONS, model_names
-from gnnviz.errors import ConfigError, did_you_mean
+from gnnviz.errors import ConfigError, GnnvizError, did_you_mean, os_error_message
 from gnnviz.synthetic import SyntheticParams
 
 
@@ -311,6 +312,11 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, line: Callable[[An
     return out
 
 
+# Errors reading a config that say the path given is wrong (exit 2); any other (EIO, EFBIG, ENOMEM,
+# EMFILE...) is the machine's (exit 1).
+_PATH_ERRNOS = ("EACCES", "EPERM", "ENOENT", "ENOTDIR", "EISDIR", "ELOOP", "ENAMETOOLONG", "ENXIO", "ENODEV")
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a config file into sections of ``Leaf`` values; errors name the file and line."""
     if not path.exists():
@@ -320,7 +326,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}; check the path and its permissions") from None
+        exc.filename = str(path)
+        message = os_error_message(exc, "cannot read config file")
+        if errno.errorcode.get(exc.errno or 0) in _PATH_ERRNOS:
+            raise ConfigError(message) from None  # the path given is wrong: a usage error
+        raise GnnvizError(message) from None  # the device or the system failed: a run-time error
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ConfigError(f"config file {path} is UTF-16 or UTF-32 text (it starts with that byte-order mark); save it as UTF-8")
     try:

@@ -72,6 +72,7 @@ def train(
     )
     if cfg.training.batch_size:
         check_batching(dataset, cfg.training.batch_size, 1)
+    check_fits_in_memory(cfg, dataset, device)
     # Said once the dataset loaded, so that a failure before it stays a single line on stderr.
     log(f"device: {device}" + (" (auto)" if cfg.run.device == "auto" else ""))
     note = batching_note(cfg.training.batch_size, _fanouts(cfg))
@@ -109,6 +110,7 @@ def _train_ranks(cfg: Config, world: World, *, out: Path, name, data_root, quiet
         cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
     )
     check_batching(dataset, cfg.training.batch_size, world.size)
+    check_fits_in_memory(cfg, dataset, device)
     log(f"device: {device} on each of {world.size} ranks ({'NCCL' if device.type == 'cuda' else 'gloo'})")
     log(f"training: {batching_note(cfg.training.batch_size, _fanouts(cfg), world)}")
     if not leader:
@@ -140,6 +142,44 @@ def _replica(cfg: Config, dataset: GraphDataset, device: torch.device, world: Wo
         raise DivergedError(result.message)
     if result.interrupt is not None:
         raise result.interrupt
+def check_fits_in_memory(cfg: Config, dataset: GraphDataset, device: torch.device, available: int | None = None) -> None:
+    """Refuse, before anything is created, a model that cannot be trained in the memory left here.
+
+    The kernel's OOM killer ends such a run with SIGKILL: no message, and a run left saying
+    "running". The estimate is a floor, so a config that fits is never refused: float32 weights,
+    gradients and Adam's two moments (16 bytes a parameter, counted on a model built on the meta
+    device, which allocates nothing), and one [nodes, width] activation per layer for the forward
+    and one for the backward, on the largest graph.
+    """
+    with torch.device("meta"):
+        model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
+    params = num_params(model)
+    nodes = max(g.num_nodes for g in dataset.train + dataset.val + dataset.test)
+    m = cfg.model
+    need = 16 * params + 8 * nodes * ((m.layers - 1) * (m.hidden or 0) + dataset.num_classes)  # hidden: all heads
+    available = _available_memory(device) if available is None else available
+    if available is not None and need > available:
+        raise ConfigError(
+            f"model.hidden={m.hidden}, model.layers={m.layers}" + (f", model.heads={m.heads}" if m.heads else "")
+            + f" make a model of {params:,} parameters that needs at least {need / 2**30:.1f} GiB to train on "
+            f"{cfg.dataset.name}, more than the {available / 2**30:.1f} GiB of memory available on {device.type}; "
+            f"choose a smaller model (--set model.hidden=...)"
+        )  # fmt: skip
+
+
+def _available_memory(device: torch.device) -> int | None:
+    """Bytes free for a new run: the GPU's free memory, or MemAvailable plus free swap on Linux."""
+    try:
+        if device.type == "cuda":
+            return int(torch.cuda.mem_get_info(device)[0])
+        fields = {}
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                key, _, rest = line.partition(b":")
+                fields[key.decode()] = int(rest.split()[0]) * 1024
+        return fields["MemAvailable"] + fields.get("SwapFree", 0)
+    except (OSError, ValueError, KeyError, IndexError, RuntimeError):
+        return None  # cannot tell: let the run try
 
 
 class Attempt:
@@ -328,7 +368,12 @@ def _fit_into(
     """Save the graphs, then fit, appending each epoch's row to ``metrics.csv`` as it ends."""
     graphs = dataset.test if not dataset.transductive else dataset.train
     runs.save_graphs(
-        run, graphs, dataset=cfg.dataset.name, task=dataset.task, split="test" if not dataset.transductive else "all"
+        run,
+        graphs,
+        dataset=cfg.dataset.name,
+        task=dataset.task,
+        split="test" if not dataset.transductive else "all",
+        num_classes=dataset.num_classes,
     )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

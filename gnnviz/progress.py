@@ -7,10 +7,16 @@ import time
 from typing import TextIO
 
 
+def shown(text: str) -> str:
+    """``text`` with the bytes of a path that are not UTF-8 (lone surrogates in a ``str``) written as
+    ``\\xff``: printable and writable as UTF-8 anywhere, and it still says which byte it was."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def to_stderr(msg: str) -> None:
     """One log line on stderr (stdout carries only result paths, for scripts); a closed stream is ignored."""
     try:
-        print(msg, file=sys.stderr, flush=True)
+        print(shown(msg), file=sys.stderr, flush=True)
     except (BrokenPipeError, OSError):
         pass
 

@@ -113,6 +113,8 @@ def check_out_dir(out: Path) -> None:
     probe = out
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"output folder {out} cannot be created: {probe} is a file; pass --out DIR naming a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise ConfigError(f"output folder {out} is not writable; pass --out DIR somewhere you can write")
 
@@ -307,8 +309,11 @@ def save_checkpoint(
     atomic_torch_save(run / "checkpoint.pt", payload)
 
 
-def save_graphs(run: Path, graphs: list, *, dataset: str, task: str, split: str) -> None:
-    """The graphs the figures are drawn on; features stored sparse when that is smaller."""
+def save_graphs(run: Path, graphs: list, *, dataset: str, task: str, split: str, num_classes: int | None = None) -> None:
+    """The graphs the figures are drawn on; features stored sparse when that is smaller.
+
+    ``num_classes`` is the dataset's class count (the model's output width), which the labels of
+    the stored graphs need not show: ``check_fits`` holds a checkpoint to it."""
 
     stored = []
     for g in graphs:
@@ -326,7 +331,10 @@ def save_graphs(run: Path, graphs: list, *, dataset: str, task: str, split: str)
         for s in ("train", "val", "test"):
             item[f"{s}_mask"] = getattr(g, f"{s}_mask").cpu()
         stored.append(item)
-    atomic_torch_save(run / "graph.pt", {"dataset": dataset, "task": task, "split": split, "graphs": stored})
+    blob = {"dataset": dataset, "task": task, "split": split, "graphs": stored}
+    if num_classes is not None:
+        blob["num_classes"] = int(num_classes)
+    atomic_torch_save(run / "graph.pt", blob)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -401,7 +409,7 @@ def _check_agree(path: Path, config: dict[str, Any], summary: dict[str, Any]) ->
         recorded = summary.get(section)
         if said is not None and recorded is not None and said != recorded:
             raise RunError(
-                f"{path / 'config.yaml'} says {section} '{said}' but {path / 'summary.json'} says '{recorded}': the files come "
+                f"{path / 'config.yaml'} says {section} {_shown(said)} but {path / 'summary.json'} says {_shown(recorded)}: the files come "
                 f"from different runs; put back this run's files or train again"
             )
 
@@ -480,25 +488,129 @@ def load_checkpoint(run: str | Path) -> dict[str, Any]:
     return ckpt
 
 
-def _check_same_run(path: Path, ckpt: dict[str, Any]) -> None:
-    """A checkpoint copied in from another run (other dataset or model) is named as such."""
-    summary_path = path.parent / "summary.json"
-    if not summary_path.is_file():
-        return
-    summary = read_json(summary_path)
+def checkpoint_facts(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint says about its model, as plain JSON values (cached with the forward, so a
+    warm visualize checks them against the run's files without reading the checkpoint again)."""
     model = ckpt.get("model")
-    have = {"dataset": ckpt.get("dataset"), "model": model.get("name") if isinstance(model, dict) else None}
-    for key, value in have.items():
-        want = summary.get(key)
+    kwargs = model.get("kwargs") if isinstance(model, dict) else None
+    state = ckpt.get("state_dict")
+    count = None
+    if isinstance(state, dict) and all(hasattr(v, "numel") for v in state.values()):
+        count = sum(int(v.numel()) for v in state.values())
+    return {
+        "dataset": ckpt.get("dataset") if isinstance(ckpt.get("dataset"), str) else None,
+        "model": model.get("name") if isinstance(model, dict) and isinstance(model.get("name"), str) else None,
+        "kwargs": {k: v for k, v in kwargs.items() if v is None or isinstance(v, (str, int, float, bool))}
+        if isinstance(kwargs, dict)
+        else {},
+        "num_params": count,
+    }
+
+
+def _check_same_run(path: Path, ckpt: dict[str, Any]) -> None:
+    check_agrees(path, checkpoint_facts(ckpt))
+
+
+def check_agrees(path: Path, facts: dict[str, Any]) -> None:
+    """Everything checkpoint ``path`` says about its model (``checkpoint_facts``) must match the run
+    it sits in: the dataset, model name and parameter count of summary.json and the model section of
+    config.yaml. A checkpoint copied in from another run is named with the first field that differs."""
+    summary_path, config_path = path.parent / "summary.json", path.parent / "config.yaml"
+    summary = read_json(summary_path) if summary_path.is_file() else {}
+    for key in ("dataset", "model"):
+        value, want = facts.get(key), summary.get(key)
         if want is not None and value is not None and want != value:
             raise RunError(
-                f"{path} holds a {key} '{value}' checkpoint, but {path.parent} is a {key} '{want}' run: it comes from "
-                f"another run; put back this run's checkpoint.pt or train again"
+                f"{path} holds a {key} {_shown(value)} checkpoint, but {path.parent} is a {key} {_shown(want)} run: it "
+                f"comes from another run; put back this run's checkpoint.pt or train again"
             )
+    count, want = facts.get("num_params"), summary.get("num_params")
+    if isinstance(want, int) and not isinstance(want, bool) and isinstance(count, int) and count != want:
+        _disagree(path, "num_params", count, summary_path, want)
+    config = _yaml_or_none(config_path)
+    section = config.get("model") if isinstance(config, dict) else None
+    kwargs = facts.get("kwargs") or {}
+    for key, want in section.items() if isinstance(section, dict) else ():
+        # A null in a config means "the model's default" (or "not used by this model"): no claim.
+        if key in kwargs and want is not None and not _same_value(kwargs[key], want):
+            _disagree(path, f"model.{key}", kwargs[key], config_path, want)
+
+
+def _disagree(path: Path, field: str, value: Any, other: Path, want: Any) -> None:
+    raise RunError(
+        f"{path} says {field}={_shown(value)} but {other} says {field}={_shown(want)}: the two files come from different runs; "
+        f"put back this run's own files or train again"
+    )
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value read from a file, quoted for a message: a damaged file can hold a megabyte in one field."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _yaml_or_none(path: Path) -> Any:
+    # load_run has already named a damaged config.yaml; a checkpoint read on its own skips the check.
+    try:
+        return yaml.safe_load(_read_text(path)) if path.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return None
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return type(a) is type(b) and a == b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
+
+
+def check_fits(run: str | Path, ckpt: dict[str, Any], stored: StoredGraphs) -> None:
+    """The checkpoint's model must fit the stored graphs (``read_graphs``): its input width is
+    their feature count, its output width their class count (as recorded at training; in older
+    runs the labels must be in range), and its task theirs."""
+    path, graph_path = Path(run) / "checkpoint.pt", Path(run) / "graph.pt"
+    model = ckpt.get("model")
+    kwargs = model.get("kwargs") if isinstance(model, dict) else None
+    kwargs = kwargs if isinstance(kwargs, dict) else {}
+    if ckpt.get("task") not in (None, stored.task):
+        _disagree(path, "task", ckpt.get("task"), graph_path, stored.task)
+    width, classes = kwargs.get("in_channels"), kwargs.get("out_channels")
+    for g in stored.graphs:
+        if isinstance(width, int) and g.x.size(1) != width:
+            _disagree(path, "in_channels (node features)", width, graph_path, int(g.x.size(1)))
+    if not isinstance(classes, int):
+        return
+    for g in stored.graphs:
+        y = g.y
+        if y.dim() == 2:  # multi-label: one column per class
+            have = int(y.size(1))
+        elif stored.num_classes is not None:
+            have = stored.num_classes
+        elif y.numel() and not (0 <= int(y.min()) and int(y.max()) < classes):
+            have = int(y.max()) + 1
+        else:
+            continue
+        if have != classes:
+            _disagree(path, "out_channels (classes)", classes, graph_path, have)
+
+
+@dataclass
+class StoredGraphs:
+    """graph.pt: the graphs (PyG ``Data``, dense features), the task type, and the class count
+    recorded at training (None in runs written before it was recorded)."""
+
+    graphs: list
+    task: str
+    num_classes: int | None
 
 
 def load_graphs(run: str | Path) -> tuple[list, str]:
     """The stored graphs as PyG ``Data`` (dense features) and the task type."""
+    stored = read_graphs(run)
+    return stored.graphs, stored.task
+
+
+def read_graphs(run: str | Path) -> StoredGraphs:
+    """graph.pt, checked: every graph's features, labels, masks and edges agree with its node count."""
     import torch
     from torch_geometric.data import Data
 
@@ -507,23 +619,42 @@ def load_graphs(run: str | Path) -> tuple[list, str]:
     try:
         graphs = []
         for item in blob["graphs"]:
+            n = int(item["num_nodes"])
             if "x" in item:
                 x = item["x"]
             else:
+                shape = [int(v) for v in item["x_shape"]]
+                if len(shape) != 2 or shape[0] != n or not 0 < shape[1] <= _MAX_FEATURES:
+                    raise ValueError("feature shape")
                 # Checked: the file may come from elsewhere, and bad indices must not reach memory.
-                x = torch.sparse_coo_tensor(
-                    item["x_indices"], item["x_values"], item["x_shape"], check_invariants=True
-                ).to_dense()
-            g = Data(x=x.float(), edge_index=item["edge_index"].long(), y=item["y"], num_nodes=int(item["num_nodes"]))
+                x = torch.sparse_coo_tensor(item["x_indices"], item["x_values"], shape, check_invariants=True).to_dense()
+            g = Data(x=x.float(), edge_index=item["edge_index"].long(), y=item["y"], num_nodes=n)
             for s in ("train", "val", "test"):
                 g[f"{s}_mask"] = item[f"{s}_mask"].bool()
+            _check_graph(g, n)
             graphs.append(g)
-        task = blob["task"]
-    except (KeyError, TypeError, RuntimeError, ValueError):
+        task, num_classes = blob["task"], blob.get("num_classes")
+        if task not in ("multiclass", "multilabel") or not (num_classes is None or isinstance(num_classes, int)):
+            raise ValueError("task")
+    except (KeyError, TypeError, RuntimeError, ValueError, AttributeError):
         raise RunError(f"{path} is damaged or not written by gnnviz; train the run again") from None
     if not graphs:
         raise RunError(f"{path} holds no graphs; train the run again")
-    return graphs, task
+    return StoredGraphs(graphs, task, num_classes)
+
+
+_MAX_FEATURES = 1 << 24  # more features per node than any real dataset: a damaged shape, not a graph
+
+
+def _check_graph(g, n: int) -> None:
+    """Raise ValueError unless the arrays of one stored graph agree with its ``n`` nodes."""
+    ei = g.edge_index
+    if n < 1 or g.x.dim() != 2 or g.x.size(0) != n or g.y.dim() not in (1, 2) or g.y.size(0) != n:
+        raise ValueError("shapes")
+    if ei.dim() != 2 or ei.size(0) != 2 or (ei.numel() and not (0 <= int(ei.min()) and int(ei.max()) < n)):
+        raise ValueError("edge index")
+    if any(g[f"{s}_mask"].shape != (n,) for s in ("train", "val", "test")):
+        raise ValueError("masks")
 
 
 # ----------------------------------------------------------------------------- listing

@@ -180,3 +180,35 @@ def test_ppi_config_trains_on_small_ppi_format_graphs(tmp_path):
     assert summary["metric"] == "micro_f1" and summary["epochs_run"] == 3 and 0 <= summary["test_metric"] <= 1
     graphs = torch.load(tmp_path / "o" / "ppi" / "graph.pt", weights_only=True)
     assert graphs["task"] == "multilabel" and len(graphs["graphs"]) == 2, "the test graphs are kept for visualize"
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("where", ["_close_stdout", "_error"])
+def test_a_signal_after_the_command_returned_is_noted_not_raised(tmp_path, monkeypatch, capsys, signame, where):
+    """From the command's return until exit a signal cannot turn into a traceback: the exit code is the
+    command's. In process, with the signal sent from inside main's own closing steps."""
+    import os
+    import signal
+
+    from gnnviz import cli
+
+    sig = getattr(signal, signame)
+    real = getattr(cli, where)
+
+    def then_signal(*args):
+        os.kill(os.getpid(), sig)  # delivered at once, to this (the main) thread
+        return real(*args)
+
+    monkeypatch.setattr(cli, where, then_signal)
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    args = ["runs", tmp_path] if where == "_close_stdout" else ["runs", tmp_path / "missing"]
+    try:
+        with pytest.raises(SystemExit) as exc:
+            cli.main([str(a) for a in args])
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+        cli._state.pop("terminated", None)
+    assert exc.value.code == (0 if where == "_close_stdout" else 2)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("error:") == (where == "_error")

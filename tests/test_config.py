@@ -398,3 +398,31 @@ def test_mini_batch_options_load():
     assert load_config(None, []).training.batch_size == 0  # full batch by default
     one = load_config(None, ["model.layers=1", "training.batch_size=8", "training.num_neighbors=7"])
     assert one.training.num_neighbors == "7"
+    "name, code, cause",
+    [
+        ("EIO", 1, "input/output error from the device (EIO); check the disk"),
+        ("EFBIG", 1, "file too large for the file-size limit (EFBIG)"),
+        ("ENOMEM", 1, "out of memory (ENOMEM)"),
+        ("EACCES", 2, "permission denied (EACCES); fix the permissions"),
+    ],
+)
+def test_a_config_that_cannot_be_read_names_the_cause_and_its_exit_class(tmp_path, monkeypatch, name, code, cause):
+    import errno
+    import os
+
+    from gnnviz.errors import GnnvizError
+
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  name: gcn\n")
+    real = Path.read_bytes
+
+    def failing(self):
+        if self == path:
+            raise OSError(getattr(errno, name), os.strerror(getattr(errno, name)))  # as a failed read(2): no file name
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", failing)
+    with pytest.raises(GnnvizError) as exc:
+        load_config(path)
+    assert str(exc.value).startswith(f"cannot read config file {path}: {cause}")
+    assert exc.value.exit_code == code and "Errno" not in str(exc.value)

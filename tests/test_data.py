@@ -70,3 +70,85 @@ def test_describe_lists_every_dataset(with_mirror, tmp_path):
     assert infos["ogbn-arxiv"].status == "not available" and infos["ogbn-products"].status == "not available"
     assert infos["synthetic"].status.startswith("generated") and infos["synthetic"].nodes == 10_000
     assert infos["synthetic"].classes == 5 and infos["synthetic"].features == 32
+
+
+# ----------------------------------------------------------------------------- raw files that disagree
+
+CORA_FILES = [f"ind.cora.{k}" for k in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")]
+
+
+def _cora_copy(mirror, root):
+    import shutil
+
+    shutil.copytree(mirror / "Cora" / "raw", root / "Cora" / "raw")
+    return root / "Cora" / "raw"
+
+
+def _refused(root, bad) -> str:
+    with pytest.raises(DataError) as exc:
+        load_dataset("cora", root)
+    msg = str(exc.value)
+    assert msg.startswith(f"raw file {bad} ") and msg.endswith("(or download it)"), msg
+    assert not (root / "Cora" / "processed").exists(), "nothing processed from a bad file"
+    return msg
+
+
+@pytest.mark.parametrize("source", ["citeseer", "cora"])
+def test_a_raw_file_of_another_dataset_or_kind_is_named_before_pyg_reads_it(tmp_path, mirror, no_mirror, source):
+    # Every Cora file in turn replaced by CiteSeer's file of the same kind, or by another Cora file.
+    raw = _cora_copy(mirror, tmp_path)
+    for i, name in enumerate(CORA_FILES):
+        good = (raw / name).read_bytes()
+        if source == "citeseer":
+            (raw / name).write_bytes((mirror / "CiteSeer" / "raw" / name.replace("cora", "citeseer")).read_bytes())
+        else:
+            (raw / name).write_bytes((raw / CORA_FILES[(i + 1) % len(CORA_FILES)]).read_bytes())
+        _refused(tmp_path, raw / name)
+        (raw / name).write_bytes(good)
+
+
+def test_known_sizes_are_not_needed_to_name_the_odd_file(tmp_path, mirror, no_mirror, monkeypatch):
+    from gnnviz import data
+
+    monkeypatch.setattr(data, "_PLANETOID_SIZES", {})  # a Planetoid dataset whose sizes gnnviz does not know
+    raw = _cora_copy(mirror, tmp_path)
+    (raw / "ind.cora.tx").write_bytes((mirror / "CiteSeer" / "raw" / "ind.citeseer.tx").read_bytes())
+    assert "gives a feature count of 3703 but the other Cora files say 1433" in _refused(tmp_path, raw / "ind.cora.tx")
+    (raw / "ind.cora.tx").write_bytes((mirror / "Cora" / "raw" / "ind.cora.tx").read_bytes())
+    import pickle
+
+    y = pickle.loads((raw / "ind.cora.y").read_bytes(), encoding="latin1")
+    (raw / "ind.cora.y").write_bytes(pickle.dumps(y[:120], protocol=2))  # another version: 120 labelled nodes
+    with pytest.raises(DataError, match=r"^raw files .*ind.cora.x and .*ind.cora.y disagree on the labelled-node count"):
+        load_dataset("cora", tmp_path)
+
+
+def test_a_raw_pickle_that_would_run_code_is_refused_unrun(tmp_path, mirror, no_mirror):
+    import pickle
+
+    raw = _cora_copy(mirror, tmp_path)
+    marker = tmp_path / "ran"
+    (raw / "ind.cora.graph").write_bytes(pickle.dumps(_Runs(str(marker)), protocol=2))
+    assert "holds Python objects beyond arrays (posix.system) and was refused unrun" in _refused(tmp_path, raw / "ind.cora.graph")
+    assert not marker.exists()
+
+
+class _Runs:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.path}",))
+
+
+def test_a_processed_cache_is_valid_only_for_the_raw_files_it_was_built_from(tmp_path, mirror, no_mirror):
+    raw = _cora_copy(mirror, tmp_path)
+    assert load_dataset("cora", tmp_path).train[0].num_nodes == 2708
+    good = (raw / "ind.cora.x").read_bytes()
+    (raw / "ind.cora.x").write_bytes((mirror / "CiteSeer" / "raw" / "ind.citeseer.x").read_bytes())
+    _refused(tmp_path, raw / "ind.cora.x")  # not hidden by the cache built from the good file
+    (raw / "ind.cora.x").write_bytes(good)
+    ds = load_dataset("cora", tmp_path)  # good files back: a correct graph, nothing poisoned
+    assert (ds.train[0].num_nodes, ds.num_features, ds.num_classes) == (2708, 1433, 7)

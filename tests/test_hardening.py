@@ -648,8 +648,9 @@ def _tamper(run: Path, change) -> None:
 
 
 def _shape(ckpt):
-    key = next(k for k, v in ckpt["state_dict"].items() if v.dim() == 2)
-    ckpt["state_dict"][key] = torch.zeros(3, 3)
+    # Another shape with as many numbers (the parameter count still matches summary.json).
+    key, v = next((k, v) for k, v in ckpt["state_dict"].items() if v.dim() == 2 and v.size(0) != v.size(1))
+    ckpt["state_dict"][key] = torch.zeros(v.size(1), v.size(0))
 
 
 BAD_CHECKPOINTS = {
@@ -672,7 +673,7 @@ BAD_CHECKPOINTS = {
         "holds a model 'gcn' checkpoint, but {run} is a model 'gat' run",
     ),
     "other_shape": (lambda run: _tamper(run, _shape), "checkpoint does not match its model description"),
-    "other_graph_size": (lambda run: _tamper(run, _for_seven_features), "does not fit"),
+    "other_graph_size": (lambda run: _tamper(run, _for_seven_features), "the two files come from different runs"),
 }
 
 

@@ -65,3 +65,184 @@ def test_list_runs_of_a_missing_folder_or_a_file(tmp_path):
         runs.list_runs(tmp_path / "f")
     (tmp_path / "f").unlink()
     assert runs.list_runs(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- files agree with each other
+
+
+@pytest.fixture(scope="module")
+def karate_run(tmp_path_factory):
+    from gnnviz.config import load_config
+    from gnnviz.experiment import train
+
+    cfg = load_config(None, ["dataset.name=karate", "training.epochs=2", "training.patience=0", "model.hidden=8"])
+    return train(cfg, out=tmp_path_factory.mktemp("runs"), name="k", quiet=True)
+
+
+def _copy(run, dest):
+    import shutil
+
+    shutil.copytree(run, dest)
+    return dest
+
+
+def _draw_arrays(run):
+    from gnnviz.viz.arrays import load_arrays
+
+    return load_arrays(run)
+
+
+def _other_value(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return round(value / 2 + 0.05, 3)
+    return f"{value}x" if isinstance(value, str) else 3  # another name; a value for an unset option
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_every_model_field_of_config_yaml_must_match_the_checkpoint(tmp_path, karate_run, warm):
+    import yaml
+
+    base = _copy(karate_run, tmp_path / "run")
+    if warm:
+        _draw_arrays(base)  # the forward is cached, keyed by checkpoint.pt and graph.pt only
+    config = yaml.safe_load((base / "config.yaml").read_text())
+    assert len(config["model"]) >= 9
+    for key, value in config["model"].items():
+        changed = {**config, "model": {**config["model"], key: _other_value(value)}}
+        (base / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
+        with pytest.raises(RunError) as exc:
+            _draw_arrays(base)
+        msg = str(exc.value)
+        if key == "name":  # load_run holds config.yaml to summary.json first
+            assert msg.startswith(f"{base / 'config.yaml'} says model 'gatx' but {base / 'summary.json'} says 'gat'"), msg
+        else:
+            assert (
+                msg.startswith(f"{base / 'checkpoint.pt'} says model.{key}=")
+                and f"{base / 'config.yaml'} says model.{key}=" in msg
+            )
+    (base / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert _draw_arrays(base).num_nodes == 34  # the run's own files agree again
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_a_checkpoint_from_another_run_is_named_with_the_field(tmp_path, karate_run, warm):
+    from gnnviz.config import load_config
+    from gnnviz.experiment import train
+
+    other = train(
+        load_config(None, ["dataset.name=karate", "training.epochs=2", "model.hidden=16"]), out=tmp_path, name="o", quiet=True
+    )
+    run = _copy(karate_run, tmp_path / "run")
+    if warm:
+        _draw_arrays(run)
+    (run / "summary.json").write_bytes((other / "summary.json").read_bytes())  # a summary from another run
+    with pytest.raises(RunError, match=r"checkpoint.pt says num_params=\d+ but .*summary.json says num_params=\d+"):
+        _draw_arrays(run)
+    _copy(karate_run, tmp_path / "run2")
+    (tmp_path / "run2" / "checkpoint.pt").write_bytes((other / "checkpoint.pt").read_bytes())
+    with pytest.raises(RunError, match=r"run2/checkpoint.pt says num_params=\d+ but"):
+        _draw_arrays(tmp_path / "run2")
+
+
+def _retarget(run, **kwargs):
+    import torch
+
+    from gnnviz.models import GNN
+
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    ckpt["model"]["kwargs"].update(kwargs)
+    ckpt["state_dict"] = GNN(**ckpt["model"]["kwargs"]).state_dict()  # consistent in itself
+    torch.save(ckpt, run / "checkpoint.pt")
+
+
+@pytest.mark.parametrize(
+    "change, field, graph_value",
+    [({"in_channels": 7}, "in_channels (node features)", 34), ({"out_channels": 5}, "out_channels (classes)", 4)],
+)
+def test_a_checkpoint_must_fit_the_stored_graph(tmp_path, karate_run, change, field, graph_value):
+    import json
+
+    run = _copy(karate_run, tmp_path / "run")
+    _retarget(run, **change)
+    summary = json.loads((run / "summary.json").read_text())
+    import torch
+
+    summary["num_params"] = sum(v.numel() for v in torch.load(run / "checkpoint.pt", weights_only=True)["state_dict"].values())
+    (run / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(RunError) as exc:
+        _draw_arrays(run)
+    value = next(iter(change.values()))
+    assert str(exc.value).startswith(
+        f"{run / 'checkpoint.pt'} says {field}={value} but {run / 'graph.pt'} says {field}={graph_value}"
+    )
+
+
+def test_the_class_count_is_recorded_even_where_the_labels_do_not_show_it(tmp_path, karate_run):
+    import torch
+
+    run = _copy(karate_run, tmp_path / "run")
+    blob = torch.load(run / "graph.pt", weights_only=True)
+    assert blob["num_classes"] == 4
+    blob["graphs"][0]["y"] = torch.zeros_like(blob["graphs"][0]["y"])  # labels that show one class only
+    torch.save(blob, run / "graph.pt")
+    assert runs.read_graphs(run).num_classes == 4
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    runs.check_fits(run, ckpt, runs.read_graphs(run))  # still fits: 4 classes, as recorded
+    del blob["num_classes"]  # a graph.pt from before the count was recorded: labels in range are enough
+    torch.save(blob, run / "graph.pt")
+    runs.check_fits(run, ckpt, runs.read_graphs(run))
+    blob["graphs"][0]["y"][0] = 9  # a label the model has no output for
+    torch.save(blob, run / "graph.pt")
+    with pytest.raises(RunError, match=r"says out_channels \(classes\)=4 but .*graph.pt says out_channels \(classes\)=10"):
+        runs.check_fits(run, ckpt, runs.read_graphs(run))
+
+
+GRAPH_DAMAGE = {
+    "edge beyond the nodes": lambda g: g.update(edge_index=g["edge_index"] + 100),
+    "negative edge": lambda g: g.update(edge_index=g["edge_index"] - 1),
+    "labels for fewer nodes": lambda g: g.update(y=g["y"][:-1]),
+    "mask for fewer nodes": lambda g: g.update(test_mask=g["test_mask"][:-1]),
+    "more nodes than features": lambda g: g.update(num_nodes=g["num_nodes"] + 1),
+    "huge feature shape": lambda g: g.update(x_shape=[g["num_nodes"], 1 << 40]),
+    "feature shape of 3 dims": lambda g: g.update(x_shape=[g["num_nodes"], 34, 1]),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(GRAPH_DAMAGE))
+def test_a_graph_file_whose_arrays_disagree_is_named(tmp_path, karate_run, damage):
+    import torch
+
+    run = _copy(karate_run, tmp_path / "run")
+    blob = torch.load(run / "graph.pt", weights_only=True)
+    assert "x_shape" in blob["graphs"][0]  # karate's features are stored sparse
+    GRAPH_DAMAGE[damage](blob["graphs"][0])
+    torch.save(blob, run / "graph.pt")
+    with pytest.raises(RunError, match=f"^{run / 'graph.pt'} is damaged or not written by gnnviz; train the run again$"):
+        _draw_arrays(run)
+
+
+def test_an_output_folder_under_a_file_names_the_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    for out in (tmp_path / "f" / "sub", tmp_path / "f" / "a" / "b"):
+        with pytest.raises(
+            ConfigError, match=f"^output folder {out} cannot be created: {tmp_path / 'f'} is a file; pass --out DIR"
+        ):
+            runs.check_out_dir(out)
+    assert (tmp_path / "f").read_text() == "x"
+
+
+def test_values_quoted_from_run_files_are_cut_short_and_odd_types_are_no_claim(tmp_path, karate_run):
+    import json
+
+    run = _copy(karate_run, tmp_path / "run")
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "num_params": True}))  # not a count: no claim
+    runs.load_checkpoint(run)
+    (run / "summary.json").write_text(json.dumps({**summary, "dataset": "x" * 100_000}))
+    with pytest.raises(RunError) as exc:
+        runs.load_checkpoint(run)
+    assert "is a dataset 'xxxx" in str(exc.value) and "...  run" not in str(exc.value) and len(str(exc.value)) < 400

@@ -78,3 +78,27 @@ def test_visualize_draws_attention_over_training(tmp_path, monkeypatch):
 def test_snapshots_must_be_a_whole_number_of_epochs():
     with pytest.raises(ConfigError, match="training.snapshots=-1 must be at least 0"):
         load_config(None, ["training.snapshots=-1"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"snapshots": [{"epoch": 1e400, "layers": []}]}',  # JSON's infinity
+        '{"snapshots": [{"epoch": "3", "layers": []}]}',
+        '{"snapshots": [{"epoch": true, "layers": []}]}',
+        '{"snapshots": [{"epoch": 3, "val_metric": "x", "layers": []}]}',
+        '{"snapshots": [{"epoch": 3, "layers": [{"kl": [1e400], "lift": [0.1]}]}]}',
+        '{"snapshots": [{"epoch": 3, "layers": [{"kl": "abc", "lift": [0.1]}]}]}',
+        '{"snapshots": [{"epoch": 3, "layers": {"kl": [1]}}]}',
+        '{"snapshots": [3]}',
+        '{"snapshots": {"epoch": 3}}',
+    ],
+)
+def test_a_snapshots_file_with_values_of_the_wrong_kind_counts_as_none(tmp_path, text):
+    from gnnviz.viz.arrays import _snapshots
+
+    (tmp_path / "snapshots.json").write_text(text)
+    assert _snapshots(tmp_path / "snapshots.json") == []
+    good = '{"snapshots": [{"epoch": 3, "val_metric": 0.5, "layers": [{"kl": [0.1, null], "lift": [0.0, 1]}]}]}'
+    (tmp_path / "snapshots.json").write_text(good)
+    assert _snapshots(tmp_path / "snapshots.json")[0]["epoch"] == 3

@@ -284,3 +284,21 @@ def test_seed_batches_need_a_single_graph(tmp_path):
     write_ppi_raw(tmp_path / "PPI", graphs=(2, 1, 1), labels=4)
     with pytest.raises(ConfigError, match="training.batch_size .seed nodes. is for single-graph datasets"):
         train("ppi", ["training.batch_size=8", "training.epochs=1"], root=tmp_path, node_batch=8)
+@pytest.mark.parametrize("model", ["gat", "gatv2", "gcn", "sage"])
+def test_a_model_too_large_for_the_memory_left_is_refused_before_anything_is_created(tmp_path, monkeypatch, model):
+    # The OOM killer would end it with SIGKILL: no message, a run left "running". Memory is
+    # pretended scarce here (nothing large is ever allocated by this test).
+    from gnnviz import experiment
+    from gnnviz.config import load_config
+    from gnnviz.errors import ConfigError
+
+    cfg = load_config(None, ["dataset.name=karate", f"model.name={model}", "training.epochs=2"])
+    params = experiment.num_params(experiment.build_model(cfg.model, 34, 4))
+    monkeypatch.setattr(experiment, "_available_memory", lambda device: 16 * params - 1)
+    with pytest.raises(ConfigError) as exc:
+        experiment.train(cfg, out=tmp_path / "out", quiet=True)
+    assert f"make a model of {params:,} parameters that needs at least" in str(exc.value)
+    assert str(exc.value).endswith("choose a smaller model (--set model.hidden=...)")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    monkeypatch.setattr(experiment, "_available_memory", lambda device: 64 * params + (1 << 20))
+    assert (experiment.train(cfg, out=tmp_path / "out", quiet=True) / "checkpoint.pt").is_file()

@@ -123,8 +123,8 @@ def test_train_with_every_kind_of_stream(work, stream):
 
 
 def test_non_utf8_run_folder_and_c_locale_round_trip(work):
-    """train prints the run directory byte for byte and runs lists it. (visualize of such a run fails
-    today writing index.html: a surrogate in the page text; see the report to the lead.)"""
+    """train prints the run directory byte for byte, runs lists it, visualize draws it: the page
+    and messages show the bytes that are not UTF-8 escaped (``\\xff``) and stay valid UTF-8."""
     env = {**base_env(work), "LC_ALL": "C"}
     out = bytes(work) + b"/\xff\xfe runs"
     r = subprocess.run([sys.executable, "-m", "gnnviz", "train", "--config", "k.yaml", "--out", out, "--name", "u", "--quiet"],
@@ -135,3 +135,14 @@ def test_non_utf8_run_folder_and_c_locale_round_trip(work):
     assert run == out + b"/u" and os.path.isdir(run)
     r = subprocess.run([sys.executable, "-m", "gnnviz", "runs", out], env=env, cwd=work, capture_output=True, timeout=120)
     assert r.returncode == 0 and b"completed" in r.stdout, r.stderr
+    r = subprocess.run([sys.executable, "-m", "gnnviz", "visualize", "--run", run, "--quiet"], env=env, cwd=work,
+                       capture_output=True, timeout=600)  # fmt: skip
+    no_traceback(r)
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == run + b"/viz", r.stderr
+    page = (Path(os.fsdecode(run)) / "viz" / "index.html").read_bytes().decode("utf-8")  # valid UTF-8
+    assert "\\xff\\xfe runs/u" in page
+    r = subprocess.run([sys.executable, "-m", "gnnviz", "visualize", "--run", out + b"/gone"], env=env, cwd=work,
+                       capture_output=True, timeout=120)  # fmt: skip
+    assert (
+        r.returncode == 1 and r.stderr.startswith(b"error: run directory ") and b"\\xff\\xfe runs/gone does not exist" in r.stderr
+    )

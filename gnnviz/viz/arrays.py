@@ -16,6 +16,8 @@ None or not), never from the model's name, which is kept for titles only.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from gnnviz.errors import ConfigError, RunError
 from gnnviz.viz import cache
 from gnnviz.viz.labels import class_names
 
-FORWARD_VERSION = 3  # bump when the cached arrays change
+FORWARD_VERSION = 5  # bump when the cached arrays change
 # Above this many stored edges the model is not re-run with its attention switched off: that is
 # six more forward passes (uniform and GCN weights, per layer and all), a minute at 1M nodes.
 SWITCH_OFF_MAX_EDGES = 2_000_000
@@ -173,18 +175,31 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
 
 
 def _snapshots(path: Path) -> list[dict[str, Any]]:
-    """The run's attention snapshots; a missing or damaged file means none (it is optional)."""
-    import json
+    """The run's attention snapshots; a missing or damaged file means none (it is optional).
+
+    Damaged includes values of the wrong kind: an epoch that is not a whole number, a metric, KL
+    or lift that is not a finite number or null (JSON's 1e400 reads as infinity)."""
+
+    def number(v: Any) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+
+    def numbers(v: Any) -> bool:
+        return isinstance(v, list) and all(number(x) for x in v)
 
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["snapshots"]
-        for r in rows:
-            int(r["epoch"])
-            for layer in r["layers"]:
-                list(layer["kl"]), list(layer["lift"])
-        return rows if isinstance(rows, list) else []
     except (OSError, ValueError, KeyError, TypeError):
         return []
+    ok = isinstance(rows, list) and all(
+        isinstance(r, dict)
+        and isinstance(r.get("epoch"), int)
+        and not isinstance(r["epoch"], bool)
+        and number(r.get("val_metric"))
+        and isinstance(r.get("layers"), list)
+        and all(isinstance(layer, dict) and numbers(layer.get("kl")) and numbers(layer.get("lift")) for layer in r["layers"])
+        for r in rows
+    )
+    return rows if ok else []
 
 
 def _dataset_name(run) -> str:
@@ -245,9 +260,16 @@ def _forward(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     hit = cache.read(path) if path is not None else None
     if hit is not None:
         try:
-            return _from_cache(hit)
+            f = _from_cache(hit)
         except (KeyError, ValueError, IndexError, TypeError):
             pass  # a damaged or foreign entry: compute again (and overwrite it)
+        else:
+            # The key covers checkpoint.pt and graph.pt only: config.yaml and summary.json may have
+            # changed since, so what the checkpoint says about its model is checked again.
+            from gnnviz.runs import check_agrees
+
+            check_agrees(run_dir / "checkpoint.pt", f["facts"])
+            return f
     result = _compute(run_dir, graph_index, dataset)
     if path is not None:
         cache.write(path, **_to_cache(result))
@@ -258,11 +280,13 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     import torch
 
     from gnnviz.models import rebuild
-    from gnnviz.runs import load_checkpoint, load_graphs
+    from gnnviz.runs import check_fits, checkpoint_facts, load_checkpoint, read_graphs
 
     checkpoint = load_checkpoint(run_dir)
+    stored = read_graphs(run_dir)
+    check_fits(run_dir, checkpoint, stored)
     model = rebuild(checkpoint)
-    graphs, task = load_graphs(run_dir)
+    graphs, task = stored.graphs, stored.task
     if not 0 <= graph_index < len(graphs):
         count = f"{len(graphs)} graph" + ("s" if len(graphs) > 1 else "")
         raise ConfigError(f"--graph-index {graph_index} out of range; the {dataset} run stores {count} (0..{len(graphs) - 1})")
@@ -287,6 +311,7 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     epoch = checkpoint.get("epoch") if isinstance(checkpoint, dict) else None
     return {
         "model": str(model.name), "task": task, "num_graphs": len(graphs), "num_nodes": n,
+        "facts": checkpoint_facts(checkpoint),
         "epoch": int(epoch) if isinstance(epoch, int) else None,
         "edge_index": g.edge_index.numpy().astype(np.int64, copy=False), "y": g.y.numpy(), "split": _split(g, n),
         "logits": logits.detach().float().numpy(),
@@ -323,6 +348,7 @@ def _to_cache(f: dict[str, Any]) -> dict[str, np.ndarray]:
         "meta": np.array([f["num_graphs"], f["num_nodes"], len(f["embeddings"]), len(f["attention"]), int(c is not None),
                           -1 if f["epoch"] is None else f["epoch"]]),
         "model": np.array(f["model"]), "task": np.array(f["task"]), "edge_index": f["edge_index"], "y": f["y"],
+        "facts": np.array(json.dumps(f["facts"])),
         "split": f["split"].astype("U5"), "logits": f["logits"],
     }  # fmt: skip
     for i, e in enumerate(f["embeddings"]):
@@ -343,6 +369,7 @@ def _from_cache(z: dict[str, np.ndarray]) -> dict[str, Any]:
     num_graphs, n, n_emb, n_att, has_coef, epoch = (int(v) for v in z["meta"])
     f = {
         "model": str(z["model"]), "task": str(z["task"]), "num_graphs": num_graphs, "num_nodes": n,
+        "facts": json.loads(str(z["facts"])),
         "epoch": None if epoch < 0 else epoch, "edge_index": z["edge_index"], "y": z["y"], "split": z["split"].astype(str),
         "logits": z["logits"], "embeddings": [z[f"emb{i}"] for i in range(n_emb)],
         "attention": [LayerAttention(z[f"att_ei{i}"], z[f"att_alpha{i}"]) for i in range(n_att)],
@@ -367,6 +394,8 @@ def _check(f: dict[str, Any]) -> None:
 
     if n < 1 or f["num_graphs"] < 1 or f["task"] not in ("multiclass", "multilabel") or not f["embeddings"]:
         raise ValueError("meta")
+    if not isinstance(f["facts"], dict) or not isinstance(f["facts"].get("kwargs"), dict):
+        raise ValueError("checkpoint facts")
     edges(f["edge_index"])
     y = f["y"]
     if (

@@ -24,6 +24,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 
+from gnnviz.progress import shown
 from gnnviz.runs import atomic_write_bytes
 
 
@@ -123,7 +124,9 @@ class Writer:
         return name
 
     def text(self, name: str, text: str) -> str:
-        return self.bytes(name, text.encode("utf-8"))
+        """UTF-8. A path with bytes that are not UTF-8 (held in ``str`` as lone surrogates) is shown
+        with those bytes escaped, as ``\\xff``: the file stays valid UTF-8 and says which byte it was."""
+        return self.bytes(name, shown(text).encode("utf-8"))
 
     def json(self, name: str, obj: Any) -> str:
         return self.text(name, to_json(obj))
