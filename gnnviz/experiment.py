@@ -142,6 +142,8 @@ def _replica(cfg: Config, dataset: GraphDataset, device: torch.device, world: Wo
         raise DivergedError(result.message)
     if result.interrupt is not None:
         raise result.interrupt
+
+
 def check_fits_in_memory(cfg: Config, dataset: GraphDataset, device: torch.device, available: int | None = None) -> None:
     """Refuse, before anything is created, a model that cannot be trained in the memory left here.
 

@@ -398,6 +398,9 @@ def test_mini_batch_options_load():
     assert load_config(None, []).training.batch_size == 0  # full batch by default
     one = load_config(None, ["model.layers=1", "training.batch_size=8", "training.num_neighbors=7"])
     assert one.training.num_neighbors == "7"
+
+
+@pytest.mark.parametrize(
     "name, code, cause",
     [
         ("EIO", 1, "input/output error from the device (EIO); check the disk"),

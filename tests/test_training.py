@@ -284,6 +284,8 @@ def test_seed_batches_need_a_single_graph(tmp_path):
     write_ppi_raw(tmp_path / "PPI", graphs=(2, 1, 1), labels=4)
     with pytest.raises(ConfigError, match="training.batch_size .seed nodes. is for single-graph datasets"):
         train("ppi", ["training.batch_size=8", "training.epochs=1"], root=tmp_path, node_batch=8)
+
+
 @pytest.mark.parametrize("model", ["gat", "gatv2", "gcn", "sage"])
 def test_a_model_too_large_for_the_memory_left_is_refused_before_anything_is_created(tmp_path, monkeypatch, model):
     # The OOM killer would end it with SIGKILL: no message, a run left "running". Memory is
