@@ -23,8 +23,11 @@ demo: install
 	$(BIN)/gnnviz visualize --run "$$(tail -n 1 .demo-run)"
 	@rm -f .demo-run
 
+# Test files run in parallel (pytest-xdist), one file per worker at a time so that a file's shared
+# trained runs are made once; TEST_JOBS=0 runs them in one process.
+TEST_JOBS ?= auto
 test: install
-	GNNVIZ_DATA_MIRROR=$${GNNVIZ_DATA_MIRROR:-$(MIRROR)} $(BIN)/python -m pytest -q
+	GNNVIZ_DATA_MIRROR=$${GNNVIZ_DATA_MIRROR:-$(MIRROR)} $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check gnnviz tests bench
