@@ -246,8 +246,8 @@ def _prepared(spec: DatasetSpec, base: Path) -> Iterator[Path]:
 def _raw_stamp(spec: DatasetSpec, folder: Path) -> str:
     """Size and modification time of every raw file: a processed cache is valid for these only."""
     lines = []
-    for f in spec.raw_files:
-        st = (folder / "raw" / f).stat()
+    for f in spec.files:
+        st = (folder / f).stat()
         lines.append(f"{f} {st.st_size} {st.st_mtime_ns}")
     return "\n".join(lines) + "\n"
 
@@ -429,7 +429,7 @@ def _check_planetoid_raw(spec: DatasetSpec, folder: Path) -> None:
 def _planetoid_invariants(spec: DatasetSpec, folder: Path) -> None:
     from collections import Counter
 
-    paths = {f.split(".", 2)[2]: folder / "raw" / f for f in spec.raw_files}  # "x", ..., "test.index"
+    paths = {Path(f).name.split(".", 2)[2]: folder / f for f in spec.files}  # "x", ..., "test.index"
     shapes: dict[str, tuple[int, int]] = {}
     for key in ("x", "tx", "allx", "y", "ty", "ally"):
         obj = _unpickle_arrays(paths[key], paths[key].read_bytes())
