@@ -33,6 +33,7 @@ CHECKPOINT_FORMAT = "gnnviz-checkpoint"
 CHECKPOINT_VERSION = 1
 METRIC_COLUMNS = ("epoch", "train_loss", "train_metric", "val_loss", "val_metric", "seconds")
 REQUIRED = ("config.yaml", "summary.json", "checkpoint.pt", "graph.pt")
+CONFIG_SECTIONS = ("dataset", "model", "training", "run")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 
 
@@ -373,6 +374,13 @@ def load_run(path: str | Path) -> Run:
         raise RunError(f"{path / 'config.yaml'} is not valid YAML; the run is damaged: train again") from None
     if not isinstance(config, dict):
         raise RunError(f"{path / 'config.yaml'} is not a gnnviz config; the run is damaged: train again")
+    # train writes every section in full: one missing or empty is a file cut short (or edited).
+    lacking = [s for s in CONFIG_SECTIONS if not isinstance(config.get(s), dict) or not config[s]]
+    if lacking:
+        raise RunError(
+            f"{path / 'config.yaml'} has no {', '.join(lacking)} section (train writes all of {', '.join(CONFIG_SECTIONS)}); "
+            "the file is cut short or damaged: put back the run's own config.yaml or train again"
+        )
     summary = read_json(path / "summary.json")
     _check_agree(path, config, summary)
     metrics = read_metrics(path / "metrics.csv") if (path / "metrics.csv").is_file() else []

@@ -246,3 +246,23 @@ def test_values_quoted_from_run_files_are_cut_short_and_odd_types_are_no_claim(t
     with pytest.raises(RunError) as exc:
         runs.load_checkpoint(run)
     assert "is a dataset 'xxxx" in str(exc.value) and "...  run" not in str(exc.value) and len(str(exc.value)) < 400
+
+
+def test_a_config_yaml_cut_short_at_any_line_is_named(tmp_path, karate_run):
+    """train writes every section; a config.yaml that lost one (cut at any line that drops a
+    section's last field, or emptied a section) is named, never read with defaults filled in."""
+    from gnnviz.runs import CONFIG_SECTIONS, load_run
+
+    lines = (karate_run / "config.yaml").read_text().splitlines(keepends=True)
+    run = _copy(karate_run, tmp_path / "cut")
+    load_run(run)  # whole: accepted
+    heads = [i for i, line in enumerate(lines) if line.rstrip(":\n") in CONFIG_SECTIONS]
+    for cut in range(1, len(lines)):  # cut 0 (empty file) is 'not a gnnviz config'
+        text = "".join(lines[:cut])
+        dropped = [line.rstrip(":\n") for i, line in enumerate(lines) if i in heads and (i >= cut or i + 1 >= cut)]
+        (run / "config.yaml").write_text(text)
+        if not dropped:
+            continue
+        with pytest.raises(RunError) as exc:
+            load_run(run)
+        assert str(exc.value).startswith(f"{run / 'config.yaml'} ") and dropped[0] in str(exc.value), (cut, str(exc.value))
