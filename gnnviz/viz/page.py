@@ -75,12 +75,7 @@ def index_html(
     parts.append(f"<details><summary>Resolved config</summary><pre>{e(config)}</pre></details>")
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items() if k != "html")
     parts.append(f"<p>Drawn in: {e(timing)}.</p>")
-    for section, items in figures.items():
-        parts.append(f'<h2 id="{e(_anchor(section))}">{e(section.capitalize())}</h2>')
-        for fig in items:
-            src = e(fig.path, quote=True)
-            parts.append(f'<figure><a href="{src}"><img src="{src}" alt="{e(fig.caption, quote=True)}" loading="lazy"></a>')
-            parts.append(f"<figcaption>{e(fig.caption)}</figcaption></figure>")
+    parts += _figure_sections(figures)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -231,14 +226,22 @@ def compare_html(
         parts.append(f"<p>Neighbourhoods: {e(hoods['chosen'])}; {e(hoods['ties'])}.</p>")
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items())
     parts.append(f'<p>Compared in: {e(timing)}. Every number is in <a href="compare.json">compare.json</a>.</p>')
+    parts += _figure_sections(figures)
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _figure_sections(figures: dict[str, list]) -> list[str]:
+    """A heading per section, then each figure linked to itself with its caption."""
+    e = html.escape
+    parts = []
     for section, items in figures.items():
         parts.append(f'<h2 id="{e(_anchor(section))}">{e(section.capitalize())}</h2>')
         for fig in items:
             src = e(fig.path, quote=True)
             parts.append(f'<figure><a href="{src}"><img src="{src}" alt="{e(fig.caption, quote=True)}" loading="lazy"></a>')
             parts.append(f"<figcaption>{e(fig.caption)}</figcaption></figure>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return parts
 
 
 def _table(names: tuple, rows: list[tuple]) -> str:

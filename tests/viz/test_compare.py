@@ -7,7 +7,6 @@ import json
 import math
 import re
 import shutil
-import signal
 import statistics
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from gnnviz.config import load_config
 from gnnviz.experiment import train
 from gnnviz.runs import load_checkpoint, load_graphs, process_fields
 from gnnviz.viz.compare import compare
+from tests.test_faults import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = ("training.epochs=12", "training.patience=12")
@@ -56,24 +56,6 @@ def predictions(run: Path) -> np.ndarray:
     g = load_graphs(run)[0][0]
     with torch.no_grad():
         return model(g.x, g.edge_index).argmax(1).numpy()
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    """``gnnviz ARGS`` in this process, as the console script runs it: (exit code, stdout, stderr)."""
-    from gnnviz import cli
-
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    capsys.readouterr()
-    try:
-        cli.main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        for s, h in saved.items():
-            signal.signal(s, h)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def files_under(folder: Path) -> set[str]:
