@@ -6,7 +6,8 @@ chosen errno, or runs an action there instead (e.g. sends SIGINT). It wraps Pyth
 points (``builtins.open``/``io.open``/``os.fdopen`` file objects, ``os.replace``, ``os.rename``,
 ``os.fsync``, ``os.pwrite``), not gnnviz functions: it keeps working however gnnviz is organised.
 
-Used in-process by ``tests/test_faults.py`` and, for signals, in a subprocess through
+Used in-process by ``tests/test_faults.py`` and ``tests/test_faults_visualize.py`` (through
+``tests/faultcases.py``) and, for signals, in a subprocess through
 ``python -m tests.faultkit SPEC -- gnnviz-args...`` where SPEC is ``kind:N:SIGNAME``.
 """
 

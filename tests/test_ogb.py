@@ -189,7 +189,7 @@ def test_row_normalising_signed_features_is_refused():
 
 
 def test_cli_trains_on_it_and_reports_a_damaged_file_in_one_line(root, tmp_path, capsys):
-    from tests.test_faults import run_cli
+    from tests.faultcases import run_cli
 
     args = ("train", "--set", "dataset.name=ogbn-arxiv", "--set", "training.epochs=2", "--data-root", root, "--quiet")
     code, out, err = run_cli(capsys, *args, "--out", tmp_path / "o")

@@ -304,3 +304,92 @@ def test_a_model_too_large_for_the_memory_left_is_refused_before_anything_is_cre
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     monkeypatch.setattr(experiment, "_available_memory", lambda device: 64 * params + (1 << 20))
     assert (experiment.train(cfg, out=tmp_path / "out", quiet=True) / "checkpoint.pt").is_file()
+
+
+# ----------------------------------------------------------------------------- PyG's NeighborLoader path
+#
+# pyg-lib and torch-sparse are not on PyPI, so the sampled path is exercised through PyG's real
+# NeighborLoader with torch-sparse's one kernel, ``torch_sparse::neighbor_sample``, written here in
+# plain torch: it takes the first ``k`` incoming edges of each frontier node in CSC order (all of
+# them for -1), seeds first, as torch-sparse does (without its randomness).
+
+SAMPLED: list[int] = []
+
+
+def _neighbor_sample(colptr, row, seed, num_neighbors, replace, directed):
+    SAMPLED.append(seed.numel())
+    nodes = seed.tolist()
+    local = {v: i for i, v in enumerate(nodes)}
+    rows, cols, edges = [], [], []
+    frontier = list(nodes)
+    for k in num_neighbors:
+        grown = []
+        for v in frontier:
+            start, end = int(colptr[v]), int(colptr[v + 1])
+            for e in range(start, end if k < 0 else min(end, start + k)):
+                u = int(row[e])
+                if u not in local:
+                    local[u] = len(nodes)
+                    nodes.append(u)
+                    grown.append(u)
+                rows.append(local[u])
+                cols.append(local[v])
+                edges.append(e)
+        frontier = grown
+    as_long = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    return as_long(nodes), as_long(rows), as_long(cols), as_long(edges)
+
+
+@pytest.fixture
+def torch_sparse_sampler(monkeypatch):
+    """PyG sees torch-sparse installed; its sampling kernel is the one above."""
+    import torch_geometric.typing as pyg_typing
+
+    if not hasattr(torch.ops.torch_sparse, "neighbor_sample"):
+        lib = torch.library.Library("torch_sparse", "DEF")
+        lib.define(
+            "neighbor_sample(Tensor colptr, Tensor row, Tensor seed, int[] num_neighbors, bool replace, bool directed) -> (Tensor, Tensor, Tensor, Tensor)"
+        )
+        lib.impl("neighbor_sample", _neighbor_sample, "CPU")
+        torch_sparse_sampler.lib = lib  # kept alive for the rest of the process
+    monkeypatch.setattr(pyg_typing, "WITH_PYG_LIB", False)
+    monkeypatch.setattr(pyg_typing, "WITH_TORCH_SPARSE", True)
+    SAMPLED.clear()
+    return SAMPLED
+
+
+def test_neighbor_loader_batches_with_all_neighbours_are_exact_batches(torch_sparse_sampler):
+    """Every neighbour sampled (-1): PyG's NeighborLoader batches train exactly as the exact
+    receptive-field batches (parameters within 1e-6 after 5 steps): its seeds come first, labels
+    follow them, and the sampler is really used (one call per batch)."""
+    from gnnviz.training import batching_note
+
+    exact, exact_losses, _ = _steps("gat", 4, True)
+    assert torch_sparse_sampler == []
+    sampled, losses, evaluate = _steps("gat", 4, True, num_neighbors=[-1, -1])
+    assert torch_sparse_sampler and set(torch_sparse_sampler) <= {4, 5}, "NeighborLoader was not used"
+    for a, b in zip(exact, sampled, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    assert losses == pytest.approx(exact_losses, abs=1e-6)
+    assert "sampled per layer by PyG's NeighborLoader" in batching_note(4, [-1, -1])
+
+
+def test_neighbor_loader_samples_fewer_neighbours_and_evaluates_on_the_full_graph(torch_sparse_sampler):
+    """One neighbour per node and layer: training differs from exact batches (it saw fewer
+    edges), while evaluation of the same parameters is the full-graph number."""
+    from gnnviz.models import GNN
+    from gnnviz.training import make_steps
+
+    exact, _, _ = _steps("gat", 4, True)
+    sampled, losses, evaluate = _steps("gat", 4, True, num_neighbors=[1, 1])
+    assert torch_sparse_sampler, "NeighborLoader was not used"
+    assert all(math.isfinite(x) for x in losses)
+    assert max((a - b).abs().max().item() for a, b in zip(exact, sampled, strict=True)) > 1e-4
+    ds = load_dataset("karate", None, normalize_features=False)
+    model = GNN("gat", ds.num_features, ds.num_classes, 8, heads=2, out_heads=1, dropout=0.0, attn_dropout=0.0)
+    with torch.no_grad():
+        for p, q in zip(model.parameters(), sampled, strict=True):
+            p.copy_(q)
+    _, full_eval = make_steps(model, ds, lr=0.01, weight_decay=0.0, device=CPU, seed=0)
+    for split in ("val", "test"):
+        assert evaluate(split) == pytest.approx(full_eval(split), abs=1e-6)

@@ -18,7 +18,7 @@ from gnnviz.config import load_config
 from gnnviz.experiment import train
 from gnnviz.runs import load_checkpoint, load_graphs, process_fields
 from gnnviz.viz.compare import compare
-from tests.test_faults import run_cli
+from tests.faultcases import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = ("training.epochs=12", "training.patience=12")
