@@ -1,8 +1,9 @@
 """Scale: training throughput and memory on a synthetic graph of ~100k nodes, side by side.
 
 Contenders, each in a process of its own (its own peak RSS), GAT with gnnviz's defaults (2
-layers, 8 heads x 8) and dropout off, on ``bench/synthetic.py``'s graph (mean degree 10, 5% of
-the nodes are training seeds):
+layers, 8 heads x 8) and dropout off, on gnnviz's ``synthetic`` dataset (igraph's stochastic block
+model: 5 blocks, mean degree 10, homophily 0.8, 32 dense features; 5% of the nodes are training
+seeds), the graph ``gnnviz train`` builds from ``dataset.name: synthetic``:
 
 - ``pyg``: plain PyG full batch, written as PyG's ``examples/gat.py`` (``bench/reference.py``'s GAT);
 - ``full``: gnnviz full batch (fast path: the seeds' exact receptive field);
@@ -16,6 +17,7 @@ Correctness: the largest parameter difference between ``full`` and ``full x2`` a
 epochs (same initial weights, no dropout: the gradients must be the same).
 
     python bench/scale.py --nodes 100000 --epochs 3
+    python bench/scale.py --nodes 1000000 --epochs 2 --only full,mini,pyg
 """
 
 from __future__ import annotations
@@ -37,15 +39,15 @@ sys.path.insert(0, str(HERE))
 def worker(mode: str, nodes: int, epochs: int, batch: int, params_out: str | None) -> None:
     """One contender (or one rank of one): train ``epochs`` timed epochs, print a JSON line."""
     import torch
-    from synthetic import synthetic
 
     from gnnviz import distributed
     from gnnviz.models import GNN
+    from gnnviz.synthetic import SyntheticParams, generate
     from gnnviz.training import make_steps
 
     world = distributed.from_env()
     device = distributed.join(world, "cpu") if world.size > 1 else torch.device("cpu")
-    ds = synthetic(nodes, degree=10)
+    ds = generate(SyntheticParams(nodes=nodes, mean_degree=10, train_fraction=0.05))
     g = ds.train[0]
     seeds = int(g.train_mask.sum())
     torch.manual_seed(0)
@@ -88,7 +90,7 @@ def worker(mode: str, nodes: int, epochs: int, batch: int, params_out: str | Non
     distributed.leave()
 
 
-def measure(nodes: int, epochs: int, batch: int) -> dict[str, Any]:
+def measure(nodes: int, epochs: int, batch: int, only: str = "") -> dict[str, Any]:
     from measure import load, run_process
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
@@ -102,6 +104,9 @@ def measure(nodes: int, epochs: int, batch: int) -> dict[str, Any]:
         "full x2": torchrun + me[1:] + ["--mode", "full", "--params", str(work / "full2.pt")],
         "mini x2": torchrun + me[1:] + ["--mode", "mini"],
     }
+    if only:  # e.g. "full,mini,full2": a name without spaces
+        wanted = {w.strip() for w in only.split(",")}
+        contenders = {k: v for k, v in contenders.items() if k.replace(" x", "") in wanted}
     results: dict[str, Any] = {"nodes": nodes, "epochs": epochs, "batch": batch, "load_before": load(), "rows": {}}
     for name, args in contenders.items():
         p = run_process(args, env=env, timeout=1800)
@@ -152,11 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--params", default=None, help="worker: save the final parameters here (rank 0)")
     parser.add_argument("--json", default=None, help="bench: write the results here too")
+    parser.add_argument("--only", default="", help="bench: some contenders, e.g. 'pyg,full,mini,full2,mini2' (2 = 2 ranks)")
     args = parser.parse_args(argv)
     if args.role == "worker":
         worker(args.mode, args.nodes, args.epochs, args.batch, args.params)
         return 0
-    results = measure(args.nodes, args.epochs, args.batch)
+    results = measure(args.nodes, args.epochs, args.batch, args.only)
     table(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
