@@ -459,7 +459,10 @@ def plot_neighbourhoods(
     else:
         handles = []
     handles += [Line2D([], [], color="black", lw=float(edge_width(w)), label=f"weight {w:g}") for w in (0.01, 0.05, 0.2, 0.5)]
-    ncol = max(2, min(len(handles), int((fw - 1.5) / 1.25)))
+    # Columns as wide as the longest entry (marker and padding ~0.75 inch, ~0.075 inch per character
+    # at 9 pt): long class names (Cora's "1: Reinforcement_Learning") take fewer columns, never past the edge.
+    column = 0.75 + 0.075 * max(len(str(h.get_label())) for h in handles)
+    ncol = max(1, min(len(handles), int((fw - 0.3) / column)))
     legend_rows = math.ceil(len(handles) / ncol)
     heading = _wrap(title, Figure(figsize=(fw, 1)), 12)
     top, bottom = 0.38 + 0.24 * (heading.count("\n") + 1), 0.2 + 0.24 * legend_rows
