@@ -183,6 +183,7 @@ def plot_layer_stats(
     ax_lift, ax_kl = fig.subplots(1, 2)
     _margins(fig, left=0.85, right=0.2, top=0.75, bottom=0.95, wgap=1.0)
     shown = {ax_lift: [0.0], ax_kl: []}  # every value drawn, for the axis limits
+    marks: list[float] = []  # lift means, seeds and baseline (not whisker ends): the linear band's width
     for ax, series, base, log in ((ax_lift, lift, baseline_lift, False), (ax_kl, kl, baseline_kl, True)):
         width = 0.8 / max(len(series), 1)
         for k, s in enumerate(series):
@@ -202,6 +203,8 @@ def plot_layer_stats(
                     shown[ax] += [mean - std, mean + std]
                 ax.scatter(np.full(ok.sum(), x), v[ok], s=14, color="white", edgecolors="black", linewidths=0.7, zorder=4)
                 shown[ax] += [mean, *v[ok].tolist()]
+                if not log:
+                    marks += [mean, *v[ok].tolist()]
                 # Beyond the mark and its seeds' points: above a positive mean, below a negative one.
                 down = mean < 0 and not log
                 end = float(v[ok].min()) if down else max(mean, float(v[ok].max()))
@@ -213,10 +216,12 @@ def plot_layer_stats(
             ax.annotate(f"GCN fixed: {base:.2g}", (1.0, base), xycoords=("axes fraction", "data"), xytext=(-3, 3),
                         textcoords="offset points", ha="right", va="bottom", fontsize=8, color=BASELINE_COLOUR)  # fmt: skip
             shown[ax].append(base)
+            if not log:
+                marks.append(base)
         ax.set_xticks(range(layers), [f"layer {i}" for i in range(layers)])
         ax.set_xlim(-0.6, layers - 0.4)
         ax.grid(axis="y", alpha=0.3)
-    threshold = _symlog_threshold(shown[ax_lift])
+    threshold = _symlog_threshold(marks)
     ax_lift.set_yscale("symlog", linthresh=threshold, linscale=0.5)
     ax_lift.axhspan(-threshold, threshold, color="0.9", lw=0, zorder=0,
                     label=f"linear scale within +-{plots.power_label(threshold)}")  # fmt: skip
