@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,8 @@ class RunArrays:
     # Logits [N, C] of the same model with attention switched off, keyed "uniform:0", "uniform:all",
     # "gcn:1"... (gnnviz.ablation.switch_off); empty for models without attention.
     switched_off: dict[str, np.ndarray] = field(default_factory=dict)
+    # Seconds this load spent on the switched-off forward passes (0.0 when read from the cache).
+    switch_off_seconds: float = 0.0
     # snapshots.json rows (training.snapshots): {"epoch", "val_metric", "test_metric", "layers":
     # [{"kl": [H], "lift": [H]}]}; empty when the run kept none or the file is unreadable.
     snapshots: list[dict[str, Any]] = field(default_factory=list)
@@ -169,6 +172,7 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
         attention=f["attention"], coefficients=f["coefficients"], split=f["split"],
         class_names=class_names(dataset, num_classes) if f["task"] == "multiclass" else None,
         checkpoint=_checkpoint(f["epoch"], run.summary, curves), curves=curves, switched_off=f["switched_off"],
+        switch_off_seconds=float(f.get("switch_off_seconds", 0.0)),
         snapshots=_snapshots(run_dir / "snapshots.json"),
         summary=run.summary, config=run.config,
     )  # fmt: skip
@@ -304,7 +308,11 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
             # The same model with attention replaced (uniform, GCN's coefficients): cached with the
             # forward, so that "does attention matter?" costs nothing on a warm visualize.
             big = g.edge_index.size(1) > SWITCH_OFF_MAX_EDGES
-            switched = _switch_off(model, g) if details["attention"] and not big else {}
+            switched, switch_off_seconds = {}, 0.0
+            if details["attention"] and not big:
+                tick = time.perf_counter()
+                switched = _switch_off(model, g)
+                switch_off_seconds = time.perf_counter() - tick
     except (RuntimeError, ValueError, IndexError) as exc:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
@@ -316,6 +324,7 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
         "edge_index": g.edge_index.numpy().astype(np.int64, copy=False), "y": g.y.numpy(), "split": _split(g, n),
         "logits": logits.detach().float().numpy(),
         "switched_off": {k: v.astype(np.float32) for k, v in switched.items() if k != "original"},
+        "switch_off_seconds": switch_off_seconds,
         "embeddings": [e.detach().float().numpy() for e in details["embeddings"]],
         "attention": [
             LayerAttention(ei.detach().numpy().astype(np.int64, copy=False), a.detach().float().numpy().reshape(a.shape[0], -1))

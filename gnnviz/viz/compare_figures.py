@@ -65,8 +65,10 @@ def build(c: Comparison) -> list[FigureSpec]:
             "layers", "attention per layer",
             "Per layer, attention averaged over heads: lift against labels (attention mass on same-label neighbours minus "
             "local homophily; 0 = no better than averaging) and mean KL divergence from uniform attention over the same "
-            f"neighbours. Bars = group mean, points = seeds, whiskers +- std (lift only: the KL axis is logarithmic); dashed = GCN's fixed coefficients on this graph "
-            f"(lift {sci(base['lift'])}, KL {sci(base['kl_from_uniform'])} renormalised per node).",
+            "neighbours. Thick tick = group mean (its value written next to it), points = seeds, whiskers +- std (lift only: "
+            "the KL axis is logarithmic); dashed = GCN's fixed coefficients on this graph "
+            f"(lift {sci(base['lift'])}, KL {sci(base['kl_from_uniform'])} renormalised per node). The lift axis is linear "
+            "within the grey band around 0 and logarithmic beyond, so lifts orders of magnitude apart can all be read.",
             cp.plot_layer_stats, (series("lift"), series("kl_from_uniform")),
             {"baseline_lift": base["lift"], "baseline_kl": base["kl_from_uniform"], "max_lift": base["max_lift"],
              "title": f"{graph}: what attention learned, per layer and group"},

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib
+import matplotlib.axis
 import matplotlib.ticker
 
 matplotlib.use("Agg")  # before anything imports pyplot: no display, no Cairo, no window
@@ -144,12 +145,35 @@ def _bare(ax: Axes) -> None:
     ax.axis("off")
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def power_label(v: float, _pos: object = None) -> str:
+    """A tick label for log and symlog axes: 10\u207b\u00b3 for powers of ten (plain text, so
+    matplotlib's mathtext parser, a tenth of a second per process, is never started), else 3e-05."""
+    if v == 0:
+        return "0"
+    exponent = math.log10(abs(v))
+    sign = "\u2212" if v < 0 else ""
+    if abs(exponent - round(exponent)) < 1e-9:
+        return f"{sign}10{str(round(exponent)).translate(_SUPERSCRIPT)}"
+    return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def power_ticks(axis: matplotlib.axis.Axis) -> None:
+    """Powers of ten as plain-text labels on a log or symlog ``axis``; minor ticks unlabelled."""
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(power_label))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
 def _colour_bar(fig: Figure, mappable: ScalarMappable, *, x: float, y: float, height: float, label: str) -> None:
     """A vertical colour bar with its lower-left corner at (x, y) inches."""
     fw, fh = fig.get_size_inches()
     cax = fig.add_axes((x / fw, y / fh, 0.18 / fw, height / fh))
     bar = fig.colorbar(mappable, cax=cax, label=label)
     bar.ax.minorticks_off()
+    if isinstance(mappable.norm, LogNorm):
+        power_ticks(bar.ax.yaxis)
 
 
 def _colour_key(
@@ -435,7 +459,10 @@ def plot_neighbourhoods(
     else:
         handles = []
     handles += [Line2D([], [], color="black", lw=float(edge_width(w)), label=f"weight {w:g}") for w in (0.01, 0.05, 0.2, 0.5)]
-    ncol = max(2, min(len(handles), int((fw - 1.5) / 1.25)))
+    # Columns as wide as the longest entry (marker and padding ~0.75 inch, ~0.075 inch per character
+    # at 9 pt): long class names (Cora's "1: Reinforcement_Learning") take fewer columns, never past the edge.
+    column = 0.75 + 0.075 * max(len(str(h.get_label())) for h in handles)
+    ncol = max(1, min(len(handles), int((fw - 0.3) / column)))
     legend_rows = math.ceil(len(handles) / ncol)
     heading = _wrap(title, Figure(figsize=(fw, 1)), 12)
     top, bottom = 0.38 + 0.24 * (heading.count("\n") + 1), 0.2 + 0.24 * legend_rows

@@ -6,7 +6,10 @@ drawn before the first is written (``render.py``), so a failure never leaves a h
 figure or destroys one from an earlier call.
 
 Stages, timed into ``timings.json``: load (run directory, and the forward pass on CPU unless
-cached), layout (igraph, cached), tsne (cached), attention (numpy statistics), drawing, html.
+cached), layout (igraph, cached), tsne (cached), attention (entropy and KL statistics), insight
+(the analyses of "What attention learned": attention against labels, ranking agreement, switched-off
+predictions compared, class flow), drawing, html. Also in ``timings.json``: ``switch_off`` (the
+switched-off forward passes, part of load; 0 when cached) and ``figures`` (seconds per figure).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from gnnviz.viz.options import DEFAULT_DPI, Options, select  # noqa: E402
 # Layouts and t-SNE depend only on the graph/embeddings and this seed, never on the run's seed, so
 # two runs on the same graph (GAT vs GCN on Cora) get the same picture of the graph.
 VIZ_SEED = 0
-STAGES = ("load", "layout", "tsne", "attention", "drawing", "html")
+STAGES = ("load", "layout", "tsne", "attention", "insight", "drawing", "html")
 
 
 class _Timer:
@@ -98,6 +101,7 @@ def visualize(
         pred = analysis.predictions(arrays)
         entropies = analysis.entropies(arrays, selection.layers)
         stats = analysis.attention_stats(arrays, entropies)
+    with timer("insight"):
         found = analysis.insight(arrays, selection.layers)
         if found is not None:
             stats = stats or analysis.run_header(arrays)
@@ -110,7 +114,8 @@ def visualize(
     writer = render.Writer(out)
     with timer("drawing"):
         specs = figures.build(context)
-        images = render.render_all(specs, fmt, dpi)
+        figure_seconds: dict[str, float] = {}
+        images = render.render_all(specs, fmt, dpi, figure_seconds)
         drawn: dict[str, list[page.PageFigure]] = {}
         for spec, data in zip(specs, images, strict=True):
             path = writer.bytes(f"{spec.stem}.{fmt}", data)
@@ -130,7 +135,11 @@ def visualize(
         writer.text("index.html", page.index_html(arrays, lay.method, drawn, stats, notes, timer.seconds, pred.summary, skipped))
     timings = {s: round(v, 3) for s, v in timer.seconds.items()}
     timings["total"] = round(time.perf_counter() - started, 3)
-    writer.json("timings.json", {"seconds": timings, "layout_method": lay.method, "layout_cached": lay.cached})
+    writer.json("timings.json", {
+        "seconds": timings, "switch_off": round(arrays.switch_off_seconds, 3),
+        "figures": {stem: round(v, 3) for stem, v in figure_seconds.items()},
+        "layout_method": lay.method, "layout_cached": lay.cached,
+    })  # fmt: skip
     say("timings: " + ", ".join(f"{s} {v:.2f}s" for s, v in timings.items()))
     say(f"wrote {len(writer.written)} files to {out}")
     return out

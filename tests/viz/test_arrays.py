@@ -93,3 +93,13 @@ def test_the_forward_in_blocks_of_targets_is_the_whole_forward(runs, name, monke
     if whole.switched_off:
         assert chunked.switched_off.keys() == whole.switched_off.keys()
     assert len(calls) > 2 * len(whole.embeddings)  # more than one call per layer: it did work in blocks
+
+
+def test_switched_off_passes_are_timed_when_computed_and_free_when_cached(runs, monkeypatch, tmp_path):  # noqa: F811
+    """``switch_off_seconds``: what visualize's timings.json reports as the new analysis's forward passes."""
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))  # empty: computed here
+    cold = load_arrays(runs["gat"])
+    warm = load_arrays(runs["gat"])
+    assert cold.switched_off and cold.switch_off_seconds > 0
+    assert warm.switched_off.keys() == cold.switched_off.keys() and warm.switch_off_seconds == 0.0
+    assert load_arrays(runs["gcn"]).switch_off_seconds == 0.0  # no attention, nothing switched off

@@ -324,3 +324,28 @@ def test_neighbourhood_grid_takes_columns_and_text_cells():
     assert len({x for x, _ in grid}) == 3 and len({y for _, y in grid}) == 2  # 3 columns, 2 rows
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert "GATV2: no layer 1" in texts
+
+
+def test_layers_figure_reads_attention_lift_far_below_the_baseline():
+    """A lift of 3e-5 next to GCN's 5.5e-3 (Cora) must not sit on zero: on the symmetric-log axis
+    its mark stands well clear of 0 and below the baseline, every mean and the baseline are written,
+    and a negative lift keeps its sign."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from gnnviz.viz import compare_plots as cp
+
+    lift = [cp.LayerSeries("GAT", 0, [[3e-5], [4e-5, 5e-5]]), cp.LayerSeries("GATV2", 1, [[-2e-3], [1e-2]])]
+    kl = [cp.LayerSeries("GAT", 0, [[1.2e-5], [7e-4, 8e-4]]), cp.LayerSeries("GATV2", 1, [[0.1], [0.3]])]
+    fig = cp.plot_layer_stats(lift, kl, baseline_lift=5.5e-3, baseline_kl=0.046, max_lift=0.117, title="t")
+    FigureCanvasAgg(fig).draw()
+    ax_lift, ax_kl = fig.axes[:2]
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    for value in ("3e-05", "4.5e-05", "-0.002", "0.01", "1.2e-05", "0.00075", "0.1", "0.3", "0.0055", "0.046"):
+        assert value in texts.split() or f"fixed: {value}" in texts, value
+    y = lambda ax, v: ax.transData.transform((0, v))[1]  # noqa: E731 - pixels
+    zero, gat, base = y(ax_lift, 0.0), y(ax_lift, 3e-5), y(ax_lift, 5.5e-3)
+    assert zero < gat < base and gat - zero > 0.3 * (base - zero)  # linear: 0.5%
+    assert y(ax_lift, -2e-3) < zero
+    assert ax_kl.get_yscale() == "log" and ax_kl.get_ylim()[0] < 1.2e-5 and ax_kl.get_ylim()[1] > 0.3
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "10⁻³" in labels and not any("$" in t for t in labels)  # plain text, no mathtext

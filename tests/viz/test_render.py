@@ -62,3 +62,32 @@ def test_writer_leaves_no_temporary_files(tmp_path):
         "sub/stats.json",
     ]
     assert w.written == ["sub/stats.json", "index.html"]
+
+
+def test_png_has_the_pixels_matplotlib_would_write(tmp_path):
+    """render's own PNG encoder: the pixels and dpi of matplotlib's savefig, RGB when opaque, RGBA
+    (alpha kept) when not."""
+    import io
+
+    import numpy as np
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from gnnviz.viz.figures import FigureSpec
+
+    def plot(alpha: float) -> Figure:
+        fig = Figure(figsize=(2, 1.5))
+        fig.patch.set_alpha(alpha)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], lw=3)
+        ax.set_title("weights 0.25")
+        return fig
+
+    for alpha, mode in ((1.0, "RGB"), (0.0, "RGBA")):
+        ours = Image.open(io.BytesIO(render.render_figure(FigureSpec("f", "s", "c", plot, (alpha,), {}), "png", 120)))
+        ref = io.BytesIO()
+        plot(alpha).savefig(ref, format="png", dpi=120)
+        theirs = Image.open(ref)
+        assert ours.mode == mode and ours.size == theirs.size == (240, 180)
+        assert round(ours.info["dpi"][0]) == 120
+        assert np.array_equal(np.asarray(ours.convert("RGBA")), np.asarray(theirs.convert("RGBA")))

@@ -76,7 +76,10 @@ def test_karate_gat_writes_every_figure(gat_viz, tmp_path):
     assert any(line.startswith("layout: Kamada-Kawai") for line in lines)
     assert any(line.startswith("timings: load") for line in lines)
     timings = json.loads((out / "timings.json").read_text())
-    assert set(timings["seconds"]) == {"load", "layout", "tsne", "attention", "drawing", "html", "total"}
+    assert set(timings["seconds"]) == {"load", "layout", "tsne", "attention", "insight", "drawing", "html", "total"}
+    # Every figure drawn has its seconds (bench/run.py sums the insight figures').
+    assert {f"{stem}.png" for stem in timings["figures"]} == {f for f in KARATE_GAT_FILES if f.endswith(".png")}
+    assert timings["switch_off"] >= 0.0  # 0 when the forward passes came from the cache: test_arrays
     assert timings["layout_method"] == "Kamada-Kawai"
     for f in KARATE_GAT_FILES:
         if f.endswith(".png"):
