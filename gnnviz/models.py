@@ -226,7 +226,14 @@ class GNN(nn.Module):
         return h
 
     def _block_layer(
-        self, conv: nn.Module, h: Tensor, ei: Tensor, incoming: InEdges, bounds: list[int], keep_alpha: bool, weight: Tensor | None
+        self,
+        conv: nn.Module,
+        h: Tensor,
+        ei: Tensor,
+        incoming: InEdges,
+        bounds: list[int],
+        keep_alpha: bool,
+        weight: Tensor | None,
     ) -> tuple[Tensor, Tensor | None]:
         """One layer of ``inference`` for any conv: each block of targets ``bounds[j]..bounds[j + 1]``
         runs the conv on those targets and every source of their edges, with all of those edges.
