@@ -313,7 +313,7 @@ def _wrong_share(ax: Axes, coords: np.ndarray, wrong: np.ndarray, extent: tuple[
     top = max(float(share.max()) if share.count() else 0.0, 1e-3)
     im = ax.imshow(share, extent=extent, origin="upper", cmap=cmap, vmin=0, vmax=top, interpolation="nearest", zorder=1)
     _frame(ax, coords)
-    ax.set_title(_wrap_to(f"{what}: their share of each cell's nodes", 90), fontsize=10, pad=4)
+    ax.set_title(_wrap_to(what, 90) + "\ncolour = their share of each cell's nodes", fontsize=10, pad=4)
     fig = ax.figure
     fw, _ = fig.get_size_inches()
     _colour_bar(fig, im, x=fw - 1.3, y=0.6, height=3.0, label="share of the cell's nodes")

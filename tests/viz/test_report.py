@@ -159,7 +159,7 @@ def test_every_figure_and_the_page_name_the_checkpoint_drawn(gat, tmp_path):
             assert stamp in text or stamp.replace(", val loss ", "") in text, f
     page = (out / "index.html").read_text()
     assert f"<h1>GAT on KarateClub, {stamp}" in page
-    assert re.search(r"misclassified</th><td>all 34 nodes: \d+ \(train \d+, val \d+, test \d+", page)
+    assert re.search(r"misclassified</th><td>\d+ of 34 nodes \(train \d+, val \d+, test \d+", page)
     # KL on the page in scientific notation, as in attention_stats.json.
     stats = json.loads((out / "attention_stats.json").read_text())
     kl = stats["layers"][0]["per_head"][0]["mean_kl_from_uniform"]
@@ -502,3 +502,12 @@ def test_above_the_switch_off_limit_the_log_says_attention_was_not_switched_off(
     assert any(
         line.startswith("note: attention was not switched off (insight/switched_off): the graph has 156 edges") for line in lines
     )
+
+
+def test_layout_heading_counts_each_undirected_edge_once():
+    from gnnviz.viz.figures import _undirected_edges
+
+    # 0-1 and 1-2 stored both ways, 0-3 one way, a self-loop (not an edge), 1-2 once more.
+    ei = np.array([[0, 1, 1, 2, 2, 0, 2], [1, 0, 2, 1, 2, 3, 1]])
+    assert _undirected_edges(ei) == 3
+    assert _undirected_edges(np.array([[4], [4]])) == 0
