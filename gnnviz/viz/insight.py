@@ -30,8 +30,8 @@ Definitions (the numbers people quote; each is checked against a hand computatio
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
