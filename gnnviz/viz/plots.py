@@ -713,11 +713,13 @@ def plot_projections(
     split: np.ndarray,
     *,
     title: str,
-    wrong_label: str = "misclassified",
+    wrong_label: str | None = None,
 ) -> Figure:
     """2-D embeddings side by side: colour = class, marker = split, black ring = misclassified.
 
-    wrong: [N] bool; split: [N] str, one of ``SPLIT_MARKERS``.
+    wrong: [N] bool; split: [N] str, one of ``SPLIT_MARKERS``. wrong_label: the legend entry for
+    the rings (default "misclassified (<count>)"); where the panels draw a sample, it adds how
+    many of the rings the sample holds.
     """
     fig = Figure(figsize=(6.0 * len(panels) + 2.6, 6.6))
     axes = _axes_grid(fig, 1, len(panels), left=0.15, right=2.6, top=0.95, bottom=0.15, wgap=0.25)[0]
@@ -743,8 +745,12 @@ def plot_projections(
     for name, marker in SPLIT_MARKERS.items():
         count = int((split == name).sum())
         if count:
-            handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count})"))
-    handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
+            handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count:,})"))
+    label = wrong_label or f"misclassified ({int(wrong.sum()):,})"
+    drawn = np.unique(np.concatenate([np.asarray(p.index) for p in panels])) if panels else np.zeros(0, np.int64)
+    if drawn.size < wrong.size:
+        label += f"; {int(wrong[drawn].sum()):,} of them among the {drawn.size:,} nodes drawn"
+    handles.append(_wrong_handle(label))
     legend = axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
     for text in legend.get_texts():
         text.set_text(_wrap_to(text.get_text(), 30))
