@@ -630,8 +630,9 @@ def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title:
         ax.axvline(HALF_KL, color="0.5", ls=":", lw=1.2)
     notes = []
     if below:
-        notes.append(f"{below} of {kl.size} nodes below {bins[0]:.0e} (not shown)")
+        notes.append(f"{below:,} of {kl.size:,} nodes below {bins[0]:.0e} (not shown)")
     if notes:
+        ax.set_ylim(0, max(float(counts.max(initial=0)), 1.0) * 1.25)  # headroom: the note does not cover the bars
         ax.text(0.98, 0.97, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize=note_size,
                 bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.7", alpha=0.9))  # fmt: skip
     if title:
