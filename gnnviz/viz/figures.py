@@ -149,7 +149,7 @@ def _sampled(projections: list[tuple[str, Any]]) -> str:
     """' of 5000 sampled nodes' when the projections are of a sample, else ''."""
     sizes = {p.index.size for _, p in projections}
     n = projections[0][1].note if projections else ""
-    return f" of {sizes.pop()} sampled nodes" if len(sizes) == 1 and "random" in n else ""
+    return f" of {sizes.pop():,} sampled nodes" if len(sizes) == 1 and "random" in n else ""
 
 
 def run_colours(a: RunArrays) -> plots.NodeColours:

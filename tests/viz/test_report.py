@@ -359,7 +359,7 @@ def test_cora_gat_attention_is_near_uniform_and_the_hub_has_168_neighbours(mirro
     # The hub, its class by name, and the checkpoint drawn.
     assert re.search(r"Node 1358 \(168 neighbours, class \d: [A-Z][A-Za-z_]+\)", page)
     assert "<h1>GAT on Cora, checkpoint epoch " in page
-    assert "t-SNE of the embeddings (random 1000 of 2708 nodes)" in page
+    assert "t-SNE of the embeddings (random 1,000 of 2,708 nodes)" in page
     stats = json.loads((out / "attention_stats.json").read_text())
     for layer in stats["layers"]:
         for s in layer["per_head"]:
