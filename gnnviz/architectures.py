@@ -35,6 +35,9 @@ class ModelSpec:
     ``self_loops``: the graph gets exactly one self-loop per node before the layers see it.
     ``sparse_input``: its layers accept a sparse feature matrix (SAGE gathers raw features: dense only).
     ``fast_kernel``: ``"module:function"`` of its fast-path layer (``training.fast``), or None.
+    ``inference_kernel``: ``"module:function"`` computing one layer over the whole graph in eval
+    mode from per-node projections made once (``GNN.inference``), or None (the layer then runs on
+    each block of targets with all their sources).
     ``activation``: between layers, a name in ``models.ACTIVATIONS``.
     ``defaults``: values for the model fields a config leaves null (the published hyperparameters).
     ``options``: model fields beyond ``ATTENTION_OPTIONS`` that only this kind of model takes (``aggr``).
@@ -47,6 +50,7 @@ class ModelSpec:
     self_loops: bool = True
     sparse_input: bool = True
     fast_kernel: str | None = None
+    inference_kernel: str | None = None
     activation: str = "relu"
     defaults: Mapping[str, Any] = field(default_factory=dict)
     options: tuple[str, ...] = ()
@@ -69,7 +73,8 @@ _GAT_DEFAULTS = {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn
 MODELS: dict[str, ModelSpec] = {
     "gat": ModelSpec(
         "graph attention network (Velickovic et al. 2018)", "gnnviz.models:gat_conv",
-        attention=True, fast_kernel="gnnviz.models:gat_kernel", activation="elu", defaults=_GAT_DEFAULTS,
+        attention=True, fast_kernel="gnnviz.models:gat_kernel", inference_kernel="gnnviz.models:gat_inference",
+        activation="elu", defaults=_GAT_DEFAULTS,
     ),
     "gatv2": ModelSpec(
         "GATv2, dynamic attention (Brody et al. 2022)", "gnnviz.models:gatv2_conv",

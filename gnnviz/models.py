@@ -107,6 +107,7 @@ class GNN(nn.Module):
         self.dropout = a.dropout
         self.act = lookup(ACTIVATIONS, spec.activation, "activation")
         self._kernel = resolve(spec.fast_kernel) if spec.fast_kernel else None
+        self._infer = resolve(spec.inference_kernel) if spec.inference_kernel else None
         build = resolve(spec.layer)
         dims = [a.in_channels] + [a.hidden] * (a.layers - 1) + [a.out_channels]
         self.convs = nn.ModuleList()
@@ -188,10 +189,13 @@ class GNN(nn.Module):
         ``BasicGNN.inference`` does the same over a full-neighbour loader). Memory: one layer's
         [N, d] outputs plus one block's messages, instead of a whole forward's [E, heads, d].
         Same outputs and details as ``forward(x, edge_index, return_details)`` (up to float
-        summation order; exactly, in one block); ``x``: dense [N, F].
+        summation order; exactly, in one block); ``x``: [N, F] dense, or sparse CSR (read as such
+        by a model's ``inference_kernel``, made dense for the others).
         """
         if self.training:
             raise RuntimeError("GNN.inference is for eval mode; call model.eval() first")
+        if x.layout != torch.strided and (self._infer is None or len(self.skips)):
+            x = x.to_dense()
         n = x.size(0)
         ei, weight = self.graph(edge_index, n)
         incoming = self.incoming(ei, n)
@@ -206,34 +210,12 @@ class GNN(nn.Module):
         embeddings: list[Tensor] = []
         attention: list[tuple[Tensor, Tensor]] = []
         h = x
+        layer = self._infer or self._block_layer
+        keep_alpha = self.is_attention and return_details
         for i, conv in enumerate(self.convs):
-            out: Tensor | None = None
-            alpha_all: Tensor | None = None
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-                pos = incoming.into(torch.arange(a, b, device=x.device))  # every edge into this block
-                src = ei[0, pos]
-                inside = (src >= a) & (src < b)
-                outside = src[~inside].unique()  # sorted: local ids by binary search, no [N] map per block
-                local = torch.cat([torch.arange(a, b, device=x.device), outside])
-                src_local = torch.where(inside, src - a, (b - a) + torch.searchsorted(outside, src))
-                sub = torch.stack([src_local, ei[1, pos] - a])
-                h_local = h.index_select(0, local)
-                if self.is_attention and return_details:
-                    o, (_, alpha) = conv(h_local, sub, return_attention_weights=True)
-                    if alpha_all is None:
-                        alpha_all = alpha.new_empty((ei.size(1), *alpha.shape[1:]))
-                    alpha_all[pos] = alpha
-                elif self.spec.edge_weight:
-                    o = conv(h_local, sub, weight[pos])
-                else:
-                    o = conv(h_local, sub)
-                o = o[: b - a]
-                if len(self.skips):
-                    o = o + self.skips[i](h_local[: b - a])
-                if out is None:
-                    out = o.new_empty((n, o.size(1)))
-                out[a:b] = o
-            assert out is not None
+            out, alpha_all = layer(conv, h, ei, incoming, bounds, keep_alpha, weight)
+            if len(self.skips):
+                out = out + self.skips[i](h)
             h = self.act(out) if i < len(self.convs) - 1 else out
             if return_details:
                 embeddings.append(h)
@@ -242,6 +224,46 @@ class GNN(nn.Module):
         if return_details:
             return h, {"embeddings": embeddings, "attention": attention}
         return h
+
+    def _block_layer(
+        self,
+        conv: nn.Module,
+        h: Tensor,
+        ei: Tensor,
+        incoming: InEdges,
+        bounds: list[int],
+        keep_alpha: bool,
+        weight: Tensor | None,
+    ) -> tuple[Tensor, Tensor | None]:
+        """One layer of ``inference`` for any conv: each block of targets ``bounds[j]..bounds[j + 1]``
+        runs the conv on those targets and every source of their edges, with all of those edges.
+        Returns (out [N, d], alpha [E, heads] in ``ei``'s order or None unless ``keep_alpha``)."""
+        n = h.size(0)
+        out: Tensor | None = None
+        alpha_all: Tensor | None = None
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            pos = incoming.into(torch.arange(a, b, device=h.device))  # every edge into this block
+            src = ei[0, pos]
+            inside = (src >= a) & (src < b)
+            outside = src[~inside].unique()  # sorted: local ids by binary search, no [N] map per block
+            local = torch.cat([torch.arange(a, b, device=h.device), outside])
+            src_local = torch.where(inside, src - a, (b - a) + torch.searchsorted(outside, src))
+            sub = torch.stack([src_local, ei[1, pos] - a])
+            h_local = h.index_select(0, local)
+            if keep_alpha:
+                o, (_, alpha) = conv(h_local, sub, return_attention_weights=True)
+                if alpha_all is None:
+                    alpha_all = alpha.new_empty((ei.size(1), *alpha.shape[1:]))
+                alpha_all[pos] = alpha
+            elif self.spec.edge_weight:
+                o = conv(h_local, sub, weight[pos])
+            else:
+                o = conv(h_local, sub)
+            if out is None:
+                out = o.new_empty((n, o.size(1)))
+            out[a:b] = o[: b - a]
+        assert out is not None
+        return out, alpha_all
 
     def incoming(self, ei: Tensor, num_nodes: int) -> InEdges:
         """``InEdges`` of the prepared edge index ``ei``, cached for the last one seen."""
@@ -393,6 +415,13 @@ class InEdges:
     def __init__(self, edge_index: Tensor, num_nodes: int):
         self.order = torch.argsort(edge_index[1], stable=True)  # edge positions, grouped by target
         self.ptr = _offsets(edge_index[1].index_select(0, self.order), num_nodes)
+        self._edge_index, self._sources = edge_index, None
+
+    def sources(self) -> Tensor:
+        """[E] the source of every edge, in ``order`` (made on first use, then kept)."""
+        if self._sources is None:
+            self._sources = self._edge_index[0].index_select(0, self.order)
+        return self._sources
 
     def into(self, nodes: Tensor) -> Tensor:
         """Positions [E'] in the edge list of every edge into ``nodes``, grouped by node in their order."""
@@ -570,6 +599,46 @@ def gat_kernel(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, 
     out = hop.pattern.matmul(alpha, z.view(-1, c)).view(hop.n_out, heads, c)
     out = out.view(hop.n_out, heads * c) if conv.concat else out.mean(dim=1)
     return out + conv.bias
+
+
+def gat_inference(
+    conv: nn.Module, h: Tensor, ei: Tensor, incoming: InEdges, bounds: list[int], keep_alpha: bool, weight: Tensor | None
+) -> tuple[Tensor, Tensor | None]:
+    """PyG's ``GATConv`` in eval mode on the whole graph ``ei`` [2, E] (self-loops included; GAT
+    takes no edge ``weight``) for ``h`` [N, F] dense or sparse CSR:
+    (out [N, heads * C] (concat) or [N, C] (mean), alpha [E, heads] in ``ei``'s edge order, or None
+    unless ``keep_alpha``).
+
+    Each node is projected once ([N, heads * C]); then one head of one block of targets
+    ``bounds[j]..bounds[j + 1]`` at a time (their incoming edges are consecutive in ``incoming``'s
+    order) takes the softmax over each target's edges and aggregates as a sparse product. Memory
+    beyond inputs and outputs: a few [block edges] vectors, never an [E, heads, C] message tensor.
+    The maths of ``gat_kernel`` (PyG's softmax: shifted by the target's maximum, 1e-16 in the sum).
+    """
+    n, heads, c = h.size(0), conv.heads, conv.out_channels
+    z = (h @ conv.lin.weight.t() if h.layout == torch.sparse_csr else F.linear(h, conv.lin.weight)).view(n, heads, c)
+    # [heads, N], each head's scores contiguous for the gathers below
+    a_src, a_dst = (z * conv.att_src).sum(-1).t().contiguous(), (z * conv.att_dst).sum(-1).t().contiguous()
+    out = z.new_empty((n, heads, c))
+    alpha = z.new_empty((ei.size(1), heads)) if keep_alpha else None
+    ptr, sources = incoming.ptr, incoming.sources()
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        lo, hi = int(ptr[a]), int(ptr[b])
+        src, crow = sources[lo:hi], ptr[a : b + 1] - lo  # edges into a..b-1, grouped by target
+        dst = torch.repeat_interleave(torch.arange(b - a, device=h.device), crow.diff(), output_size=hi - lo)
+        block = z.new_empty((hi - lo, heads)) if alpha is not None else None
+        for k in range(heads):
+            e = F.leaky_relu(a_src[k].index_select(0, src) + a_dst[k, a:b].index_select(0, dst), conv.negative_slope)
+            ex = (e - torch.segment_reduce(e, "max", offsets=crow).index_select(0, dst)).exp_()
+            w = ex.div_(torch.segment_reduce(ex, "sum", offsets=crow).add_(1e-16).index_select(0, dst))
+            if block is not None:
+                block[:, k] = w
+            adj = torch.sparse_csr_tensor(crow, src, w, (b - a, n), check_invariants=False)
+            out[a:b, k] = adj @ z[:, k]
+        if alpha is not None:
+            alpha.index_copy_(0, incoming.order[lo:hi], block)  # back to ei's edge order
+    out = out.view(n, heads * c) if conv.concat else out.mean(dim=1)
+    return out + conv.bias, alpha
 
 
 def gcn_kernel(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:

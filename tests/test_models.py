@@ -206,7 +206,8 @@ def test_the_model_table_imports_without_torch():
 def test_layer_wise_inference_is_the_full_forward(name, residual):
     """Exact inference: block by block, each target with all its in-edges, gives the full-batch
     forward's logits, embeddings and attention (same edge order) within 1e-5 (measured: <= 4e-7,
-    float summation order), for blocks of one node, of a few and of the whole graph."""
+    float summation order), for blocks of one node, of a few and of the whole graph, from dense
+    or sparse features."""
     from torch_geometric.datasets import FakeDataset
 
     torch.manual_seed(0)
@@ -214,8 +215,9 @@ def test_layer_wise_inference_is_the_full_forward(name, residual):
     model = GNN(name, 6, 3, 16, layers=3, residual=residual, dropout=0.5, **KW[name]).eval()
     with torch.no_grad():
         ref, want = model(g.x, g.edge_index, return_details=True)
-    for block_edges in (1, 40, 0):  # one node a block, a few, the whole graph
-        out, got = model.inference(g.x, g.edge_index, block_edges=block_edges, return_details=True)
+    # One node a block, a few (features as sparse CSR), the whole graph.
+    for block_edges, x in ((1, g.x), (40, g.x.to_sparse_csr()), (0, g.x)):
+        out, got = model.inference(x, g.edge_index, block_edges=block_edges, return_details=True)
         torch.testing.assert_close(out, ref, atol=1e-5, rtol=0)
         for a, b in zip(got["embeddings"], want["embeddings"], strict=True):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=0)

@@ -30,9 +30,9 @@ class Predictions:
 
     @property
     def summary(self) -> str:
-        """'all 2708 nodes: 396 (train 0, val 31, test 65, other 300)'."""
-        parts = ", ".join(f"{k} {v}" for k, v in self.by_split.items())
-        return f"all {self.wrong.size} nodes: {int(self.wrong.sum())} ({parts})"
+        """'396 of 2,708 nodes (train 0, val 31, test 65, other 300)'."""
+        parts = ", ".join(f"{k} {v:,}" for k, v in self.by_split.items())
+        return f"{int(self.wrong.sum()):,} of {self.wrong.size:,} nodes ({parts})"
 
 
 def predictions(a: RunArrays) -> Predictions:
@@ -202,13 +202,17 @@ def insight(a: RunArrays, layers: list[int]) -> Insight | None:
     else:
         return None
     labels, node_lift, ranking = [], [], []
+    pairs: tuple[np.ndarray, ins.RankingPairs] | None = None  # chosen from the edges: shared by layers with the same ones
     for layer in layers if a.attention else []:
         la = a.attention[layer]
         both = np.column_stack([la.alpha, la.alpha.mean(1)])
         per = ins.label_mass(la.edge_index, both, y)  # once: the summaries and the per-node lift
         labels.append(ins.attention_vs_labels(la.edge_index, both, y, per=per))
         node_lift.append(per["lift"])
-        ranking.append(ins.ranking_agreement(la.edge_index, la.alpha, num_nodes=n))
+        del both, per
+        if pairs is None or not np.array_equal(pairs[0], la.edge_index):
+            pairs = (la.edge_index, ins.ranking_pairs(la.edge_index, num_nodes=n))
+        ranking.append(ins.ranking_agreement(la.edge_index, la.alpha, num_nodes=n, pairs=pairs[1]))
     test = a.split == "test"
     mask, on = (test, "test") if test.any() else (None, "all")
     off = {name: ins.prediction_change(a.logits, logits, y, mask=mask) for name, logits in a.switched_off.items()}

@@ -30,7 +30,7 @@ PERPLEXITY = 30.0
 class Projection:
     """coords: [M, 2]; index: [M] node ids of the rows (all nodes unless subsampled).
 
-    note: what was done, for the figure title ("perplexity 30", "random 5000 of 56944 nodes").
+    note: what was done, for the figure title ("perplexity 30", "random 5,000 of 56,944 nodes").
     """
 
     coords: np.ndarray
@@ -66,7 +66,7 @@ def tsne(x: np.ndarray, *, seed: int = 0, max_points: int | None = None, use_cac
     perplexity = perplexity_for(len(index))
     note = f"perplexity {perplexity:.3g}"
     if len(index) < n:
-        note += f", random {len(index)} of {n} nodes"
+        note += f", random {len(index):,} of {n:,} nodes"
     key = hashlib.sha256(rows.tobytes() + f"|{rows.shape}|seed={seed}|v={TSNE_VERSION}".encode()).hexdigest()
     path = cache.entry("tsne", key)
     if use_cache:

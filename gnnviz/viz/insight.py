@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -285,6 +286,7 @@ def ranking_agreement(
     rtol: float = 1e-6,
     seed: int = 0,
     max_triples: int = 4_000_000,
+    pairs: RankingPairs | None = None,
 ) -> dict[str, Any]:
     """Static or dynamic attention (Brody et al. 2022): do two target nodes rank the neighbours
     they share in the same order?
@@ -310,6 +312,9 @@ def ranking_agreement(
     than ``max_shared`` neighbours is measured on a random ``max_shared`` of them. All draws come
     from ``seed``: the same inputs give the same numbers.
 
+    The pairs depend on the edges only: ``pairs``, from ``ranking_pairs`` on the same edge index
+    with the same options, skips choosing them again (layers sharing one edge index).
+
     Returns ``{"pairs": target pairs measured, "eligible_pairs": int | None, "exhaustive": bool,
     "mean_shared": mean shared neighbours measured per pair, "comparisons": [H] untied neighbour
     pairs, "ties": [H], "agreement": [H] concordant / (concordant + discordant) pooled over all
@@ -318,17 +323,90 @@ def ranking_agreement(
     """
     ei, a = _weights(edge_index, alpha)
     heads = a.shape[1]
+    if pairs is None:
+        pairs = ranking_pairs(
+            ei, num_nodes=num_nodes, max_pairs=max_pairs, max_shared=max_shared, include_self=include_self, seed=seed,
+            max_triples=max_triples,
+        )  # fmt: skip
+    q, edge_i, edge_k, count = pairs.q, pairs.edge_i, pairs.edge_k, pairs.pairs
+    conc = np.zeros((count, heads))
+    disc = np.zeros((count, heads))
+    ties = np.zeros((count, heads))
+    f, g = _groups(q)
+    step = max(1, (1 << 21) // heads)
+    for lo in range(0, f.size, step):
+        fb, gb = f[lo : lo + step], g[lo : lo + step]
+        si = _order_sign(a[edge_i[fb]], a[edge_i[gb]], rtol)
+        sk = _order_sign(a[edge_k[fb]], a[edge_k[gb]], rtol)
+        prod = si * sk
+        qb = q[fb]
+        for h in range(heads):
+            conc[:, h] += np.bincount(qb, weights=prod[:, h] > 0, minlength=count)
+            disc[:, h] += np.bincount(qb, weights=prod[:, h] < 0, minlength=count)
+            ties[:, h] += np.bincount(qb, weights=prod[:, h] == 0, minlength=count)
+    compared = conc + disc
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pooled = conc.sum(0) / compared.sum(0)
+        per_pair = np.where(compared > 0, conc / compared, np.nan)
+        mean_pair = np.nanmean(per_pair, axis=0) if count else np.full(heads, np.nan)
+        full = np.where(compared > 0, disc == 0, np.nan)
+        fully = np.nanmean(full, axis=0) if count else np.full(heads, np.nan)
+    return {
+        "pairs": int(count),
+        "eligible_pairs": pairs.eligible_pairs,
+        "exhaustive": bool(pairs.exhaustive),
+        "mean_shared": _num(np.bincount(q, minlength=count).mean()) if count else None,
+        "comparisons": [int(v) for v in compared.sum(0)],
+        "ties": [int(v) for v in ties.sum(0)],
+        "agreement": _nums(pooled),
+        "mean_pair_agreement": _nums(mean_pair),
+        "fully_concordant": _nums(fully),
+    }
+
+
+@dataclass(frozen=True)
+class RankingPairs:
+    """What ``ranking_agreement`` compares, chosen from the edges alone: ``pairs`` target pairs;
+    ``q`` [M] the pair of each shared neighbour (grouped by pair), ``edge_i``, ``edge_k`` [M] the
+    positions in the edge index of its edges into the pair's two targets."""
+
+    pairs: int
+    eligible_pairs: int | None
+    exhaustive: bool
+    q: np.ndarray
+    edge_i: np.ndarray
+    edge_k: np.ndarray
+
+
+def ranking_pairs(
+    edge_index: np.ndarray,
+    *,
+    num_nodes: int | None = None,
+    max_pairs: int = 2000,
+    max_shared: int = 32,
+    include_self: bool = False,
+    seed: int = 0,
+    max_triples: int = 4_000_000,
+) -> RankingPairs:
+    """The target pairs and shared neighbours ``ranking_agreement`` measures (its docstring says
+    which, and what the options mean): they depend on the edges only, not on the weights."""
+    ei = np.asarray(edge_index, dtype=np.int64)
+    if ei.ndim != 2 or ei.shape[0] != 2:
+        raise ValueError(f"edge_index must be [2, E]; got {ei.shape}")
     n = int(num_nodes) if num_nodes is not None else int(ei.max()) + 1 if ei.size else 0
     rng = np.random.default_rng(seed)
     rows = np.flatnonzero(ei[0] != ei[1]) if not include_self else np.arange(ei.shape[1])
-    # CSR by target, sources sorted; duplicates dropped (the first one kept).
+    # CSR by target, sources sorted; duplicates dropped (the first one kept). ``first`` maps a
+    # position in this order back to the edge index, so the weights are never copied.
     keys, first = np.unique(ei[1, rows] * n + ei[0, rows], return_index=True)
-    first = rows[first]  # one gather of the weights, not two copies of [E, H]
-    src, dst, a = ei[0, first], ei[1, first], a[first]
+    first = rows[first]
+    src, dst = ei[0, first], ei[1, first]
     ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))])
     # The same edges by source: each source's targets, sorted, for the (j, i, k) triples.
     by_src = np.lexsort((dst, src))
     s_src, s_dst = src[by_src], dst[by_src]
+    del by_src
     out_deg = np.bincount(s_src, minlength=n)
     triples = int((out_deg * (out_deg - 1) // 2).sum())
     exhaustive = triples <= max_triples
@@ -355,41 +433,7 @@ def ranking_agreement(
     q, pos_i, pos_k = q[order], pos_i[order], pos_k[order]
     starts = np.searchsorted(q, q)
     small = np.arange(q.size) - starts < max_shared
-    q, pos_i, pos_k = q[small], pos_i[small], pos_k[small]
-    conc = np.zeros((chosen.size, heads))
-    disc = np.zeros((chosen.size, heads))
-    ties = np.zeros((chosen.size, heads))
-    f, g = _groups(q)
-    step = max(1, (1 << 21) // heads)
-    for lo in range(0, f.size, step):
-        fb, gb = f[lo : lo + step], g[lo : lo + step]
-        si = _order_sign(a[pos_i[fb]], a[pos_i[gb]], rtol)
-        sk = _order_sign(a[pos_k[fb]], a[pos_k[gb]], rtol)
-        prod = si * sk
-        qb = q[fb]
-        for h in range(heads):
-            conc[:, h] += np.bincount(qb, weights=prod[:, h] > 0, minlength=chosen.size)
-            disc[:, h] += np.bincount(qb, weights=prod[:, h] < 0, minlength=chosen.size)
-            ties[:, h] += np.bincount(qb, weights=prod[:, h] == 0, minlength=chosen.size)
-    compared = conc + disc
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        pooled = conc.sum(0) / compared.sum(0)
-        per_pair = np.where(compared > 0, conc / compared, np.nan)
-        mean_pair = np.nanmean(per_pair, axis=0) if chosen.size else np.full(heads, np.nan)
-        full = np.where(compared > 0, disc == 0, np.nan)
-        fully = np.nanmean(full, axis=0) if chosen.size else np.full(heads, np.nan)
-    return {
-        "pairs": int(chosen.size),
-        "eligible_pairs": eligible_pairs,
-        "exhaustive": bool(exhaustive),
-        "mean_shared": _num(np.bincount(q, minlength=chosen.size).mean()) if chosen.size else None,
-        "comparisons": [int(v) for v in compared.sum(0)],
-        "ties": [int(v) for v in ties.sum(0)],
-        "agreement": _nums(pooled),
-        "mean_pair_agreement": _nums(mean_pair),
-        "fully_concordant": _nums(fully),
-    }
+    return RankingPairs(int(chosen.size), eligible_pairs, bool(exhaustive), q[small], first[pos_i[small]], first[pos_k[small]])
 
 
 def _order_sign(x: np.ndarray, z: np.ndarray, rtol: float) -> np.ndarray:

@@ -107,7 +107,7 @@ def plot_lift_by_degree(
     ax.axhline(0.0, color="black", lw=0.8)
     ax.set_xticks(x, [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in bins] if bins else [], fontsize=8)
     for xi, n in zip(x, nodes, strict=True):
-        ax.annotate(f"n={n}", (xi, 0), xycoords=("data", "axes fraction"), xytext=(0, -22),
+        ax.annotate(f"n={n:,}", (xi, 0), xycoords=("data", "axes fraction"), xytext=(0, -22),
                     textcoords="offset points", ha="center", va="top", fontsize=7, color="0.35")  # fmt: skip
     ax.set_xlabel("neighbours (self-loop not counted)", labelpad=18)
     ax.set_ylabel("mean lift")

@@ -131,9 +131,7 @@ def embedding_layout(
     index = np.asarray(index, dtype=np.int64)
     sample_xy = np.asarray(sample_xy, dtype=np.float64)
     n, m = x.shape[0], index.size
-    method = (
-        f"t-SNE of {what} embeddings of {m} sampled nodes; the other {n - m} beside their nearest sampled node in embedding space"
-    )
+    method = f"t-SNE of {what} embeddings of {m:,} sampled nodes; the other {n - m:,} beside their nearest sampled node in embedding space"
     h = hashlib.sha256(x.tobytes())
     h.update(index.tobytes() + sample_xy.tobytes() + f"|{x.shape}|seed={seed}|v={LAYOUT_VERSION}|place".encode())
     path = cache.entry("layouts", h.hexdigest())

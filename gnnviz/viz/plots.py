@@ -337,7 +337,7 @@ def _wrong_share(ax: Axes, coords: np.ndarray, wrong: np.ndarray, extent: tuple[
     top = max(float(share.max()) if share.count() else 0.0, 1e-3)
     im = ax.imshow(share, extent=extent, origin="upper", cmap=cmap, vmin=0, vmax=top, interpolation="nearest", zorder=1)
     _frame(ax, coords)
-    ax.set_title(_wrap_to(f"{what}: their share of each cell's nodes", 90), fontsize=10, pad=4)
+    ax.set_title(_wrap_to(what, 90) + "\ncolour = their share of each cell's nodes", fontsize=10, pad=4)
     fig = ax.figure
     fw, _ = fig.get_size_inches()
     _colour_bar(fig, im, x=fw - 1.3, y=0.6, height=3.0, label="share of the cell's nodes")
@@ -657,8 +657,9 @@ def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title:
         ax.axvline(HALF_KL, color="0.5", ls=":", lw=1.2)
     notes = []
     if below:
-        notes.append(f"{below} of {kl.size} nodes below {bins[0]:.0e} (not shown)")
+        notes.append(f"{below:,} of {kl.size:,} nodes below {bins[0]:.0e} (not shown)")
     if notes:
+        ax.set_ylim(0, max(float(counts.max(initial=0)), 1.0) * 1.25)  # headroom: the note does not cover the bars
         ax.text(0.98, 0.97, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize=note_size,
                 bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.7", alpha=0.9))  # fmt: skip
     if title:
@@ -740,11 +741,13 @@ def plot_projections(
     split: np.ndarray,
     *,
     title: str,
-    wrong_label: str = "misclassified",
+    wrong_label: str | None = None,
 ) -> Figure:
     """2-D embeddings side by side: colour = class, marker = split, black ring = misclassified.
 
-    wrong: [N] bool; split: [N] str, one of ``SPLIT_MARKERS``.
+    wrong: [N] bool; split: [N] str, one of ``SPLIT_MARKERS``. wrong_label: the legend entry for
+    the rings (default "misclassified (<count>)"); where the panels draw a sample, it adds how
+    many of the rings the sample holds.
     """
     fig = Figure(figsize=(6.0 * len(panels) + 2.6, 6.6))
     axes = _axes_grid(fig, 1, len(panels), left=0.15, right=2.6, top=0.95, bottom=0.15, wgap=0.25)[0]
@@ -770,8 +773,12 @@ def plot_projections(
     for name, marker in SPLIT_MARKERS.items():
         count = int((split == name).sum())
         if count:
-            handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count})"))
-    handles.append(_wrong_handle(f"{wrong_label} ({int(wrong.sum())})"))
+            handles.append(Line2D([], [], ls="", marker=marker, ms=7, mfc="0.6", mec="none", label=f"{name} ({count:,})"))
+    label = wrong_label or f"misclassified ({int(wrong.sum()):,})"
+    drawn = np.unique(np.concatenate([np.asarray(p.index) for p in panels])) if panels else np.zeros(0, np.int64)
+    if drawn.size < wrong.size:
+        label += f"; {int(wrong[drawn].sum()):,} of them among the {drawn.size:,} nodes drawn"
+    handles.append(_wrong_handle(label))
     legend = axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
     for text in legend.get_texts():
         text.set_text(_wrap_to(text.get_text(), 30))

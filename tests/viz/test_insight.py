@@ -310,6 +310,16 @@ def test_sampled_pairs_are_deterministic_capped_and_still_exact_for_gat():
     assert ins.ranking_agreement(ei, alpha, max_shared=2)["mean_shared"] == 2
 
 
+def test_pairs_chosen_once_serve_every_layer_on_the_same_edges():
+    """visualize chooses the pairs once for layers sharing an edge index: the same numbers."""
+    ei, alpha = _random_attention("gatv2", 0)[0]
+    other = np.random.default_rng(1).random(alpha.shape)  # another layer's weights on the same edges
+    for options in ({}, {"max_pairs": 50, "max_triples": 10}):
+        pairs = ins.ranking_pairs(ei, **options)
+        for weights in (alpha, other):
+            assert ins.ranking_agreement(ei, weights, pairs=pairs, **options) == ins.ranking_agreement(ei, weights, **options)
+
+
 # ----------------------------------------------------------------------------- prediction change
 
 

@@ -225,6 +225,11 @@ def test_projection_marks_splits_and_mistakes():
     fig = plots.plot_projections([panel, panel], colours(n), wrong, split, title="t")
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert {"train (10)", "val (10)", "test (10)", "other (10)", f"misclassified ({wrong.sum()})"} <= set(labels)
+    # Panels of a sample (the first 20 nodes): the legend says how many rings the sample holds.
+    half = plots.ProjectionPanel(panel.coords[:20], np.arange(20), "hidden")
+    fig = plots.plot_projections([half, half], colours(n), wrong, split, title="t", wrong_label="wrong (6 of 40)")
+    labels = [t.get_text().replace("\n", " ") for t in fig.axes[1].get_legend().get_texts()]
+    assert "wrong (6 of 40); 3 of them among the 20 nodes drawn" in labels
 
 
 def test_continuous_colours_get_a_colour_bar():

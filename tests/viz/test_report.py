@@ -162,7 +162,7 @@ def test_every_figure_and_the_page_name_the_checkpoint_drawn(gat, tmp_path):
             assert stamp in text or stamp.replace(", val loss ", "") in text, f
     page = (out / "index.html").read_text()
     assert f"<h1>GAT on KarateClub, {stamp}" in page
-    assert re.search(r"misclassified</th><td>all 34 nodes: \d+ \(train \d+, val \d+, test \d+", page)
+    assert re.search(r"misclassified</th><td>\d+ of 34 nodes \(train \d+, val \d+, test \d+", page)
     # KL on the page in scientific notation, as in attention_stats.json.
     stats = json.loads((out / "attention_stats.json").read_text())
     kl = stats["layers"][0]["per_head"][0]["mean_kl_from_uniform"]
@@ -362,7 +362,7 @@ def test_cora_gat_attention_is_near_uniform_and_the_hub_has_168_neighbours(mirro
     # The hub, its class by name, and the checkpoint drawn.
     assert re.search(r"Node 1358 \(168 neighbours, class \d: [A-Z][A-Za-z_]+\)", page)
     assert "<h1>GAT on Cora, checkpoint epoch " in page
-    assert "t-SNE of the embeddings (random 1000 of 2708 nodes)" in page
+    assert "t-SNE of the embeddings (random 1,000 of 2,708 nodes)" in page
     stats = json.loads((out / "attention_stats.json").read_text())
     for layer in stats["layers"]:
         for s in layer["per_head"]:
@@ -505,3 +505,12 @@ def test_above_the_switch_off_limit_the_log_says_attention_was_not_switched_off(
     assert any(
         line.startswith("note: attention was not switched off (insight/switched_off): the graph has 156 edges") for line in lines
     )
+
+
+def test_layout_heading_counts_each_undirected_edge_once():
+    from gnnviz.viz.figures import _undirected_edges
+
+    # 0-1 and 1-2 stored both ways, 0-3 one way, a self-loop (not an edge), 1-2 once more.
+    ei = np.array([[0, 1, 1, 2, 2, 0, 2], [1, 0, 2, 1, 2, 3, 1]])
+    assert _undirected_edges(ei) == 3
+    assert _undirected_edges(np.array([[4], [4]])) == 0
