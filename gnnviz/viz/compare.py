@@ -83,7 +83,7 @@ def compare(
     specs = compare_figures.build(result)
     seconds["analysis"] = time.perf_counter() - tick
     tick = time.perf_counter()
-    images = render.render_all(specs, fmt, dpi)
+    images, _ = render.render_cached(specs, fmt, dpi)
     seconds["drawing"] = time.perf_counter() - tick
 
     tick = time.perf_counter()

@@ -12,9 +12,11 @@ either as it was or complete, and no temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
+import pickle
 import signal
 import struct
 import threading
@@ -30,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gnnviz.progress import shown
 from gnnviz.runs import atomic_write_bytes
+from gnnviz.viz import cache
 
 
 def render_figure(spec: Any, fmt: str, dpi: int) -> bytes:
@@ -93,6 +96,88 @@ def render_all(specs: list[Any], fmt: str, dpi: int, seconds: dict[str, float] |
                 seconds[spec.stem] = time.perf_counter() - tick
             deliver()
     return images
+
+
+def render_cached(specs: list[Any], fmt: str, dpi: int, seconds: dict[str, float] | None = None) -> tuple[list[bytes], bool]:
+    """``render_all``, or the same bytes from the cache when these figures were drawn before:
+    (images, whether they came from the cache).
+
+    The key is everything a figure is drawn from: each description (plot function's name, its
+    arguments), the format and dpi, gnnviz's source and matplotlib's version, so that a warm
+    ``visualize`` or ``compare`` with the same options draws nothing. One entry holds all the
+    figures of one call, with a SHA-256 of their bytes: a damaged entry is drawn again, never
+    served. Descriptions that cannot be pickled are drawn every time.
+    """
+    key = figures_key(specs, fmt, dpi)
+    path = cache.entry("figures", key) if key is not None else None
+    images = _read_figures(path, key, specs) if path is not None else None
+    if images is not None:
+        if seconds is not None:
+            seconds.update({spec.stem: 0.0 for spec in specs})
+        return images, True
+    images = render_all(specs, fmt, dpi, seconds)
+    if path is not None:
+        blob = np.frombuffer(b"".join(images), dtype=np.uint8)
+        cache.write(
+            path,
+            key=np.array(key),
+            stems=np.array([spec.stem for spec in specs], dtype=str),
+            sizes=np.array([len(i) for i in images], dtype=np.int64),
+            blob=blob,
+            digest=np.frombuffer(hashlib.sha256(blob).digest(), dtype=np.uint8),
+        )
+    return images, False
+
+
+def figures_key(specs: list[Any], fmt: str, dpi: int) -> str | None:
+    """A hash of what ``specs`` draw as ``fmt`` at ``dpi``; None if a description cannot be pickled."""
+    h = hashlib.sha256(_code_digest())
+    h.update(f"{fmt}:{dpi}".encode())
+    for spec in specs:
+        try:
+            h.update(pickle.dumps((spec.stem, spec.plot.__module__, spec.plot.__qualname__, spec.args, spec.kwargs), protocol=4))
+        except Exception:  # noqa: BLE001 - an argument pickle refuses (a lambda...): no caching, not an error
+            return None
+    return h.hexdigest()
+
+
+_CODE: list[bytes] = []
+
+
+def _code_digest() -> bytes:
+    """gnnviz's own source and matplotlib's version: a change to either draws every figure again."""
+    if not _CODE:
+        h = hashlib.sha256(matplotlib.__version__.encode())
+        package = Path(__file__).resolve().parents[1]
+        for path in sorted(package.rglob("*.py")):
+            h.update(path.relative_to(package).as_posix().encode())
+            with contextlib.suppress(OSError):
+                h.update(path.read_bytes())
+        _CODE.append(h.digest())
+    return _CODE[0]
+
+
+def _read_figures(path: Path, key: str, specs: list[Any]) -> list[bytes] | None:
+    """The cached figures at ``path`` if the entry is whole, was written for ``key`` (not copied
+    from another entry) and holds exactly ``specs``' stems."""
+    got = cache.read(path)
+    if got is None or set(got) != {"key", "stems", "sizes", "blob", "digest"}:
+        return None
+    stems, sizes, blob = got["stems"], got["sizes"], got["blob"]
+    if (
+        got["key"].shape != ()
+        or str(got["key"]) != key
+        or stems.tolist() != [spec.stem for spec in specs]
+        or sizes.shape != (len(specs),)
+        or blob.dtype != np.uint8
+        or int(sizes.sum()) != blob.size
+        or (sizes < 0).any()
+        or hashlib.sha256(blob).digest() != got["digest"].tobytes()
+    ):
+        return None
+    data = blob.tobytes()
+    ends = np.cumsum(sizes).tolist()
+    return [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 @contextlib.contextmanager

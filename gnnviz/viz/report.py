@@ -115,7 +115,7 @@ def visualize(
     with timer("drawing"):
         specs = figures.build(context)
         figure_seconds: dict[str, float] = {}
-        images = render.render_all(specs, fmt, dpi, figure_seconds)
+        images, figures_cached = render.render_cached(specs, fmt, dpi, figure_seconds)
         drawn: dict[str, list[page.PageFigure]] = {}
         for spec, data in zip(specs, images, strict=True):
             path = writer.bytes(f"{spec.stem}.{fmt}", data)
@@ -138,7 +138,7 @@ def visualize(
     writer.json("timings.json", {
         "seconds": timings, "switch_off": round(arrays.switch_off_seconds, 3),
         "figures": {stem: round(v, 3) for stem, v in figure_seconds.items()},
-        "layout_method": lay.method, "layout_cached": lay.cached,
+        "layout_method": lay.method, "layout_cached": lay.cached, "figures_cached": figures_cached,
     })  # fmt: skip
     say("timings: " + ", ".join(f"{s} {v:.2f}s" for s, v in timings.items()))
     say(f"wrote {len(writer.written)} files to {out}")

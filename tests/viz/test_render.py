@@ -91,3 +91,68 @@ def test_png_has_the_pixels_matplotlib_would_write(tmp_path):
         assert ours.mode == mode and ours.size == theirs.size == (240, 180)
         assert round(ours.info["dpi"][0]) == 120
         assert np.array_equal(np.asarray(ours.convert("RGBA")), np.asarray(theirs.convert("RGBA")))
+
+
+# ----------------------------------------------------------------------------- the figure cache
+
+
+DRAWN: list[str] = []
+
+
+def _line(values, colour="C0", **_):
+    DRAWN.append(colour)
+    fig = Figure(figsize=(2, 1.5))
+    fig.add_subplot().plot(values, color=colour)
+    return fig
+
+
+def _specs(colour="C0"):
+    return [
+        FigureSpec("a", "s", "c", _line, (np.arange(5.0),), {"colour": colour}),
+        FigureSpec("sub/b", "s", "c", _line, ([3, 1, 2],), {}),
+    ]
+
+
+def test_figures_drawn_before_come_from_the_cache_byte_for_byte(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))
+    DRAWN.clear()
+    first, cached = render.render_cached(_specs(), "png", 40)
+    assert not cached and DRAWN == ["C0", "C0"]
+    seconds = {}
+    again, cached = render.render_cached(_specs(), "png", 40, seconds)
+    assert cached and again == first and len(DRAWN) == 2, "drawn again although nothing changed"
+    assert seconds == {"a": 0.0, "sub/b": 0.0}
+    # Anything a figure is drawn from is in the key: an argument, the dpi, the format.
+    for specs, fmt, dpi in ((_specs("C1"), "png", 40), (_specs(), "png", 41), (_specs(), "svg", 40)):
+        images, cached = render.render_cached(specs, fmt, dpi)
+        assert not cached and images != first
+    assert len(DRAWN) == 8
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "other"])
+def test_a_damaged_or_foreign_figure_entry_is_drawn_again_never_served(tmp_path, monkeypatch, damage):
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))
+    good, _ = render.render_cached(_specs(), "png", 40)
+    (entry,) = (tmp_path / "figures").iterdir()
+    if damage == "other":  # a whole, valid entry, but of other figures with the same names
+        other, _ = render.render_cached(_specs("C2"), "png", 40)
+        (newer,) = [p for p in (tmp_path / "figures").iterdir() if p != entry]
+        entry.write_bytes(newer.read_bytes())
+    else:
+        from tests.faultcases import damages
+
+        data = entry.read_bytes()
+        entry.write_bytes(damages(data)["corrupt" if damage == "flip" else "truncated"])
+    DRAWN.clear()
+    images, cached = render.render_cached(_specs(), "png", 40)
+    assert not cached and DRAWN == ["C0", "C0"] and images == good
+
+
+def test_figures_whose_arguments_cannot_be_pickled_are_drawn_every_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))
+    specs = [FigureSpec("a", "s", "c", _line, ([1, 2],), {"colour": "C3", "unused": lambda: None})]
+    DRAWN.clear()
+    for _ in range(2):
+        _, cached = render.render_cached(specs, "png", 40)
+        assert not cached
+    assert DRAWN == ["C3", "C3"] and not (tmp_path / "figures").exists()
