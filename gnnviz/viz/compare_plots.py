@@ -224,7 +224,7 @@ def plot_layer_stats(
     threshold = _symlog_threshold(marks)
     ax_lift.set_yscale("symlog", linthresh=threshold, linscale=0.5)
     ax_lift.axhspan(-threshold, threshold, color="0.9", lw=0, zorder=0,
-                    label=f"linear scale within +-{plots.power_label(threshold)}")  # fmt: skip
+                    label=f"linear scale within ±{plots.power_label(threshold)}")  # fmt: skip
     ax_lift.axhline(0.0, color="black", lw=0.8)
     _pad_limits(ax_lift, shown[ax_lift])
     ax_lift.set_ylabel("lift: same-label mass - local homophily")
