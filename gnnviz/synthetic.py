@@ -23,11 +23,8 @@ from a ``random.Random(seed)``, everything else from ``numpy.random.default_rng(
 
 from __future__ import annotations
 
-import contextlib
 import os
-import random
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -133,9 +130,11 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
     import igraph as ig
     import numpy as np
 
+    from gnnviz.viz.layout import igraph_rng  # igraph's RNG seeded for the block, then its default again
+
     inside, across = edge_probabilities(p)
     pref = [[inside[a] if a == b else across for b in range(p.blocks)] for a in range(p.blocks)]
-    with _igraph_seed(p.seed):
+    with igraph_rng(p.seed):
         graph = ig.Graph.SBM(pref, sizes, directed=False, allowed_edge_types="simple")
     # igraph hands edges to Python as a list of tuples (about 120 bytes an edge); its own
     # writer and numpy's reader move them as text instead, at a tenth of the peak memory.
@@ -153,14 +152,3 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
             f"free space there or set TMPDIR to a writable folder with room (about 15 bytes an edge)"
         ) from None
     return pairs.reshape(-1, 2)
-
-
-@contextlib.contextmanager
-def _igraph_seed(seed: int) -> Iterator[None]:
-    import igraph as ig
-
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        yield
-    finally:
-        ig.set_random_number_generator(random)  # igraph's default

@@ -102,7 +102,7 @@ def compute_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0) -> 
     methods: set[str] = set()
     # Every random draw (the force-directed starts) comes from this one seeded stream, in
     # component order: same graph and seed, same coordinates.
-    with _igraph_rng(seed):
+    with igraph_rng(seed):
         for nodes in members:
             xy, method = _component_layout(graph.subgraph(nodes))
             pieces.append(_normalise(xy, len(nodes)))
@@ -282,7 +282,7 @@ def _shelves(sizes: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 @contextlib.contextmanager
-def _igraph_rng(seed: int) -> Iterator[None]:
+def igraph_rng(seed: int) -> Iterator[None]:
     """Give igraph its own seeded RNG (it uses Python's ``random`` module by default)."""
     import igraph as ig
 
