@@ -582,6 +582,16 @@ def _linear(h: Tensor | SparseFeatures, weight: Tensor, p: float, training: bool
     return F.linear(fast_dropout(h, p, training), weight)
 
 
+def _row_softmax(e: Tensor, crow: Tensor, rows: Tensor, inplace: bool = False) -> Tensor:
+    """Softmax of ``e`` over each row of a CSR pattern (offsets ``crow``; ``rows``: each entry's
+    row), as PyG's ``softmax``: shifted by the row's maximum, 1e-16 added to the sum.
+    ``inplace`` reuses ``e``'s memory (inference, no autograd)."""
+    shift = torch.segment_reduce(e.detach(), "max", offsets=crow).index_select(0, rows)
+    ex = e.sub_(shift).exp_() if inplace else (e - shift).exp()
+    total = (torch.segment_reduce(ex, "sum", offsets=crow) + 1e-16).index_select(0, rows)
+    return ex.div_(total) if inplace else ex / total
+
+
 def gat_kernel(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:
     """PyG's ``GATConv`` forward on ``hop``: [n_out, heads * C] (concat) or [n_out, C] (mean)."""
     heads, c = conv.heads, conv.out_channels
@@ -590,12 +600,8 @@ def gat_kernel(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, 
     a_src = (z3 * conv.att_src).sum(-1).view(-1)  # [n_in * H], node-major like the pattern
     a_dst = (z3[: hop.n_out] * conv.att_dst).sum(-1).view(-1)  # [n_out * H]
     e = F.leaky_relu(a_src.index_select(0, hop.cols) + a_dst.index_select(0, hop.rows), conv.negative_slope)
-    # Softmax over each (target, head)'s incoming edges, i.e. over each row of the pattern,
-    # shifted by the row's maximum and with PyG's 1e-16 in the denominator.
-    crow = hop.pattern.crow
-    ex = (e - torch.segment_reduce(e.detach(), "max", offsets=crow).index_select(0, hop.rows)).exp()
-    total = torch.segment_reduce(ex, "sum", offsets=crow) + 1e-16
-    alpha = fast_dropout(ex / total.index_select(0, hop.rows), conv.dropout, training)  # [E * H]
+    # Softmax over each (target, head)'s incoming edges, i.e. over each row of the pattern.
+    alpha = fast_dropout(_row_softmax(e, hop.pattern.crow, hop.rows), conv.dropout, training)  # [E * H]
     out = hop.pattern.matmul(alpha, z.view(-1, c)).view(hop.n_out, heads, c)
     out = out.view(hop.n_out, heads * c) if conv.concat else out.mean(dim=1)
     return out + conv.bias
@@ -629,8 +635,7 @@ def gat_inference(
         block = z.new_empty((hi - lo, heads)) if alpha is not None else None
         for k in range(heads):
             e = F.leaky_relu(a_src[k].index_select(0, src) + a_dst[k, a:b].index_select(0, dst), conv.negative_slope)
-            ex = (e - torch.segment_reduce(e, "max", offsets=crow).index_select(0, dst)).exp_()
-            w = ex.div_(torch.segment_reduce(ex, "sum", offsets=crow).add_(1e-16).index_select(0, dst))
+            w = _row_softmax(e, crow, dst, inplace=True)
             if block is not None:
                 block[:, k] = w
             adj = torch.sparse_csr_tensor(crow, src, w, (b - a, n), check_invariants=False)

@@ -314,6 +314,7 @@ def test_a_model_too_large_for_the_memory_left_is_refused_before_anything_is_cre
 # them for -1), seeds first, as torch-sparse does (without its randomness).
 
 SAMPLED: list[int] = []
+_KERNEL: list = []
 
 
 def _neighbor_sample(colptr, row, seed, num_neighbors, replace, directed):
@@ -345,13 +346,13 @@ def torch_sparse_sampler(monkeypatch):
     """PyG sees torch-sparse installed; its sampling kernel is the one above."""
     import torch_geometric.typing as pyg_typing
 
-    if not hasattr(torch.ops.torch_sparse, "neighbor_sample"):
+    if not _KERNEL:  # registered once per process; the library object must stay alive
         lib = torch.library.Library("torch_sparse", "DEF")
         lib.define(
             "neighbor_sample(Tensor colptr, Tensor row, Tensor seed, int[] num_neighbors, bool replace, bool directed) -> (Tensor, Tensor, Tensor, Tensor)"
         )
         lib.impl("neighbor_sample", _neighbor_sample, "CPU")
-        torch_sparse_sampler.lib = lib  # kept alive for the rest of the process
+        _KERNEL.append(lib)
     monkeypatch.setattr(pyg_typing, "WITH_PYG_LIB", False)
     monkeypatch.setattr(pyg_typing, "WITH_TORCH_SPARSE", True)
     SAMPLED.clear()
