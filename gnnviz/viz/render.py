@@ -12,6 +12,7 @@ either as it was or complete, and no temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -141,20 +142,16 @@ def figures_key(specs: list[Any], fmt: str, dpi: int) -> str | None:
     return h.hexdigest()
 
 
-_CODE: list[bytes] = []
-
-
+@functools.cache
 def _code_digest() -> bytes:
     """gnnviz's own source and matplotlib's version: a change to either draws every figure again."""
-    if not _CODE:
-        h = hashlib.sha256(matplotlib.__version__.encode())
-        package = Path(__file__).resolve().parents[1]
-        for path in sorted(package.rglob("*.py")):
-            h.update(path.relative_to(package).as_posix().encode())
-            with contextlib.suppress(OSError):
-                h.update(path.read_bytes())
-        _CODE.append(h.digest())
-    return _CODE[0]
+    h = hashlib.sha256(matplotlib.__version__.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        with contextlib.suppress(OSError):
+            h.update(path.read_bytes())
+    return h.digest()
 
 
 def _read_figures(path: Path, key: str, specs: list[Any]) -> list[bytes] | None:
