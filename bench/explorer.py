@@ -32,16 +32,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gnnviz.viz.explorer import explorer_files  # noqa: E402
+from gnnviz.viz.pages.explorer import explorer_files  # noqa: E402
 from tests.viz.explorer_inputs import CORA_CLASSES, explorer_inputs, train_run, write_files  # noqa: E402
 
 
 def synthetic_inputs(n: int) -> dict:
     from synthetic import synthetic
 
-    from gnnviz.viz import attention as att
-    from gnnviz.viz.embeddings import tsne_many
-    from gnnviz.viz.layout import graph_layout
+    from gnnviz.analysis import attention as att
+    from gnnviz.viz.coords.embeddings import tsne_many
+    from gnnviz.viz.coords.layout import graph_layout
 
     g = synthetic(n).test[0]
     ei = g.edge_index.numpy().astype(np.int64)

@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gnnviz.viz import raster  # noqa: E402
+from gnnviz.viz.draw import raster  # noqa: E402
 
 WIDTH = 1600
 

@@ -41,8 +41,8 @@ def worker(mode: str, nodes: int, epochs: int, batch: int, params_out: str | Non
     import torch
 
     from gnnviz import distributed
+    from gnnviz.datasets.synthetic import SyntheticParams, generate
     from gnnviz.models import GNN
-    from gnnviz.synthetic import SyntheticParams, generate
     from gnnviz.training import make_steps
 
     world = distributed.from_env()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gnnviz.data import MULTICLASS, GraphDataset
+from gnnviz.datasets import MULTICLASS, GraphDataset
 
 CLASSES = 7
 FEATURES = 256

@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from gnnviz.viz import render, report
+from gnnviz.viz import visualize as report
+from gnnviz.viz import write as render
 
 _JOBS: list = []  # read by forked workers: inherited memory, nothing pickled but an index
 

@@ -3,7 +3,7 @@
 Answers "does attention matter here?": if replacing a layer's learned attention by uniform
 weights over the same neighbours (or by GCN's fixed coefficients) changes no prediction, the
 model did not need what its attention learned. Compare the logits with
-``gnnviz.viz.insight.prediction_change``.
+``gnnviz.analysis.insight.prediction_change``.
 
 How: the model's own ``forward`` runs unchanged (eval mode, no gradients); a PyG edge-update
 hook on each chosen layer swaps the attention coefficients the layer just computed for the

@@ -19,7 +19,7 @@ import torch
 
 from gnnviz import distributed, runs
 from gnnviz.config import Config, fanouts, synthetic_params
-from gnnviz.data import GraphDataset, load_dataset
+from gnnviz.datasets import GraphDataset, load_dataset
 from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models import build_model, num_params
@@ -446,7 +446,7 @@ def _result_fields(result: FitResult, device: torch.device) -> dict[str, Any]:
 class Snapshots:
     """Attention over training: at each snapshot, one eval-mode forward on the drawn graph and a
     compact summary (val and test metric; per attention layer and head the mean KL from uniform
-    attention and the lift of attention against labels, see ``gnnviz.viz.insight``), rewritten
+    attention and the lift of attention against labels, see ``gnnviz.analysis.insight``), rewritten
     atomically into ``snapshots.json`` so an interrupted run keeps what it had.
 
     Snapshots may cost at most ``BUDGET`` of the training time: one that would push the time spent
@@ -484,8 +484,8 @@ class Snapshots:
     def _take(self, epoch: int, model: torch.nn.Module) -> None:
         import numpy as np
 
-        from gnnviz.viz import attention as att
-        from gnnviz.viz import insight as ins
+        from gnnviz.analysis import attention as att
+        from gnnviz.analysis import insight as ins
 
         was_training = model.training
         model.eval()

@@ -8,9 +8,9 @@ import torch.nn.functional as F
 from torch_geometric.datasets import KarateClub
 
 from gnnviz import ablation as ab
+from gnnviz.analysis.insight import prediction_change
 from gnnviz.errors import ConfigError
 from gnnviz.models import GNN
-from gnnviz.viz.insight import prediction_change
 
 
 @pytest.fixture(scope="module")

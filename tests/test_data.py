@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gnnviz.data import MULTICLASS, MULTILABEL, describe_datasets, load_dataset
+from gnnviz.datasets import MULTICLASS, MULTILABEL, describe_datasets, load_dataset
 from gnnviz.errors import ConfigError, DataError
 from tests.ppi_fixture import write_ppi_raw
 
@@ -108,7 +108,7 @@ def test_a_raw_file_of_another_dataset_or_kind_is_named_before_pyg_reads_it(tmp_
 
 
 def test_known_sizes_are_not_needed_to_name_the_odd_file(tmp_path, mirror, no_mirror, monkeypatch):
-    from gnnviz import data
+    from gnnviz import datasets as data
 
     monkeypatch.setattr(data, "_PLANETOID_SIZES", {})  # a Planetoid dataset whose sizes gnnviz does not know
     raw = _cora_copy(mirror, tmp_path)

@@ -76,7 +76,7 @@ def temp_files(folder: Path) -> list[str]:
 def draw(run: Path, out: Path) -> Path:
     from threadpoolctl import threadpool_limits
 
-    from gnnviz.viz.report import visualize
+    from gnnviz.viz.visualize import visualize
 
     with threadpool_limits(1):
         return visualize(run, out, quiet=True)
@@ -309,7 +309,7 @@ def test_p4_offline_without_mirror_or_raw_files(tmp_path):
 
 @pytest.mark.parametrize("name", ["ind.cora.graph", "ind.cora.x", "ind.cora.test.index"])
 def test_p4_truncated_raw_file_is_named_and_poisons_nothing(tmp_path, cora_raw, mirror, name, monkeypatch):
-    from gnnviz.data import load_dataset
+    from gnnviz.datasets import load_dataset
 
     bad = cora_raw / "Cora" / "raw" / name
     bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])
@@ -334,7 +334,7 @@ def test_p4_truncated_raw_file_is_named_and_poisons_nothing(tmp_path, cora_raw, 
 
 
 def test_p4_half_made_processed_cache_is_rebuilt(tmp_path, cora_raw):
-    from gnnviz.data import load_dataset
+    from gnnviz.datasets import load_dataset
 
     load_dataset("cora", cora_raw)
     processed = cora_raw / "Cora" / "processed"
@@ -371,9 +371,7 @@ def test_p4_read_only_data_root_and_out(tmp_path):
         ro.chmod(0o755)
 
 
-LOAD_CORA = (
-    "from gnnviz.data import load_dataset; d = load_dataset('cora'); print(d.train[0].num_nodes, int(d.train[0].test_mask.sum()))"
-)
+LOAD_CORA = "from gnnviz.datasets import load_dataset; d = load_dataset('cora'); print(d.train[0].num_nodes, int(d.train[0].test_mask.sum()))"
 
 
 def test_p4_two_processes_preparing_the_same_dataset_both_succeed(tmp_path, mirror):
@@ -532,7 +530,7 @@ def test_p6_interrupted_series_of_seeds_keeps_finished_seeds_and_an_honest_aggre
 # `kill PID` only the main process.
 SIGNAL_WHILE_DRAWING = """
 import os, signal, sys
-from gnnviz.viz import plots
+from gnnviz.viz.draw import plots
 real = plots.plot_curves
 def plot_curves(*args, **kwargs):
     if sys.argv[1] == "SIGINT":
@@ -687,7 +685,7 @@ def _for_seven_features(ckpt):
 
 @pytest.mark.parametrize("case", sorted(BAD_CHECKPOINTS))
 def test_p7_bad_or_foreign_checkpoint_is_named(tmp_path, trained, case):
-    from gnnviz.viz.report import visualize
+    from gnnviz.viz.visualize import visualize
 
     copy_run(trained["gcn"], tmp_path / "gcn-src")
     run = copy_run(trained["gat"], tmp_path / "run")
@@ -738,9 +736,9 @@ def _edges(pairs) -> np.ndarray:
 
 @pytest.mark.parametrize("case", sorted(TINY_GRAPHS))
 def test_p8_tiny_graphs_do_not_crash_layout_entropy_or_tsne(case):
-    from gnnviz.viz import attention as att
-    from gnnviz.viz.embeddings import tsne
-    from gnnviz.viz.layout import graph_layout
+    from gnnviz.analysis import attention as att
+    from gnnviz.viz.coords.embeddings import tsne
+    from gnnviz.viz.coords.layout import graph_layout
 
     n, pairs = TINY_GRAPHS[case]
     ei = _edges(pairs)

@@ -116,7 +116,7 @@ def mean_conv(args, d_in, d_out, last):
 def test_a_new_model_is_one_table_entry_plus_its_layer(monkeypatch, tmp_path):
     from gnnviz import architectures
     from gnnviz.config import load_config
-    from gnnviz.data import load_dataset
+    from gnnviz.datasets import load_dataset
     from gnnviz.models import build_model
     from gnnviz.training import fit, seed_everything
 

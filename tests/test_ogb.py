@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from gnnviz import ogb
 from gnnviz.config import load_config
-from gnnviz.data import DATASETS, load_dataset
+from gnnviz.datasets import DATASETS, load_dataset, ogb
 from gnnviz.errors import ConfigError, DataError
 from tests.ogb_fixture import write_ogb_raw
 
@@ -233,7 +232,7 @@ def test_parse_reads_what_the_fixture_wrote(template):
 
 
 def test_datasets_lists_it_ready_with_its_statistics(root):
-    from gnnviz.data import describe_datasets
+    from gnnviz.datasets import describe_datasets
 
     info = {d.name: d for d in describe_datasets(root)}["ogbn-arxiv"]
     assert info.status == "ready" and (info.nodes, info.features, info.classes) == (300, 8, 4)

@@ -87,7 +87,7 @@ def _copy(run, dest):
 
 
 def _draw_arrays(run):
-    from gnnviz.viz.arrays import load_arrays
+    from gnnviz.viz.load import load_arrays
 
     return load_arrays(run)
 

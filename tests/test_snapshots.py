@@ -36,8 +36,8 @@ def test_snapshots_never_change_what_is_trained(tmp_path, monkeypatch):
 
 
 def test_snapshot_of_the_kept_epoch_matches_what_visualize_measures(tmp_path, monkeypatch):
-    from gnnviz.viz import insight
-    from gnnviz.viz.arrays import load_arrays
+    from gnnviz.analysis import insight
+    from gnnviz.viz.load import load_arrays
 
     monkeypatch.setattr(experiment.Snapshots, "BUDGET", math.inf)
     run = _train(tmp_path, "every3", "training.snapshots=3")
@@ -65,7 +65,7 @@ def test_snapshots_stay_within_their_time_budget(tmp_path, monkeypatch):
 
 
 def test_visualize_draws_attention_over_training(tmp_path, monkeypatch):
-    from gnnviz.viz.report import visualize
+    from gnnviz.viz.visualize import visualize
 
     monkeypatch.setattr(experiment.Snapshots, "BUDGET", math.inf)
     run = _train(tmp_path, "drawn", "training.snapshots=4")
@@ -95,7 +95,7 @@ def test_snapshots_must_be_a_whole_number_of_epochs():
     ],
 )
 def test_a_snapshots_file_with_values_of_the_wrong_kind_counts_as_none(tmp_path, text):
-    from gnnviz.viz.arrays import _snapshots
+    from gnnviz.viz.load import _snapshots
 
     (tmp_path / "snapshots.json").write_text(text)
     assert _snapshots(tmp_path / "snapshots.json") == []

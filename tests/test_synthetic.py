@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from gnnviz.config import load_config, synthetic_params
-from gnnviz.data import load_dataset
+from gnnviz.datasets import load_dataset
+from gnnviz.datasets.synthetic import SyntheticParams, generate
 from gnnviz.errors import ConfigError
-from gnnviz.synthetic import SyntheticParams, generate
 
 
 def graph(**settings):
@@ -152,7 +152,7 @@ def test_config_file_names_the_line_of_a_bad_value(tmp_path):
 def test_a_synthetic_run_stores_the_graph_its_config_rebuilds(tmp_path):
     from gnnviz.experiment import train
     from gnnviz.runs import load_graphs
-    from gnnviz.viz.arrays import load_arrays
+    from gnnviz.viz.load import load_arrays
 
     cfg = load_config(
         "configs/gat_synthetic.yaml", ["dataset.nodes=400", "training.epochs=3", "model.hidden=16", "model.heads=2"]

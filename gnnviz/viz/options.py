@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gnnviz.errors import ConfigError
-from gnnviz.viz.arrays import RunArrays
+from gnnviz.viz.load import RunArrays
 
 FORMATS = ("png", "svg")
 # 200 dpi: sharp in a printed paper at full column width. Above MAX_DPI a 10-inch figure becomes a

@@ -26,9 +26,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def explorer_inputs(run_dir: Path, *, class_names=None, figures=()) -> dict[str, Any]:
     """The keyword arguments visualize passes to ``explorer_files`` for ``run_dir`` (no lift)."""
-    from gnnviz.viz import explorer, report
-    from gnnviz.viz.arrays import load_arrays
-    from gnnviz.viz.layout import graph_layout
+    from gnnviz.viz import visualize as report
+    from gnnviz.viz.coords.layout import graph_layout
+    from gnnviz.viz.load import load_arrays
+    from gnnviz.viz.pages import explorer
 
     a = load_arrays(Path(run_dir))
     lay = graph_layout(a.edge_index, a.num_nodes, seed=report.VIZ_SEED)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from gnnviz.viz import attention as att
-from gnnviz.viz.arrays import Checkpoint, load_arrays
+from gnnviz.analysis import attention as att
 from gnnviz.viz.labels import CLASS_NAMES, class_names
+from gnnviz.viz.load import Checkpoint, load_arrays
 from tests.viz.test_report import make_run, runs  # noqa: F401 - the shared karate runs
 
 
@@ -50,7 +50,7 @@ def test_class_names_need_the_right_count():
 )
 def test_planetoid_class_sizes_match_the_names_table(mirror, tmp_path, monkeypatch, dataset, sizes):
     # The names are matched to Planetoid's integers by class size (see viz/labels.py): hold that.
-    from gnnviz.data import load_dataset
+    from gnnviz.datasets import load_dataset
 
     monkeypatch.setenv("GNNVIZ_DATA_MIRROR", str(mirror))
     ds = load_dataset(dataset, tmp_path)
@@ -62,7 +62,7 @@ def test_planetoid_class_sizes_match_the_names_table(mirror, tmp_path, monkeypat
 @pytest.mark.parametrize("name", ["gat", "gcn", "sage"])
 def test_the_forward_in_blocks_of_targets_is_the_whole_forward(runs, name, monkeypatch, tmp_path):  # noqa: F811
     from gnnviz import models
-    from gnnviz.viz import arrays
+    from gnnviz.viz import load as arrays
 
     whole = load_arrays(runs[name])
     monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path))  # no cached forward: compute again

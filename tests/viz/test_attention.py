@@ -8,7 +8,7 @@ import torch
 from torch_geometric.datasets import KarateClub
 from torch_geometric.utils import softmax
 
-from gnnviz.viz import attention as att
+from gnnviz.analysis import attention as att
 
 
 @pytest.fixture(scope="module")

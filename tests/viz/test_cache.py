@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gnnviz.viz import cache
-from gnnviz.viz.report import visualize
+from gnnviz.viz.visualize import visualize
 from tests.viz.test_report import make_run
 
 KINDS = ("forward", "layouts", "tsne")
@@ -65,9 +65,9 @@ def _entries(root: Path) -> dict[str, list[Path]]:
 
 def _compute(run: Path) -> dict[str, object]:
     """What each cache owner returns for the run: the forward's arrays, the layout, a t-SNE."""
-    from gnnviz.viz.arrays import load_arrays
-    from gnnviz.viz.embeddings import tsne
-    from gnnviz.viz.layout import graph_layout
+    from gnnviz.viz.coords.embeddings import tsne
+    from gnnviz.viz.coords.layout import graph_layout
+    from gnnviz.viz.load import load_arrays
 
     f = load_arrays(run)
     lay = graph_layout(f.edge_index, f.num_nodes, seed=0)

@@ -144,8 +144,8 @@ def test_gcn_baseline_by_hand(runs, compared):
 def test_groups_split_on_config_but_not_on_seed_device_or_snapshots(runs):
     from dataclasses import replace
 
-    from gnnviz.viz.arrays import load_arrays
-    from gnnviz.viz.comparison import group_runs
+    from gnnviz.analysis.comparison import group_runs
+    from gnnviz.viz.load import load_arrays
 
     a = load_arrays(runs["gat"] / "seed-0")
 
@@ -312,8 +312,8 @@ def test_help_names_the_default_folder(capsys):
 
 def test_neighbourhood_grid_takes_columns_and_text_cells():
     """compare's neighbourhood figure: one column per run, a text where a run has no such layer."""
-    from gnnviz.viz import attention as att
-    from gnnviz.viz import plots
+    from gnnviz.analysis import attention as att
+    from gnnviz.viz.draw import plots
 
     ei = np.array([[1, 2, 0], [0, 0, 0]])
     panel = plots.NeighbourhoodPanel(att.neighbourhood(ei, np.array([0.25, 0.25, 0.5]), 0), "GAT\nlayer 0")
@@ -332,7 +332,7 @@ def test_layers_figure_reads_attention_lift_far_below_the_baseline():
     and a negative lift keeps its sign."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from gnnviz.viz import compare_plots as cp
+    from gnnviz.viz.draw import compare as cp
 
     lift = [cp.LayerSeries("GAT", 0, [[3e-5], [4e-5, 5e-5]]), cp.LayerSeries("GATV2", 1, [[-2e-3], [1e-2]])]
     kl = [cp.LayerSeries("GAT", 0, [[1.2e-5], [7e-4, 8e-4]]), cp.LayerSeries("GATV2", 1, [[0.1], [0.3]])]

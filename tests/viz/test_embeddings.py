@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from torch_geometric.datasets import KarateClub
 
-from gnnviz.viz import embeddings
+from gnnviz.viz.coords import embeddings
 
 
 def clustered(n=120, d=16, seed=0):

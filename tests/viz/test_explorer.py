@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from gnnviz.viz import explorer
-from gnnviz.viz.explorer import decode_array, encode_array, explorer_files, read_data_js
+from gnnviz.viz.pages import explorer
+from gnnviz.viz.pages.explorer import decode_array, encode_array, explorer_files, read_data_js
 
 HALF_STEP = 0.5 / explorer.FIXED + 1e-7
 
@@ -220,5 +220,5 @@ def test_shapes_that_disagree_are_named(over, message):
 
 
 def test_explorer_imports_no_torch():
-    code = "import sys, gnnviz.viz.explorer; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, gnnviz.viz.pages.explorer; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -15,7 +15,7 @@ import torch
 from torch_geometric.datasets import KarateClub
 from torch_geometric.utils import softmax
 
-from gnnviz.viz import insight as ins
+from gnnviz.analysis import insight as ins
 
 
 def with_loops(edges, n):

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from gnnviz.viz import insight_plots as ip
+from gnnviz.viz.draw import insight as ip
 
 
 def bars(ax):
@@ -83,13 +83,13 @@ def test_ablation_bars_are_the_metric_change_with_the_changed_counts():
 
 
 def test_insight_modules_import_no_torch_and_no_pyplot():
-    code = "import sys, gnnviz.viz.insight, gnnviz.viz.insight_plots; print('torch' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    code = "import sys, gnnviz.analysis.insight, gnnviz.viz.draw.insight; print('torch' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
 
 
 def test_class_flow_shows_uniform_first_then_each_layer_with_its_change():
-    from gnnviz.viz.insight_plots import plot_class_flow
+    from gnnviz.viz.draw.insight import plot_class_flow
 
     uniform = np.array([[0.8, 0.2], [0.3, 0.7]])
     layer = np.array([[0.9, 0.1], [0.3, 0.7]])

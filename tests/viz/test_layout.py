@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from torch_geometric.datasets import KarateClub
 
-from gnnviz.viz import cache, layout
+from gnnviz.viz import cache
+from gnnviz.viz.coords import layout
 
 
 def karate_edges():

@@ -10,8 +10,8 @@ from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import PathPatch, StepPatch  # noqa: E402
 
-from gnnviz.viz import attention as att  # noqa: E402
-from gnnviz.viz import plots  # noqa: E402
+from gnnviz.analysis import attention as att  # noqa: E402
+from gnnviz.viz.draw import plots  # noqa: E402
 
 
 def star(weights, self_weight=0.1):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gnnviz.viz import raster
+from gnnviz.viz.draw import raster
 
 EXTENT = (0.0, 16.0, 0.0, 16.0)  # one data unit per pixel on a 16 x 16 image
 

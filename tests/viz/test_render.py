@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from gnnviz.viz import render
-from gnnviz.viz.figures import FigureSpec
+from gnnviz.viz import write as render
+from gnnviz.viz.figures.run import FigureSpec
 
 
 def _spec(plot):
@@ -73,7 +73,7 @@ def test_png_has_the_pixels_matplotlib_would_write(tmp_path):
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from gnnviz.viz.figures import FigureSpec
+    from gnnviz.viz.figures.run import FigureSpec
 
     def plot(alpha: float) -> Figure:
         fig = Figure(figsize=(2, 1.5))

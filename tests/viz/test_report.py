@@ -12,9 +12,9 @@ import torch
 from gnnviz.config import load_config
 from gnnviz.errors import GnnvizError
 from gnnviz.experiment import train
-from gnnviz.viz import embeddings
-from gnnviz.viz.explorer import ASSETS as EXPLORER_ASSETS
-from gnnviz.viz.report import visualize
+from gnnviz.viz.coords import embeddings
+from gnnviz.viz.pages.explorer import ASSETS as EXPLORER_ASSETS
+from gnnviz.viz.visualize import visualize
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -310,7 +310,7 @@ def test_a_drawing_failure_writes_nothing(gat, tmp_path, monkeypatch):
     # A failure while drawing leaves every earlier figure as it was and no temp files behind.
     out = visualize(gat, tmp_path, quiet=True, **FEW)
     layout_before = (out / "layout.png").read_bytes()
-    from gnnviz.viz import plots
+    from gnnviz.viz.draw import plots
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
@@ -377,14 +377,14 @@ def test_names_from_the_run_are_drawn_as_text_not_mathtext(runs, tmp_path):
     (run / "summary.json").write_text(json.dumps({**summary, "metric": odd}))
     page = (visualize(run, quiet=True) / "index.html").read_text()
     assert odd in page  # the page shows the name itself, not its TeX-escaped form
-    from gnnviz.viz.figures import literal
+    from gnnviz.viz.figures.run import literal
 
     assert literal(odd) == r"\$\frac{\$ and \$x^\$"
 
 
 def test_stats_json_is_strict_when_no_node_has_a_choice():
-    from gnnviz.viz import attention as att
-    from gnnviz.viz.render import to_json as _json
+    from gnnviz.analysis import attention as att
+    from gnnviz.viz.write import to_json as _json
 
     ei = att.with_self_loops(np.zeros((2, 0), dtype=np.int64), 3)  # three nodes, self-loops only
     h, u = att.entropy(ei, np.ones(3), 3), att.uniform_entropy(ei, 3)
@@ -401,7 +401,7 @@ def test_warm_visualize_reuses_the_forward_pass_without_pyg(gat, tmp_path):
 
     env = {**os.environ, "GNNVIZ_CACHE_DIR": str(tmp_path / "cache")}
     script = (
-        "import sys; from pathlib import Path; from gnnviz.viz.report import visualize; "
+        "import sys; from pathlib import Path; from gnnviz.viz.visualize import visualize; "
         f"visualize(Path({str(gat)!r}), Path(sys.argv[1]), top_k=0, quiet=True); print('torch_geometric' in sys.modules)"
     )
     cold = subprocess.run([sys.executable, "-c", script, tmp_path / "a"], capture_output=True, text=True, env=env)
@@ -426,8 +426,8 @@ def test_warm_visualize_reuses_the_forward_pass_without_pyg(gat, tmp_path):
 def test_gat_page_answers_what_attention_learned(gat_viz, runs):
     """Issue 9 part 3, end to end: the numbers in attention_stats.json are the insight functions'
     on the drawn arrays, GAT's attention is exactly static, and the page links the explorer."""
-    from gnnviz.viz import insight
-    from gnnviz.viz.arrays import load_arrays
+    from gnnviz.analysis import insight
+    from gnnviz.viz.load import load_arrays
 
     out, _ = gat_viz
     stats = json.loads((out / "attention_stats.json").read_text())["insight"]
@@ -447,8 +447,8 @@ def test_gat_page_answers_what_attention_learned(gat_viz, runs):
 
 
 def test_class_flow_in_attention_stats_is_the_arrays_flow_per_layer(runs, gat_viz):
-    from gnnviz.viz import attention as att
-    from gnnviz.viz.arrays import load_arrays
+    from gnnviz.analysis import attention as att
+    from gnnviz.viz.load import load_arrays
 
     out, _ = gat_viz
     flows = json.loads((out / "attention_stats.json").read_text())["class_flow"]["layers"]
@@ -463,7 +463,7 @@ def test_class_flow_in_attention_stats_is_the_arrays_flow_per_layer(runs, gat_vi
 
 
 def test_above_the_force_layout_limit_the_layout_comes_from_the_embeddings(runs, tmp_path, monkeypatch):
-    from gnnviz.viz import embeddings, layout
+    from gnnviz.viz.coords import embeddings, layout
 
     monkeypatch.setattr(layout, "FORCE_LAYOUT_MAX_NODES", 10)
     monkeypatch.setattr(embeddings, "MAX_POINTS", 20)
@@ -480,7 +480,7 @@ def test_above_the_force_layout_limit_the_layout_comes_from_the_embeddings(runs,
 
 
 def test_above_the_explorer_limit_the_page_says_why_there_is_no_explorer(runs, tmp_path, monkeypatch):
-    from gnnviz.viz import explorer
+    from gnnviz.viz.pages import explorer
 
     monkeypatch.setattr(explorer, "MAX_NODES", 33)
     lines: list[str] = []
@@ -494,7 +494,7 @@ def test_above_the_explorer_limit_the_page_says_why_there_is_no_explorer(runs, t
 
 
 def test_above_the_switch_off_limit_the_log_says_attention_was_not_switched_off(runs, tmp_path, monkeypatch):
-    from gnnviz.viz import arrays
+    from gnnviz.viz import load as arrays
 
     monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / "cache"))  # the forward is computed again
     monkeypatch.setattr(arrays, "SWITCH_OFF_MAX_EDGES", 100)
@@ -508,7 +508,7 @@ def test_above_the_switch_off_limit_the_log_says_attention_was_not_switched_off(
 
 
 def test_layout_heading_counts_each_undirected_edge_once():
-    from gnnviz.viz.figures import _undirected_edges
+    from gnnviz.viz.figures.run import _undirected_edges
 
     # 0-1 and 1-2 stored both ways, 0-3 one way, a self-loop (not an edge), 1-2 once more.
     ei = np.array([[0, 1, 1, 2, 2, 0, 2], [1, 0, 2, 1, 2, 3, 1]])

@@ -31,8 +31,8 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from gnnviz.io import atomic_write_bytes
 from gnnviz.progress import shown
-from gnnviz.runs import atomic_write_bytes
 from gnnviz.viz import cache
 
 

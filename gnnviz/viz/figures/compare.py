@@ -7,11 +7,11 @@ fixed edge coefficients. The nodes that flip are listed on the page and in compa
 
 from __future__ import annotations
 
-from gnnviz.viz import attention as att
-from gnnviz.viz import compare_plots as cp
-from gnnviz.viz import plots
-from gnnviz.viz.comparison import Comparison
-from gnnviz.viz.figures import FigureSpec, literal, num, run_colours, sci
+from gnnviz.analysis import attention as att
+from gnnviz.analysis.comparison import Comparison
+from gnnviz.viz.draw import compare as cp
+from gnnviz.viz.draw import plots
+from gnnviz.viz.figures.run import FigureSpec, literal, num, run_colours, sci
 
 
 def build(c: Comparison) -> list[FigureSpec]:

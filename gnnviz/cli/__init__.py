@@ -197,7 +197,7 @@ def visualize(
 
     node_ids = _ints(nodes, "--nodes") or []
     Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()  # the run's own checks follow in draw()
-    from gnnviz.viz.report import visualize as draw
+    from gnnviz.viz.visualize import visualize as draw
 
     path = draw(
         run.expanduser(), out.expanduser() if out else None, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"),
@@ -267,7 +267,7 @@ def datasets(
 
       GNNVIZ_DATA_MIRROR=../shared/datasets gnnviz datasets
     """
-    from gnnviz.data import describe_datasets
+    from gnnviz.datasets import describe_datasets
 
     data_root_opt = data_root
     infos = describe_datasets(data_root)
@@ -280,7 +280,7 @@ def datasets(
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
     missing = [d for d in infos if d.status == "not available"]
     if missing:
-        from gnnviz.data import DATASETS, data_root
+        from gnnviz.datasets import DATASETS, data_root
 
         root = data_root(data_root_opt)
         tops = {d.name: dict.fromkeys(f.split("/")[0] for f in DATASETS[d.name].files) for d in missing}

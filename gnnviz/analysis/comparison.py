@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from gnnviz.viz import analysis
-from gnnviz.viz import attention as att
-from gnnviz.viz import insight as ins
-from gnnviz.viz.arrays import RunArrays
+from gnnviz.analysis import attention as att
+from gnnviz.analysis import insight as ins
+from gnnviz.analysis import run as analysis
+from gnnviz.viz.load import RunArrays
 from gnnviz.viz.options import top_degree
 
 # Config keys that do not make two runs different experiments: the seed varies within a group;

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-    from gnnviz.data import DatasetSpec, GraphDataset
+    from gnnviz.datasets import DatasetSpec, GraphDataset
 
 URL = "https://snap.stanford.edu/ogb/data/nodeproppred/{}.zip"
 RAW = ("edge.csv.gz", "node-feat.csv.gz", "node-label.csv.gz", "num-node-list.csv.gz", "num-edge-list.csv.gz")
@@ -72,7 +72,7 @@ def load(name: str, spec: DatasetSpec, where: Path) -> GraphDataset:
     import torch
     from torch_geometric.data import Data
 
-    from gnnviz.data import MULTICLASS, GraphDataset
+    from gnnviz.datasets import MULTICLASS, GraphDataset
 
     stamp = [[f, *_identity(where / f)] for f in spec.files]
     arrays = _read_cache(where / CACHE, stamp)
@@ -93,7 +93,7 @@ def parse(where: Path, paths: tuple[str, ...]) -> dict[str, np.ndarray]:
     """The raw CSVs as arrays, every count and id checked; a bad file raises a DataError naming it."""
     import numpy as np
 
-    from gnnviz.data import DataError
+    from gnnviz.datasets import DataError
 
     raw = where / "raw"
     n = _one_count(raw / "num-node-list.csv.gz", "nodes")
@@ -158,7 +158,7 @@ def _table(path: Path, dtype: type, *, rows: tuple[int, Path] | None = None, wid
     """
     import numpy as np
 
-    from gnnviz.data import exception_text
+    from gnnviz.datasets import exception_text
 
     try:
         with warnings.catch_warnings():
@@ -173,7 +173,7 @@ def _table(path: Path, dtype: type, *, rows: tuple[int, Path] | None = None, wid
     if width is not None and values.shape[1] != width:
         raise _damaged(path, f"its lines hold {values.shape[1]} values, not {width}")
     if rows is not None and values.shape[0] != rows[0]:
-        from gnnviz.data import DataError
+        from gnnviz.datasets import DataError
 
         count, source = rows
         raise DataError(
@@ -184,7 +184,7 @@ def _table(path: Path, dtype: type, *, rows: tuple[int, Path] | None = None, wid
 
 
 def _damaged(path: Path, why: str):
-    from gnnviz.data import damaged
+    from gnnviz.datasets import damaged
 
     return damaged(path, why)
 

@@ -32,8 +32,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from gnnviz.viz import raster  # noqa: E402
-from gnnviz.viz.attention import Neighbourhood  # noqa: E402
+from gnnviz.analysis.attention import Neighbourhood  # noqa: E402
+from gnnviz.viz.draw import raster  # noqa: E402
 
 # Edge width in points for a weight w: WIDTH_FLOOR + WIDTH_PER_WEIGHT * w. The same mapping in
 # every panel of every run (never rescaled to a neighbourhood's max, which would make uniform

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-    from gnnviz.data import GraphDataset
+    from gnnviz.datasets import GraphDataset
 
 SEPARATION = 6.0  # distance between two block centres, in standard deviations of the feature noise
 
@@ -76,7 +76,7 @@ def generate(p: SyntheticParams) -> GraphDataset:
     import torch
     from torch_geometric.data import Data
 
-    from gnnviz.data import MULTICLASS, GraphDataset
+    from gnnviz.datasets import MULTICLASS, GraphDataset
 
     n, k = p.nodes, p.blocks
     rng = np.random.default_rng(p.seed)
@@ -130,7 +130,7 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
     import igraph as ig
     import numpy as np
 
-    from gnnviz.viz.layout import igraph_rng  # igraph's RNG seeded for the block, then its default again
+    from gnnviz.viz.coords.layout import igraph_rng  # igraph's RNG seeded for the block, then its default again
 
     inside, across = edge_probabilities(p)
     pref = [[inside[a] if a == b else across for b in range(p.blocks)] for a in range(p.blocks)]
@@ -145,7 +145,7 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
             del graph
             pairs = np.fromfile(path, dtype=np.int64, sep=" ")
     except Exception as exc:  # noqa: BLE001 - igraph reports a failed write as its own InternalError
-        from gnnviz.data import DataError, exception_text
+        from gnnviz.datasets import DataError, exception_text
 
         raise DataError(
             f"cannot pass the generated edges through a temporary file in {tempfile.gettempdir()} ({exception_text(exc)}); "

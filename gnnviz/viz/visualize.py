@@ -24,13 +24,18 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here, at the entry point
 
+from gnnviz.analysis import run as analysis  # noqa: E402
 from gnnviz.runs import check_out_dir  # noqa: E402
-from gnnviz.viz import analysis, explorer, figures, layout, page, render  # noqa: E402
-from gnnviz.viz import arrays as run_arrays  # noqa: E402
-from gnnviz.viz.arrays import RunArrays, load_arrays  # noqa: E402
-from gnnviz.viz.embeddings import tsne_many  # noqa: E402
-from gnnviz.viz.layout import graph_layout  # noqa: E402
+from gnnviz.viz import load as run_arrays  # noqa: E402
+from gnnviz.viz import write as render  # noqa: E402
+from gnnviz.viz.coords import layout  # noqa: E402
+from gnnviz.viz.coords.embeddings import tsne_many  # noqa: E402
+from gnnviz.viz.coords.layout import graph_layout  # noqa: E402
+from gnnviz.viz.figures import run as figures  # noqa: E402
+from gnnviz.viz.load import RunArrays, load_arrays  # noqa: E402
 from gnnviz.viz.options import DEFAULT_DPI, Options, select  # noqa: E402
+from gnnviz.viz.pages import explorer  # noqa: E402
+from gnnviz.viz.pages import index as page  # noqa: E402
 
 # Layouts and t-SNE depend only on the graph/embeddings and this seed, never on the run's seed, so
 # two runs on the same graph (GAT vs GCN on Cora) get the same picture of the graph.

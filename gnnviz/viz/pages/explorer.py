@@ -348,7 +348,7 @@ def run_inputs(
     t-SNE projections ``(title, Projection)`` and ``analysis.Insight`` (per-node lift), if any."""
     import yaml
 
-    from gnnviz.viz import attention as att
+    from gnnviz.analysis import attention as att
 
     a, n = arrays, arrays.num_nodes
     if a.task == "multilabel":

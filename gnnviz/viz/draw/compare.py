@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullLocator
 
-from gnnviz.viz import plots
+from gnnviz.viz.draw import plots
 
 BASELINE_COLOUR = "#c44e52"
 

@@ -15,7 +15,6 @@ import math
 import os
 import re
 import socket
-import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from gnnviz.errors import ConfigError, RunError
+from gnnviz.io import atomic_torch_save, atomic_write_text, named
 
 if TYPE_CHECKING:
     import torch
@@ -38,60 +38,6 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 
 
 # ----------------------------------------------------------------------------- writing
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, flush to disk, then rename over ``path``.
-
-    Any ``OSError`` is raised with ``path`` as its filename (a failed ``write`` names no file),
-    and the temporary file is gone: ``path`` holds the old bytes or the new ones, never a mix.
-    """
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except OSError as exc:
-        _drop(tmp)
-        raise named(exc, path) from None
-    except BaseException:
-        _drop(tmp)
-        raise
-
-
-def _drop(tmp: str | None) -> None:
-    if tmp is not None:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def named(exc: OSError, path: Path | str) -> OSError:
-    """``exc`` with ``path`` as its filename, so the message can name the file."""
-    if exc.filename is None or str(exc.filename).startswith(str(Path(path).parent / ".")):
-        return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
-    return exc
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_torch_save(path: Path, obj: Any) -> None:
-    import torch
-
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def check_name(name: str) -> str:

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from gnnviz.viz import attention as att
-from gnnviz.viz import plots
-from gnnviz.viz.analysis import LayerEntropy, Predictions
-from gnnviz.viz.arrays import RunArrays
+from gnnviz.analysis import attention as att
+from gnnviz.analysis.run import LayerEntropy, Predictions
+from gnnviz.viz.draw import plots
+from gnnviz.viz.load import RunArrays
 from gnnviz.viz.options import Selection
 
 # Up to this many nodes the whole-graph figure writes every node's id next to it.
@@ -126,7 +126,7 @@ def build(c: Context) -> list[FigureSpec]:
 
 def _flows(c: Context, on: str) -> list[FigureSpec]:
     """insight/class_flow: class-to-class attention (or coefficient) shares, per layer."""
-    from gnnviz.viz import insight_plots as ip
+    from gnnviz.viz.draw import insight as ip
 
     if not c.flows:
         return []
@@ -265,7 +265,7 @@ def _undirected_edges(edge_index: np.ndarray) -> int:
 
 def _insight(c: Context, on: str) -> list[FigureSpec]:
     """Attention against labels (lift, by degree), static vs dynamic ranking, attention switched off."""
-    from gnnviz.viz import insight_plots as ip
+    from gnnviz.viz.draw import insight as ip
 
     ins = c.insight
     if ins is None:

@@ -209,7 +209,7 @@ def _snapshots(path: Path) -> list[dict[str, Any]]:
 def _dataset_name(run) -> str:
     name = str(run.summary.get("dataset") or (run.config.get("dataset") or {}).get("name") or "dataset")
     try:
-        from gnnviz.data import DATASETS
+        from gnnviz.datasets import DATASETS
 
         return DATASETS[name].folder if name in DATASETS else name
     except ImportError:

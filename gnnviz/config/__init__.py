@@ -18,10 +18,11 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
-from gnnviz import architectures, data
+from gnnviz import architectures
+from gnnviz import datasets as data
 from gnnviz.architectures import ATTENTION_OPTIONS, model_names
+from gnnviz.datasets.synthetic import SyntheticParams
 from gnnviz.errors import ConfigError, GnnvizError, did_you_mean, os_error_message
-from gnnviz.synthetic import SyntheticParams
 
 
 def _f(

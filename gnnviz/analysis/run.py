@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from gnnviz.viz import attention as att
-from gnnviz.viz.arrays import RunArrays
+from gnnviz.analysis import attention as att
+from gnnviz.viz.load import RunArrays
 
 # A multi-label node counts as misclassified when its own F1 over the labels is below this.
 MULTILABEL_WRONG_F1 = 0.5
@@ -190,7 +190,7 @@ class Insight:
 def insight(a: RunArrays, layers: list[int]) -> Insight | None:
     """Attention against labels, static vs dynamic ranking, attention switched off; None when the
     model has neither attention nor fixed coefficients (nothing to measure)."""
-    from gnnviz.viz import insight as ins
+    from gnnviz.analysis import insight as ins
 
     n, y = a.num_nodes, a.y
     if a.attention:

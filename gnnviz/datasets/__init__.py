@@ -23,7 +23,7 @@ from gnnviz.errors import ConfigError, DataError, lookup
 if TYPE_CHECKING:
     from torch_geometric.data import Data
 
-    from gnnviz.synthetic import SyntheticParams
+    from gnnviz.datasets.synthetic import SyntheticParams
 
 MULTICLASS, MULTILABEL = "multiclass", "multilabel"
 PLANETOID_TEST_NODES = 1000  # the public split of Cora and CiteSeer tests on 1000 nodes
@@ -60,14 +60,14 @@ _PPI_FILES = tuple(
 
 
 def _ogb(name: str) -> DatasetSpec:
-    from gnnviz import ogb
+    from gnnviz.datasets import ogb
 
     info = ogb.OGB[name]
     return DatasetSpec(ogb.folder(name), MULTICLASS, ogb.files(name), "ogb", info.description, signed_features=True)
 
 
 def _synthetic() -> DatasetSpec:
-    from gnnviz.synthetic import SyntheticParams
+    from gnnviz.datasets.synthetic import SyntheticParams
 
     return DatasetSpec(
         "Synthetic", MULTICLASS, (), "synthetic", "stochastic block model, settings in the config (dataset.nodes, ...)",
@@ -577,19 +577,19 @@ def _load_karate() -> GraphDataset:
 
 
 def _load_ogb(name: str, spec: DatasetSpec, folder: Path) -> GraphDataset:
-    from gnnviz import ogb
+    from gnnviz.datasets import ogb
 
     return ogb.load(name, spec, folder)
 
 
 def _download_ogb(spec: DatasetSpec, folder: Path) -> None:
-    from gnnviz import ogb
+    from gnnviz.datasets import ogb
 
     ogb.download(spec, folder)
 
 
 def _build_synthetic(params: SyntheticParams) -> GraphDataset:
-    from gnnviz.synthetic import generate
+    from gnnviz.datasets.synthetic import generate
 
     return generate(params)
 

@@ -1,0 +1,69 @@
+"""The one way gnnviz writes a file: atomically, fsynced, named on failure.
+
+Every writer (run files, figures, caches, dataset copies) goes through ``atomic_write_bytes`` so
+that a file holds its old bytes or its new ones, never a mix, and an ``OSError`` names the file
+it was writing (see ``gnnviz.errors.os_error_message``). Knows nothing of what a file means.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, flush to disk, then rename over ``path``.
+
+    Any ``OSError`` is raised with ``path`` as its filename (a failed ``write`` names no file),
+    and the temporary file is gone: ``path`` holds the old bytes or the new ones, never a mix.
+    """
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except OSError as exc:
+        _drop(tmp)
+        raise named(exc, path) from None
+    except BaseException:
+        _drop(tmp)
+        raise
+
+
+def _drop(tmp: str | None) -> None:
+    if tmp is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def named(exc: OSError, path: Path | str) -> OSError:
+    """``exc`` with ``path`` as its filename, so the message can name the file."""
+    if exc.filename is None or str(exc.filename).startswith(str(Path(path).parent / ".")):
+        return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+    return exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_torch_save(path: Path, obj: Any) -> None:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
