@@ -6,7 +6,7 @@
 
 Sections (each comparison measured in one process run, alternating, after warm-up; medians):
 
-- steps:     one training step and one evaluation, gnnviz (``training.make_steps``, what ``fit``
+- steps:     one training step and one evaluation, gnnviz (``training.steps.make_steps``, what ``fit``
              runs each epoch) vs the reference loop, Cora and CiteSeer, GAT and GCN.
 - e2e:       ``gnnviz train`` of Cora GAT for 200 epochs vs ``bench/reference.py``, process start
              to exit, with each process's peak RSS.
@@ -121,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
 def section_steps(rounds: int, budget: float) -> dict[str, Any]:
     from gnnviz.config import load_config
     from gnnviz.datasets import data_root, load_dataset
-    from gnnviz.models import build_model
-    from gnnviz.training import make_steps, seed_everything
+    from gnnviz.models.gnn import build_model
+    from gnnviz.seeding import seed_everything
+    from gnnviz.training.steps import make_steps
 
     heading(f"Training step and evaluation: gnnviz vs the PyG-example reference (median of up to {rounds} alternating rounds)")
     out: dict[str, Any] = {"cases": []}
@@ -396,8 +397,9 @@ def section_growth(sizes: list[int], work: Path) -> dict[str, Any]:
     from synthetic import synthetic, write_run
 
     from gnnviz.config import load_config
-    from gnnviz.models import build_model
-    from gnnviz.training import make_steps, seed_everything
+    from gnnviz.models.gnn import build_model
+    from gnnviz.seeding import seed_everything
+    from gnnviz.training.steps import make_steps
 
     heading("Growth: GAT on synthetic graphs (mean degree 8, 256 sparse features; 5/10/20% train/val/test)")
     cfg = load_config(None, ["model.name=gat"])
@@ -450,8 +452,9 @@ def section_growth(sizes: list[int], work: Path) -> dict[str, Any]:
 def section_accuracy(seeds: int) -> dict[str, Any]:
     from gnnviz.config import load_config
     from gnnviz.datasets import load_dataset
-    from gnnviz.models import build_model
-    from gnnviz.training import fit, seed_everything
+    from gnnviz.models.gnn import build_model
+    from gnnviz.seeding import seed_everything
+    from gnnviz.training.loop import fit
 
     heading(f"Cora GAT test accuracy over {seeds} seeds: fast path vs plain path (gnnviz's own training)")
     cfg = load_config(REPO / "configs" / "gat_cora.yaml")

@@ -42,8 +42,8 @@ def worker(mode: str, nodes: int, epochs: int, batch: int, params_out: str | Non
 
     from gnnviz import distributed
     from gnnviz.datasets.synthetic import SyntheticParams, generate
-    from gnnviz.models import GNN
-    from gnnviz.training import make_steps
+    from gnnviz.models.gnn import GNN
+    from gnnviz.training.steps import make_steps
 
     world = distributed.from_env()
     device = distributed.join(world, "cpu") if world.size > 1 else torch.device("cpu")

@@ -72,7 +72,7 @@ def write_run(dataset: GraphDataset, out: Path, *, model: str = "gat", epochs: i
     from gnnviz import runs
     from gnnviz.config import load_config
     from gnnviz.experiment import train_into
-    from gnnviz.training import resolve_device
+    from gnnviz.training.device import resolve_device
 
     cfg = load_config(None, [f"model.name={model}", f"training.epochs={epochs}", "training.patience=0"])
     cfg.dataset.name = dataset.name  # shown in the figures; the config is not re-read as a dataset

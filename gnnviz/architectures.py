@@ -1,14 +1,14 @@
 """The model table: every architecture gnnviz can train, with what it can do. Imports no torch.
 
 ``MODELS`` maps a name to a ``ModelSpec``. Config choices, per-model defaults and validation
-(config.py), the layer stack and its forward (models.py), the training path (training.py) and
+(config), the layer stack and its forward (models.gnn), the training path (training, models.fast) and
 the figures (viz) all read the capabilities here; no code branches on a model's name. Adding a
 model is one entry here plus its layer builder (a function ``(args, d_in, d_out, last) -> conv``,
 named as ``"module:function"`` and imported only when a model is built, so that reading this
 table stays free of torch and ``gnnviz --help`` stays fast).
 
 ``ModelArgs`` holds a model's constructor arguments; a checkpoint stores ``asdict(args)`` under
-``checkpoint["model"]["kwargs"]`` and ``models.rebuild`` builds the same model from it.
+``checkpoint["model"]["kwargs"]`` and ``models.gnn.rebuild`` builds the same model from it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class ModelSpec:
     ``inference_kernel``: ``"module:function"`` computing one layer over the whole graph in eval
     mode from per-node projections made once (``GNN.inference``), or None (the layer then runs on
     each block of targets with all their sources).
-    ``activation``: between layers, a name in ``models.ACTIVATIONS``.
+    ``activation``: between layers, a name in ``models.gnn.ACTIVATIONS``.
     ``defaults``: values for the model fields a config leaves null (the published hyperparameters).
     ``options``: model fields beyond ``ATTENTION_OPTIONS`` that only this kind of model takes (``aggr``).
     """
@@ -72,20 +72,20 @@ _GAT_DEFAULTS = {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn
 
 MODELS: dict[str, ModelSpec] = {
     "gat": ModelSpec(
-        "graph attention network (Velickovic et al. 2018)", "gnnviz.models:gat_conv",
-        attention=True, fast_kernel="gnnviz.models:gat_kernel", inference_kernel="gnnviz.models:gat_inference",
+        "graph attention network (Velickovic et al. 2018)", "gnnviz.models.gnn:gat_conv",
+        attention=True, fast_kernel="gnnviz.models.fast:gat_kernel", inference_kernel="gnnviz.models.fast:gat_inference",
         activation="elu", defaults=_GAT_DEFAULTS,
     ),
     "gatv2": ModelSpec(
-        "GATv2, dynamic attention (Brody et al. 2022)", "gnnviz.models:gatv2_conv",
+        "GATv2, dynamic attention (Brody et al. 2022)", "gnnviz.models.gnn:gatv2_conv",
         attention=True, activation="elu", defaults=_GAT_DEFAULTS,
     ),
     "gcn": ModelSpec(
-        "graph convolutional network (Kipf & Welling 2017)", "gnnviz.models:gcn_conv",
-        edge_weight=True, fast_kernel="gnnviz.models:gcn_kernel", defaults={"hidden": 16, "dropout": 0.5},
+        "graph convolutional network (Kipf & Welling 2017)", "gnnviz.models.gnn:gcn_conv",
+        edge_weight=True, fast_kernel="gnnviz.models.fast:gcn_kernel", defaults={"hidden": 16, "dropout": 0.5},
     ),
     "sage": ModelSpec(
-        "GraphSAGE (Hamilton et al. 2017)", "gnnviz.models:sage_conv",
+        "GraphSAGE (Hamilton et al. 2017)", "gnnviz.models.gnn:sage_conv",
         self_loops=False, sparse_input=False, defaults={"hidden": 256, "dropout": 0.5, "aggr": "mean"}, options=("aggr",),
     ),
 }  # fmt: skip

@@ -3,7 +3,7 @@
 torchrun (``torch.distributed.run``) starts the ranks and gives each its place in the
 environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, the rendezvous address). ``World`` reads
 it; ``join`` connects the ranks (gloo on CPU, NCCL on CUDA, one GPU per local rank); training
-(``training.make_steps``) splits every batch of seed nodes across them and wraps the model in
+(``training.steps.make_steps``) splits every batch of seed nodes across them and wraps the model in
 DistributedDataParallel. Only rank 0 writes the run directory (``experiment.train``).
 
 ``gnnviz train --nproc N`` runs torchrun itself in this process (``launch``): with its output

@@ -10,7 +10,7 @@ from torch_geometric.datasets import KarateClub
 from gnnviz import ablation as ab
 from gnnviz.analysis.insight import prediction_change
 from gnnviz.errors import ConfigError
-from gnnviz.models import GNN
+from gnnviz.models.gnn import GNN
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ from torch_geometric.datasets import KarateClub
 
 from gnnviz.config import load_config
 from gnnviz.datasets import MULTICLASS, GraphDataset
-from gnnviz.models import GNN, build_model, fast_dropout
-from gnnviz.training import make_steps
+from gnnviz.models.fast import fast_dropout
+from gnnviz.models.gnn import GNN, build_model
+from gnnviz.training.steps import make_steps
 
 CASES = {
     "gat": dict(heads=4, out_heads=2),

@@ -241,7 +241,7 @@ def test_p2_values_are_parsed_as_data_never_evaluated(tmp_path):
 
 
 def test_p3_missing_cuda_fails_before_anything_is_created(tmp_path):
-    from gnnviz.training import resolve_device
+    from gnnviz.training.device import resolve_device
 
     device = "cuda:99" if torch.cuda.is_available() else "cuda"
     r = gnnviz(tmp_path, "train", *KARATE, "--out", tmp_path / "o", "--device", device)
@@ -677,7 +677,7 @@ BAD_CHECKPOINTS = {
 
 def _for_seven_features(ckpt):
     # A consistent checkpoint for a graph with 7 features: the stored graph has 34.
-    from gnnviz.models import GNN
+    from gnnviz.models.gnn import GNN
 
     ckpt["model"]["kwargs"]["in_channels"] = 7
     ckpt["state_dict"] = GNN(**ckpt["model"]["kwargs"]).state_dict()
@@ -762,7 +762,7 @@ def _handmade_run(folder: Path, n: int, pairs) -> Path:
     from torch_geometric.data import Data
 
     from gnnviz.config import Config
-    from gnnviz.models import GNN
+    from gnnviz.models.gnn import GNN
 
     torch.manual_seed(0)
     ei = torch.tensor(_edges(pairs))

@@ -5,7 +5,7 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import scatter
 
 from gnnviz.errors import ConfigError, RunError
-from gnnviz.models import GNN, dropout, gcn_coefficients, rebuild
+from gnnviz.models.gnn import GNN, dropout, gcn_coefficients, rebuild
 
 KW = {
     "gat": dict(heads=4, out_heads=2, attn_dropout=0.5),
@@ -117,8 +117,9 @@ def test_a_new_model_is_one_table_entry_plus_its_layer(monkeypatch, tmp_path):
     from gnnviz import architectures
     from gnnviz.config import load_config
     from gnnviz.datasets import load_dataset
-    from gnnviz.models import build_model
-    from gnnviz.training import fit, seed_everything
+    from gnnviz.models.gnn import build_model
+    from gnnviz.seeding import seed_everything
+    from gnnviz.training.loop import fit
 
     toy = architectures.ModelSpec(
         "toy mean aggregation", f"{__name__}:mean_conv", sparse_input=False, defaults={"hidden": 12, "dropout": 0.1}
@@ -187,8 +188,9 @@ def test_no_code_outside_the_table_branches_on_a_model_name():
 
     root = Path(__file__).resolve().parents[1] / "gnnviz"
     names = "|".join(MODELS)
-    for module in ("config.py", "models.py", "training.py"):
-        text = re.sub(r"_f\(\"\w+\"", "", (root / module).read_text())  # a field's default value is no branch
+    for path in sorted(p for package in ("config", "models", "training") for p in (root / package).rglob("*.py")):
+        module = path.relative_to(root).as_posix()
+        text = re.sub(r"_f\(\"\w+\"", "", path.read_text())  # a field's default value is no branch
         hits = re.findall(rf"""["']({names})["']""", text)
         assert not hits, f"{module} names models {hits}: read a capability from architectures.MODELS instead"
 

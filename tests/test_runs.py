@@ -151,7 +151,7 @@ def test_a_checkpoint_from_another_run_is_named_with_the_field(tmp_path, karate_
 def _retarget(run, **kwargs):
     import torch
 
-    from gnnviz.models import GNN
+    from gnnviz.models.gnn import GNN
 
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
     ckpt["model"]["kwargs"].update(kwargs)

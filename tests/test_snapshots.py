@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from gnnviz import experiment
 from gnnviz.config import load_config
 from gnnviz.errors import ConfigError
 from gnnviz.experiment import train
+from gnnviz.snapshots import Snapshots
 
 KARATE = ["dataset.name=karate", "model.name=gat", "training.epochs=12", "training.patience=0"]
 
@@ -28,7 +28,7 @@ def _columns(run, skip="seconds"):
 
 
 def test_snapshots_never_change_what_is_trained(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiment.Snapshots, "BUDGET", math.inf)
+    monkeypatch.setattr(Snapshots, "BUDGET", math.inf)
     plain = _train(tmp_path, "plain")
     snapped = _train(tmp_path, "snapped", "training.snapshots=1")
     assert _columns(plain) == _columns(snapped)
@@ -39,7 +39,7 @@ def test_snapshot_of_the_kept_epoch_matches_what_visualize_measures(tmp_path, mo
     from gnnviz.analysis import insight
     from gnnviz.viz.load import load_arrays
 
-    monkeypatch.setattr(experiment.Snapshots, "BUDGET", math.inf)
+    monkeypatch.setattr(Snapshots, "BUDGET", math.inf)
     run = _train(tmp_path, "every3", "training.snapshots=3")
     rows = json.loads((run / "snapshots.json").read_text())["snapshots"]
     assert [r["epoch"] for r in rows] == [0, 3, 6, 9, 12]
@@ -57,7 +57,7 @@ def test_snapshot_of_the_kept_epoch_matches_what_visualize_measures(tmp_path, mo
 
 
 def test_snapshots_stay_within_their_time_budget(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiment.Snapshots, "BUDGET", 0.0)
+    monkeypatch.setattr(Snapshots, "BUDGET", 0.0)
     run = _train(tmp_path, "budget", "training.snapshots=1")
     data = json.loads((run / "snapshots.json").read_text())
     # The first (warm-up) and second snapshots are always taken; with no budget, nothing after them.
@@ -67,7 +67,7 @@ def test_snapshots_stay_within_their_time_budget(tmp_path, monkeypatch):
 def test_visualize_draws_attention_over_training(tmp_path, monkeypatch):
     from gnnviz.viz.visualize import visualize
 
-    monkeypatch.setattr(experiment.Snapshots, "BUDGET", math.inf)
+    monkeypatch.setattr(Snapshots, "BUDGET", math.inf)
     run = _train(tmp_path, "drawn", "training.snapshots=4")
     out = visualize(run, tmp_path / "viz", top_k=0, quiet=True)
     assert (out / "insight" / "over_training.png").read_bytes()[:4] == b"\x89PNG"

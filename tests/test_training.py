@@ -7,8 +7,11 @@ from sklearn.metrics import f1_score
 from gnnviz.config import load_config
 from gnnviz.datasets import MULTICLASS, MULTILABEL, load_dataset
 from gnnviz.errors import ConfigError
-from gnnviz.models import build_model
-from gnnviz.training import fit, metric_counts, metric_value, resolve_device, seed_everything
+from gnnviz.models.gnn import build_model
+from gnnviz.seeding import seed_everything
+from gnnviz.training.device import resolve_device
+from gnnviz.training.loop import fit
+from gnnviz.training.tasks import metric_counts, metric_value
 from tests.ppi_fixture import write_ppi_raw
 
 CPU = torch.device("cpu")
@@ -151,7 +154,7 @@ RULES = {"metric": (4, 7), "metric_or_loss": (1, 10)}
 
 def scripted_fit(monkeypatch, rule, patience, history=HISTORY):
     """``fit`` on a model whose weight is the epoch number, with ``history`` as its validation results."""
-    import gnnviz.training as training
+    import gnnviz.training.loop as training
 
     model = torch.nn.Linear(1, 1, bias=False)
     epoch = [0]
@@ -196,8 +199,8 @@ def test_patience_zero_never_stops(monkeypatch, rule):
 
 def _steps(name, node_batch, fast, k=5, **kw):
     """Parameters of a dropout-free model after ``k`` training steps on karate."""
-    from gnnviz.models import GNN
-    from gnnviz.training import make_steps
+    from gnnviz.models.gnn import GNN
+    from gnnviz.training.steps import make_steps
 
     ds = load_dataset("karate", None, normalize_features=False)
     extra = {"gat": dict(heads=2, out_heads=1, attn_dropout=0.0), "gcn": {}, "sage": dict(aggr="mean")}[name]
@@ -226,8 +229,8 @@ def test_small_mini_batches_take_one_step_each():
     """Batches of 3 of karate's 16 seeds: 6 optimiser steps an epoch (the last batch of 1 seed
     joins the one before only when ranks outnumber it), so after one epoch the parameters have
     moved further from full batch's single step than full batch moved in one."""
-    from gnnviz.models import GNN
-    from gnnviz.training import make_steps
+    from gnnviz.models.gnn import GNN
+    from gnnviz.training.steps import make_steps
 
     ds = load_dataset("karate", None, normalize_features=False)
     torch.manual_seed(0)
@@ -254,7 +257,7 @@ def test_small_mini_batches_take_one_step_each():
 def test_num_neighbors_without_a_sampler_trains_on_exact_receptive_fields(monkeypatch):
     """No pyg-lib or torch-sparse: training.num_neighbors cannot sample, so batches are exact (the
     log says so) and training is the same as without it."""
-    from gnnviz import training
+    from gnnviz.training import steps as training
 
     monkeypatch.setattr(training, "sampler_available", lambda: False)
     exact, _, _ = _steps("gat", 4, True)
@@ -268,8 +271,8 @@ def test_num_neighbors_without_a_sampler_trains_on_exact_receptive_fields(monkey
 def test_mini_batch_evaluation_is_full_graph():
     """Mini-batch training evaluates with layer-wise full-neighbour inference: the same numbers
     as full-batch evaluation of the same parameters."""
-    from gnnviz.models import GNN
-    from gnnviz.training import make_steps
+    from gnnviz.models.gnn import GNN
+    from gnnviz.training.steps import make_steps
 
     ds = load_dataset("karate", None, normalize_features=False)
     torch.manual_seed(0)
@@ -363,7 +366,7 @@ def test_neighbor_loader_batches_with_all_neighbours_are_exact_batches(torch_spa
     """Every neighbour sampled (-1): PyG's NeighborLoader batches train exactly as the exact
     receptive-field batches (parameters within 1e-6 after 5 steps): its seeds come first, labels
     follow them, and the sampler is really used (one call per batch)."""
-    from gnnviz.training import batching_note
+    from gnnviz.training.steps import batching_note
 
     exact, exact_losses, _ = _steps("gat", 4, True)
     assert torch_sparse_sampler == []
@@ -378,8 +381,8 @@ def test_neighbor_loader_batches_with_all_neighbours_are_exact_batches(torch_spa
 def test_neighbor_loader_samples_fewer_neighbours_and_evaluates_on_the_full_graph(torch_sparse_sampler):
     """One neighbour per node and layer: training differs from exact batches (it saw fewer
     edges), while evaluation of the same parameters is the full-graph number."""
-    from gnnviz.models import GNN
-    from gnnviz.training import make_steps
+    from gnnviz.models.gnn import GNN
+    from gnnviz.training.steps import make_steps
 
     exact, _, _ = _steps("gat", 4, True)
     sampled, losses, evaluate = _steps("gat", 4, True, num_neighbors=[1, 1])

@@ -130,7 +130,7 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
     import igraph as ig
     import numpy as np
 
-    from gnnviz.viz.coords.layout import igraph_rng  # igraph's RNG seeded for the block, then its default again
+    from gnnviz.seeding import igraph_rng  # igraph's RNG seeded for the block, then its default again
 
     inside, across = edge_probabilities(p)
     pref = [[inside[a] if a == b else across for b in range(p.blocks)] for a in range(p.blocks)]

@@ -283,7 +283,7 @@ def _forward(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
 def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     import torch
 
-    from gnnviz.models import rebuild
+    from gnnviz.models.gnn import rebuild
     from gnnviz.runs import check_fits, checkpoint_facts, load_checkpoint, read_graphs
 
     checkpoint = load_checkpoint(run_dir)
@@ -300,7 +300,7 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
         with torch.no_grad():
             # Layer-wise full-neighbour inference (bounded memory at any size): attention normalised
             # over every neighbour, however training batched or sampled them.
-            from gnnviz.models import INFERENCE_EDGES
+            from gnnviz.models.gnn import INFERENCE_EDGES
 
             big = g.edge_index.size(1) > SWITCH_OFF_MAX_EDGES
             x = g.x

@@ -61,7 +61,7 @@ def test_planetoid_class_sizes_match_the_names_table(mirror, tmp_path, monkeypat
 
 @pytest.mark.parametrize("name", ["gat", "gcn", "sage"])
 def test_the_forward_in_blocks_of_targets_is_the_whole_forward(runs, name, monkeypatch, tmp_path):  # noqa: F811
-    from gnnviz import models
+    from gnnviz.models import gnn as models
     from gnnviz.viz import load as arrays
 
     whole = load_arrays(runs[name])

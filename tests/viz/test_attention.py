@@ -31,7 +31,7 @@ def test_softmax_attention_sums_to_one_per_node_and_head(karate):
 
 def test_gat_model_attention_sums_to_one_per_node_and_head():
     # The contract report.py relies on: the edge index the layer used, and alpha over it.
-    from gnnviz.models import GNN
+    from gnnviz.models.gnn import GNN
 
     g = KarateClub()[0]
     torch.manual_seed(0)
@@ -116,7 +116,7 @@ def test_kl_bins_leave_zero_and_rounding_noise_below_the_axis():
 def test_gcn_coefficients_match_pyg_and_do_not_sum_to_one():
     from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-    from gnnviz.models import gcn_coefficients as model_coefficients
+    from gnnviz.models.gnn import gcn_coefficients as model_coefficients
 
     g = KarateClub()[0]
     n = g.num_nodes

@@ -50,7 +50,7 @@ def compared(runs, tmp_path_factory):
 
 def predictions(run: Path) -> np.ndarray:
     """The run's predictions from its checkpoint by a plain torch forward (not gnnviz.viz)."""
-    from gnnviz.models import rebuild
+    from gnnviz.models.gnn import rebuild
 
     model = rebuild(load_checkpoint(run))
     g = load_graphs(run)[0][0]

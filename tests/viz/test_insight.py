@@ -263,7 +263,7 @@ def test_karate_ranking_agreement_matches_brute_force():
 
 
 def _random_attention(name, seed):
-    from gnnviz.models import GNN
+    from gnnviz.models.gnn import GNN
 
     ei, y = sbm(0.15, 0.1, seed=seed)  # dense enough that targets share many neighbours
     n = y.size

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "gnnviz"
 TORCH_FREE = ("analysis", "viz")
 # torch itself, PyG, and the gnnviz modules that import torch at module level.
-TORCH_MODULES = ("torch", "torch_geometric", "gnnviz.models", "gnnviz.training", "gnnviz.experiment")
+TORCH_MODULES = ("torch", "torch_geometric", "gnnviz.models", "gnnviz.training", "gnnviz.experiment", "gnnviz.snapshots")
 ALLOWED = {"viz/load.py"}
 
 

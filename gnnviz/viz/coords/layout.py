@@ -17,16 +17,14 @@ together; the edges drawn over them show how the graph connects those groups.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
-import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from gnnviz.seeding import igraph_rng
 from gnnviz.viz import cache
 
 # Bump when the algorithm or its parameters change: old cache entries then stop matching.
@@ -279,18 +277,6 @@ def _shelves(sizes: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
     corners[:, 1] -= bottom
     used = float((corners[:, 0] + sizes[:, 0]).max())
     return corners, np.array([used, -bottom])
-
-
-@contextlib.contextmanager
-def igraph_rng(seed: int) -> Iterator[None]:
-    """Give igraph its own seeded RNG (it uses Python's ``random`` module by default)."""
-    import igraph as ig
-
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        yield
-    finally:
-        ig.set_random_number_generator(random)
 
 
 def _read_cache(path: Path, num_nodes: int) -> GraphLayout | None:

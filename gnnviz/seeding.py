@@ -1,0 +1,34 @@
+"""Seeded randomness: ``seed_everything`` (Python's ``random``, numpy and torch for a run) and
+``igraph_rng`` (igraph's own seeded RNG for a block: layouts and synthetic graphs).
+
+Imports no torch at module level (``seed_everything`` imports it when called): the torch-free
+visualize path (``gnnviz.viz``) uses ``igraph_rng``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterator
+
+import numpy as np
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def igraph_rng(seed: int) -> Iterator[None]:
+    """Give igraph its own seeded RNG (it uses Python's ``random`` module by default)."""
+    import igraph as ig
+
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        yield
+    finally:
+        ig.set_random_number_generator(random)

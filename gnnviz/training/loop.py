@@ -1,0 +1,170 @@
+"""``fit``: the epoch loop. Loss and metric follow the task; reports each epoch to a callback.
+
+Each epoch runs the steps ``make_steps`` builds (``training.steps``: full batch, graph batches or
+seed-node batches, on one process or several ranks) and evaluates the validation split.
+Early stopping (``EarlyStopping``) by the GAT paper's rule ("metric_or_loss", the default) or on
+the validation metric alone ("metric": ties broken by lower validation loss); the best state is
+restored and the test metric taken with it. Never touches files.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gnnviz.datasets import GraphDataset
+from gnnviz.distributed import World
+from gnnviz.errors import Terminated
+from gnnviz.training.steps import make_steps
+
+
+@dataclass
+class FitResult:
+    status: str  # "completed", "early_stopped", "interrupted" or "diverged"
+    best_epoch: int
+    epochs_run: int
+    val_metric: float
+    test_metric: float
+    best_state: dict[str, Tensor]
+    train_seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    message: str = ""
+    interrupt: BaseException | None = None  # the Ctrl-C/SIGTERM that ended training, re-raised after saving
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.train_seconds / max(self.epochs_run, 1)
+
+
+@dataclass
+class EarlyStopping:
+    """The stopping rule, fed one epoch's validation metric (higher is better) and loss at a time.
+
+    ``metric_or_loss`` (the GAT paper's rule, the default): the wait resets whenever the metric
+    reaches its best so far or the loss reaches its lowest so far (ties count), and the kept state
+    is the last one where both hold at once. ``metric``: the wait resets when the metric beats the
+    kept state's, or equals it with a lower loss; that state is kept. Training stops once the wait
+    reaches ``patience`` epochs (0 = never).
+    """
+
+    rule: str
+    patience: int
+    waited: int = 0
+    top_metric: float = -math.inf  # metric_or_loss: running extremes
+    low_loss: float = math.inf
+    kept_metric: float = -math.inf  # metric: the kept state's numbers
+    kept_loss: float = math.inf
+
+    def update(self, val_metric: float, val_loss: float) -> tuple[bool, bool]:
+        """(keep this epoch's state as the best, stop after this epoch)."""
+        if self.rule == "metric":
+            improved = val_metric > self.kept_metric or (val_metric == self.kept_metric and val_loss < self.kept_loss)
+            keep = improved
+            if keep:
+                self.kept_metric, self.kept_loss = val_metric, val_loss
+        else:
+            improved = val_metric >= self.top_metric or val_loss <= self.low_loss
+            keep = val_metric >= self.top_metric and val_loss <= self.low_loss
+            self.top_metric = max(self.top_metric, val_metric)
+            self.low_loss = min(self.low_loss, val_loss)
+        self.waited = 0 if improved else self.waited + 1
+        return keep, bool(self.patience) and self.waited >= self.patience
+
+
+def fit(
+    model: torch.nn.Module,
+    dataset: GraphDataset,
+    *,
+    epochs: int,
+    patience: int,
+    lr: float,
+    weight_decay: float,
+    device: torch.device,
+    seed: int,
+    fast: bool = True,
+    batch_size: int = 1,
+    stopping: str = "metric_or_loss",
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+    snapshot_every: int = 0,
+    on_snapshot: Callable[[int, torch.nn.Module], None] | None = None,
+    node_batch: int = 0,
+    num_neighbors: list[int] | None = None,
+    world: World | None = None,
+) -> FitResult:
+    """Train ``model`` on ``dataset``; ``on_epoch`` gets each metrics row.
+
+    With ``snapshot_every`` N > 0, ``on_snapshot(epoch, model)`` is called before the first epoch
+    (epoch 0) and after every N-th; it must leave the model's parameters and mode as it found them
+    and draw no random numbers, so that snapshots never change what is trained.
+
+    Ctrl-C (or SIGTERM as ``Terminated``) ends training with status "interrupted": the best
+    state so far is restored and returned, with the exception in ``interrupt``.
+
+    ``node_batch``, ``num_neighbors``, ``world``: see ``make_steps``. The test metric at the end is
+    computed by each rank alone, so that it is there even when another rank is gone.
+    """
+    train_step, evaluate = make_steps(
+        model, dataset, lr=lr, weight_decay=weight_decay, device=device, seed=seed, fast=fast, batch_size=batch_size,
+        node_batch=node_batch, num_neighbors=num_neighbors, world=world,
+    )  # fmt: skip
+
+    best: dict[str, Any] = {"metric": -math.inf, "loss": math.inf, "epoch": 0, "state": _snapshot(model)}
+    stopper = EarlyStopping(stopping, patience)
+    history: list[dict[str, float]] = []
+    status, message = "completed", ""
+    interrupt: BaseException | None = None
+    start = time.perf_counter()
+    snap = on_snapshot if snapshot_every > 0 else None
+    try:
+        if snap is not None:
+            snap(0, model)
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            train_loss, train_metric = train_step()
+            val_loss, val_metric = evaluate("val")
+            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                status = "diverged"
+                message = (
+                    f"training diverged at epoch {epoch} (loss {train_loss:.4g}, val loss {val_loss:.4g}); "
+                    f"kept the state of epoch {best['epoch']}; lower training.lr"
+                )
+                break
+            row = {
+                "epoch": epoch, "train_loss": train_loss, "train_metric": train_metric,
+                "val_loss": val_loss, "val_metric": val_metric, "seconds": time.perf_counter() - t0,
+            }  # fmt: skip
+            history.append(row)
+            keep, stop = stopper.update(val_metric, val_loss)
+            if keep:
+                best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=_snapshot(model))
+            if on_epoch is not None:
+                on_epoch(row)
+            if snap is not None and epoch % snapshot_every == 0:
+                snap(epoch, model)
+            if stop:
+                status = "early_stopped"
+                break
+    except (KeyboardInterrupt, Terminated) as exc:  # Ctrl-C, or SIGTERM turned into Terminated
+        status, interrupt = "interrupted", exc
+    train_seconds = time.perf_counter() - start
+    model.load_state_dict(best["state"])
+    if best["epoch"] == 0:
+        val_metric = test_metric = float("nan")
+    else:
+        val_metric = best["metric"]
+        _, test_metric = getattr(evaluate, "local", evaluate)("test")
+    return FitResult(
+        status=status, best_epoch=best["epoch"], epochs_run=len(history), val_metric=val_metric,
+        test_metric=test_metric, best_state=best["state"], train_seconds=train_seconds, history=history,
+        message=message, interrupt=interrupt,
+    )  # fmt: skip
+
+
+def _snapshot(model: torch.nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
