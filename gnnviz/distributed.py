@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gnnviz.errors import ConfigError, PeerLost
+from gnnviz.errors import ConfigError, ExitCode, PeerLost, Terminated
 
 T = TypeVar("T")
 
@@ -191,17 +191,13 @@ def launch(rank_args: list[str], nproc: int, run_dir: Path) -> None:
     except ChildFailedError as exc:
         failures = {rank: (f.exitcode, f.message, f.pid) for rank, f in exc.failures.items()}
         line, code = failure_line(failures)
-        settle(run_dir, line, interrupted=code in (130, 143))
-        from gnnviz.errors import Terminated
-
-        if code == 130:
+        settle(run_dir, line, interrupted=code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED))
+        if code == ExitCode.INTERRUPTED:
             raise KeyboardInterrupt from None
-        if code == 143:
+        if code == ExitCode.TERMINATED:
             raise Terminated() from None
         raise RankFailed(line, code) from None
     except SignalException as exc:
-        from gnnviz.errors import Terminated
-
         settle(run_dir, None, interrupted=True)
         if exc.sigval == signal.SIGINT:
             raise KeyboardInterrupt from None
@@ -235,19 +231,20 @@ def failure_line(failures: dict[int, tuple[int, str, int]]) -> tuple[str, int]:
             except ValueError:
                 name = f"signal {-code}"
             line = f"rank {rank} (pid {pid}) was killed by {name}; the other ranks were stopped"
-            (stopped if -code in (signal.SIGTERM, signal.SIGINT) else causes).append((line, 1))
+            (stopped if -code in (signal.SIGTERM, signal.SIGINT) else causes).append((line, ExitCode.FAILURE))
         elif kind == "error":
             causes.append((f"rank {rank}: {text}" if rank else text, code))
         else:
-            causes.append((f"rank {rank} (pid {pid}) exited with code {code}; rerun with --debug for its traceback", code or 1))
+            line = f"rank {rank} (pid {pid}) exited with code {code}; rerun with --debug for its traceback"
+            causes.append((line, code or ExitCode.FAILURE))
     if causes or stopped:
         return (causes or stopped)[0]
     kinds = {(m or "").partition(": ")[0] for _, m, _ in failures.values()}
     if "interrupted" in kinds:
-        return "interrupted", 130
+        return "interrupted", ExitCode.INTERRUPTED
     if "terminated" in kinds:
-        return "terminated", 143
-    return f"rank {min(failures)} lost contact with the other ranks", 1
+        return "terminated", ExitCode.TERMINATED
+    return f"rank {min(failures)} lost contact with the other ranks", ExitCode.FAILURE
 
 
 def settle(run_dir: Path, reason: str | None, *, interrupted: bool) -> None:

@@ -1,28 +1,44 @@
-"""The one error family. Library code raises these; only ``cli.py`` prints them."""
+"""The one error family and the exit codes it maps to. Library code raises these; only
+``gnnviz.cli.exits`` prints them and ends the process with an ``ExitCode``."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from enum import IntEnum
 from typing import TypeVar
 
 T = TypeVar("T")
 
 
+class ExitCode(IntEnum):
+    """The ``gnnviz`` command's exit status: the contract scripts rely on (the README's table).
+
+    Here, not in the CLI, because the library reports them too: an error's ``exit_code``, and the
+    launcher of ``train --nproc`` turning its ranks' exits into one.
+    """
+
+    OK = 0
+    FAILURE = 1  # a failure at run time (a run directory may say ``failed``)
+    USAGE = 2  # bad config, option or argument: nothing was created
+    INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2, as shells report a process the signal ended
+    TERMINATED = 143  # SIGTERM: 128 + 15
+
+
 class GnnvizError(Exception):
     """A problem the user can fix. The message is one line: what is wrong and what to do.
 
-    ``exit_code`` follows the CLI contract: 2 for usage/config errors (nothing started),
-    1 for failures at run time.
+    ``exit_code`` follows the CLI contract: ``USAGE`` for usage/config errors (nothing started),
+    ``FAILURE`` for failures at run time.
     """
 
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 class ConfigError(GnnvizError):
     """Bad config, option or argument: detected before anything is created."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class DataError(GnnvizError):

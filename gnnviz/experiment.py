@@ -6,17 +6,15 @@ import contextlib
 import copy
 import resource
 import shutil
-import signal
 import statistics
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gnnviz import distributed, runs
+from gnnviz import distributed, runs, signals
 from gnnviz.config import Config, fanouts, synthetic_params
 from gnnviz.datasets import GraphDataset, load_dataset
 from gnnviz.distributed import World
@@ -188,7 +186,7 @@ class Attempt:
 
 def _remove(folder: Path) -> None:
     """Drop a folder this attempt created that holds nothing worth keeping."""
-    with _signals_held():
+    with signals.held():
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -237,7 +235,7 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, attempt: Attempt,
         **_ending(stop),
         "finished": _now(),
     }
-    with _signals_held():
+    with signals.held():
         runs.record_final(root, summary)
     if tests:
         seeds_text = f"{len(tests)} finished seed" + ("s" if len(tests) > 1 else "")
@@ -317,10 +315,10 @@ def train_into(
     except BaseException as exc:
         # If even this write fails, the first error is the one to report; the summary then still
         # says "running" with this (soon gone) pid, which readers report as a run that died.
-        with _signals_held(), contextlib.suppress(OSError):
+        with signals.held(), contextlib.suppress(OSError):
             final({**base, **_ending(exc), "finished": _now()})
         raise
-    with _signals_held():
+    with signals.held():
         # A second Ctrl-C now would leave the summary saying "running": finish writing first.
         summary = {**base, **_result_fields(result, device), "finished": _now()}
         try:
@@ -398,26 +396,6 @@ def _fit_into(
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [""])[0][:200]
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while the final files are written, then deliver them as usual."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    saved = {s: h for s, h in saved.items() if h is not None}  # None: installed outside Python, leave it
-    for s in saved:
-        signal.signal(s, lambda signum, _frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        for s, h in saved.items():
-            signal.signal(s, h)
-    for s in pending[:1]:
-        signal.raise_signal(s)  # the original handler: KeyboardInterrupt, Terminated or the default
 
 
 def _result_fields(result: FitResult, device: torch.device) -> dict[str, Any]:

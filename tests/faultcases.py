@@ -37,6 +37,7 @@ VIZ_SMALL = ("--top-k", "0", "--layers", "0", "--heads", "0")
 def run_cli(capsys, *args) -> tuple[int, str, str]:
     """Run ``gnnviz ARGS`` in this process as the console script does; return (exit code, stdout, stderr)."""
     from gnnviz import cli
+    from gnnviz.cli import exits
 
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     capsys.readouterr()
@@ -48,7 +49,7 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     finally:
         for s, h in saved.items():
             signal.signal(s, h)
-        cli._state.pop("terminated", None)
+        exits._state.pop("terminated", None)
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -165,7 +165,9 @@ def test_datasets_lists_statistics(with_mirror):
 
 
 def test_module_and_console_script_agree():
-    r = subprocess.run([sys.executable, "-c", "import gnnviz.cli as c; print(c.app.info.name)"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", "from gnnviz.cli.app import app; print(app.info.name)"], capture_output=True, text=True
+    )
     assert r.stdout.strip() == "gnnviz"
 
 
@@ -191,15 +193,16 @@ def test_a_signal_after_the_command_returned_is_noted_not_raised(tmp_path, monke
     import signal
 
     from gnnviz import cli
+    from gnnviz.cli import exits
 
     sig = getattr(signal, signame)
-    real = getattr(cli, where)
+    real = getattr(exits, where)
 
     def then_signal(*args):
         os.kill(os.getpid(), sig)  # delivered at once, to this (the main) thread
         return real(*args)
 
-    monkeypatch.setattr(cli, where, then_signal)
+    monkeypatch.setattr(exits, where, then_signal)
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     args = ["runs", tmp_path] if where == "_close_stdout" else ["runs", tmp_path / "missing"]
     try:
@@ -208,7 +211,7 @@ def test_a_signal_after_the_command_returned_is_noted_not_raised(tmp_path, monke
     finally:
         for s, h in saved.items():
             signal.signal(s, h)
-        cli._state.pop("terminated", None)
+        exits._state.pop("terminated", None)
     assert exc.value.code == (0 if where == "_close_stdout" else 2)
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("error:") == (where == "_error")

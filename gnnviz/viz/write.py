@@ -4,7 +4,7 @@
 forked pool of two drawers was measured against it (``bench/viz_pool.py``): on a loaded 2-core
 machine the pool was never faster, and its shutdown once deadlocked with a worker stuck on the
 pool's queue lock. Drawing here cannot wait on another process and stops at once on Ctrl-C or
-SIGTERM (after the figure being drawn: see ``_signals_between_figures``). Every figure is drawn before the first file is written, and each file goes to a
+SIGTERM (after the figure being drawn: see ``signals.deferred``). Every figure is drawn before the first file is written, and each file goes to a
 temporary name in its folder and is renamed into place: a failure or a signal leaves each file
 either as it was or complete, and no temporary file behind.
 """
@@ -16,14 +16,10 @@ import functools
 import hashlib
 import io
 import json
-import os
 import pickle
-import signal
 import struct
-import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +27,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from gnnviz import signals
 from gnnviz.io import atomic_write_bytes
 from gnnviz.progress import shown
 from gnnviz.viz import cache
@@ -89,7 +86,7 @@ def render_all(specs: list[Any], fmt: str, dpi: int, seconds: dict[str, float] |
     would read as a bug and exit 1 instead of 130/143.
     """
     images = []
-    with _signals_between_figures() as deliver:
+    with signals.deferred() as deliver:
         for spec in specs:
             tick = time.perf_counter()
             images.append(render_figure(spec, fmt, dpi))
@@ -175,43 +172,6 @@ def _read_figures(path: Path, key: str, specs: list[Any]) -> list[bytes] | None:
     data = blob.tobytes()
     ends = np.cumsum(sizes).tolist()
     return [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-
-
-@contextlib.contextmanager
-def _signals_between_figures() -> Iterator[Callable[[], None]]:
-    """Hold SIGINT/SIGTERM while a figure is drawn; ``deliver()`` runs the held ones' own handlers.
-
-    Only in the main thread (the only one where Python runs signal handlers); handlers that ignore
-    a signal are left alone.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: None
-        return
-    held: list[int] = []
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    saved = {s: h for s, h in saved.items() if h not in (signal.SIG_IGN, None)}
-
-    def hold(signum: int, frame: Any) -> None:  # noqa: ARG001
-        held.append(signum)
-
-    def deliver() -> None:
-        while held:
-            signum = held.pop(0)
-            handler = saved[signum]
-            if callable(handler):
-                handler(signum, None)
-            else:  # SIG_DFL: end the way the signal itself would
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
-
-    for s in saved:
-        signal.signal(s, hold)
-    try:
-        yield deliver
-    finally:
-        for s, h in saved.items():
-            signal.signal(s, h)
-        deliver()
 
 
 def to_json(obj: Any) -> str:

@@ -1,0 +1,292 @@
+"""The Typer app: each command parses, validates at the edge, calls one library function and
+prints the path it made; ``main`` runs it as the process (``exits.run``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from gnnviz import __version__
+from gnnviz.cli import exits
+from gnnviz.cli.launch import launch
+from gnnviz.cli.tables import table
+from gnnviz.errors import ConfigError
+from gnnviz.progress import to_stderr
+
+app = typer.Typer(
+    name="gnnviz",
+    help="Train graph neural networks with PyTorch Geometric and see what they learned.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gnnviz {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors (also GNNVIZ_DEBUG=1).")] = False,
+) -> None:
+    """Train graph neural networks with PyTorch Geometric and see what they learned.
+
+    Examples:
+
+      gnnviz train --config configs/gat_cora.yaml
+
+      gnnviz visualize --run outputs/cora-gat-20261121-101500
+    """
+    if debug:
+        exits.show_tracebacks()
+
+
+def _ints(text: str | None, option: str) -> list[int] | None:
+    if text is None or text.strip() == "":
+        return None
+    try:
+        return [int(p) for p in text.replace(" ", "").split(",") if p != ""]
+    except ValueError:
+        raise ConfigError(f"{option} '{text}' must be comma-separated whole numbers, e.g. {option} 0,1") from None
+
+
+@app.command()
+def train(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config; omitted keys take defaults.")] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", "-s", help="Override a key: --set model.hidden=32 (repeatable).")
+    ] = None,
+    print_config: Annotated[bool, typer.Option("--print-config", help="Print the resolved config as YAML and exit.")] = False,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (overrides run.seed).")] = None,
+    seeds: Annotated[int, typer.Option("--seeds", help="Repeat over N seeds (seed, seed+1, ...) and aggregate.")] = 1,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda or cuda:N (overrides run.device).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder that receives run directories.")] = Path("outputs"),
+    name: Annotated[Optional[str], typer.Option("--name", help="Run directory name [default: <dataset>-<model>-<time>].")] = None,
+    data_root: Annotated[
+        Optional[Path],
+        typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets]."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            "--nproc", help="Train with N processes (ranks) on this machine under torchrun, each on 1/N of the seed nodes."
+        ),
+    ] = 1,
+) -> None:
+    """Train the model a config names; print the run directory as the last line.
+
+    Examples:
+
+      gnnviz train --config configs/gat_cora.yaml
+
+      gnnviz train --config configs/gcn_cora.yaml --seeds 10 --name gcn-cora-10
+
+      gnnviz train --config configs/gat_cora.yaml --set training.lr=0.01 --print-config
+
+      gnnviz train --config configs/gat_cora.yaml --nproc 2 --set training.batch_size=64
+
+      torchrun --nproc-per-node 2 -m gnnviz train --config configs/gat_cora.yaml
+    """
+    from gnnviz.config import load_config
+
+    overrides = list(set_ or [])
+    if seed is not None:
+        overrides.append(f"run.seed={seed}")
+    if device is not None:
+        overrides.append(f"run.device={device}")
+    if seeds < 1:
+        raise ConfigError(f"--seeds {seeds} must be at least 1")
+    if nproc < 1:
+        raise ConfigError(f"--nproc {nproc} must be at least 1")
+    cfg = load_config(config, overrides)
+    if print_config:
+        typer.echo(cfg.to_yaml(), nl=False)
+        return
+    if nproc > 1:
+        launch(
+            cfg,
+            nproc,
+            config=config,
+            overrides=overrides,
+            seeds=seeds,
+            out=out.expanduser(),
+            name=name,
+            data_root=data_root,
+            quiet=quiet,
+        )
+        return
+    from gnnviz.experiment import train as run_train
+
+    path = run_train(cfg, out=out.expanduser(), name=name, data_root=data_root, seeds=seeds, quiet=quiet)
+    if path is not None:  # None: a rank other than 0, which writes nothing
+        exits.print_path(path)
+
+
+@app.command()
+def visualize(
+    run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where figures go.", show_default="RUN/viz")] = None,
+    nodes: Annotated[
+        Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")
+    ] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Draw the N highest-degree nodes.")] = 4,
+    layers: Annotated[
+        Optional[str], typer.Option("--layers", help="Layers to draw (0-based), e.g. 0,1.", show_default="all")
+    ] = None,
+    heads: Annotated[
+        Optional[str],
+        typer.Option("--heads", help="Heads to draw (0-based), e.g. 0,3.", show_default="head 0 and the mean; entropy.png: all"),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures (dots per inch, 30 to 1200).")] = 200,
+    graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+) -> None:
+    """Draw everything a run learned into RUN/viz and print the folder.
+
+    Examples:
+
+      gnnviz visualize --run outputs/cora-gat-20261121-101500
+
+      gnnviz visualize --run outputs/my-run --nodes 12,345 --top-k 2 --format svg --dpi 300
+    """
+    from gnnviz.viz.options import Options
+
+    node_ids = _ints(nodes, "--nodes") or []
+    Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()  # the run's own checks follow in draw()
+    from gnnviz.viz.visualize import visualize as draw
+
+    path = draw(
+        run.expanduser(), out.expanduser() if out else None, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"),
+        heads=_ints(heads, "--heads"), fmt=fmt, dpi=dpi, graph_index=graph_index, quiet=quiet, log=to_stderr,
+    )  # fmt: skip
+    exits.print_path(path)
+
+
+@app.command()
+def compare(
+    runs: Annotated[
+        list[Path],
+        typer.Argument(metavar="RUN", help="Two or more run directories of one dataset; a --seeds folder counts as its seeds."),
+    ],
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out", help="A new or empty folder, or an earlier compare folder to replace.", show_default="outputs/compare-<time>"
+        ),
+    ] = None,
+    nodes: Annotated[
+        Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")
+    ] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Draw the neighbourhoods of the N highest-degree nodes.")] = 2,
+    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures (dots per inch, 30 to 1200).")] = 200,
+    graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+) -> None:
+    """Compare runs of one dataset side by side; print the folder of figures and index.html.
+
+    Runs that differ only in their seed form a group, shown as mean +- std over its seeds:
+    training curves, test metric, attention lift and entropy per layer (GCN's coefficients as the
+    baseline), the same nodes' neighbourhoods, prediction agreement and the nodes that flip.
+    Numbers go to compare.json. Without --out, a new outputs/compare-<YYYYmmdd-HHMMSS> is
+    created, so an earlier compare is never overwritten.
+
+    Examples:
+
+      gnnviz compare outputs/gat-cora-3seeds outputs/cora-gcn-20261121-101500
+
+      gnnviz compare outputs/a outputs/b outputs/c --out outputs/gat-vs-gcn --nodes 12,345
+    """
+    from gnnviz.viz.options import Options
+
+    node_ids = _ints(nodes, "--nodes") or []
+    Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()
+    from gnnviz.viz.compare import compare as run_compare
+
+    path = run_compare(
+        [r for r in runs], out.expanduser() if out else None, nodes=node_ids, top_k=top_k, fmt=fmt, dpi=dpi,
+        graph_index=graph_index, quiet=quiet, log=to_stderr,
+    )  # fmt: skip
+    exits.print_path(path)
+
+
+@app.command()
+def datasets(
+    data_root: Annotated[
+        Optional[Path],
+        typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets]."),
+    ] = None,
+) -> None:
+    """List the datasets with their statistics (loading those available offline).
+
+    Example:
+
+      GNNVIZ_DATA_MIRROR=../shared/datasets gnnviz datasets
+    """
+    from gnnviz.datasets import describe_datasets
+
+    data_root_opt = data_root
+    infos = describe_datasets(data_root)
+    rows = [("name", "task", "graphs", "nodes", "edges", "features", "classes", "status")]
+    for d in infos:
+        num = lambda v: "-" if v is None else f"{v:,}"  # noqa: E731
+        rows.append((d.name, d.task, num(d.graphs), num(d.nodes), num(d.edges), num(d.features), num(d.classes), d.status))
+    for line in table(rows):
+        typer.echo(line)
+    missing = [d for d in infos if d.status == "not available"]
+    if missing:
+        from gnnviz.datasets import DATASETS, data_root
+
+        root = data_root(data_root_opt)
+        tops = {d.name: dict.fromkeys(f.split("/")[0] for f in DATASETS[d.name].files) for d in missing}
+        folders = ", ".join(f"{DATASETS[name].folder}/{top}/" for name, parts in tops.items() for top in parts)
+        to_stderr(
+            f"not available: no raw files here and no mirror. To use them offline, set GNNVIZ_DATA_MIRROR to a folder "
+            f"holding {folders} (e.g. GNNVIZ_DATA_MIRROR=../shared/datasets), or copy the raw files into "
+            f"{root}/ in the same layout (or --data-root DIR); online, 'gnnviz train' downloads them"
+        )
+
+
+@app.command("runs")
+def runs_(
+    folder: Annotated[Path, typer.Argument(help="Folder of run directories (or one run directory).")] = Path("outputs"),
+) -> None:
+    """List the runs in a folder: dataset, model, status, best epoch, test metric, date.
+
+    Runs whose process died mid-training, and damaged run folders, are listed with what is wrong.
+
+    Examples:
+
+      gnnviz runs
+
+      gnnviz runs outputs/gcn-cora-10
+    """
+    from gnnviz.runs import list_runs
+
+    infos = list_runs(folder)
+    if not infos:
+        to_stderr(f"no runs in {folder}; create one with 'gnnviz train --config configs/gat_karate.yaml --out {folder}'")
+        return
+    rows = [("name", "dataset", "model", "status", "best", "test", "date")]
+    rows += [(i.name, i.dataset, i.model, i.status, i.best_epoch, i.test_metric, i.date) for i in infos]
+    for line, info in zip(table(rows), [None, *infos], strict=True):
+        line = line.rstrip()  # an empty last cell (no date) leaves the others' padding
+        if info is not None and info.problem:
+            line += f"  ({info.problem})"
+        typer.echo(line)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the Typer app, turning every failure into one line and an exit code."""
+    exits.run(app, argv)

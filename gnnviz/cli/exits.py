@@ -1,0 +1,212 @@
+"""How a ``gnnviz`` process ends: its signal handlers, the error-to-exit-code mapping, stdout.
+
+Exit codes (``errors.ExitCode``): 0 success, 1 runtime failure, 2 usage or config error (nothing
+created), 130 after Ctrl-C, 143 after SIGTERM. Errors are one line on stderr; tracebacks only
+with ``--debug`` or ``GNNVIZ_DEBUG=1``.
+
+``run`` installs the command's handlers (SIGINT raises ``KeyboardInterrupt``, SIGTERM raises
+``errors.Terminated``; library code holds them where a write must finish: ``gnnviz.signals``),
+runs the command and, once it has returned or failed, only notes further signals while it prints
+the error and flushes stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+
+import typer
+
+from gnnviz import distributed
+from gnnviz.errors import ExitCode, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
+from gnnviz.progress import to_stderr
+
+_state = {"debug": bool(os.environ.get("GNNVIZ_DEBUG"))}
+
+
+def show_tracebacks() -> None:
+    """``--debug``: unexpected errors print their traceback (as ``GNNVIZ_DEBUG=1`` does)."""
+    _state["debug"] = True
+
+
+def debugging() -> bool:
+    return _state["debug"]
+
+
+def _on_sigint(signum, frame):  # noqa: ARG001
+    if os.getpid() != _state.get("pid"):
+        # A forked child inherits this handler. gnnviz forks none since the drawing pool went,
+        # but a library may (a data-loader worker): the child leaves Ctrl-C to its parent.
+        return
+    raise KeyboardInterrupt
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    if os.getpid() != _state.get("pid"):
+        # A forked child (see _on_sigint) being stopped: it dies quietly, as by default.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    _state["terminated"] = True
+    raise Terminated()
+
+
+def _on_late_signal(signum, frame):  # noqa: ARG001
+    # After the command returned its result is final: a Ctrl-C or SIGTERM now is noted, never raised
+    # into the few lines that print the error and flush stdout (a traceback there, with exit 0, was
+    # what a signal in that window gave).
+    _state["late_signal"] = signum
+
+
+def _hold_signals() -> None:
+    """From the command's return (or failure) until exit, our signal handlers note signals instead."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) in (_on_sigint, _on_sigterm):
+            signal.signal(sig, _on_late_signal)
+
+
+def _error(msg: str, kind: str = "error") -> None:
+    """One error line on stderr. A rank under torchrun hands it to ``gnnviz train --nproc`` instead
+    (which prints the one that caused the others); under plain torchrun rank 0 prints, and another
+    rank only an error of its own (``kind`` "error"), named."""
+    rank = os.environ.get("RANK", "0")
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "1"):
+        if os.environ.get(distributed.LAUNCHED_ENV) and distributed.report_to_launcher(kind, msg):
+            return
+        if kind != "error":
+            return
+        if rank != "0":
+            msg = f"rank {rank}: {msg}"
+    to_stderr(f"error: {msg}")
+
+
+def _stopped(kind: str) -> None:
+    """A rank stopped by Ctrl-C or SIGTERM tells ``gnnviz train --nproc`` so (nothing is printed)."""
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "1") and os.environ.get(distributed.LAUNCHED_ENV):
+        distributed.report_to_launcher(kind, kind)
+
+
+def _traceback() -> None:
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exc()
+
+
+def run(app: typer.Typer, argv: list[str] | None) -> None:
+    """Run ``app`` as this process, turning every failure into one line and an exit code."""
+    _state["pid"] = os.getpid()
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Not when started with Ctrl-C ignored; _on_late_signal is this function's own, from an earlier call.
+    if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _on_late_signal):
+        signal.signal(signal.SIGINT, _on_sigint)
+    command = typer.main.get_command(app)
+    code = ExitCode.OK
+    try:
+        try:
+            # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
+            rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
+        finally:
+            _hold_signals()  # a signal before this line is caught below; after it, it is only noted
+        code = rv if isinstance(rv, int) else ExitCode.OK
+    except GnnvizError as exc:
+        _traceback()
+        _error(str(exc), "peer-lost" if isinstance(exc, PeerLost) else "error")
+        code = exc.exit_code
+    except Terminated:
+        _stopped("terminated")
+        code = ExitCode.TERMINATED
+    except KeyboardInterrupt:
+        _stopped("interrupted")
+        code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        code = ExitCode.OK
+    except OSError as exc:
+        _traceback()
+        _error(os_error_message(exc))
+        code = ExitCode.FAILURE
+    except MemoryError as exc:
+        _traceback()
+        _error(memory_message(exc))
+        code = ExitCode.FAILURE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line unless --debug
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            # Typer/Click usage errors (bad option, missing value): keep them on one line too.
+            ctx = getattr(exc, "ctx", None)
+            sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
+            _error(f"{exc.format_message().rstrip('.')}; see 'gnnviz{sub} --help'")
+            code = exc.exit_code
+        elif is_out_of_memory(exc):
+            _traceback()
+            _error(memory_message(exc))
+            code = ExitCode.FAILURE
+        else:
+            _traceback()
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            _error(
+                f"unexpected {type(exc).__name__}: {first}; rerun with --debug (or GNNVIZ_DEBUG=1) for the traceback and report it"
+            )
+            code = ExitCode.FAILURE
+    if _state.get("terminated"):
+        code = ExitCode.TERMINATED
+    failed = _close_stdout()
+    if failed is not None and code == ExitCode.OK:
+        _error(failed)
+        code = ExitCode.FAILURE
+    sys.exit(code)
+
+
+def print_path(path: Path) -> None:
+    """The result path as the last stdout line, byte for byte as on disk (any locale, any bytes)."""
+    data = os.fsencode(str(path)) + b"\n"
+    out = sys.stdout
+    if out is None:
+        return  # started with stdout closed: nothing can take it
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(os.fsdecode(data))
+        return
+    try:
+        out.flush()
+        buffer.write(data)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        exc.filename = exc.filename or "standard output"
+        raise GnnvizError(os_error_message(exc, "cannot write") + f" (the result is {path})") from None
+
+
+def _close_stdout() -> str | None:
+    """Flush stdout; return an error line if it could not take the output (a full disk, /dev/full).
+
+    Output piped into `head` closes early: that is not an error, and the interpreter's own
+    complaint at exit is silenced by pointing stdout at /dev/null.
+    """
+    if sys.stdout is None:
+        return None
+    problem = None
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as exc:
+        exc.filename = exc.filename or "standard output"
+        problem = os_error_message(exc, "cannot write")
+    except ValueError:  # closed by the caller
+        return None
+    if problem is not None or _stdout_broken():
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    return problem
+
+
+def _stdout_broken() -> bool:
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
