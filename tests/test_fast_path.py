@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from torch_geometric.datasets import KarateClub
 
 from gnnviz.config import load_config
-from gnnviz.datasets import MULTICLASS, GraphDataset
+from gnnviz.datasets.base import MULTICLASS, GraphDataset
 from gnnviz.models import GNN, build_model, fast_dropout
 from gnnviz.training import make_steps
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from gnnviz.config import load_config, synthetic_params
+from gnnviz.config import load_config
 from gnnviz.datasets import load_dataset
-from gnnviz.datasets.synthetic import SyntheticParams, generate
+from gnnviz.datasets.synthetic import SyntheticParams, generate, synthetic_params
 from gnnviz.errors import ConfigError
 
 

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gnnviz.datasets import MULTICLASS, GraphDataset
+from gnnviz.datasets.base import MULTICLASS, GraphDataset
 from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, Terminated
 from gnnviz.models import INFERENCE_EDGES
