@@ -1,8 +1,9 @@
 """The one way gnnviz writes a file: atomically, fsynced, named on failure.
 
-Every writer (run files, figures, caches, dataset copies) goes through ``atomic_write_bytes`` so
-that a file holds its old bytes or its new ones, never a mix, and an ``OSError`` names the file
-it was writing (see ``gnnviz.errors.os_error_message``). Knows nothing of what a file means.
+Every writer (run files, figures, caches, dataset copies) goes through ``atomic_write_bytes`` (or
+its streaming forms ``atomic_write_stream`` and ``atomic_copy``) so that a file holds its old bytes
+or its new ones, never a mix, and an ``OSError`` names the file it was writing (see
+``gnnviz.errors.os_error_message``). Knows nothing of what a file means.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What every dataset module shares: the loaded ``GraphDataset``, the ``DatasetSpec`` a family
 module declares for each of its datasets, and the task and origin names they use.
 
-Imports nothing of gnnviz beyond ``errors``, and no torch: the dataset table and the config can
-read specs without loading any dataset code.
+Imports nothing of gnnviz and no torch: the dataset table and the config can read specs without
+loading any dataset code.
 """
 
 from __future__ import annotations
