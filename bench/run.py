@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still clean up the temporary folder
-    from gnnviz.datasets import data_root, load_dataset
+    from gnnviz.datasets import load_dataset
+    from gnnviz.datasets.store import data_root
 
     for name, _ in CASES:  # make the raw files present (copied from the mirror) before timing anything
         load_dataset(name)
@@ -120,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def section_steps(rounds: int, budget: float) -> dict[str, Any]:
     from gnnviz.config import load_config
-    from gnnviz.datasets import data_root, load_dataset
+    from gnnviz.datasets import load_dataset
+    from gnnviz.datasets.store import data_root
     from gnnviz.models.gnn import build_model
     from gnnviz.seeding import seed_everything
     from gnnviz.training.steps import make_steps
@@ -205,7 +207,7 @@ def section_e2e(work: Path, rounds: int, epochs: int = 200, budget: float = 150)
         "train", "--config", str(REPO / "configs" / "gat_cora.yaml"), "--set", f"training.epochs={epochs}",
         "--set", "training.patience=0", "--out", str(out_dir), "--quiet",
     ]  # fmt: skip
-    from gnnviz.datasets import data_root
+    from gnnviz.datasets.store import data_root
 
     script = str(REPO / "bench" / "reference.py")
     ref = [sys.executable, script, "--dataset", "cora", "--model", "gat", "--root", str(data_root()), "--epochs", str(epochs)]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gnnviz.datasets import MULTICLASS, GraphDataset
+from gnnviz.datasets.base import MULTICLASS, GraphDataset
 
 CLASSES = 7
 FEATURES = 256

@@ -15,8 +15,11 @@ from typing import Any
 import torch
 
 from gnnviz import distributed, runs, signals
-from gnnviz.config import Config, fanouts, synthetic_params
-from gnnviz.datasets import GraphDataset, load_dataset
+from gnnviz.config.schema import Config
+from gnnviz.config.validate import fanouts
+from gnnviz.datasets import load_dataset
+from gnnviz.datasets.base import GraphDataset
+from gnnviz.datasets.synthetic import synthetic_params
 from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models.gnn import build_model, num_params

@@ -1,8 +1,9 @@
 """The one way gnnviz writes a file: atomically, fsynced, named on failure.
 
-Every writer (run files, figures, caches, dataset copies) goes through ``atomic_write_bytes`` so
-that a file holds its old bytes or its new ones, never a mix, and an ``OSError`` names the file
-it was writing (see ``gnnviz.errors.os_error_message``). Knows nothing of what a file means.
+Every writer (run files, figures, caches, dataset copies) goes through ``atomic_write_bytes`` (or
+its streaming forms ``atomic_write_stream`` and ``atomic_copy``) so that a file holds its old bytes
+or its new ones, never a mix, and an ``OSError`` names the file it was writing (see
+``gnnviz.errors.os_error_message``). Knows nothing of what a file means.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -21,11 +24,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     Any ``OSError`` is raised with ``path`` as its filename (a failed ``write`` names no file),
     and the temporary file is gone: ``path`` holds the old bytes or the new ones, never a mix.
     """
+    atomic_write_stream(path, lambda f: f.write(data))
+
+
+def atomic_write_stream(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``atomic_write_bytes`` for a writer that streams into the open file (``torch.save(obj, f)``),
+    so that a large file is never held in memory whole."""
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
@@ -36,6 +45,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         _drop(tmp)
         raise
+
+
+def atomic_copy(source: Path, path: Path) -> None:
+    """``path`` becomes a copy of ``source``, written as ``atomic_write_bytes`` writes, in blocks."""
+    with open(source, "rb") as src:
+        atomic_write_stream(path, lambda f: shutil.copyfileobj(src, f))
 
 
 def _drop(tmp: str | None) -> None:

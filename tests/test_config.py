@@ -3,7 +3,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gnnviz.config import Config, from_dict, load_config, parse_override
+from gnnviz.config import load_config
+from gnnviz.config.overrides import parse_override
+from gnnviz.config.schema import Config
+from gnnviz.config.validate import from_dict
 from gnnviz.errors import ConfigError
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
@@ -210,7 +213,7 @@ def every_field():
     import dataclasses
     from typing import get_args, get_type_hints
 
-    from gnnviz.config import SECTIONS
+    from gnnviz.config.schema import SECTIONS
 
     for section, cls in SECTIONS.items():
         hints = get_type_hints(cls)
@@ -390,7 +393,7 @@ def test_mini_batch_options_are_checked(items, expected):
 
 
 def test_mini_batch_options_load():
-    from gnnviz.config import fanouts
+    from gnnviz.config.validate import fanouts
 
     cfg = load_config(None, ["training.batch_size=512", "training.num_neighbors=15, -1"])
     assert cfg.training.batch_size == 512

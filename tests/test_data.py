@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from gnnviz.datasets import MULTICLASS, MULTILABEL, describe_datasets, load_dataset
+from gnnviz.datasets import load_dataset
+from gnnviz.datasets.base import MULTICLASS, MULTILABEL
+from gnnviz.datasets.inventory import describe_datasets
 from gnnviz.errors import ConfigError, DataError
 from tests.ppi_fixture import write_ppi_raw
 
@@ -108,9 +110,9 @@ def test_a_raw_file_of_another_dataset_or_kind_is_named_before_pyg_reads_it(tmp_
 
 
 def test_known_sizes_are_not_needed_to_name_the_odd_file(tmp_path, mirror, no_mirror, monkeypatch):
-    from gnnviz import datasets as data
+    from gnnviz.datasets import planetoid
 
-    monkeypatch.setattr(data, "_PLANETOID_SIZES", {})  # a Planetoid dataset whose sizes gnnviz does not know
+    monkeypatch.setattr(planetoid, "_PLANETOID_SIZES", {})  # a Planetoid dataset whose sizes gnnviz does not know
     raw = _cora_copy(mirror, tmp_path)
     (raw / "ind.cora.tx").write_bytes((mirror / "CiteSeer" / "raw" / "ind.citeseer.tx").read_bytes())
     assert "gives a feature count of 3703 but the other Cora files say 1433" in _refused(tmp_path, raw / "ind.cora.tx")

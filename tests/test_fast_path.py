@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from torch_geometric.datasets import KarateClub
 
 from gnnviz.config import load_config
-from gnnviz.datasets import MULTICLASS, GraphDataset
+from gnnviz.datasets.base import MULTICLASS, GraphDataset
 from gnnviz.models.fast import fast_dropout
 from gnnviz.models.gnn import GNN, build_model
 from gnnviz.training.steps import make_steps

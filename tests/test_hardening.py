@@ -761,7 +761,7 @@ def _handmade_run(folder: Path, n: int, pairs) -> Path:
     """A run on a graph no dataset has, written through the run-directory format."""
     from torch_geometric.data import Data
 
-    from gnnviz.config import Config
+    from gnnviz.config.schema import Config
     from gnnviz.models.gnn import GNN
 
     torch.manual_seed(0)

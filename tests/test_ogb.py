@@ -232,7 +232,7 @@ def test_parse_reads_what_the_fixture_wrote(template):
 
 
 def test_datasets_lists_it_ready_with_its_statistics(root):
-    from gnnviz.datasets import describe_datasets
+    from gnnviz.datasets.inventory import describe_datasets
 
     info = {d.name: d for d in describe_datasets(root)}["ogbn-arxiv"]
     assert info.status == "ready" and (info.nodes, info.features, info.classes) == (300, 8, 4)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from gnnviz.config import load_config, synthetic_params
+from gnnviz.config import load_config
 from gnnviz.datasets import load_dataset
-from gnnviz.datasets.synthetic import SyntheticParams, generate
+from gnnviz.datasets.synthetic import SyntheticParams, generate, synthetic_params
 from gnnviz.errors import ConfigError
 
 
@@ -173,3 +173,15 @@ def test_an_unwritable_temporary_folder_is_one_clear_error(tmp_path, monkeypatch
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing"))
     with pytest.raises(DataError, match=rf"temporary file in {tmp_path / 'missing'} .*set TMPDIR"):
         graph(nodes=100)
+
+
+def test_the_config_schema_names_the_generator_defaults():
+    # config/schema.py cannot import the generator (config loads no dataset code), so its field
+    # texts spell SyntheticParams' defaults out; this keeps the two from drifting apart.
+    import dataclasses
+
+    from gnnviz.config.schema import DatasetConfig
+
+    why = {f.name: f.metadata["why"] for f in dataclasses.fields(DatasetConfig)}
+    for f in dataclasses.fields(SyntheticParams):
+        assert why[f.name].endswith(f"null = {f.default}"), f.name

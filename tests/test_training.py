@@ -5,7 +5,8 @@ import torch
 from sklearn.metrics import f1_score
 
 from gnnviz.config import load_config
-from gnnviz.datasets import MULTICLASS, MULTILABEL, load_dataset
+from gnnviz.datasets import load_dataset
+from gnnviz.datasets.base import MULTICLASS, MULTILABEL
 from gnnviz.errors import ConfigError
 from gnnviz.models.gnn import build_model
 from gnnviz.seeding import seed_everything

@@ -234,7 +234,7 @@ def datasets(
 
       GNNVIZ_DATA_MIRROR=../shared/datasets gnnviz datasets
     """
-    from gnnviz.datasets import describe_datasets
+    from gnnviz.datasets.inventory import describe_datasets
 
     data_root_opt = data_root
     infos = describe_datasets(data_root)
@@ -246,7 +246,8 @@ def datasets(
         typer.echo(line)
     missing = [d for d in infos if d.status == "not available"]
     if missing:
-        from gnnviz.datasets import DATASETS, data_root
+        from gnnviz.datasets import DATASETS
+        from gnnviz.datasets.store import data_root
 
         root = data_root(data_root_opt)
         tops = {d.name: dict.fromkeys(f.split("/")[0] for f in DATASETS[d.name].files) for d in missing}

@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gnnviz.datasets.base import MULTICLASS, DatasetSpec, GraphDataset
+from gnnviz.datasets.store import damaged, exception_text
+from gnnviz.errors import DataError
+from gnnviz.io import atomic_write_stream
+
 if TYPE_CHECKING:
     import numpy as np
-
-    from gnnviz.datasets import DatasetSpec, GraphDataset
 
 URL = "https://snap.stanford.edu/ogb/data/nodeproppred/{}.zip"
 RAW = ("edge.csv.gz", "node-feat.csv.gz", "node-label.csv.gz", "num-node-list.csv.gz", "num-edge-list.csv.gz")
@@ -72,8 +75,6 @@ def load(name: str, spec: DatasetSpec, where: Path) -> GraphDataset:
     import torch
     from torch_geometric.data import Data
 
-    from gnnviz.datasets import MULTICLASS, GraphDataset
-
     stamp = [[f, *_identity(where / f)] for f in spec.files]
     arrays = _read_cache(where / CACHE, stamp)
     if arrays is None:
@@ -93,8 +94,6 @@ def parse(where: Path, paths: tuple[str, ...]) -> dict[str, np.ndarray]:
     """The raw CSVs as arrays, every count and id checked; a bad file raises a DataError naming it."""
     import numpy as np
 
-    from gnnviz.datasets import DataError
-
     raw = where / "raw"
     n = _one_count(raw / "num-node-list.csv.gz", "nodes")
     m = _one_count(raw / "num-edge-list.csv.gz", "edges")
@@ -104,10 +103,10 @@ def parse(where: Path, paths: tuple[str, ...]) -> dict[str, np.ndarray]:
     x = _table(raw / "node-feat.csv.gz", np.float32, rows=counted)
     if not np.isfinite(x).all():
         row = int(np.flatnonzero(~np.isfinite(x).all(1))[0])
-        raise _damaged(raw / "node-feat.csv.gz", f"line {row + 1} holds a value that is not a finite number")
+        raise damaged(raw / "node-feat.csv.gz", f"line {row + 1} holds a value that is not a finite number")
     y = _table(raw / "node-label.csv.gz", np.int64, rows=counted, width=1).reshape(-1)
     if (y < 0).any():
-        raise _damaged(raw / "node-label.csv.gz", f"line {int(np.argmax(y < 0)) + 1} holds a negative class id")
+        raise damaged(raw / "node-label.csv.gz", f"line {int(np.argmax(y < 0)) + 1} holds a negative class id")
     out = {"x": x, "y": y}
     owner = np.full(n, -1, dtype=np.int8)
     split_files = [p for p in paths if p.startswith("split/")]
@@ -115,7 +114,7 @@ def parse(where: Path, paths: tuple[str, ...]) -> dict[str, np.ndarray]:
         ids = _table(where / path, np.int64, width=1).reshape(-1)
         _ids(where / path, ids, n, "node id")
         if ids.size == 0:
-            raise _damaged(where / path, "it lists no nodes")
+            raise damaged(where / path, "it lists no nodes")
         clash = owner[ids] >= 0
         if clash.any():
             other = split_files[int(owner[ids[clash][0]])]
@@ -137,16 +136,16 @@ def _one_count(path: Path, what: str) -> int:
 
     values = _table(path, np.int64, width=1).reshape(-1)
     if values.size != 1:
-        raise _damaged(path, f"it lists {values.size} graphs, but a node-property dataset is one graph")
+        raise damaged(path, f"it lists {values.size} graphs, but a node-property dataset is one graph")
     if values[0] < 1:
-        raise _damaged(path, f"it gives {int(values[0])} {what}")
+        raise damaged(path, f"it gives {int(values[0])} {what}")
     return int(values[0])
 
 
 def _ids(path: Path, ids: np.ndarray, n: int, what: str) -> None:
     bad = (ids < 0) | (ids >= n)
     if bad.any():
-        raise _damaged(path, f"{what} {int(ids[bad][0])} is outside 0..{n - 1} (num-node-list.csv.gz says {n} nodes)")
+        raise damaged(path, f"{what} {int(ids[bad][0])} is outside 0..{n - 1} (num-node-list.csv.gz says {n} nodes)")
 
 
 def _table(path: Path, dtype: type, *, rows: tuple[int, Path] | None = None, width: int | None = None) -> np.ndarray:
@@ -158,35 +157,25 @@ def _table(path: Path, dtype: type, *, rows: tuple[int, Path] | None = None, wid
     """
     import numpy as np
 
-    from gnnviz.datasets import exception_text
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)  # loadtxt only warns about an empty file
             values = np.loadtxt(path, dtype=dtype, delimiter=",", ndmin=2)
     except UserWarning:
-        raise _damaged(path, "it is empty") from None
+        raise damaged(path, "it is empty") from None
     except ValueError as exc:  # numpy names the row and column: "could not convert string 'x' to int64 at row 4, column 2"
-        raise _damaged(path, str(exc).strip().splitlines()[0].rstrip(".")[:160]) from None
+        raise damaged(path, str(exc).strip().splitlines()[0].rstrip(".")[:160]) from None
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-        raise _damaged(path, exception_text(exc)) from None
+        raise damaged(path, exception_text(exc)) from None
     if width is not None and values.shape[1] != width:
-        raise _damaged(path, f"its lines hold {values.shape[1]} values, not {width}")
+        raise damaged(path, f"its lines hold {values.shape[1]} values, not {width}")
     if rows is not None and values.shape[0] != rows[0]:
-        from gnnviz.datasets import DataError
-
         count, source = rows
         raise DataError(
             f"raw files {path} and {source} disagree ({path.name} has {values.shape[0]} lines, {source.name} says {count}): "
             f"one is truncated or corrupt; delete both and run again to copy them from GNNVIZ_DATA_MIRROR (or download them)"
         )
     return values
-
-
-def _damaged(path: Path, why: str):
-    from gnnviz.datasets import damaged
-
-    return damaged(path, why)
 
 
 # ----------------------------------------------------------------------------- processed cache
@@ -216,9 +205,7 @@ def _write_cache(path: Path, blob: dict) -> None:
     import torch
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)
+    atomic_write_stream(path, lambda f: torch.save(blob, f))
 
 
 # ----------------------------------------------------------------------------- download
@@ -244,3 +231,22 @@ def download(spec: DatasetSpec, where: Path) -> None:
                 os.replace(source, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _spec(name: str) -> DatasetSpec:
+    return DatasetSpec(
+        folder(name), MULTICLASS, files(name), load, OGB[name].description, download=download, signed_features=True
+    )
+
+
+DATASETS: dict[str, DatasetSpec] = {name: _spec(name) for name in OGB}
+
+# Names of real OGB datasets that gnnviz does not load, with why and what to use instead.
+REFUSED: dict[str, str] = {
+    "ogbn-proteins": "it has no node features (8 features per edge instead) and 112 binary tasks scored by ROC-AUC, "
+    "which gnnviz's models and metrics do not cover; use ogbn-arxiv or ogbn-products",
+    "ogbn-mag": "it is heterogeneous (papers, authors, institutions, fields of study) and gnnviz trains on one node type; "
+    "its paper-cites-paper part is out of scope here; use ogbn-arxiv, a citation graph of the same kind",
+    "ogbn-papers100M": "OGB ships it in its binary layout (raw/data.npz), which gnnviz does not read, and its 111M x 128 "
+    "features alone take 57 GB; use ogbn-arxiv or ogbn-products",
+}

@@ -23,15 +23,19 @@ from a ``random.Random(seed)``, everything else from ``numpy.random.default_rng(
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from gnnviz.datasets.base import GENERATED, MULTICLASS, DatasetSpec, GraphDataset
+from gnnviz.datasets.store import exception_text
+from gnnviz.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from gnnviz.datasets import GraphDataset
 
 SEPARATION = 6.0  # distance between two block centres, in standard deviations of the feature noise
 
@@ -66,6 +70,74 @@ def edge_probabilities(p: SyntheticParams) -> tuple[list[float], float]:
     return inside, across
 
 
+# ----------------------------------------------------------------------------- checks (called by config validation)
+
+
+def check(d: Any) -> None:
+    """Ranges of the synthetic graph's settings, and whether the block model can give that degree."""
+    _at_least("dataset.blocks", d.blocks, 2)
+    if d.nodes < 2 * d.blocks:
+        raise ConfigError(
+            f"dataset.nodes={d.nodes} must be at least {2 * d.blocks} (two nodes a block, dataset.blocks={d.blocks})"
+        )
+    if d.nodes > 2**31 - 1:
+        raise ConfigError(f"dataset.nodes={d.nodes} must be below 2**31")
+    if not d.mean_degree > 0:
+        raise ConfigError(f"dataset.mean_degree={d.mean_degree} must be greater than 0")
+    _closed_unit("dataset.homophily", d.homophily)
+    _at_least("dataset.features", d.features, 1)
+    _closed_unit("dataset.feature_noise", d.feature_noise)
+    shares = {"train": d.train_fraction, "val": d.val_fraction, "test": d.test_fraction}
+    for split, share in shares.items():
+        key = f"dataset.{split}_fraction"
+        if not 0 < share <= 1:
+            raise ConfigError(f"{key}={share} must be greater than 0 and at most 1")
+        if int(share * d.nodes) < 1:
+            raise ConfigError(
+                f"{key}={share} of dataset.nodes={d.nodes} is no node; raise it to at least {math.ceil(1e4 / d.nodes) / 1e4}"
+            )
+    total = sum(shares.values())
+    if total > 1 + 1e-9:
+        raise ConfigError(
+            f"dataset.train_fraction + val_fraction + test_fraction = {total:g} must be at most 1 (a node is in one split at most)"
+        )
+    _at_least("dataset.seed", d.seed, 0)
+    if d.seed >= 2**32:
+        raise ConfigError(f"dataset.seed={d.seed} must be below 2**32")
+    smallest, largest = d.nodes // d.blocks, -(-d.nodes // d.blocks)
+    inside, across = d.homophily * d.mean_degree, (1 - d.homophily) * d.mean_degree
+    if inside > smallest - 1:
+        raise ConfigError(
+            f"dataset.mean_degree={d.mean_degree:g} with dataset.homophily={d.homophily:g} asks for {inside:g} neighbours inside a "
+            f"block of {smallest} nodes; lower dataset.mean_degree or dataset.blocks, or raise dataset.nodes"
+        )
+    if across > d.nodes - largest:
+        raise ConfigError(
+            f"dataset.mean_degree={d.mean_degree:g} with dataset.homophily={d.homophily:g} asks for {across:g} neighbours outside a "
+            f"node's block, which has only {d.nodes - largest} nodes outside it; lower dataset.mean_degree or raise dataset.nodes"
+        )
+
+
+def synthetic_params(d: Any) -> SyntheticParams | None:
+    """The generator's settings from a resolved dataset section, or None for datasets read from files."""
+    if d.name not in DATASETS:
+        return None
+    return SyntheticParams(**{f.name: getattr(d, f.name) for f in dataclasses.fields(SyntheticParams)})
+
+
+def _at_least(key: str, value: int, low: int) -> None:
+    if value < low:
+        raise ConfigError(f"{key}={value} must be at least {low}")
+
+
+def _closed_unit(key: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{key}={value} must be in [0, 1]")
+
+
+# ----------------------------------------------------------------------------- generating
+
+
 def generate(p: SyntheticParams) -> GraphDataset:
     """The graph, features, labels and split that ``p`` describes (one transductive graph).
 
@@ -75,8 +147,6 @@ def generate(p: SyntheticParams) -> GraphDataset:
     import numpy as np
     import torch
     from torch_geometric.data import Data
-
-    from gnnviz.datasets import MULTICLASS, GraphDataset
 
     n, k = p.nodes, p.blocks
     rng = np.random.default_rng(p.seed)
@@ -145,10 +215,16 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
             del graph
             pairs = np.fromfile(path, dtype=np.int64, sep=" ")
     except Exception as exc:  # noqa: BLE001 - igraph reports a failed write as its own InternalError
-        from gnnviz.datasets import DataError, exception_text
-
         raise DataError(
             f"cannot pass the generated edges through a temporary file in {tempfile.gettempdir()} ({exception_text(exc)}); "
             f"free space there or set TMPDIR to a writable folder with room (about 15 bytes an edge)"
         ) from None
     return pairs.reshape(-1, 2)
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "synthetic": DatasetSpec(
+        "Synthetic", MULTICLASS, (), generate, "stochastic block model, settings in the config (dataset.nodes, ...)",
+        origin=GENERATED, params=SyntheticParams, check=check, signed_features=True,
+    ),
+}  # fmt: skip

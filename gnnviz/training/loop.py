@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gnnviz.datasets import GraphDataset
+from gnnviz.datasets.base import GraphDataset
 from gnnviz.distributed import World
 from gnnviz.errors import Terminated
 from gnnviz.training.steps import make_steps

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gnnviz.datasets import GraphDataset
+from gnnviz.datasets.base import GraphDataset
 from gnnviz.distributed import World
 from gnnviz.errors import ConfigError
 from gnnviz.models.fast import sparse_enough, split_plans

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gnnviz.datasets import MULTICLASS
+from gnnviz.datasets.base import MULTICLASS
 
 
 def loss_fn(task: str, out: Tensor, y: Tensor) -> Tensor:
