@@ -1,4 +1,4 @@
-"""OGB node datasets read from OGB's raw layout (tests/ogb_fixture.py writes small ones)."""
+"""OGB node datasets read from OGB's raw layout (tests/support/ogb_fixture.py writes small ones)."""
 
 from __future__ import annotations
 
