@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gnnviz.viz.pages.explorer import explorer_files  # noqa: E402
-from tests.viz.explorer_inputs import CORA_CLASSES, explorer_inputs, train_run, write_files  # noqa: E402
+from tests.support.explorer_inputs import CORA_CLASSES, explorer_inputs, train_run, write_files  # noqa: E402
 
 
 def synthetic_inputs(n: int) -> dict:

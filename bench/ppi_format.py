@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.ppi_format [--epochs 15] [--nodes 400] [--out outputs/ppi-format]
 
-Writes a dataset in PPI's raw format with ``tests.ppi_fixture.write_ppi_raw``: 20/2/2 graphs
+Writes a dataset in PPI's raw format with ``tests.support.ppi_fixture.write_ppi_raw``: 20/2/2 graphs
 (train/valid/test) like PPI, each a connected Watts-Strogatz graph (``--nodes`` + 0..9 nodes, 4
 neighbours, rewiring 0.3), 50 standard-normal features per node and 121 labels like PPI, where
 label j is 1 when (A_hat^2 X P)[:, j] is above its median in that graph (A_hat: row-normalised
@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.ppi_fixture import write_ppi_raw
+from tests.support.ppi_fixture import write_ppi_raw
 
 
 def gnnviz(*args: object) -> str:

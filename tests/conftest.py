@@ -1,4 +1,9 @@
-"""Shared fixtures: offline settings, a session-wide data root, the real-data mirror."""
+"""Shared fixtures: offline settings, a session-wide data root, the real-data mirror; and the
+markers by which a run selects tests (``-m realdata``, ``-m "not browser"``, ``-m faults``).
+
+Layout: ``unit/`` mirrors the ``gnnviz`` packages, ``contracts/`` holds the promises (one file per
+family), ``browser/`` the explorer page in a real Chromium, ``support/`` the helpers they share.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+
+# Before the helpers are imported: their asserts report values as test modules' do.
+pytest.register_assert_rewrite("tests.support")
 
 matplotlib.use("Agg")
 
@@ -54,3 +62,18 @@ def with_mirror(mirror, monkeypatch) -> Path:
 @pytest.fixture()
 def no_mirror(monkeypatch):
     monkeypatch.delenv("GNNVIZ_DATA_MIRROR", raising=False)
+
+
+def pytest_collection_modifyitems(items):
+    """Markers from where a test is and what it needs, so that no file has to repeat them. The
+    environment switches stay as they are: GNNVIZ_REQUIRE_REALDATA and GNNVIZ_REQUIRE_BROWSER turn
+    a skip into a failure, GNNVIZ_FULL_FAULTS runs every point of the fault sweeps."""
+    here = Path(__file__).parent
+    for item in items:
+        parts = Path(item.path).relative_to(here).parts
+        if "mirror" in item.fixturenames:
+            item.add_marker(pytest.mark.realdata)
+        if parts[0] == "browser":
+            item.add_marker(pytest.mark.browser)
+        if parts[-1].startswith("test_faults"):
+            item.add_marker(pytest.mark.faults)

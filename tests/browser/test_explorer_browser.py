@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gnnviz.viz.pages.explorer import explorer_files
-from tests.viz.explorer_inputs import CORA_CLASSES, explorer_inputs, incoming_weights, train_run, write_files
+from tests.support.explorer_inputs import CORA_CLASSES, explorer_inputs, incoming_weights, train_run, write_files
 
 # Displayed with 3 decimals (4 for GCN) from uint16 fixed point: rounding plus < 1e-5 of storage.
 ATT_TOL = 0.0005 + 2e-5

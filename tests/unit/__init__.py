@@ -1,0 +1,1 @@
+"""Unit tests, mirroring the gnnviz packages: a folder per package, a file per module or concern."""
