@@ -23,10 +23,13 @@ import pytest
 import torch
 import yaml
 
-from gnnviz import runs
+from gnnviz import io as gnnviz_io
 from gnnviz.config import load_config
 from gnnviz.errors import ConfigError, DataError, DivergedError, RunError
 from gnnviz.experiment import train
+from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, create_run_dir
+from gnnviz.runs.load import load_checkpoint
+from gnnviz.runs.store import MetricsWriter, load_graphs, read_metrics, save_checkpoint, save_config, save_graphs, save_summary
 
 REPO = Path(__file__).resolve().parents[1]
 KARATE = ("--set", "dataset.name=karate", "--set", "training.epochs=3", "--set", "training.patience=0")
@@ -412,7 +415,7 @@ def test_p5_default_names_are_numbered_and_race_free(tmp_path):
 
     def make() -> None:
         barrier.wait()
-        got.append(runs.create_run_dir(tmp_path, None, "karate-gat-20260101-000000"))
+        got.append(create_run_dir(tmp_path, None, "karate-gat-20260101-000000"))
 
     threads = [threading.Thread(target=make) for _ in range(8)]
     for t in threads:
@@ -427,7 +430,7 @@ def test_p5_default_names_are_numbered_and_race_free(tmp_path):
 @pytest.mark.parametrize("name", ["../up", "/etc/abs", "a/b", "..", ".", ".hidden", "a\\b", "x" * 200, "a..b", "sp ace", "<b>"])
 def test_p5_names_cannot_escape_the_output_folder(tmp_path, name):
     with pytest.raises(ConfigError, match="is not allowed; use letters, digits"):
-        runs.create_run_dir(tmp_path / "out", name, "default")
+        create_run_dir(tmp_path / "out", name, "default")
     assert entries(tmp_path) in ([], ["out"]) and entries(tmp_path / "out") == []
 
 
@@ -487,7 +490,7 @@ def test_p6_interrupt_mid_training_leaves_a_usable_run(tmp_path, sig, code):
     assert proc.returncode == code, err
     assert "Traceback" not in err and "interrupted after" in err and out == ""
     summary = json.loads((run / "summary.json").read_text())
-    metrics = runs.read_metrics(run / "metrics.csv")
+    metrics = read_metrics(run / "metrics.csv")
     assert summary["status"] == "interrupted"
     assert len(metrics) >= 4 and summary["epochs_run"] >= len(metrics)
     assert 1 <= summary["best_epoch"] <= summary["epochs_run"]
@@ -522,7 +525,7 @@ def test_p6_interrupted_series_of_seeds_keeps_finished_seeds_and_an_honest_aggre
     first = json.loads((root / "seed-0" / "summary.json").read_text())
     assert agg["test_metric_mean"] == first["test_metric"]  # the cut-short seed is not averaged in
     assert torch.load(root / "seed-1" / "checkpoint.pt", weights_only=True)["epoch"] == 3
-    assert len(runs.read_metrics(root / "seed-1" / "metrics.csv")) == 3
+    assert len(read_metrics(root / "seed-1" / "metrics.csv")) == 3
 
 
 # Delivers the signal from inside the drawing step (in a figure worker where there is a pool), so
@@ -564,7 +567,7 @@ def test_p6_interrupt_before_the_first_epoch_leaves_no_run_behind(tmp_path, monk
     def stop(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs, "save_graphs", stop)
+    monkeypatch.setattr("gnnviz.experiment.save_graphs", stop)
     cfg = load_config(None, ["dataset.name=karate", "training.epochs=3"])
     with pytest.raises(KeyboardInterrupt):
         train(cfg, out=tmp_path, name="early", quiet=True)
@@ -578,14 +581,14 @@ def test_p6_a_kill_while_writing_keeps_the_previous_file(tmp_path, trained, monk
     def killed(_fd):
         raise KeyboardInterrupt  # the moment between writing the temporary file and renaming it
 
-    monkeypatch.setattr(runs.os, "fsync", killed)
-    ckpt = runs.load_checkpoint(run)
+    monkeypatch.setattr(gnnviz_io.os, "fsync", killed)
+    ckpt = load_checkpoint(run)
     with pytest.raises(KeyboardInterrupt):
-        runs.save_checkpoint(run, ckpt["model"]["kwargs"], ckpt["state_dict"], dataset="karate", task="multiclass", epoch=99)
+        save_checkpoint(run, ckpt["model"]["kwargs"], ckpt["state_dict"], dataset="karate", task="multiclass", epoch=99)
     with pytest.raises(KeyboardInterrupt):
-        runs.save_summary(run, {"status": "half"})
+        save_summary(run, {"status": "half"})
     with pytest.raises(KeyboardInterrupt):
-        runs.save_config(run, "half: written\n")
+        save_config(run, "half: written\n")
     assert {f: (run / f).read_bytes() for f in before} == before
     assert temp_files(run) == []
 
@@ -598,7 +601,7 @@ def test_p6_a_kill_while_drawing_keeps_the_previous_figures(tmp_path, trained, m
     def killed(_fd):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs.os, "fsync", killed)
+    monkeypatch.setattr(gnnviz_io.os, "fsync", killed)
     with pytest.raises(KeyboardInterrupt):
         draw(trained["gat"], out)
     assert (out / "layout.png").read_bytes() == b"an earlier good figure"
@@ -621,13 +624,13 @@ class _RunsCode:
 def test_p7_a_checkpoint_that_would_run_code_is_refused(tmp_path, trained, how, which):
     run = copy_run(trained["gat"], tmp_path / "run")
     marker = tmp_path / "code-ran"
-    payload = {"format": runs.CHECKPOINT_FORMAT, "version": runs.CHECKPOINT_VERSION, "evil": _RunsCode(marker)}
+    payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "evil": _RunsCode(marker)}
     if how == "torch.save":
         torch.save(payload, run / which)
     else:
         (run / which).write_bytes(pickle.dumps(payload))
     with pytest.raises(RunError) as exc:
-        runs.load_checkpoint(run) if which == "checkpoint.pt" else runs.load_graphs(run)
+        load_checkpoint(run) if which == "checkpoint.pt" else load_graphs(run)
     assert str(exc.value).startswith(f"{run / which} holds Python objects beyond tensors and was refused (it could run code)")
     assert not marker.exists()
     if (which, how) == ("checkpoint.pt", "raw pickle"):  # once through the CLI
@@ -712,7 +715,7 @@ def test_p8_diverging_run_stops_and_keeps_the_last_good_state(tmp_path):
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ckpt["epoch"] == summary["best_epoch"]
     assert all(torch.isfinite(v).all() for v in ckpt["state_dict"].values())
-    assert all(np.isfinite(list(row.values())).all() for row in runs.read_metrics(run / "metrics.csv"))
+    assert all(np.isfinite(list(row.values())).all() for row in read_metrics(run / "metrics.csv"))
     # In a series of seeds, divergence ends the series and the aggregate says so.
     cfg = load_config(None, ["dataset.name=karate", "training.epochs=3", "training.lr=1e30"])
     with pytest.raises(DivergedError, match="lower training.lr"):
@@ -769,12 +772,12 @@ def _handmade_run(folder: Path, n: int, pairs) -> Path:
     g = Data(x=torch.rand(n, 3), edge_index=ei, y=torch.arange(n) % 2, num_nodes=n)
     g.train_mask = g.val_mask = g.test_mask = torch.ones(n, dtype=torch.bool)
     model = GNN("gat", 3, 2, hidden=4, heads=2, out_heads=1)
-    run = runs.create_run_dir(folder, "tiny", "x")
-    runs.save_config(run, Config().to_yaml())
-    runs.save_summary(run, {"dataset": "tiny", "model": "gat", "metric": "accuracy", "best_epoch": 1, "status": "completed"})
-    runs.save_graphs(run, [g], dataset="tiny", task="multiclass", split="all")
-    runs.save_checkpoint(run, model.kwargs, model.state_dict(), dataset="tiny", task="multiclass", epoch=1)
-    writer = runs.MetricsWriter(run / "metrics.csv")
+    run = create_run_dir(folder, "tiny", "x")
+    save_config(run, Config().to_yaml())
+    save_summary(run, {"dataset": "tiny", "model": "gat", "metric": "accuracy", "best_epoch": 1, "status": "completed"})
+    save_graphs(run, [g], dataset="tiny", task="multiclass", split="all")
+    save_checkpoint(run, model.kwargs, model.state_dict(), dataset="tiny", task="multiclass", epoch=1)
+    writer = MetricsWriter(run / "metrics.csv")
     writer.write({"epoch": 1, "train_loss": 0.7, "train_metric": 0.5, "val_loss": 0.7, "val_metric": 0.5, "seconds": 0.01})
     writer.close()
     return run
