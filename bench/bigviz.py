@@ -8,7 +8,7 @@ Goal (issue 11): visualize of the 1M-node, ~5M-edge run under 2 minutes and 4 GB
 The graphs are ``bench/synthetic.py``'s with mean degree 10 (1M nodes: about 5M undirected
 edges, 10M stored directed ones). The model is GAT trained for 100 epochs on a 20k-node graph
 from the same generator (same classes and vocabulary); its run directory then gets the big graph
-as ``graph.pt``, through gnnviz's own ``runs.save_graphs``. What visualize costs does not depend
+as ``graph.pt``, through gnnviz's own ``runs.store.save_graphs``. What visualize costs does not depend
 on the weights, and full-batch GAT training on 1M nodes is issue 11's mini-batch work, not this
 benchmark's. Each visualize runs in a child process with an empty cache (cold: forward pass,
 layout, t-SNE all computed) and then again warm; the peak RSS and CPU time (user + system) are the
@@ -44,7 +44,7 @@ def make_run(n: int, root: Path) -> Path:
 
     from synthetic import synthetic, write_run
 
-    from gnnviz import runs
+    from gnnviz.runs.store import save_graphs
 
     run = root / f"run-{n}"
     if (run / "checkpoint.pt").is_file():
@@ -52,7 +52,7 @@ def make_run(n: int, root: Path) -> Path:
     big = synthetic(n, degree=DEGREE)
     small = replace(synthetic(TRAIN_NODES, degree=DEGREE), name=big.name)
     trained = write_run(small, root / "tmp", epochs=100)
-    runs.save_graphs(trained, big.test, dataset=big.name, task=big.task, split="test")
+    save_graphs(trained, big.test, dataset=big.name, task=big.task, split="test")
     trained.rename(run)
     return run
 

@@ -69,13 +69,13 @@ def synthetic(n: int, degree: int = 8, seed: int = 0) -> GraphDataset:
 def write_run(dataset: GraphDataset, out: Path, *, model: str = "gat", epochs: int = 100) -> Path:
     """Train gnnviz's default ``model`` on ``dataset`` for ``epochs`` and save a run directory
     there, through gnnviz's own run writer (what ``gnnviz train`` does after loading a dataset)."""
-    from gnnviz import runs
     from gnnviz.config import load_config
     from gnnviz.experiment import train_into
+    from gnnviz.runs.layout import create_run_dir
     from gnnviz.training.device import resolve_device
 
     cfg = load_config(None, [f"model.name={model}", f"training.epochs={epochs}", "training.patience=0"])
     cfg.dataset.name = dataset.name  # shown in the figures; the config is not re-read as a dataset
-    run = runs.create_run_dir(out, f"{dataset.name}-{model}", dataset.name)
+    run = create_run_dir(out, f"{dataset.name}-{model}", dataset.name)
     train_into(cfg, dataset, resolve_device("cpu"), run, quiet=True, log=lambda _m: None, progress=False)
     return run

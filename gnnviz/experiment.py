@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from gnnviz import distributed, runs, signals
+from gnnviz import distributed, signals
 from gnnviz.config.schema import Config
 from gnnviz.config.validate import fanouts
 from gnnviz.datasets import load_dataset
@@ -24,6 +24,9 @@ from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models.gnn import build_model, num_params
 from gnnviz.progress import Progress, to_stderr
+from gnnviz.runs.layout import check_new_run, create_run_dir, default_name
+from gnnviz.runs.status import process_fields
+from gnnviz.runs.store import MetricsWriter, record_final, save_checkpoint, save_config, save_graphs, save_summary
 from gnnviz.seeding import seed_everything
 from gnnviz.snapshots import Snapshots
 from gnnviz.training.device import resolve_device
@@ -60,7 +63,7 @@ def train(
         finally:
             distributed.leave()
     log = (lambda _msg: None) if quiet else (log or to_stderr)
-    runs.check_new_run(out, name)
+    check_new_run(out, name)
     device = resolve_device(cfg.run.device)
     dataset = load_dataset(
         cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
@@ -73,8 +76,8 @@ def train(
     note = batching_note(cfg.training.batch_size, _fanouts(cfg))
     if note:
         log(f"training: {note}")
-    default = runs.default_name(cfg.dataset.name, cfg.model.name)
-    root = runs.create_run_dir(out, name, default)
+    default = default_name(cfg.dataset.name, cfg.model.name)
+    root = create_run_dir(out, name, default)
     attempt = Attempt()
     try:
         if seeds == 1:
@@ -99,7 +102,7 @@ def _train_ranks(cfg: Config, world: World, *, out: Path, name, data_root, quiet
     leader = world.leader
     log = (lambda _msg: None) if quiet or not leader else (log or to_stderr)
     if leader:
-        runs.check_new_run(out, name)
+        check_new_run(out, name)
     device = distributed.join(world, cfg.run.device)
     dataset = load_dataset(
         cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
@@ -111,7 +114,7 @@ def _train_ranks(cfg: Config, world: World, *, out: Path, name, data_root, quiet
     if not leader:
         _replica(cfg, dataset, device, world)
         return None
-    root = runs.create_run_dir(out, name, runs.default_name(cfg.dataset.name, cfg.model.name))
+    root = create_run_dir(out, name, default_name(cfg.dataset.name, cfg.model.name))
     attempt = Attempt()
     try:
         train_into(cfg, dataset, device, root, quiet=quiet, log=log, progress=progress, attempt=attempt, world=world)
@@ -195,9 +198,9 @@ def _remove(folder: Path) -> None:
 
 def _train_seeds(cfg, dataset, device, root: Path, seeds: int, attempt: Attempt, **kw) -> Path:
     first = cfg.run.seed
-    runs.save_config(root, cfg.to_yaml())
-    base = {"dataset": cfg.dataset.name, "model": cfg.model.name, "metric": dataset.metric, **runs.process_fields()}
-    runs.save_summary(root, {**base, "status": "running", "runs": []})
+    save_config(root, cfg.to_yaml())
+    base = {"dataset": cfg.dataset.name, "model": cfg.model.name, "metric": dataset.metric, **process_fields()}
+    save_summary(root, {**base, "status": "running", "runs": []})
     results: list[dict[str, Any]] = []
     stop: BaseException | None = None  # Ctrl-C, SIGTERM, divergence or a failure: ends the series after its seed
     for i in range(seeds):
@@ -239,7 +242,7 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, attempt: Attempt,
         "finished": _now(),
     }
     with signals.held():
-        runs.record_final(root, summary)
+        record_final(root, summary)
     if tests:
         seeds_text = f"{len(tests)} finished seed" + ("s" if len(tests) > 1 else "")
         kw["log"](
@@ -297,17 +300,17 @@ def train_into(
     attempt = attempt if attempt is not None else Attempt()
     seed_everything(cfg.run.seed)
     base = {"dataset": cfg.dataset.name, "model": cfg.model.name, "metric": dataset.metric, "seed": cfg.run.seed,
-            "device": str(device), **runs.process_fields()}  # fmt: skip
+            "device": str(device), **process_fields()}  # fmt: skip
     if world is not None and world.size > 1:
         base["ranks"] = world.size
-    runs.save_config(run, cfg.to_yaml())
+    save_config(run, cfg.to_yaml())
     attempt.summary = {**base, "status": "running"}
-    runs.save_summary(run, attempt.summary)
+    save_summary(run, attempt.summary)
 
     def final(summary: dict[str, Any]) -> None:
         attempt.summary = summary
         if attempt.useful:  # else the caller removes the folder
-            runs.record_final(run, summary)
+            record_final(run, summary)
 
     try:
         model = build_model(cfg.model, dataset.num_features, dataset.num_classes)
@@ -325,7 +328,7 @@ def train_into(
         # A second Ctrl-C now would leave the summary saying "running": finish writing first.
         summary = {**base, **_result_fields(result, device), "finished": _now()}
         try:
-            runs.save_checkpoint(
+            save_checkpoint(
                 run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch
             )
             attempt.useful = True  # a loadable state, even of epoch 0 (a run that diverged at once)
@@ -364,7 +367,7 @@ def _fit_into(
 ) -> FitResult:
     """Save the graphs, then fit, appending each epoch's row to ``metrics.csv`` as it ends."""
     graphs = dataset.test if not dataset.transductive else dataset.train
-    runs.save_graphs(
+    save_graphs(
         run,
         graphs,
         dataset=cfg.dataset.name,
@@ -374,7 +377,7 @@ def _fit_into(
     )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    writer = runs.MetricsWriter(run / "metrics.csv")
+    writer = MetricsWriter(run / "metrics.csv")
     bar = Progress(cfg.training.epochs, label, dataset.metric, enabled=False if quiet else progress)
 
     def on_epoch(row: dict[str, float]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from gnnviz import runs
+from gnnviz.runs.store import save_json
 from gnnviz.training.tasks import metric_counts, metric_value
 
 
@@ -80,7 +80,7 @@ class Snapshots:
             })  # fmt: skip
         row["layers"] = layers
         self.rows.append(row)
-        runs.save_json(
+        save_json(
             self.path,
             {"format": "gnnviz-snapshots", "skipped_for_time": self.skipped, "budget": self.BUDGET, "snapshots": self.rows},
         )

@@ -273,7 +273,7 @@ def runs_(
 
       gnnviz runs outputs/gcn-cora-10
     """
-    from gnnviz.runs import list_runs
+    from gnnviz.runs.listing import list_runs
 
     infos = list_runs(folder)
     if not infos:

@@ -7,12 +7,14 @@ never an error.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
+
+from gnnviz.io import atomic_write_bytes
 
 
 def cache_root() -> Path:
@@ -52,14 +54,12 @@ def read(path: Path) -> dict[str, np.ndarray] | None:
 
 
 def write(path: Path, **arrays: np.ndarray) -> None:
-    """Store arrays at ``path`` via a temp file and ``os.replace``: readers never see half a file."""
+    """Store arrays at ``path`` atomically (``gnnviz.io``): readers never see half a file.
+
+    A failure to write (``OSError``) is silent: the entry is computed again next time.
+    """
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        atomic_write_bytes(path, buf.getvalue())

@@ -6,7 +6,7 @@
 Every check on the input comes before the first file is written, and every figure is drawn
 before the output folder is created: a failure writes nothing. Checked: at least two runs (a
 ``--seeds`` folder counts as its seed runs), no run given twice, each a finished run that loads
-(``runs.load_run``: missing, damaged, still running, dead or failed runs are named), one dataset,
+(``runs.load.load_run``: missing, damaged, still running, dead or failed runs are named), one dataset,
 one graph (same nodes, edges, labels and split), node ids in range, and the output folder.
 
 The output folder is ``--out DIR`` (a new or empty folder, or an earlier compare folder: its
@@ -31,7 +31,9 @@ matplotlib.use("Agg")  # headless; chosen here, at the entry point
 
 from gnnviz.analysis import comparison  # noqa: E402
 from gnnviz.errors import ConfigError, RunError  # noqa: E402
-from gnnviz.runs import check_out_dir, create_run_dir, load_run, read_json  # noqa: E402
+from gnnviz.runs.layout import check_out_dir, create_run_dir  # noqa: E402
+from gnnviz.runs.load import load_run  # noqa: E402
+from gnnviz.runs.store import read_json  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.figures import compare as compare_figures  # noqa: E402
 from gnnviz.viz.load import RunArrays, load_arrays  # noqa: E402

@@ -152,12 +152,12 @@ class RunArrays:
 
 
 def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
-    """Read ``run_dir`` (see ``gnnviz.runs``) and one forward pass on graph ``graph_index``.
+    """Read ``run_dir`` (see ``gnnviz.runs.layout``) and one forward pass on graph ``graph_index``.
 
     Raises ``GnnvizError`` naming the file or option for a missing or damaged run, or an index
     out of range.
     """
-    from gnnviz.runs import load_run
+    from gnnviz.runs.load import load_run
 
     run_dir = Path(run_dir)
     run = load_run(run_dir)
@@ -270,7 +270,7 @@ def _forward(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
         else:
             # The key covers checkpoint.pt and graph.pt only: config.yaml and summary.json may have
             # changed since, so what the checkpoint says about its model is checked again.
-            from gnnviz.runs import check_agrees
+            from gnnviz.runs.checks import check_agrees
 
             check_agrees(run_dir / "checkpoint.pt", f["facts"])
             return f
@@ -284,7 +284,9 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
     import torch
 
     from gnnviz.models.gnn import rebuild
-    from gnnviz.runs import check_fits, checkpoint_facts, load_checkpoint, read_graphs
+    from gnnviz.runs.checks import check_fits, checkpoint_facts
+    from gnnviz.runs.load import load_checkpoint
+    from gnnviz.runs.store import read_graphs
 
     checkpoint = load_checkpoint(run_dir)
     stored = read_graphs(run_dir)

@@ -25,7 +25,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here, at the entry point
 
 from gnnviz.analysis import run as analysis  # noqa: E402
-from gnnviz.runs import check_out_dir  # noqa: E402
+from gnnviz.runs.layout import check_out_dir  # noqa: E402
 from gnnviz.viz import load as run_arrays  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.coords import layout  # noqa: E402

@@ -17,10 +17,10 @@ import pytest
 import torch
 import yaml
 
-from gnnviz import runs
 from gnnviz.config import load_config
 from gnnviz.errors import ConfigError, DivergedError
 from gnnviz.experiment import train
+from gnnviz.runs.store import read_metrics
 from tests.support.cli import REPO, env_for, gnnviz, one_error
 from tests.support.runs import entries
 
@@ -253,7 +253,7 @@ def test_diverging_run_stops_and_keeps_the_last_good_state(tmp_path):
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ckpt["epoch"] == summary["best_epoch"]
     assert all(torch.isfinite(v).all() for v in ckpt["state_dict"].values())
-    assert all(np.isfinite(list(row.values())).all() for row in runs.read_metrics(run / "metrics.csv"))
+    assert all(np.isfinite(list(row.values())).all() for row in read_metrics(run / "metrics.csv"))
     # In a series of seeds, divergence ends the series and the aggregate says so.
     cfg = load_config(None, ["dataset.name=karate", "training.epochs=3", "training.lr=1e30"])
     with pytest.raises(DivergedError, match="lower training.lr"):

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from gnnviz import runs
+from gnnviz import io as gnnviz_io
 from gnnviz.config import load_config
 from gnnviz.experiment import train
+from gnnviz.runs.load import load_checkpoint
+from gnnviz.runs.store import read_metrics, save_checkpoint, save_config, save_summary
 from tests.support.cli import REPO, env_for
 from tests.support.runs import TINY_GRAPHS, copy_run, draw, entries, handmade_run, temp_files
 
@@ -50,7 +52,7 @@ def test_interrupt_mid_training_leaves_a_usable_run(tmp_path, sig, code):
     assert proc.returncode == code, err
     assert "Traceback" not in err and "interrupted after" in err and out == ""
     summary = json.loads((run / "summary.json").read_text())
-    metrics = runs.read_metrics(run / "metrics.csv")
+    metrics = read_metrics(run / "metrics.csv")
     assert summary["status"] == "interrupted"
     assert len(metrics) >= 4 and summary["epochs_run"] >= len(metrics)
     assert 1 <= summary["best_epoch"] <= summary["epochs_run"]
@@ -85,7 +87,7 @@ def test_interrupted_series_of_seeds_keeps_finished_seeds_and_an_honest_aggregat
     first = json.loads((root / "seed-0" / "summary.json").read_text())
     assert agg["test_metric_mean"] == first["test_metric"]  # the cut-short seed is not averaged in
     assert torch.load(root / "seed-1" / "checkpoint.pt", weights_only=True)["epoch"] == 3
-    assert len(runs.read_metrics(root / "seed-1" / "metrics.csv")) == 3
+    assert len(read_metrics(root / "seed-1" / "metrics.csv")) == 3
 
 
 # Delivers the signal from inside the drawing step (in a figure worker where there is a pool), so
@@ -127,7 +129,7 @@ def test_interrupt_before_the_first_epoch_leaves_no_run_behind(tmp_path, monkeyp
     def stop(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs, "save_graphs", stop)
+    monkeypatch.setattr("gnnviz.experiment.save_graphs", stop)
     cfg = load_config(None, ["dataset.name=karate", "training.epochs=3"])
     with pytest.raises(KeyboardInterrupt):
         train(cfg, out=tmp_path, name="early", quiet=True)
@@ -141,14 +143,14 @@ def test_a_kill_while_writing_keeps_the_previous_file(tmp_path, trained, monkeyp
     def killed(_fd):
         raise KeyboardInterrupt  # the moment between writing the temporary file and renaming it
 
-    monkeypatch.setattr(runs.os, "fsync", killed)
-    ckpt = runs.load_checkpoint(run)
+    monkeypatch.setattr(gnnviz_io.os, "fsync", killed)
+    ckpt = load_checkpoint(run)
     with pytest.raises(KeyboardInterrupt):
-        runs.save_checkpoint(run, ckpt["model"]["kwargs"], ckpt["state_dict"], dataset="karate", task="multiclass", epoch=99)
+        save_checkpoint(run, ckpt["model"]["kwargs"], ckpt["state_dict"], dataset="karate", task="multiclass", epoch=99)
     with pytest.raises(KeyboardInterrupt):
-        runs.save_summary(run, {"status": "half"})
+        save_summary(run, {"status": "half"})
     with pytest.raises(KeyboardInterrupt):
-        runs.save_config(run, "half: written\n")
+        save_config(run, "half: written\n")
     assert {f: (run / f).read_bytes() for f in before} == before
     assert temp_files(run) == []
 
@@ -161,7 +163,7 @@ def test_a_kill_while_drawing_keeps_the_previous_figures(tmp_path, trained, monk
     def killed(_fd):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs.os, "fsync", killed)
+    monkeypatch.setattr(gnnviz_io.os, "fsync", killed)
     with pytest.raises(KeyboardInterrupt):
         draw(trained["gat"], out)
     assert (out / "layout.png").read_bytes() == b"an earlier good figure"

@@ -17,9 +17,11 @@ import pytest
 import torch
 import yaml
 
-from gnnviz import runs
 from gnnviz.config import load_config
 from gnnviz.errors import ConfigError, DataError, RunError
+from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+from gnnviz.runs.load import load_checkpoint
+from gnnviz.runs.store import load_graphs
 from tests.support.cli import REPO, env_for, gnnviz, one_error
 from tests.support.runs import copy_run, draw, entries, temp_files
 
@@ -151,13 +153,13 @@ class _RunsCode:
 def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, trained, how, which):
     run = copy_run(trained["gat"], tmp_path / "run")
     marker = tmp_path / "code-ran"
-    payload = {"format": runs.CHECKPOINT_FORMAT, "version": runs.CHECKPOINT_VERSION, "evil": _RunsCode(marker)}
+    payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "evil": _RunsCode(marker)}
     if how == "torch.save":
         torch.save(payload, run / which)
     else:
         (run / which).write_bytes(pickle.dumps(payload))
     with pytest.raises(RunError) as exc:
-        runs.load_checkpoint(run) if which == "checkpoint.pt" else runs.load_graphs(run)
+        load_checkpoint(run) if which == "checkpoint.pt" else load_graphs(run)
     assert str(exc.value).startswith(f"{run / which} holds Python objects beyond tensors and was refused (it could run code)")
     assert not marker.exists()
     if (which, how) == ("checkpoint.pt", "raw pickle"):  # once through the CLI

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gnnviz import runs
+from gnnviz.runs.layout import create_run_dir
+from gnnviz.runs.store import MetricsWriter, save_checkpoint, save_config, save_graphs, save_summary
 
 
 def entries(folder: Path) -> list[str]:
@@ -59,12 +60,12 @@ def handmade_run(folder: Path, n: int, pairs) -> Path:
     g = Data(x=torch.rand(n, 3), edge_index=ei, y=torch.arange(n) % 2, num_nodes=n)
     g.train_mask = g.val_mask = g.test_mask = torch.ones(n, dtype=torch.bool)
     model = GNN("gat", 3, 2, hidden=4, heads=2, out_heads=1)
-    run = runs.create_run_dir(folder, "tiny", "x")
-    runs.save_config(run, Config().to_yaml())
-    runs.save_summary(run, {"dataset": "tiny", "model": "gat", "metric": "accuracy", "best_epoch": 1, "status": "completed"})
-    runs.save_graphs(run, [g], dataset="tiny", task="multiclass", split="all")
-    runs.save_checkpoint(run, model.kwargs, model.state_dict(), dataset="tiny", task="multiclass", epoch=1)
-    writer = runs.MetricsWriter(run / "metrics.csv")
+    run = create_run_dir(folder, "tiny", "x")
+    save_config(run, Config().to_yaml())
+    save_summary(run, {"dataset": "tiny", "model": "gat", "metric": "accuracy", "best_epoch": 1, "status": "completed"})
+    save_graphs(run, [g], dataset="tiny", task="multiclass", split="all")
+    save_checkpoint(run, model.kwargs, model.state_dict(), dataset="tiny", task="multiclass", epoch=1)
+    writer = MetricsWriter(run / "metrics.csv")
     writer.write({"epoch": 1, "train_loss": 0.7, "train_metric": 0.5, "val_loss": 0.7, "val_metric": 0.5, "seconds": 0.01})
     writer.close()
     return run

@@ -104,7 +104,9 @@ def test_datasets_lists_statistics(with_mirror):
 
 
 def test_module_and_console_script_agree():
-    r = subprocess.run([sys.executable, "-c", "from gnnviz.cli.app import app; print(app.info.name)"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", "from gnnviz.cli.app import app; print(app.info.name)"], capture_output=True, text=True
+    )
     assert r.stdout.strip() == "gnnviz"
 
 

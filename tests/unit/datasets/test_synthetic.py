@@ -151,7 +151,7 @@ def test_config_file_names_the_line_of_a_bad_value(tmp_path):
 
 def test_a_synthetic_run_stores_the_graph_its_config_rebuilds(tmp_path):
     from gnnviz.experiment import train
-    from gnnviz.runs import load_graphs
+    from gnnviz.runs.store import load_graphs
     from gnnviz.viz.load import load_arrays
 
     cfg = load_config(

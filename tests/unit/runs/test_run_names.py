@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gnnviz import runs
 from gnnviz.errors import ConfigError
+from gnnviz.runs.layout import create_run_dir
 from tests.support.runs import entries
 
 
@@ -18,7 +18,7 @@ def test_default_names_are_numbered_and_race_free(tmp_path):
 
     def make() -> None:
         barrier.wait()
-        got.append(runs.create_run_dir(tmp_path, None, "karate-gat-20260101-000000"))
+        got.append(create_run_dir(tmp_path, None, "karate-gat-20260101-000000"))
 
     threads = [threading.Thread(target=make) for _ in range(8)]
     for t in threads:
@@ -33,5 +33,5 @@ def test_default_names_are_numbered_and_race_free(tmp_path):
 @pytest.mark.parametrize("name", ["../up", "/etc/abs", "a/b", "..", ".", ".hidden", "a\\b", "x" * 200, "a..b", "sp ace", "<b>"])
 def test_names_cannot_escape_the_output_folder(tmp_path, name):
     with pytest.raises(ConfigError, match="is not allowed; use letters, digits"):
-        runs.create_run_dir(tmp_path / "out", name, "default")
+        create_run_dir(tmp_path / "out", name, "default")
     assert entries(tmp_path) in ([], ["out"]) and entries(tmp_path / "out") == []

@@ -8,8 +8,13 @@ import subprocess
 
 import pytest
 
-from gnnviz import runs
 from gnnviz.errors import ConfigError, RunError
+from gnnviz.runs.checks import check_fits
+from gnnviz.runs.layout import check_out_dir
+from gnnviz.runs.listing import list_runs
+from gnnviz.runs.load import load_checkpoint, load_run
+from gnnviz.runs.status import process_alive, process_fields
+from gnnviz.runs.store import read_graphs
 
 
 def _dead_pid() -> int:
@@ -30,15 +35,15 @@ def test_a_killed_run_is_reported_dead_by_visualize_and_runs(tmp_path):
     _write(tmp_path / "k", {"dataset": "karate", "model": "gat", "status": "running", "pid": pid, "host": socket.gethostname()},
            config_yaml="model:\n  name: gat\n")  # fmt: skip
     with pytest.raises(RunError, match=rf"the run died \(process {pid} gone\)"):
-        runs.load_run(tmp_path / "k")
-    (row,) = runs.list_runs(tmp_path)
+        load_run(tmp_path / "k")
+    (row,) = list_runs(tmp_path)
     assert row.status == "dead" and f"process {pid} gone" in row.problem
 
 
 def test_a_live_run_is_reported_running():
-    summary = {"status": "running", **runs.process_fields()}
-    assert runs.process_alive(summary) is True
-    assert runs.process_alive({**summary, "pid_started": -1}) is False  # a reused pid is not our process
+    summary = {"status": "running", **process_fields()}
+    assert process_alive(summary) is True
+    assert process_alive({**summary, "pid_started": -1}) is False  # a reused pid is not our process
 
 
 def test_list_runs_shows_aggregates_seeds_and_damage(tmp_path):
@@ -50,7 +55,7 @@ def test_list_runs_shows_aggregates_seeds_and_damage(tmp_path):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "summary.json").write_text("{not json")
     (tmp_path / "notarun").mkdir()
-    rows = {r.name: r for r in runs.list_runs(tmp_path)}
+    rows = {r.name: r for r in list_runs(tmp_path)}
     assert list(rows) == ["agg", "agg/seed-0", "agg/seed-1", "agg/seed-10", "bad"]
     assert rows["agg"].test_metric == "0.8000 +- 0.0100 (n=2)"
     assert rows["agg/seed-1"].best_epoch == "7" and rows["agg/seed-1"].status == "completed"
@@ -59,12 +64,12 @@ def test_list_runs_shows_aggregates_seeds_and_damage(tmp_path):
 
 def test_list_runs_of_a_missing_folder_or_a_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
-        runs.list_runs(tmp_path / "nope")
+        list_runs(tmp_path / "nope")
     (tmp_path / "f").write_text("x")
     with pytest.raises(ConfigError, match="is a file"):
-        runs.list_runs(tmp_path / "f")
+        list_runs(tmp_path / "f")
     (tmp_path / "f").unlink()
-    assert runs.list_runs(tmp_path) == []
+    assert list_runs(tmp_path) == []
 
 
 # ----------------------------------------------------------------------------- files agree with each other
@@ -189,16 +194,16 @@ def test_the_class_count_is_recorded_even_where_the_labels_do_not_show_it(tmp_pa
     assert blob["num_classes"] == 4
     blob["graphs"][0]["y"] = torch.zeros_like(blob["graphs"][0]["y"])  # labels that show one class only
     torch.save(blob, run / "graph.pt")
-    assert runs.read_graphs(run).num_classes == 4
+    assert read_graphs(run).num_classes == 4
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
-    runs.check_fits(run, ckpt, runs.read_graphs(run))  # still fits: 4 classes, as recorded
+    check_fits(run, ckpt, read_graphs(run))  # still fits: 4 classes, as recorded
     del blob["num_classes"]  # a graph.pt from before the count was recorded: labels in range are enough
     torch.save(blob, run / "graph.pt")
-    runs.check_fits(run, ckpt, runs.read_graphs(run))
+    check_fits(run, ckpt, read_graphs(run))
     blob["graphs"][0]["y"][0] = 9  # a label the model has no output for
     torch.save(blob, run / "graph.pt")
     with pytest.raises(RunError, match=r"says out_channels \(classes\)=4 but .*graph.pt says out_channels \(classes\)=10"):
-        runs.check_fits(run, ckpt, runs.read_graphs(run))
+        check_fits(run, ckpt, read_graphs(run))
 
 
 GRAPH_DAMAGE = {
@@ -231,7 +236,7 @@ def test_an_output_folder_under_a_file_names_the_file(tmp_path):
         with pytest.raises(
             ConfigError, match=f"^output folder {out} cannot be created: {tmp_path / 'f'} is a file; pass --out DIR"
         ):
-            runs.check_out_dir(out)
+            check_out_dir(out)
     assert (tmp_path / "f").read_text() == "x"
 
 
@@ -241,17 +246,18 @@ def test_values_quoted_from_run_files_are_cut_short_and_odd_types_are_no_claim(t
     run = _copy(karate_run, tmp_path / "run")
     summary = json.loads((run / "summary.json").read_text())
     (run / "summary.json").write_text(json.dumps({**summary, "num_params": True}))  # not a count: no claim
-    runs.load_checkpoint(run)
+    load_checkpoint(run)
     (run / "summary.json").write_text(json.dumps({**summary, "dataset": "x" * 100_000}))
     with pytest.raises(RunError) as exc:
-        runs.load_checkpoint(run)
+        load_checkpoint(run)
     assert "is a dataset 'xxxx" in str(exc.value) and "...  run" not in str(exc.value) and len(str(exc.value)) < 400
 
 
 def test_a_config_yaml_cut_short_at_any_line_is_named(tmp_path, karate_run):
     """train writes every section; a config.yaml that lost one (cut at any line that drops a
     section's last field, or emptied a section) is named, never read with defaults filled in."""
-    from gnnviz.runs import CONFIG_SECTIONS, load_run
+    from gnnviz.runs.layout import CONFIG_SECTIONS
+    from gnnviz.runs.load import load_run
 
     lines = (karate_run / "config.yaml").read_text().splitlines(keepends=True)
     run = _copy(karate_run, tmp_path / "cut")

@@ -16,7 +16,9 @@ import torch
 
 from gnnviz.config import load_config
 from gnnviz.experiment import train
-from gnnviz.runs import load_checkpoint, load_graphs, process_fields
+from gnnviz.runs.load import load_checkpoint
+from gnnviz.runs.status import process_fields
+from gnnviz.runs.store import load_graphs
 from gnnviz.viz.compare import compare
 from tests.support.cli import run_cli
 

@@ -1,0 +1,75 @@
+"""A run opened for reading: every file read (``store``), its status (``status``) and the files'
+agreement (``checks``) checked before anything is used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gnnviz.errors import RunError
+from gnnviz.runs.checks import _check_agree, _check_same_run
+from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CONFIG_SECTIONS, REQUIRED
+from gnnviz.runs.status import _check_status
+from gnnviz.runs.store import _load_torch, _read_text, read_json, read_metrics
+
+
+@dataclass
+class Run:
+    path: Path
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    metrics: list[dict[str, float]]
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run directory's config, summary and metrics, naming whatever is missing."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise RunError(f"run directory {path} does not exist; create one with 'gnnviz train --config ...'")
+    if not path.is_dir():
+        raise RunError(f"{path} is not a run directory; pass the folder that 'gnnviz train' printed")
+    summary = read_json(path / "summary.json") if (path / "summary.json").is_file() else None
+    if summary is not None and not (path / "checkpoint.pt").exists() and "runs" in summary:
+        seeds = sorted(p.name for p in path.glob("seed-*") if p.is_dir())
+        example = path / (seeds[0] if seeds else "seed-0")
+        raise RunError(f"{path} is a multi-seed aggregate; visualize one of its runs, e.g. {example}")
+    if summary is not None:
+        _check_status(path, summary)
+    missing = [f for f in REQUIRED if not (path / f).is_file()]
+    if missing:
+        raise RunError(
+            f"{path} is incomplete (missing {', '.join(missing)}); it is not a finished run: train again with 'gnnviz train --config ...'"
+        )
+    try:
+        config = yaml.safe_load(_read_text(path / "config.yaml"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise RunError(f"{path / 'config.yaml'} is not valid YAML; the run is damaged: train again") from None
+    if not isinstance(config, dict):
+        raise RunError(f"{path / 'config.yaml'} is not a gnnviz config; the run is damaged: train again")
+    # train writes every section in full: one missing or empty is a file cut short (or edited).
+    lacking = [s for s in CONFIG_SECTIONS if not isinstance(config.get(s), dict) or not config[s]]
+    if lacking:
+        raise RunError(
+            f"{path / 'config.yaml'} has no {', '.join(lacking)} section (train writes all of {', '.join(CONFIG_SECTIONS)}); "
+            "the file is cut short or damaged: put back the run's own config.yaml or train again"
+        )
+    summary = read_json(path / "summary.json")
+    _check_agree(path, config, summary)
+    metrics = read_metrics(path / "metrics.csv") if (path / "metrics.csv").is_file() else []
+    return Run(path, config, summary, metrics)
+
+
+def load_checkpoint(run: str | Path) -> dict[str, Any]:
+    path = Path(run) / "checkpoint.pt"
+    ckpt = _load_torch(path, "checkpoint")
+    if ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise RunError(f"{path} is a foreign checkpoint, not one written by gnnviz train; train a run with 'gnnviz train'")
+    if ckpt.get("version") != CHECKPOINT_VERSION:
+        raise RunError(
+            f"{path} has checkpoint version {ckpt.get('version')}, this gnnviz reads {CHECKPOINT_VERSION}; retrain the run"
+        )
+    _check_same_run(path, ckpt)
+    return ckpt
