@@ -30,11 +30,12 @@ import matplotlib
 matplotlib.use("Agg")  # headless; chosen here, at the entry point
 
 from gnnviz.analysis import comparison  # noqa: E402
+from gnnviz.analysis.arrays import RunArrays  # noqa: E402
 from gnnviz.errors import ConfigError, RunError  # noqa: E402
 from gnnviz.runs import check_out_dir, create_run_dir, load_run, read_json  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.figures import compare as compare_figures  # noqa: E402
-from gnnviz.viz.load import RunArrays, load_arrays  # noqa: E402
+from gnnviz.viz.load import load_arrays  # noqa: E402
 from gnnviz.viz.options import DEFAULT_DPI, Options  # noqa: E402
 from gnnviz.viz.pages import index as page  # noqa: E402
 

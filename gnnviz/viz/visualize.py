@@ -25,6 +25,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here, at the entry point
 
 from gnnviz.analysis import run as analysis  # noqa: E402
+from gnnviz.analysis.arrays import RunArrays  # noqa: E402
 from gnnviz.runs import check_out_dir  # noqa: E402
 from gnnviz.viz import load as run_arrays  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
@@ -32,7 +33,7 @@ from gnnviz.viz.coords import layout  # noqa: E402
 from gnnviz.viz.coords.embeddings import tsne_many  # noqa: E402
 from gnnviz.viz.coords.layout import graph_layout  # noqa: E402
 from gnnviz.viz.figures import run as figures  # noqa: E402
-from gnnviz.viz.load import RunArrays, load_arrays  # noqa: E402
+from gnnviz.viz.load import load_arrays  # noqa: E402
 from gnnviz.viz.options import DEFAULT_DPI, Options, select  # noqa: E402
 from gnnviz.viz.pages import explorer  # noqa: E402
 from gnnviz.viz.pages import index as page  # noqa: E402

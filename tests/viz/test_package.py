@@ -41,6 +41,13 @@ def test_only_load_imports_torch(module):
         assert not found, f"gnnviz/{module} imports {sorted(found)}; only viz/load.py may (see the package docstring)"
 
 
+@pytest.mark.parametrize("module", sorted(p.relative_to(PACKAGE).as_posix() for p in (PACKAGE / "analysis").rglob("*.py")))
+def test_analysis_imports_nothing_from_viz(module):
+    """Data flows one way: viz reads analysis, never the reverse (no cycle, analysis usable alone)."""
+    found = {n for n in imported_modules((PACKAGE / module).read_text()) if n == "gnnviz.viz" or n.startswith("gnnviz.viz.")}
+    assert not found, f"gnnviz/{module} imports {sorted(found)}; gnnviz/analysis/ must not import gnnviz.viz"
+
+
 def test_the_scan_sees_lazy_and_from_imports():
     src = "def f():\n    import torch.nn as nn\n\nfrom gnnviz import models\n"
     assert touches_torch(imported_modules(src)) == {"torch.nn", "gnnviz.models"}

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from gnnviz.analysis import attention as att
+from gnnviz.analysis.arrays import RunArrays
 from gnnviz.analysis.run import LayerEntropy, Predictions
 from gnnviz.viz.draw import plots
-from gnnviz.viz.load import RunArrays
 from gnnviz.viz.options import Selection
 
 # Up to this many nodes the whole-graph figure writes every node's id next to it.

@@ -7,8 +7,8 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from gnnviz.analysis.arrays import RunArrays
 from gnnviz.viz.figures.run import num, sci
-from gnnviz.viz.load import RunArrays
 
 # One look for every gnnviz page (visualize's index.html, compare's index.html).
 STYLE = (
