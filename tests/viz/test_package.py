@@ -55,8 +55,10 @@ def test_the_scan_sees_lazy_and_from_imports():
 
 def test_importing_the_drawing_modules_loads_no_torch():
     code = (
-        "import sys; import gnnviz.viz.visualize, gnnviz.viz.figures.run, gnnviz.viz.draw.plots, gnnviz.viz.pages.index, "
-        "gnnviz.analysis.run, gnnviz.viz.write, gnnviz.viz.options; print('torch' in sys.modules)"
+        "import sys; import gnnviz.viz.visualize, gnnviz.viz.figures.run, gnnviz.viz.draw.graph, gnnviz.viz.draw.neighbourhoods, "
+        "gnnviz.viz.draw.entropy, gnnviz.viz.draw.embeddings, gnnviz.viz.draw.curves, gnnviz.viz.draw.encode, "
+        "gnnviz.viz.pages.index, gnnviz.analysis.run, gnnviz.analysis.arrays, gnnviz.viz.write, gnnviz.viz.options; "
+        "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
