@@ -1,7 +1,7 @@
 """``gnnviz compare``: runs of one graph side by side; the order of the steps, nothing else.
 
-    run directories --arrays.py--> RunArrays (one per run) --comparison.py--> Comparison
-        --compare_figures.py--> FigureSpecs --render.py--> files (figures, compare.json, index.html)
+    run directories --load.py--> RunArrays (one per run) --analysis/comparison.py--> Comparison
+        --figures/compare.py--> FigureSpecs --write.py--> files (figures, compare.json, index.html)
 
 Every check on the input comes before the first file is written, and every figure is drawn
 before the output folder is created: a failure writes nothing. Checked: at least two runs (a

@@ -2,7 +2,7 @@
 
 Everything that can fail on bad input (options, run directory, checkpoint, graph index, node ids,
 layers, heads, output folder) is checked before the first file is written, and every figure is
-drawn before the first is written (``render.py``), so a failure never leaves a half-written
+drawn before the first is written (``write.py``), so a failure never leaves a half-written
 figure or destroys one from an earlier call.
 
 Stages, timed into ``timings.json``: load (run directory, and the forward pass on CPU unless

@@ -1,5 +1,5 @@
 """``index.html``: one offline page of every figure, the run summary and the statistics. Pure:
-arrays, analyses and figure list in, HTML text out (``render.py`` writes it)."""
+arrays, analyses and figure list in, HTML text out (``write.py`` writes it)."""
 
 from __future__ import annotations
 
