@@ -20,12 +20,13 @@ from pathlib import Path
 
 from gnnviz.viz import visualize as report
 from gnnviz.viz import write as render
+from gnnviz.viz.draw.encode import render_figure
 
 _JOBS: list = []  # read by forked workers: inherited memory, nothing pickled but an index
 
 
 def _one(i: int, fmt: str, dpi: int) -> bytes:
-    return render.render_figure(_JOBS[i], fmt, dpi)
+    return render_figure(_JOBS[i], fmt, dpi)
 
 
 def pool_render_all(jobs, fmt: str, dpi: int) -> list[bytes]:

@@ -29,8 +29,8 @@ import numpy as np
 from gnnviz.analysis import attention as att
 from gnnviz.analysis import insight as ins
 from gnnviz.analysis import run as analysis
-from gnnviz.viz.load import RunArrays
-from gnnviz.viz.options import top_degree
+from gnnviz.analysis.arrays import RunArrays
+from gnnviz.analysis.run import top_degree
 
 # Config keys that do not make two runs different experiments: the seed varies within a group;
 # the device and attention snapshots do not change what the model learns.

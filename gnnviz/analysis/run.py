@@ -1,7 +1,8 @@
 """Analyses: pure functions of a ``RunArrays`` (numpy in, numbers and arrays out; no files, no drawing).
 
 The numerical primitives live in ``attention.py``; this module applies them to a run: which
-nodes are wrong, and the entropy of each attention layer and head against uniform attention.
+nodes are wrong, the entropy of each attention layer and head against uniform attention, and
+the highest-degree nodes whose neighbourhoods are drawn (``top_degree``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gnnviz.analysis import attention as att
-from gnnviz.viz.load import RunArrays
+from gnnviz.analysis.arrays import RunArrays
 
 # A multi-label node counts as misclassified when its own F1 over the labels is below this.
 MULTILABEL_WRONG_F1 = 0.5
@@ -276,3 +277,18 @@ def flow_stats(flows: list[Flow]) -> dict[str, Any]:
         },
         "layers": [f.as_dict() for f in flows],
     }
+
+
+def top_degree(degree: np.ndarray, k: int) -> tuple[list[int], str | None]:
+    """The k highest-degree nodes (ties: lower id first) and a note when the cut splits a tie."""
+    n = degree.shape[0]
+    order = np.lexsort((np.arange(n), -degree))
+    chosen = order[: min(k, n)].tolist()
+    if not chosen or len(chosen) == n:
+        return chosen, None
+    last = degree[chosen[-1]]
+    tied = int((degree == last).sum())
+    taken = sum(1 for v in chosen if degree[v] == last)
+    if tied > taken:
+        return chosen, f"{tied} nodes tie at degree {int(last)}; the lowest ids were drawn ({taken} of them)"
+    return chosen, None

@@ -1,31 +1,38 @@
-"""``gnnviz visualize``: a run directory in, figures and one page out, along one data flow.
+"""``gnnviz visualize`` and ``gnnviz compare``: run directories in, figures and pages out, one way.
 
-    run directory --arrays.py--> RunArrays --analysis.py--> numbers --figures.py--> FigureSpecs
-        --render.py--> files (figures, index.html from page.py, JSON)
+    run directory --load.py--> RunArrays --gnnviz.analysis--> numbers --figures/--> FigureSpecs
+        --draw/ (Figure, then bytes: draw/encode.py)--> write.py --> files (figures, JSON, pages/ HTML)
 
-| module | owns | never does |
+| place | owns | never does |
 | --- | --- | --- |
-| ``arrays.py`` | run directory -> ``RunArrays`` (plain numpy); the forward pass and its cache; the only module here that imports torch (lazily) | drawing, files other than its cache |
-| ``options.py`` | the command line's choices, checked alone and against the arrays (``Selection``) | reading files |
-| ``attention.py`` | numerical primitives: entropy, KL, uniform baselines, GCN coefficients, bins | anything about runs |
-| ``analysis.py`` | pure functions of ``RunArrays``: predictions, entropy per layer and head, ``attention_stats.json`` | files, drawing |
-| ``layout.py``, ``embeddings.py`` | coordinates (igraph layouts, t-SNE), cached by content (``cache.py``) | drawing |
-| ``figures.py`` | which figures exist and their titles/captions: ``FigureSpec`` lists, pure | files |
-| ``plots.py`` | arrays -> ``matplotlib.figure.Figure``, pure | files, pyplot |
-| ``page.py`` | ``index.html`` text, pure | files |
-| ``render.py`` | drawing specs to bytes, and the only writer of output files (atomic), one JSON writer | analysis |
-| ``report.py`` | ``visualize()``: the order of the steps, option checks before any write, timings | everything above |
-| ``comparison.py`` | ``gnnviz compare``'s numbers: several ``RunArrays`` of one graph grouped over seeds, aggregated, their predictions compared (reusing ``analysis``/``insight``) | files, drawing |
-| ``compare_plots.py``, ``compare_figures.py`` | compare's drawings and its ``FigureSpec`` list, pure (neighbourhoods reuse ``plots``) | files |
+| ``load.py`` | run directory -> ``RunArrays`` (``gnnviz.analysis.arrays``): the forward pass and its cache; the only module here that imports torch (lazily) | drawing, files other than its cache |
+| ``options.py`` | the command line's choices, checked alone (``Options.check``) and against the arrays (``select`` -> ``Selection``) | reading files |
+| ``labels.py`` | class names of the datasets that have them | torch |
+| ``cache.py`` | the on-disk ``.npz`` cache (forward pass, layouts, t-SNE, figures), keyed by content | knowing what an entry means |
+| ``coords/`` | coordinates: ``layout.py`` (igraph layouts of the whole graph), ``embeddings.py`` (t-SNE), cached | drawing |
+| ``figures/`` | which figures exist, their titles and captions: ``FigureSpec`` lists, pure (``run.py`` for visualize, ``compare.py`` for compare) | drawing, files |
+| ``draw/`` | pure ``matplotlib.figure.Figure`` builders, one module per figure family, and ``encode.py`` (a spec to PNG/SVG bytes) | files, pyplot |
+| ``pages/`` | page text, pure: ``index.py`` (``index.html``), ``explorer.py`` (the interactive explorer's files) | files |
+| ``write.py`` | the only writer of output files (atomic), the figure cache, signals held between figures, one JSON encoder | analysis, drawing code |
+| ``visualize.py`` | ``visualize()``: the order of the steps, every check before the first write, timings | everything above |
 | ``compare.py`` | ``compare()``: input checks before any write, the order of the steps, the output folder rule | analysis, drawing |
 
-Figure choices branch on what the arrays contain (attention layers present, fixed edge
-coefficients present), never on the model's name. A test (``tests/viz/test_package.py``) keeps
-torch out of every module but ``arrays.py``.
+The numbers live in ``gnnviz.analysis`` (pure numpy; it never imports ``gnnviz.viz``). Figure
+choices branch on what the arrays contain (attention layers present, fixed edge coefficients
+present), never on the model's name. ``tests/viz/test_package.py`` keeps torch out of every
+module here but ``load.py``, and ``gnnviz.viz`` out of ``gnnviz.analysis``.
 
-Adding an analysis: (1) a pure function ``f(arrays: RunArrays, ...) -> result`` in its own module
-(numbers and numpy arrays; if it needs something the model computes, add a field to
-``RunArrays`` and fill it in ``arrays._compute``, with its cache entry); (2) a ``FigureSpec`` for
-it in ``figures.build`` (a ``plots.py`` function draws it); (3) its numbers in the JSON written
-by ``report.visualize`` and, if wanted, a section in ``page.index_html``.
+Adding an analysis, e.g. ``foo``:
+
+1. One new module, ``gnnviz/analysis/foo.py``: ``foo(a: RunArrays, layers: list[int]) -> Foo | None``,
+   ``Foo`` a frozen dataclass with ``as_dict()`` (numbers and numpy arrays; None where the run
+   has nothing to measure). If it needs something the model computes, add a field to
+   ``RunArrays`` (``analysis/arrays.py``), fill it in ``load._compute``, cache it in
+   ``load._to_cache``/``_from_cache``/``_check`` and bump ``load.FORWARD_VERSION``.
+2. ``visualize.py``: call it in a ``with timer(...)`` block and put ``found.as_dict()`` under
+   ``stats["foo"]`` (``attention_stats.json``), as ``analysis.insight`` is.
+3. ``figures/run.py``: a ``foo`` field on ``Context`` (passed where ``visualize.py`` builds it)
+   and, in ``build``, ``FigureSpec``s whose plot function lives in the ``draw/`` module of its
+   family (a new ``draw/foo.py`` for a new family).
+4. If wanted, a section in ``pages/index.index_html``.
 """

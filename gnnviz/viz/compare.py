@@ -1,7 +1,7 @@
 """``gnnviz compare``: runs of one graph side by side; the order of the steps, nothing else.
 
-    run directories --arrays.py--> RunArrays (one per run) --comparison.py--> Comparison
-        --compare_figures.py--> FigureSpecs --render.py--> files (figures, compare.json, index.html)
+    run directories --load.py--> RunArrays (one per run) --analysis/comparison.py--> Comparison
+        --figures/compare.py--> FigureSpecs --write.py--> files (figures, compare.json, index.html)
 
 Every check on the input comes before the first file is written, and every figure is drawn
 before the output folder is created: a failure writes nothing. Checked: at least two runs (a
@@ -30,13 +30,14 @@ import matplotlib
 matplotlib.use("Agg")  # headless; chosen here, at the entry point
 
 from gnnviz.analysis import comparison  # noqa: E402
+from gnnviz.analysis.arrays import RunArrays  # noqa: E402
 from gnnviz.errors import ConfigError, RunError  # noqa: E402
 from gnnviz.runs.layout import check_out_dir, create_run_dir  # noqa: E402
 from gnnviz.runs.load import load_run  # noqa: E402
 from gnnviz.runs.store import read_json  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.figures import compare as compare_figures  # noqa: E402
-from gnnviz.viz.load import RunArrays, load_arrays  # noqa: E402
+from gnnviz.viz.load import load_arrays  # noqa: E402
 from gnnviz.viz.options import DEFAULT_DPI, Options  # noqa: E402
 from gnnviz.viz.pages import index as page  # noqa: E402
 

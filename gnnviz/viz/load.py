@@ -1,7 +1,7 @@
 """A run directory as plain numpy arrays: the one module on the visualize path that touches torch.
 
 ``load_arrays(run_dir, graph_index)`` rebuilds the stored model on CPU, runs it once in eval mode
-on one stored graph and returns a ``RunArrays``: the graph, labels, split, logits, embeddings,
+on one stored graph and returns a ``RunArrays`` (``gnnviz.analysis.arrays``): the graph, labels, split, logits, embeddings,
 attention per layer and head, the fixed edge coefficients of models that use them, class names,
 and which checkpoint was drawn. torch is imported lazily, only on a cache miss: the forward's
 arrays are cached under ``$GNNVIZ_CACHE_DIR/forward`` keyed by the bytes of ``checkpoint.pt`` and
@@ -19,12 +19,12 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gnnviz.analysis.arrays import Checkpoint, EdgeCoefficients, LayerAttention, RunArrays
 from gnnviz.errors import ConfigError, RunError
 from gnnviz.viz import cache
 from gnnviz.viz.labels import class_names
@@ -33,122 +33,6 @@ FORWARD_VERSION = 5  # bump when the cached arrays change
 # Above this many stored edges the model is not re-run with its attention switched off: that is
 # six more forward passes (uniform and GCN weights, per layer and all), a minute at 1M nodes.
 SWITCH_OFF_MAX_EDGES = 2_000_000
-# Warn when the validation loss kept falling this long after the drawn checkpoint: at least this
-# many epochs, and at least this share of the epochs run.
-FAR_EPOCHS, FAR_SHARE = 20, 0.2
-
-
-@dataclass(frozen=True)
-class LayerAttention:
-    """One attention layer. edge_index: [2, E_l] (self-loops included, target = row 1);
-    alpha: [E_l, H_l] float, each head's weights sum to 1 over a target's incoming edges."""
-
-    edge_index: np.ndarray
-    alpha: np.ndarray
-
-    @property
-    def heads(self) -> int:
-        return int(self.alpha.shape[1])
-
-
-@dataclass(frozen=True)
-class EdgeCoefficients:
-    """Fixed per-edge weights the model's layers scale messages by (GCN's D^-1/2 (A+I) D^-1/2),
-    the same in every layer. edge_index: [2, E'] (self-loops included); weight: [E']."""
-
-    edge_index: np.ndarray
-    weight: np.ndarray
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """The state that was drawn: its epoch and validation scores, and where the validation loss
-    was lowest over the whole run (None where the run's files do not say)."""
-
-    epoch: int | None
-    metric: str  # "accuracy" or "micro_f1"
-    val_metric: float | None
-    val_loss: float | None
-    epochs_run: int | None
-    min_val_loss_epoch: int | None
-
-    @property
-    def label(self) -> str:
-        """For titles: 'epoch 49, val accuracy 0.830, val loss 0.712'."""
-        parts = [f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown"]
-        if self.val_metric is not None:
-            parts.append(f"val {self.metric.replace('_', ' ')} {self.val_metric:.3f}")
-        if self.val_loss is not None:
-            parts.append(f"val loss {self.val_loss:.3f}")
-        return ", ".join(parts)
-
-    @property
-    def warning(self) -> str | None:
-        """Set when the drawn epoch is far before the validation-loss minimum."""
-        if self.epoch is None or self.min_val_loss_epoch is None or not self.epochs_run:
-            return None
-        gap = self.min_val_loss_epoch - self.epoch
-        if gap < max(FAR_EPOCHS, FAR_SHARE * self.epochs_run):
-            return None
-        return (
-            f"the checkpoint drawn is epoch {self.epoch}, but the validation loss kept falling until epoch "
-            f"{self.min_val_loss_epoch} of {self.epochs_run}: the early-stopping rule kept an early state"
-        )
-
-
-@dataclass(frozen=True)
-class RunArrays:
-    """Everything visualize draws, as numpy arrays and plain values. N nodes, E stored edges.
-
-    Analyses are pure functions of this object; add a field here (filled in ``_compute`` and
-    cached in ``_to_cache``/``_from_cache``) when a new analysis needs more from the model.
-    """
-
-    run_dir: Path
-    dataset: str  # display name, e.g. "Cora"
-    model: str  # the model's name, for titles only: never branch on it
-    task: str  # "multiclass" or "multilabel"
-    graph_label: str  # "Cora", or "PPI test graph 1" for multi-graph datasets
-    num_graphs: int
-    num_nodes: int
-    edge_index: np.ndarray  # [2, E] int64 as stored (no self-loops added)
-    y: np.ndarray  # [N] class ids, or [N, C] 0/1 for multi-label
-    logits: np.ndarray  # [N, C]
-    embeddings: list[np.ndarray]  # per layer [N, d_l], after the activation (the last is the logits)
-    attention: list[LayerAttention]  # per layer; empty for models without attention
-    coefficients: EdgeCoefficients | None  # fixed edge weights for models that use them, else None
-    split: np.ndarray  # [N] "train" | "val" | "test" | "other"
-    class_names: list[str] | None  # names of classes 0..C-1 where the dataset has them
-    checkpoint: Checkpoint
-    curves: dict[str, np.ndarray]  # metrics.csv columns [T] (epoch, train_loss, val_loss, ...); {} if none
-    # Logits [N, C] of the same model with attention switched off, keyed "uniform:0", "uniform:all",
-    # "gcn:1"... (gnnviz.ablation.switch_off); empty for models without attention.
-    switched_off: dict[str, np.ndarray] = field(default_factory=dict)
-    # Seconds this load spent on the switched-off forward passes (0.0 when read from the cache).
-    switch_off_seconds: float = 0.0
-    # snapshots.json rows (training.snapshots): {"epoch", "val_metric", "test_metric", "layers":
-    # [{"kl": [H], "lift": [H]}]}; empty when the run kept none or the file is unreadable.
-    snapshots: list[dict[str, Any]] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)  # summary.json
-    config: dict[str, Any] = field(default_factory=dict)  # config.yaml (resolved)
-
-    @property
-    def num_layers(self) -> int:
-        return len(self.embeddings)
-
-    @property
-    def degree(self) -> np.ndarray:
-        """[N] incoming edges per node, self-loops not counted."""
-        src, dst = self.edge_index
-        return np.bincount(dst[src != dst], minlength=self.num_nodes)
-
-    def class_name(self, c: int) -> str:
-        """'class 3: Neural_Networks' where the dataset names its classes, else 'class 3'."""
-        return (
-            f"class {c}: {self.class_names[c]}"
-            if self.class_names is not None and 0 <= c < len(self.class_names)
-            else f"class {c}"
-        )
 
 
 def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from gnnviz.analysis.arrays import RunArrays
+from gnnviz.analysis.run import top_degree
 from gnnviz.errors import ConfigError
-from gnnviz.viz.load import RunArrays
 
 FORMATS = ("png", "svg")
 # 200 dpi: sharp in a printed paper at full column width. Above MAX_DPI a 10-inch figure becomes a
@@ -78,21 +77,6 @@ def select(arrays: RunArrays, options: Options) -> Selection:
     hubs, hubs_note = top_degree(arrays.degree, options.top_k)
     nodes = list(dict.fromkeys(hubs + list(options.nodes)))
     return Selection(layers, heads, options.heads is not None, nodes, hubs_note, notes)
-
-
-def top_degree(degree: np.ndarray, k: int) -> tuple[list[int], str | None]:
-    """The k highest-degree nodes (ties: lower id first) and a note when the cut splits a tie."""
-    n = degree.shape[0]
-    order = np.lexsort((np.arange(n), -degree))
-    chosen = order[: min(k, n)].tolist()
-    if not chosen or len(chosen) == n:
-        return chosen, None
-    last = degree[chosen[-1]]
-    tied = int((degree == last).sum())
-    taken = sum(1 for v in chosen if degree[v] == last)
-    if tied > taken:
-        return chosen, f"{tied} nodes tie at degree {int(last)}; the lowest ids were drawn ({taken} of them)"
-    return chosen, None
 
 
 def _layers(layers: Sequence[int] | None, num_layers: int, model: str) -> list[int]:

@@ -2,7 +2,7 @@
 
 Everything that can fail on bad input (options, run directory, checkpoint, graph index, node ids,
 layers, heads, output folder) is checked before the first file is written, and every figure is
-drawn before the first is written (``render.py``), so a failure never leaves a half-written
+drawn before the first is written (``write.py``), so a failure never leaves a half-written
 figure or destroys one from an earlier call.
 
 Stages, timed into ``timings.json``: load (run directory, and the forward pass on CPU unless
@@ -25,6 +25,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here, at the entry point
 
 from gnnviz.analysis import run as analysis  # noqa: E402
+from gnnviz.analysis.arrays import RunArrays  # noqa: E402
 from gnnviz.runs.layout import check_out_dir  # noqa: E402
 from gnnviz.viz import load as run_arrays  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
@@ -32,7 +33,7 @@ from gnnviz.viz.coords import layout  # noqa: E402
 from gnnviz.viz.coords.embeddings import tsne_many  # noqa: E402
 from gnnviz.viz.coords.layout import graph_layout  # noqa: E402
 from gnnviz.viz.figures import run as figures  # noqa: E402
-from gnnviz.viz.load import RunArrays, load_arrays  # noqa: E402
+from gnnviz.viz.load import load_arrays  # noqa: E402
 from gnnviz.viz.options import DEFAULT_DPI, Options, select  # noqa: E402
 from gnnviz.viz.pages import explorer  # noqa: E402
 from gnnviz.viz.pages import index as page  # noqa: E402

@@ -95,15 +95,15 @@ def test_interrupted_series_of_seeds_keeps_finished_seeds_and_an_honest_aggregat
 # `kill PID` only the main process.
 SIGNAL_WHILE_DRAWING = """
 import os, signal, sys
-from gnnviz.viz.draw import plots
-real = plots.plot_curves
+from gnnviz.viz.draw import curves
+real = curves.plot_curves
 def plot_curves(*args, **kwargs):
     if sys.argv[1] == "SIGINT":
         os.killpg(os.getpgid(0), signal.SIGINT)
     else:
         os.kill(int(os.environ["GNNVIZ_TEST_MAIN_PID"]), signal.SIGTERM)
     return real(*args, **kwargs)
-plots.plot_curves = plot_curves
+curves.plot_curves = plot_curves
 os.environ["GNNVIZ_TEST_MAIN_PID"] = str(os.getpid())
 from gnnviz.cli import main
 main(sys.argv[2:])

@@ -3,7 +3,7 @@
 One colour per group (``group_colour``) in every figure; a group's seeds are drawn as points and
 its aggregate as mean +- std. Nothing is saved or shown here and no backend is chosen (the entry
 point does that); figures are built with ``Figure()`` directly, without pyplot state.
-Neighbourhoods side by side reuse ``plots.plot_neighbourhoods``. Axes sit at fixed margins in
+Neighbourhoods side by side reuse ``neighbourhoods.plot_neighbourhoods``. Axes sit at fixed margins in
 inches (``_margins``) rather than under a layout engine, which took a third of the drawing time
 (``gnnviz compare`` of two cached Cora runs is meant to take under 5 s).
 """
@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullLocator
 
-from gnnviz.viz.draw import plots
+from gnnviz.viz.draw import style
 
 BASELINE_COLOUR = "#c44e52"
 
@@ -224,7 +224,7 @@ def plot_layer_stats(
     threshold = _symlog_threshold(marks)
     ax_lift.set_yscale("symlog", linthresh=threshold, linscale=0.5)
     ax_lift.axhspan(-threshold, threshold, color="0.9", lw=0, zorder=0,
-                    label=f"linear scale within ±{plots.power_label(threshold)}")  # fmt: skip
+                    label=f"linear scale within ±{style.power_label(threshold)}")  # fmt: skip
     ax_lift.axhline(0.0, color="black", lw=0.8)
     _pad_limits(ax_lift, shown[ax_lift])
     ax_lift.set_ylabel("lift: same-label mass - local homophily")
@@ -238,7 +238,7 @@ def plot_layer_stats(
     ax_kl.set_title("distance from uniform attention (lower = closer)", fontsize=10, y=1.0, pad=6)
     for ax in (ax_lift, ax_kl):
         ax.yaxis.set_minor_locator(NullLocator())
-        plots.power_ticks(ax.yaxis)
+        style.power_ticks(ax.yaxis)
         # Under the axes: the baseline line runs where a legend inside would sit.
         handles = ax.get_legend_handles_labels()[0]
         if handles:

@@ -1,5 +1,5 @@
 """Big graphs as images: edges and nodes accumulated into pixel grids with numpy. Pure: arrays in,
-arrays out; ``plots.py`` shows the images with ``imshow``.
+arrays out; ``graph.py`` shows the images with ``imshow``.
 
 A matplotlib ``LineCollection`` draws each edge as a path: fine for Cora's 5k edges, minutes and
 gigabytes for millions. Here an edge from pixel a to pixel b is walked in equal steps, at most one

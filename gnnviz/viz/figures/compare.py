@@ -10,7 +10,8 @@ from __future__ import annotations
 from gnnviz.analysis import attention as att
 from gnnviz.analysis.comparison import Comparison
 from gnnviz.viz.draw import compare as cp
-from gnnviz.viz.draw import plots
+from gnnviz.viz.draw import neighbourhoods as hood_plots
+from gnnviz.viz.draw import style
 from gnnviz.viz.figures.run import FigureSpec, literal, num, run_colours, sci
 
 
@@ -88,7 +89,7 @@ def build(c: Comparison) -> list[FigureSpec]:
     return specs
 
 
-def _neighbourhoods(c: Comparison, colours: plots.NodeColours) -> list[FigureSpec]:
+def _neighbourhoods(c: Comparison, colours: style.NodeColours) -> list[FigureSpec]:
     """One figure per node: a column per group (its first seed), a row per layer; attention
     averaged over heads, or GCN's coefficients where a run has those. Groups with neither (SAGE)
     are left out and named in the caption."""
@@ -102,7 +103,7 @@ def _neighbourhoods(c: Comparison, colours: plots.NodeColours) -> list[FigureSpe
     left_out = f" Not drawn: {', '.join(missing)} (no attention and no fixed edge weights)." if missing else ""
     specs = []
     for node in c.nodes:
-        panels: list[plots.NeighbourhoodPanel | str] = []
+        panels: list[hood_plots.NeighbourhoodPanel | str] = []
         for layer in range(layers):
             for g, a, numbers in shown:
                 name = literal(g.label) + (f", seed {numbers['seeds'][0]}" if numbers["seeds"][0] is not None else "")
@@ -110,14 +111,14 @@ def _neighbourhoods(c: Comparison, colours: plots.NodeColours) -> list[FigureSpe
                     la = a.attention[layer]
                     heads = f"mean of {la.heads} heads" if la.heads > 1 else "1 head"
                     hood = att.neighbourhood(la.edge_index, la.alpha.mean(1), node)
-                    panels.append(plots.NeighbourhoodPanel(hood, f"{name}\nlayer {layer}, attention ({heads})"))
+                    panels.append(hood_plots.NeighbourhoodPanel(hood, f"{name}\nlayer {layer}, attention ({heads})"))
                 elif a.attention:
                     panels.append(f"{name}: no layer {layer}")
                 else:
                     co = a.coefficients
                     hood = att.neighbourhood(co.edge_index, co.weight, node)
                     title = f"{name}\nlayer {layer}, GCN coefficients (fixed)"
-                    panels.append(plots.NeighbourhoodPanel(hood, title, normalised=False))
+                    panels.append(hood_plots.NeighbourhoodPanel(hood, title, normalised=False))
         a0 = shown[0][1]
         k = int(a0.degree[node])
         cls = f", {a0.class_name(int(a0.y[node]))}" if a0.task == "multiclass" else ""
@@ -129,7 +130,7 @@ def _neighbourhoods(c: Comparison, colours: plots.NodeColours) -> list[FigureSpe
             f"neighbourhoods/node{node}", "neighbourhoods",
             f"Node {node} ({k} neighbours{cls}): each group's first seed, attention averaged over heads next to GCN's "
             f"fixed coefficients (which do not sum to 1), on one width scale.{left_out}",
-            plots.plot_neighbourhoods, (panels, colours), {"title": title, "columns": len(shown)},
+            hood_plots.plot_neighbourhoods, (panels, colours), {"title": title, "columns": len(shown)},
         ))  # fmt: skip
     return specs
 

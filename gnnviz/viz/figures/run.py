@@ -1,7 +1,7 @@
 """Figure descriptions: arrays, analyses and the selection in, a list of ``FigureSpec`` out. Pure.
 
-A ``FigureSpec`` names a plot function of ``plots.py`` and its arguments, the file stem, the page
-section and the caption; ``render.py`` draws and writes them. Which figures exist depends only on
+A ``FigureSpec`` names a plot function of ``viz/draw/`` and its arguments, the file stem, the page
+section and the caption; ``write.py`` draws and writes them. Which figures exist depends only on
 what the arrays contain: attention layers give attention neighbourhoods and entropy figures,
 fixed edge coefficients give coefficient neighbourhoods, neither gives neither. Every title names
 the model, the graph and the checkpoint drawn (epoch, validation metric and loss).
@@ -16,9 +16,14 @@ from typing import Any
 import numpy as np
 
 from gnnviz.analysis import attention as att
+from gnnviz.analysis.arrays import RunArrays
 from gnnviz.analysis.run import LayerEntropy, Predictions
-from gnnviz.viz.draw import plots
-from gnnviz.viz.load import RunArrays
+from gnnviz.viz.draw import curves as curve_plots
+from gnnviz.viz.draw import embeddings as embedding_plots
+from gnnviz.viz.draw import entropy as entropy_plots
+from gnnviz.viz.draw import graph as graph_plots
+from gnnviz.viz.draw import neighbourhoods as hood_plots
+from gnnviz.viz.draw import style
 from gnnviz.viz.options import Selection
 
 # Up to this many nodes the whole-graph figure writes every node's id next to it.
@@ -86,13 +91,13 @@ def build(c: Context) -> list[FigureSpec]:
     add("layout", "graph",
         f"Whole graph, {lay.method}; colour = class, size = degree, black ring = {pred.what}, {pred.summary}"
         + ("; numbers are node ids." if ids else "."),
-        plots.plot_graph_layout, lay.coords, ei, colours, degree, pred.wrong, title=title, wrong_label=wrong_label,
+        graph_plots.plot_graph_layout, lay.coords, ei, colours, degree, pred.wrong, title=title, wrong_label=wrong_label,
         node_ids=ids)  # fmt: skip
     add(
         "degree",
         "graph",
         "Degree histogram and distribution (log scales).",
-        plots.plot_degree,
+        graph_plots.plot_degree,
         degree,
         title=f"{graph} (drawn for {on})",
     )
@@ -105,16 +110,16 @@ def build(c: Context) -> list[FigureSpec]:
         caption = "Loss and metric per epoch; dashed line = the checkpoint drawn"
         if a.checkpoint.warning:
             caption += f"; dotted line = lowest validation loss (epoch {a.checkpoint.min_val_loss_epoch})"
-        add("curves", "training", caption + ".", plots.plot_curves,
+        add("curves", "training", caption + ".", curve_plots.plot_curves,
             col["epoch"], col["train_loss"], col["val_loss"], col["train_metric"], col["val_metric"],
             best_epoch=a.checkpoint.epoch, metric=metric, title=heading,
             min_loss_epoch=a.checkpoint.min_val_loss_epoch if a.checkpoint.warning else None)  # fmt: skip
 
-    panels = [plots.ProjectionPanel(p.coords, p.index, f"{t}\nt-SNE, {p.note}") for t, p in c.projections]
+    panels = [embedding_plots.ProjectionPanel(p.coords, p.index, f"{t}\nt-SNE, {p.note}") for t, p in c.projections]
     sampled = next((f" ({p.note.split(', ', 1)[1]})" for _, p in c.projections if ", " in p.note), "")
     add("tsne", "embeddings",
         f"t-SNE of the embeddings{sampled}; colour = class, marker = split, black ring = {pred.what}, {pred.summary}.",
-        plots.plot_projections, panels, colours, pred.wrong, a.split,
+        embedding_plots.plot_projections, panels, colours, pred.wrong, a.split,
         title=f"{on}: node embeddings (t-SNE{_sampled(c.projections)})", wrong_label=wrong_label)  # fmt: skip
 
     specs += _neighbourhoods(c, colours, model)
@@ -152,16 +157,16 @@ def _sampled(projections: list[tuple[str, Any]]) -> str:
     return f" of {sizes.pop():,} sampled nodes" if len(sizes) == 1 and "random" in n else ""
 
 
-def run_colours(a: RunArrays) -> plots.NodeColours:
+def run_colours(a: RunArrays) -> style.NodeColours:
     """Node colours by true class (multi-label: by number of positive labels), the same in every figure."""
     if a.task == "multilabel":
-        return plots.node_colours((a.y > 0.5).sum(1), categorical=False, label="positive labels (true)")
+        return style.node_colours((a.y > 0.5).sum(1), categorical=False, label="positive labels (true)")
     y = a.y.astype(int)
     k = max(int(y.max()) + 1, a.logits.shape[1])
-    return plots.node_colours(y, categorical=True, label="class", num_classes=k, names=a.class_names)
+    return style.node_colours(y, categorical=True, label="class", num_classes=k, names=a.class_names)
 
 
-def _neighbourhoods(c: Context, colours: plots.NodeColours, model: str) -> list[FigureSpec]:
+def _neighbourhoods(c: Context, colours: style.NodeColours, model: str) -> list[FigureSpec]:
     a, sel = c.arrays, c.selection
     stamp = f"checkpoint {literal(a.checkpoint.label)}"
     specs = []
@@ -178,14 +183,14 @@ def _neighbourhoods(c: Context, colours: plots.NodeColours, model: str) -> list[
                         if head == "mean"
                         else f"layer {layer}, head {head} of {la.heads}"
                     )
-                    panels.append(plots.NeighbourhoodPanel(att.neighbourhood(la.edge_index, w, node), title))
+                    panels.append(hood_plots.NeighbourhoodPanel(att.neighbourhood(la.edge_index, w, node), title))
             if panels:
                 specs.append(_hood_spec(a, node, panels, colours, f"attention/node{node}", what, model, stamp))
     elif a.coefficients is not None:
         what = "fixed edge coefficients, GCN normalisation D^-1/2 (A+I) D^-1/2 per incoming edge (fixed, not learned; does not sum to 1)"
         co = a.coefficients
         for node in sel.nodes:
-            panel = plots.NeighbourhoodPanel(
+            panel = hood_plots.NeighbourhoodPanel(
                 att.neighbourhood(co.edge_index, co.weight, node), "GCN normalisation, fixed, not learned (same in every layer)",
                 normalised=False,
             )  # fmt: skip
@@ -198,7 +203,7 @@ def _hood_spec(a: RunArrays, node: int, panels, colours, stem: str, what: str, m
     cls = f", {int((a.y[node] > 0.5).sum())} positive labels" if a.task == "multilabel" else f", {a.class_name(int(a.y[node]))}"
     heading = f"{model}, node {node} ({k} neighbours{literal(cls)}): {what}\n{literal(a.graph_label)}, {stamp}"
     caption = f"Node {node} ({k} neighbours{cls}), {what}."
-    return FigureSpec(stem, "neighbourhoods", caption, plots.plot_neighbourhoods, (panels, colours), {"title": heading})
+    return FigureSpec(stem, "neighbourhoods", caption, hood_plots.plot_neighbourhoods, (panels, colours), {"title": heading})
 
 
 def _entropy(c: Context, on: str) -> list[FigureSpec]:
@@ -206,8 +211,8 @@ def _entropy(c: Context, on: str) -> list[FigureSpec]:
     if not c.entropies:
         return []
     sel = c.selection
-    grid: list[list[plots.EntropyPanel]] = []
-    files: list[tuple[str, plots.EntropyPanel]] = []
+    grid: list[list[entropy_plots.EntropyPanel]] = []
+    files: list[tuple[str, entropy_plots.EntropyPanel]] = []
     for le in c.entropies:
         # Without --heads the overview shows every head and the mean; with it, the heads asked for.
         heads: list[int | str] = (
@@ -229,7 +234,7 @@ def _entropy(c: Context, on: str) -> list[FigureSpec]:
             "entropy", "attention entropy",
             "Each selected layer and head: per-node KL divergence of the attention from uniform attention over the same "
             "neighbours, log(in-degree) - H, on a log axis (further left = closer to uniform); same bins in every panel.",
-            plots.plot_entropy_grid, (grid, kl_bins), {"title": f"{on}: how far each node's attention is from uniform"},
+            entropy_plots.plot_entropy_grid, (grid, kl_bins), {"title": f"{on}: how far each node's attention is from uniform"},
         )
     ]  # fmt: skip
     for name, panel in files:
@@ -238,15 +243,15 @@ def _entropy(c: Context, on: str) -> list[FigureSpec]:
             f"{panel.title.split(':')[0]}: mean H/log(deg) = {num(st['mean_normalised_entropy'])}, "
             f"mean KL from uniform = {sci(st['mean_kl_from_uniform'])} nats"
         )
-        specs.append(FigureSpec(f"entropy/{name}", "attention entropy", subtitle + ".", plots.plot_entropy_histogram,
+        specs.append(FigureSpec(f"entropy/{name}", "attention entropy", subtitle + ".", entropy_plots.plot_entropy_histogram,
                                 (panel, bins, kl_bins), {"title": f"{on}\n{subtitle}"}))  # fmt: skip
     return specs
 
 
-def _entropy_panel(le: LayerEntropy, head: int | str) -> plots.EntropyPanel:
+def _entropy_panel(le: LayerEntropy, head: int | str) -> entropy_plots.EntropyPanel:
     st = le.stats(head)
     what = f"layer {le.layer}, mean of {le.heads} heads" if head == "mean" else f"layer {le.layer}, head {head}"
-    return plots.EntropyPanel(
+    return entropy_plots.EntropyPanel(
         le.values(head), le.uniform, f"{what}: median KL {sci(float(np.median(le.kl(head))))}", kl=le.kl(head), stats=st
     )
 

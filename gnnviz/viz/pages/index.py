@@ -1,5 +1,5 @@
 """``index.html``: one offline page of every figure, the run summary and the statistics. Pure:
-arrays, analyses and figure list in, HTML text out (``render.py`` writes it)."""
+arrays, analyses and figure list in, HTML text out (``write.py`` writes it)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from gnnviz.analysis.arrays import RunArrays
 from gnnviz.viz.figures.run import num, sci
-from gnnviz.viz.load import RunArrays
 
 # One look for every gnnviz page (visualize's index.html, compare's index.html).
 STYLE = (

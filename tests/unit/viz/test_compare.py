@@ -315,12 +315,12 @@ def test_help_names_the_default_folder(capsys):
 def test_neighbourhood_grid_takes_columns_and_text_cells():
     """compare's neighbourhood figure: one column per run, a text where a run has no such layer."""
     from gnnviz.analysis import attention as att
-    from gnnviz.viz.draw import plots
+    from gnnviz.viz.draw import neighbourhoods, style
 
     ei = np.array([[1, 2, 0], [0, 0, 0]])
-    panel = plots.NeighbourhoodPanel(att.neighbourhood(ei, np.array([0.25, 0.25, 0.5]), 0), "GAT\nlayer 0")
-    colours = plots.node_colours(np.array([0, 1, 1]), categorical=True)
-    fig = plots.plot_neighbourhoods([panel, panel, panel, "GATV2: no layer 1"], colours, title="t", columns=3)
+    panel = neighbourhoods.NeighbourhoodPanel(att.neighbourhood(ei, np.array([0.25, 0.25, 0.5]), 0), "GAT\nlayer 0")
+    colours = style.node_colours(np.array([0, 1, 1]), categorical=True)
+    fig = neighbourhoods.plot_neighbourhoods([panel, panel, panel, "GATV2: no layer 1"], colours, title="t", columns=3)
     panels = [ax for ax in fig.axes if ax.get_position().width > 0.1]  # not the colour bar
     grid = {(round(ax.get_position().x0, 3), round(ax.get_position().y0, 3)) for ax in panels}
     assert len({x for x, _ in grid}) == 3 and len({y for _, y in grid}) == 2  # 3 columns, 2 rows

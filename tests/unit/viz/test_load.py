@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from gnnviz.analysis import attention as att
+from gnnviz.analysis.arrays import Checkpoint
 from gnnviz.viz.labels import CLASS_NAMES, class_names
-from gnnviz.viz.load import Checkpoint, load_arrays
+from gnnviz.viz.load import load_arrays
 from tests.unit.viz.test_visualize import make_run, runs  # noqa: F401 - the shared karate runs
 
 

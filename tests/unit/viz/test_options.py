@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from gnnviz.analysis.run import top_degree
 from gnnviz.errors import ConfigError
-from gnnviz.viz.options import DEFAULT_DPI, Options, top_degree
+from gnnviz.viz.options import DEFAULT_DPI, Options
 
 
 @pytest.mark.parametrize("dpi", [0, -1, 29, 1201, 10**6, 1.5, True])

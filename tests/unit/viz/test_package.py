@@ -41,6 +41,13 @@ def test_only_load_imports_torch(module):
         assert not found, f"gnnviz/{module} imports {sorted(found)}; only viz/load.py may (see the package docstring)"
 
 
+@pytest.mark.parametrize("module", sorted(p.relative_to(PACKAGE).as_posix() for p in (PACKAGE / "analysis").rglob("*.py")))
+def test_analysis_imports_nothing_from_viz(module):
+    """Data flows one way: viz reads analysis, never the reverse (no cycle, analysis usable alone)."""
+    found = {n for n in imported_modules((PACKAGE / module).read_text()) if n == "gnnviz.viz" or n.startswith("gnnviz.viz.")}
+    assert not found, f"gnnviz/{module} imports {sorted(found)}; gnnviz/analysis/ must not import gnnviz.viz"
+
+
 def test_the_scan_sees_lazy_and_from_imports():
     src = "def f():\n    import torch.nn as nn\n\nfrom gnnviz import models\n"
     assert touches_torch(imported_modules(src)) == {"torch.nn", "gnnviz.models"}
@@ -48,8 +55,10 @@ def test_the_scan_sees_lazy_and_from_imports():
 
 def test_importing_the_drawing_modules_loads_no_torch():
     code = (
-        "import sys; import gnnviz.viz.visualize, gnnviz.viz.figures.run, gnnviz.viz.draw.plots, gnnviz.viz.pages.index, "
-        "gnnviz.analysis.run, gnnviz.viz.write, gnnviz.viz.options; print('torch' in sys.modules)"
+        "import sys; import gnnviz.viz.visualize, gnnviz.viz.figures.run, gnnviz.viz.draw.graph, gnnviz.viz.draw.neighbourhoods, "
+        "gnnviz.viz.draw.entropy, gnnviz.viz.draw.embeddings, gnnviz.viz.draw.curves, gnnviz.viz.draw.encode, "
+        "gnnviz.viz.pages.index, gnnviz.analysis.run, gnnviz.analysis.arrays, gnnviz.viz.write, gnnviz.viz.options; "
+        "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import PathPatch, StepPatch  # noqa: E402
 
 from gnnviz.analysis import attention as att  # noqa: E402
-from gnnviz.viz.draw import plots  # noqa: E402
+from gnnviz.viz.draw import curves, embeddings, entropy, graph, neighbourhoods, style  # noqa: E402
 
 
 def star(weights, self_weight=0.1):
@@ -23,7 +23,7 @@ def star(weights, self_weight=0.1):
 
 
 def colours(n, classes=3):
-    return plots.node_colours(np.arange(n) % classes, categorical=True)
+    return style.node_colours(np.arange(n) % classes, categorical=True)
 
 
 def edges_of(ax):
@@ -36,7 +36,7 @@ def test_line_widths_grow_with_attention():
     hood = star(weights)
     fig = Figure()
     ax = fig.add_subplot()
-    plots.draw_neighbourhood(ax, plots.NeighbourhoodPanel(hood, "t"), colours(6))
+    neighbourhoods.draw_neighbourhood(ax, neighbourhoods.NeighbourhoodPanel(hood, "t"), colours(6))
     lc = edges_of(ax)
     widths = np.asarray(lc.get_linewidths())
     # Segments are drawn lightest first; pair each segment with its weight by its outer end.
@@ -44,7 +44,7 @@ def test_line_widths_grow_with_attention():
     assert len(segs) == 5 and len(widths) == 5
     drawn_weights = np.sort(weights)
     assert np.all(np.diff(widths) >= 0) and widths[-1] > widths[0]
-    np.testing.assert_allclose(widths, plots.edge_width(drawn_weights))
+    np.testing.assert_allclose(widths, neighbourhoods.edge_width(drawn_weights))
 
 
 def test_widths_are_absolute_not_rescaled_to_the_neighbourhood_max():
@@ -54,20 +54,20 @@ def test_widths_are_absolute_not_rescaled_to_the_neighbourhood_max():
     w_uniform = [edges_of(_draw(uniform)).get_linewidths()]
     w_peaked = edges_of(_draw(peaked)).get_linewidths()
     assert max(w_uniform[0]) < 0.2 * max(w_peaked)
-    np.testing.assert_allclose(plots.edge_width(1 / 101), w_uniform[0][0])
+    np.testing.assert_allclose(neighbourhoods.edge_width(1 / 101), w_uniform[0][0])
 
 
 def _draw(hood):
     fig = Figure()
     ax = fig.add_subplot()
-    plots.draw_neighbourhood(ax, plots.NeighbourhoodPanel(hood, "t"), colours(hood.sources.max() + 1))
+    neighbourhoods.draw_neighbourhood(ax, neighbourhoods.NeighbourhoodPanel(hood, "t"), colours(hood.sources.max() + 1))
     return ax
 
 
 def test_self_loop_is_drawn_and_labelled():
     ax = _draw(star([0.3, 0.3], self_weight=0.4))
     loops = [p for p in ax.patches if isinstance(p, PathPatch)]
-    assert len(loops) == 1 and loops[0].get_linewidth() == pytest.approx(plots.edge_width(0.4))
+    assert len(loops) == 1 and loops[0].get_linewidth() == pytest.approx(neighbourhoods.edge_width(0.4))
     assert any("self-loop 0.4" in t.get_text() for t in ax.texts)
 
 
@@ -85,8 +85,8 @@ def test_caption_states_sums_and_never_claims_gcn_weights_sum_to_one():
     fig = Figure()
     ax = fig.add_subplot()
     gcn = star([0.3, 0.2], self_weight=0.25)
-    plots.draw_neighbourhood(
-        ax, plots.NeighbourhoodPanel(gcn, "GCN normalisation, fixed, not learned", normalised=False), colours(3)
+    neighbourhoods.draw_neighbourhood(
+        ax, neighbourhoods.NeighbourhoodPanel(gcn, "GCN normalisation, fixed, not learned", normalised=False), colours(3)
     )
     text = "\n".join(t.get_text() for t in ax.texts)
     assert "need not sum to 1" in text and "uniform" not in text
@@ -101,16 +101,16 @@ def test_hub_with_many_neighbours_lists_only_the_heaviest():
     assert "heaviest (outlined): 8: " in text  # node 8 sits at position 7
     assert not [t for t in ax.texts if t.get_text().isdigit()]  # no ring of 168 labels
     outlined = [c for c in ax.collections if isinstance(c, PathCollection)][-1]
-    assert len(outlined.get_offsets()) == plots.LABEL_TOP
+    assert len(outlined.get_offsets()) == neighbourhoods.LABEL_TOP
 
 
 def test_entropy_histograms_share_bin_edges_and_kl_is_on_a_log_axis():
     rng = np.random.default_rng(0)
     uniform = rng.uniform(0, 3, 50)
-    panel = plots.EntropyPanel(uniform * rng.uniform(0.5, 1, 50), uniform, "layer 0, head 0")
+    panel = entropy.EntropyPanel(uniform * rng.uniform(0.5, 1, 50), uniform, "layer 0, head 0")
     bins = att.entropy_bins(panel.uniform, panel.entropy)
     kl_bins = att.kl_bins(panel.divergence)
-    fig = plots.plot_entropy_histogram(panel, bins, kl_bins, title="t")
+    fig = entropy.plot_entropy_histogram(panel, bins, kl_bins, title="t")
     steps = [p for p in fig.axes[0].patches if isinstance(p, StepPatch)]
     assert len(steps) == 2
     edges = [s.get_data().edges for s in steps]
@@ -124,17 +124,17 @@ def test_entropy_histograms_share_bin_edges_and_kl_is_on_a_log_axis():
 
 
 def test_kl_panel_counts_the_nodes_it_cannot_place_on_a_log_axis():
-    panel = plots.EntropyPanel(np.array([0.0, np.log(3) - 1e-9, 0.1]), np.array([0.0, np.log(3), np.log(3)]), "x")
+    panel = entropy.EntropyPanel(np.array([0.0, np.log(3) - 1e-9, 0.1]), np.array([0.0, np.log(3), np.log(3)]), "x")
     fig = Figure()
     ax = fig.add_subplot()
-    plots.draw_kl_histogram(ax, panel, att.kl_bins(panel.divergence))
+    entropy.draw_kl_histogram(ax, panel, att.kl_bins(panel.divergence))
     assert any("2 of 3 nodes below" in t.get_text() for t in ax.texts)
 
 
 def test_entropy_grid_has_a_panel_per_layer_and_head():
-    p = plots.EntropyPanel(np.ones(5) * 0.5, np.ones(5), "x")
+    p = entropy.EntropyPanel(np.ones(5) * 0.5, np.ones(5), "x")
     kl_bins = att.kl_bins(p.divergence)
-    fig = plots.plot_entropy_grid([[p, p, p], [p]], kl_bins, title="t")
+    fig = entropy.plot_entropy_grid([[p, p, p], [p]], kl_bins, title="t")
     drawn = [ax for ax in fig.axes if ax.patches]
     assert len(drawn) == 4
     for ax in drawn:
@@ -144,16 +144,16 @@ def test_entropy_grid_has_a_panel_per_layer_and_head():
 
 
 def test_class_names_reach_the_legend():
-    c = plots.node_colours(np.array([0, 1, 2]), categorical=True, names=["Theory", "ML", "DB"])
+    c = style.node_colours(np.array([0, 1, 2]), categorical=True, names=["Theory", "ML", "DB"])
     assert [name for name, _ in c.legend] == ["0: Theory", "1: ML", "2: DB"]
 
 
 def test_ties_are_stated_where_one_of_equals_is_picked():
     degree = np.array([3, 5, 5, 1])
-    fig = plots.plot_degree(degree, title="t")
+    fig = graph.plot_degree(degree, title="t")
     assert any("1 of 2 with degree 5" in t.get_text() for t in fig.axes[0].texts)
     coords = np.random.default_rng(0).normal(size=(4, 2))
-    fig = plots.plot_graph_layout(
+    fig = graph.plot_graph_layout(
         coords, np.array([[0, 1], [1, 0]]), colours(4), degree, np.zeros(4, bool), title="t", node_ids=True
     )
     texts = [t.get_text() for t in fig.axes[0].texts]
@@ -172,7 +172,7 @@ def test_graph_layout_is_one_line_collection_one_scatter_and_rings():
     ei = np.concatenate([ei, ei[::-1]], 1)
     wrong = np.zeros(n, bool)
     wrong[:5] = True
-    fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="layout: Kamada-Kawai")
+    fig = graph.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="layout: Kamada-Kawai")
     ax = fig.axes[0]
     assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == 1
     nodes, rings, hub = [c for c in ax.collections if isinstance(c, PathCollection)]
@@ -191,16 +191,16 @@ def test_big_graphs_are_drawn_as_images_with_a_misclassified_share_panel(monkeyp
     ei = np.concatenate([ei, ei[::-1]], 1)
     wrong = np.zeros(n, bool)
     wrong[:6] = True
-    monkeypatch.setattr(plots, "RASTER_EDGES", 10)
-    monkeypatch.setattr(plots, "RASTER_NODES", n + 1)
-    fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="t")
+    monkeypatch.setattr(graph, "RASTER_EDGES", 10)
+    monkeypatch.setattr(graph, "RASTER_NODES", n + 1)
+    fig = graph.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="t")
     ax = fig.axes[0]
     assert not [c for c in ax.collections if isinstance(c, LineCollection)]
     (edges,) = ax.images  # edges as one image; nodes still a scatter with rings
     assert edges.get_array().shape[2] == 4 and edges.get_array()[..., 3].max() > 0
     assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 3
-    monkeypatch.setattr(plots, "RASTER_NODES", 10)
-    fig = plots.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="t")
+    monkeypatch.setattr(graph, "RASTER_NODES", 10)
+    fig = graph.plot_graph_layout(coords, ei, colours(n), np.full(n, 2), wrong, title="t")
     ax, ax_wrong = fig.axes[:2]
     assert len(ax.images) == 2  # edge density, then nodes by class
     nodes = ax.images[1].get_array()
@@ -213,7 +213,7 @@ def test_big_graphs_are_drawn_as_images_with_a_misclassified_share_panel(monkeyp
 
 
 def test_node_sizes_grow_with_degree():
-    sizes = plots._node_sizes(np.array([1, 4, 16, 168]), 2708)
+    sizes = graph._node_sizes(np.array([1, 4, 16, 168]), 2708)
     assert np.all(np.diff(sizes) > 0)
 
 
@@ -221,21 +221,21 @@ def test_projection_marks_splits_and_mistakes():
     n = 40
     split = np.array(["train", "val", "test", "other"] * 10)
     wrong = np.arange(n) % 7 == 0
-    panel = plots.ProjectionPanel(np.random.default_rng(0).normal(size=(n, 2)), np.arange(n), "hidden")
-    fig = plots.plot_projections([panel, panel], colours(n), wrong, split, title="t")
+    panel = embeddings.ProjectionPanel(np.random.default_rng(0).normal(size=(n, 2)), np.arange(n), "hidden")
+    fig = embeddings.plot_projections([panel, panel], colours(n), wrong, split, title="t")
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert {"train (10)", "val (10)", "test (10)", "other (10)", f"misclassified ({wrong.sum()})"} <= set(labels)
     # Panels of a sample (the first 20 nodes): the legend says how many rings the sample holds.
-    half = plots.ProjectionPanel(panel.coords[:20], np.arange(20), "hidden")
-    fig = plots.plot_projections([half, half], colours(n), wrong, split, title="t", wrong_label="wrong (6 of 40)")
+    half = embeddings.ProjectionPanel(panel.coords[:20], np.arange(20), "hidden")
+    fig = embeddings.plot_projections([half, half], colours(n), wrong, split, title="t", wrong_label="wrong (6 of 40)")
     labels = [t.get_text().replace("\n", " ") for t in fig.axes[1].get_legend().get_texts()]
     assert "wrong (6 of 40); 3 of them among the 20 nodes drawn" in labels
 
 
 def test_continuous_colours_get_a_colour_bar():
-    c = plots.node_colours(np.array([0, 3, 5, 10]), categorical=False, label="positive labels")
+    c = style.node_colours(np.array([0, 3, 5, 10]), categorical=False, label="positive labels")
     assert c.cmap is not None and c.rgba.shape == (4, 4)
-    fig = plots.plot_graph_layout(
+    fig = graph.plot_graph_layout(
         np.random.default_rng(0).normal(size=(4, 2)), np.array([[0, 1], [1, 0]]), c, np.ones(4), np.zeros(4, bool), title="t"
     )
     assert any(ax.get_ylabel() == "positive labels" for ax in fig.axes)
@@ -243,7 +243,7 @@ def test_continuous_colours_get_a_colour_bar():
 
 def test_curves_mark_the_best_epoch():
     e = np.arange(1, 11, dtype=float)
-    fig = plots.plot_curves(
+    fig = curves.plot_curves(
         e, 1 / e, 1 / e + 0.1, 1 - 1 / e, 0.9 - 1 / e, best_epoch=7, metric="accuracy", title="t", min_loss_epoch=10
     )
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
@@ -252,4 +252,4 @@ def test_curves_mark_the_best_epoch():
 
 
 def test_counts_on_histogram_axes_stay_narrow():
-    assert [plots._count_text(v) for v in (0, 800, 9999, 40000, 120000, 1_200_000)] == ["0", "800", "9999", "40k", "120k", "1.2M"]
+    assert [style._count_text(v) for v in (0, 800, 9999, 40000, 120000, 1_200_000)] == ["0", "800", "9999", "40k", "120k", "1.2M"]

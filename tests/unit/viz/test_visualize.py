@@ -301,12 +301,12 @@ def test_a_drawing_failure_writes_nothing(gat, tmp_path, monkeypatch):
     # A failure while drawing leaves every earlier figure as it was and no temp files behind.
     out = visualize(gat, tmp_path, quiet=True, **FEW)
     layout_before = (out / "layout.png").read_bytes()
-    from gnnviz.viz.draw import plots
+    from gnnviz.viz.draw import graph
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(plots, "plot_degree", boom)
+    monkeypatch.setattr(graph, "plot_degree", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         visualize(gat, tmp_path, quiet=True, top_k=0, layers=[0])
     # Nothing was written: figures are all rendered before the first file is replaced.

@@ -9,6 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from gnnviz.viz import write as render
+from gnnviz.viz.draw.encode import render_figure
 from gnnviz.viz.figures.run import FigureSpec
 
 
@@ -84,7 +85,7 @@ def test_png_has_the_pixels_matplotlib_would_write(tmp_path):
         return fig
 
     for alpha, mode in ((1.0, "RGB"), (0.0, "RGBA")):
-        ours = Image.open(io.BytesIO(render.render_figure(FigureSpec("f", "s", "c", plot, (alpha,), {}), "png", 120)))
+        ours = Image.open(io.BytesIO(render_figure(FigureSpec("f", "s", "c", plot, (alpha,), {}), "png", 120)))
         ref = io.BytesIO()
         plot(alpha).savefig(ref, format="png", dpi=120)
         theirs = Image.open(ref)

@@ -1,0 +1,146 @@
+"""How far attention is from uniform, per layer and head: the entropy of learned vs uniform
+attention over the same neighbours, and each node's KL from uniform on a log axis (numbers from
+``gnnviz.analysis.attention``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.ticker
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from gnnviz.viz.draw.style import _axes_grid, _bare, _count_text, _wrap
+
+ENTROPY_COLUMNS = 5  # entropy grid panels per row (a layer with more heads wraps)
+# KL from uniform of attention spread evenly over half of a node's neighbours: a yardstick on the log axis.
+HALF_KL = math.log(2)
+
+
+@dataclass(frozen=True)
+class EntropyPanel:
+    """One layer and head (or the head mean) over N nodes, and a heading.
+
+    entropy, uniform: [N] entropies of the learned and the uniform attention over the same
+    neighbours; kl: [N] KL from uniform, log(deg) - H (default: computed from those two);
+    stats: that head's ``EntropyStats`` as a dict, if known.
+    """
+
+    entropy: np.ndarray
+    uniform: np.ndarray
+    title: str
+    kl: np.ndarray | None = None
+    stats: dict | None = None
+
+    @property
+    def divergence(self) -> np.ndarray:
+        return self.kl if self.kl is not None else np.maximum(self.uniform - self.entropy, 0.0)
+
+
+def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, legend: bool = True, title: bool = True) -> None:
+    """Both histograms with the same even bin edges: learned filled, uniform as a black outline."""
+    learned, _ = np.histogram(panel.entropy, bins=bins)
+    uniform, _ = np.histogram(panel.uniform, bins=bins)
+    ax.stairs(
+        learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned attention (mean {panel.entropy.mean():.3f})"
+    )
+    ax.stairs(
+        uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree incl. self-loop) (mean {panel.uniform.mean():.3f})"
+    )
+    if title:
+        ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
+    ax.set_xlim(bins[0], bins[-1])
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_text))
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(fontsize=8, frameon=False, loc="best")
+
+
+def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title: bool = True, note_size: float = 8) -> None:
+    """Per-node KL from uniform on a log axis (log-spaced ``bins``, e.g. ``attention.kl_bins``).
+
+    Nodes below the first edge (uniform to float precision, or a lone self-loop with nothing to
+    choose) cannot sit on a log axis: they are counted in a note, never drawn as a bar.
+    """
+    kl = panel.divergence
+    counts, _ = np.histogram(kl, bins=bins)
+    ax.stairs(counts, bins, fill=True, color="tab:purple", alpha=0.7)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_text))
+    ax.set_xscale("log")
+    ax.set_xlim(bins[0], bins[-1])
+    below = int((kl < bins[0]).sum())
+    if kl.size:
+        median = float(np.median(kl))
+        if bins[0] <= median <= bins[-1]:
+            ax.axvline(median, color="black", ls="--", lw=1)
+    if bins[0] <= HALF_KL <= bins[-1]:
+        ax.axvline(HALF_KL, color="0.5", ls=":", lw=1.2)
+    notes = []
+    if below:
+        notes.append(f"{below:,} of {kl.size:,} nodes below {bins[0]:.0e} (not shown)")
+    if notes:
+        ax.set_ylim(0, max(float(counts.max(initial=0)), 1.0) * 1.25)  # headroom: the note does not cover the bars
+        ax.text(0.98, 0.97, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize=note_size,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.7", alpha=0.9))  # fmt: skip
+    if title:
+        ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
+    ax.grid(alpha=0.3)
+
+
+def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, kl_bins: np.ndarray, *, title: str) -> Figure:
+    """One layer/head over all nodes: entropy of learned vs uniform attention (left, even bins
+    ``bins`` shared by both), and each node's KL from uniform on a log axis (right, ``kl_bins``):
+    near-uniform attention piles up far left, peaked attention towards 1 and above."""
+    fig = Figure(figsize=(12, 4.8))
+    ax, ax_kl = _axes_grid(fig, 1, 2, left=0.7, right=0.25, top=1.0, bottom=0.8, wgap=0.9)[0]
+    draw_entropy_histogram(ax, panel, bins, title=False)
+    ax.set_xlabel("entropy H of a node's incoming attention (nats)")
+    ax.set_ylabel("nodes")
+    ax.set_title("entropy, learned vs uniform (same bins)", fontsize=10, y=1.0, pad=4)
+    draw_kl_histogram(ax_kl, panel, kl_bins, title=False)
+    kl = panel.divergence
+    ax_kl.set_xlabel(
+        "KL from uniform = log(in-degree) - H (nats, log axis)\ndashed: median; dotted: log 2 = even over half the neighbours"
+    )
+    ax_kl.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax_kl.set_ylabel("nodes")
+    ax_kl.set_title(
+        f"distance from uniform, median {float(np.median(kl)) if kl.size else float('nan'):.2e}", fontsize=10, y=1.0, pad=4
+    )
+    fig.suptitle(_wrap(title, fig, 11), fontsize=11)
+    return fig
+
+
+def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], kl_bins: np.ndarray, *, title: str) -> Figure:
+    """KL from uniform per node for every layer x head given, on one shared log axis; a layer's
+    panels wrap after ``ENTROPY_COLUMNS``, each layer starts a row. kl_bins: [B + 1] log-spaced."""
+    ncols = min(max(len(r) for r in rows), ENTROPY_COLUMNS)
+    placed = []  # (grid row, column, panel)
+    r = 0
+    for row in rows:
+        for i, panel in enumerate(row):
+            placed.append((r + i // ncols, i % ncols, panel))
+        r += math.ceil(len(row) / ncols)
+    fig = Figure(figsize=(max(2.9 * ncols + 0.8, 7.0), 2.2 * r + 1.6))
+    axes = _axes_grid(fig, r, ncols, left=0.7, right=0.15, top=0.75, bottom=0.85, wgap=0.6, hgap=0.55)
+    used = {(gr, gc) for gr, gc, _ in placed}
+    for (gr, gc), ax in np.ndenumerate(axes):
+        if (gr, gc) not in used:
+            _bare(ax)
+    for gr, gc, panel in placed:
+        ax = axes[gr, gc]
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
+        draw_kl_histogram(ax, panel, kl_bins, note_size=7)
+        if gc == 0:
+            ax.set_ylabel("nodes")
+    fig.supxlabel(
+        "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
+        "dotted: log 2, all weight spread evenly over half the neighbours",
+        fontsize=9, y=0.12 / fig.get_size_inches()[1] + 0.01,
+    )  # fmt: skip
+    fig.suptitle(_wrap(title, fig, 11), fontsize=11)
+    return fig
