@@ -72,23 +72,37 @@ _GAT_DEFAULTS = {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn
 
 MODELS: dict[str, ModelSpec] = {
     "gat": ModelSpec(
-        "graph attention network (Velickovic et al. 2018)", "gnnviz.models.gnn:gat_conv",
-        attention=True, fast_kernel="gnnviz.models.fast:gat_kernel", inference_kernel="gnnviz.models.fast:gat_inference",
-        activation="elu", defaults=_GAT_DEFAULTS,
+        "graph attention network (Velickovic et al. 2018)",
+        "gnnviz.models.gnn:gat_conv",
+        attention=True,
+        fast_kernel="gnnviz.models.fast:gat_kernel",
+        inference_kernel="gnnviz.models.fast:gat_inference",
+        activation="elu",
+        defaults=_GAT_DEFAULTS,
     ),
     "gatv2": ModelSpec(
-        "GATv2, dynamic attention (Brody et al. 2022)", "gnnviz.models.gnn:gatv2_conv",
-        attention=True, activation="elu", defaults=_GAT_DEFAULTS,
+        "GATv2, dynamic attention (Brody et al. 2022)",
+        "gnnviz.models.gnn:gatv2_conv",
+        attention=True,
+        activation="elu",
+        defaults=_GAT_DEFAULTS,
     ),
     "gcn": ModelSpec(
-        "graph convolutional network (Kipf & Welling 2017)", "gnnviz.models.gnn:gcn_conv",
-        edge_weight=True, fast_kernel="gnnviz.models.fast:gcn_kernel", defaults={"hidden": 16, "dropout": 0.5},
+        "graph convolutional network (Kipf & Welling 2017)",
+        "gnnviz.models.gnn:gcn_conv",
+        edge_weight=True,
+        fast_kernel="gnnviz.models.fast:gcn_kernel",
+        defaults={"hidden": 16, "dropout": 0.5},
     ),
     "sage": ModelSpec(
-        "GraphSAGE (Hamilton et al. 2017)", "gnnviz.models.gnn:sage_conv",
-        self_loops=False, sparse_input=False, defaults={"hidden": 256, "dropout": 0.5, "aggr": "mean"}, options=("aggr",),
+        "GraphSAGE (Hamilton et al. 2017)",
+        "gnnviz.models.gnn:sage_conv",
+        self_loops=False,
+        sparse_input=False,
+        defaults={"hidden": 256, "dropout": 0.5, "aggr": "mean"},
+        options=("aggr",),
     ),
-}  # fmt: skip
+}
 
 
 def model_spec(name: str, error: type[GnnvizError] = ConfigError) -> ModelSpec:

@@ -132,10 +132,20 @@ def _replica(cfg: Config, dataset: GraphDataset, device: torch.device, world: Wo
     torch.manual_seed(cfg.run.seed + 1_000_003 * world.rank)  # its own dropout masks
     t = cfg.training
     result = fit(
-        model, dataset, epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay, device=device,
-        seed=cfg.run.seed, fast=t.fast, stopping=t.early_stopping, node_batch=t.batch_size,
-        num_neighbors=_fanouts(cfg), world=world,
-    )  # fmt: skip
+        model,
+        dataset,
+        epochs=t.epochs,
+        patience=t.patience,
+        lr=t.lr,
+        weight_decay=t.weight_decay,
+        device=device,
+        seed=cfg.run.seed,
+        fast=t.fast,
+        stopping=t.early_stopping,
+        node_batch=t.batch_size,
+        num_neighbors=_fanouts(cfg),
+        world=world,
+    )
     if result.status == "diverged":
         raise DivergedError(result.message)
     if result.interrupt is not None:
@@ -160,11 +170,12 @@ def check_fits_in_memory(cfg: Config, dataset: GraphDataset, device: torch.devic
     available = _available_memory(device) if available is None else available
     if available is not None and need > available:
         raise ConfigError(
-            f"model.hidden={m.hidden}, model.layers={m.layers}" + (f", model.heads={m.heads}" if m.heads else "")
+            f"model.hidden={m.hidden}, model.layers={m.layers}"
+            + (f", model.heads={m.heads}" if m.heads else "")
             + f" make a model of {params:,} parameters that needs at least {need / 2**30:.1f} GiB to train on "
             f"{cfg.dataset.name}, more than the {available / 2**30:.1f} GiB of memory available on {device.type}; "
             f"choose a smaller model (--set model.hidden=...)"
-        )  # fmt: skip
+        )
 
 
 def _available_memory(device: torch.device) -> int | None:
@@ -299,8 +310,14 @@ def train_into(
     """
     attempt = attempt if attempt is not None else Attempt()
     seed_everything(cfg.run.seed)
-    base = {"dataset": cfg.dataset.name, "model": cfg.model.name, "metric": dataset.metric, "seed": cfg.run.seed,
-            "device": str(device), **process_fields()}  # fmt: skip
+    base = {
+        "dataset": cfg.dataset.name,
+        "model": cfg.model.name,
+        "metric": dataset.metric,
+        "seed": cfg.run.seed,
+        "device": str(device),
+        **process_fields(),
+    }
     if world is not None and world.size > 1:
         base["ranks"] = world.size
     save_config(run, cfg.to_yaml())
@@ -388,12 +405,24 @@ def _fit_into(
     t = cfg.training
     try:
         result = fit(
-            model, dataset, epochs=t.epochs, patience=t.patience, lr=t.lr, weight_decay=t.weight_decay,
-            device=device, seed=cfg.run.seed, fast=t.fast, batch_size=cfg.dataset.batch_size,
-            stopping=t.early_stopping, on_epoch=on_epoch,
-            snapshot_every=t.snapshots, on_snapshot=Snapshots(run, graphs[0], dataset.task, device) if t.snapshots else None,
-            node_batch=t.batch_size, num_neighbors=_fanouts(cfg), world=world,
-        )  # fmt: skip
+            model,
+            dataset,
+            epochs=t.epochs,
+            patience=t.patience,
+            lr=t.lr,
+            weight_decay=t.weight_decay,
+            device=device,
+            seed=cfg.run.seed,
+            fast=t.fast,
+            batch_size=cfg.dataset.batch_size,
+            stopping=t.early_stopping,
+            on_epoch=on_epoch,
+            snapshot_every=t.snapshots,
+            on_snapshot=Snapshots(run, graphs[0], dataset.task, device) if t.snapshots else None,
+            node_batch=t.batch_size,
+            num_neighbors=_fanouts(cfg),
+            world=world,
+        )
     finally:
         bar.close()
         writer.close()

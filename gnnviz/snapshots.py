@@ -74,10 +74,12 @@ class Snapshots:
             ei, alpha = ei.cpu().numpy().astype(np.int64), alpha.float().cpu().numpy().reshape(alpha.shape[0], -1)
             kl = np.maximum(att.uniform_entropy(ei, n)[:, None] - att.entropy(ei, alpha, n), 0.0)
             has = att.in_degree(ei, n) > 1
-            layers.append({
-                "kl": [float(v) for v in kl[has].mean(0)] if has.any() else [None] * alpha.shape[1],
-                "lift": ins.attention_vs_labels(ei, alpha, self.y)["overall"]["lift"],
-            })  # fmt: skip
+            layers.append(
+                {
+                    "kl": [float(v) for v in kl[has].mean(0)] if has.any() else [None] * alpha.shape[1],
+                    "lift": ins.attention_vs_labels(ei, alpha, self.y)["overall"]["lift"],
+                }
+            )
         row["layers"] = layers
         self.rows.append(row)
         save_json(

@@ -180,15 +180,17 @@ def _layer_numbers(a: RunArrays) -> list[dict[str, Any]]:
         k = found.layers.index(layer)
         lab = found.labels[k]["overall"]
         agree = [v for v in found.ranking[k]["agreement"] if v is not None]
-        out.append({
-            "layer": layer,
-            "heads": le.heads,
-            "lift": lab["lift"][-1],  # the head mean is the last entry
-            "label_mass": lab["mass"][-1],
-            "kl_from_uniform": le.mean_stats["mean_kl_from_uniform"],
-            "normalised_entropy": le.mean_stats["mean_normalised_entropy"],
-            "ranking_agreement": float(np.mean(agree)) if agree else None,
-        })  # fmt: skip
+        out.append(
+            {
+                "layer": layer,
+                "heads": le.heads,
+                "lift": lab["lift"][-1],  # the head mean is the last entry
+                "label_mass": lab["mass"][-1],
+                "kl_from_uniform": le.mean_stats["mean_kl_from_uniform"],
+                "normalised_entropy": le.mean_stats["mean_normalised_entropy"],
+                "ranking_agreement": float(np.mean(agree)) if agree else None,
+            }
+        )
     return out
 
 
@@ -251,12 +253,14 @@ def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_
     for v in flip_ids.get(scope, flipped):
         row_preds = [preds[i][v] for i in order]
         truth = y[v]
-        details.append({
-            "node": v,
-            "label": _json_label(truth),
-            "predictions": [_json_label(p) for p in row_preds],
-            "right": [bool(np.array_equal(p, truth != 0) if y.ndim == 2 else p == truth) for p in row_preds],
-        })  # fmt: skip
+        details.append(
+            {
+                "node": v,
+                "label": _json_label(truth),
+                "predictions": [_json_label(p) for p in row_preds],
+                "right": [bool(np.array_equal(p, truth != 0) if y.ndim == 2 else p == truth) for p in row_preds],
+            }
+        )
 
     hubs, hubs_note = top_degree(first.degree, top_k)
     drawn = list(dict.fromkeys(hubs + [int(v) for v in nodes]))
@@ -274,26 +278,32 @@ def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_
         layer_rows = []
         for layer in range(max((len(per_run_layers[i]) for i in g.runs), default=0)):
             rows = [per_run_layers[i][layer] if layer < len(per_run_layers[i]) else None for i in g.runs]
-            layer_rows.append({
-                "layer": layer,
-                **{k: aggregate([r[k] if r else None for r in rows])
-                   for k in ("lift", "label_mass", "kl_from_uniform", "normalised_entropy", "ranking_agreement")},
-            })  # fmt: skip
-        group_numbers.append({
-            "label": g.label,
-            "model": g.model,
-            "config_differences": g.differences,
-            "runs": [str(arrays[i].run_dir) for i in g.runs],
-            "seeds": [seed_of(arrays[i]) for i in g.runs],
-            "n": len(g.runs),
-            "attention": bool(runs_g[0].attention),
-            "test_metric": aggregate([_test_metric(a) for a in runs_g]),
-            "val_metric": aggregate([a.checkpoint.val_metric for a in runs_g]),
-            "checkpoint_epoch": aggregate([a.checkpoint.epoch for a in runs_g]),
-            "epochs_run": aggregate([a.checkpoint.epochs_run for a in runs_g]),
-            "layers": layer_rows,
-            "seed_disagreement": {"nodes": scope, "count": seed_flips},
-        })  # fmt: skip
+            layer_rows.append(
+                {
+                    "layer": layer,
+                    **{
+                        k: aggregate([r[k] if r else None for r in rows])
+                        for k in ("lift", "label_mass", "kl_from_uniform", "normalised_entropy", "ranking_agreement")
+                    },
+                }
+            )
+        group_numbers.append(
+            {
+                "label": g.label,
+                "model": g.model,
+                "config_differences": g.differences,
+                "runs": [str(arrays[i].run_dir) for i in g.runs],
+                "seeds": [seed_of(arrays[i]) for i in g.runs],
+                "n": len(g.runs),
+                "attention": bool(runs_g[0].attention),
+                "test_metric": aggregate([_test_metric(a) for a in runs_g]),
+                "val_metric": aggregate([a.checkpoint.val_metric for a in runs_g]),
+                "checkpoint_epoch": aggregate([a.checkpoint.epoch for a in runs_g]),
+                "epochs_run": aggregate([a.checkpoint.epochs_run for a in runs_g]),
+                "layers": layer_rows,
+                "seed_disagreement": {"nodes": scope, "count": seed_flips},
+            }
+        )
 
     numbers = {
         "dataset": first.dataset,
@@ -340,9 +350,13 @@ def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_
             "nodes": flip_ids,
             f"{scope}_details": details,
         },
-        "neighbourhoods": {"nodes": drawn, "chosen": f"the {top_k} highest-degree nodes (ties: lower id first)"
-                           + (f", then {', '.join(map(str, nodes))}" if nodes else ""), "ties": hubs_note},
-    }  # fmt: skip
+        "neighbourhoods": {
+            "nodes": drawn,
+            "chosen": f"the {top_k} highest-degree nodes (ties: lower id first)"
+            + (f", then {', '.join(map(str, nodes))}" if nodes else ""),
+            "ties": hubs_note,
+        },
+    }
     arrays_in_order = [arrays[i] for i in order]
     return Comparison(
         arrays_in_order,

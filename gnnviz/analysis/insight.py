@@ -325,9 +325,14 @@ def ranking_agreement(
     heads = a.shape[1]
     if pairs is None:
         pairs = ranking_pairs(
-            ei, num_nodes=num_nodes, max_pairs=max_pairs, max_shared=max_shared, include_self=include_self, seed=seed,
+            ei,
+            num_nodes=num_nodes,
+            max_pairs=max_pairs,
+            max_shared=max_shared,
+            include_self=include_self,
+            seed=seed,
             max_triples=max_triples,
-        )  # fmt: skip
+        )
     q, edge_i, edge_k, count = pairs.q, pairs.edge_i, pairs.edge_k, pairs.pairs
     conc = np.zeros((count, heads))
     disc = np.zeros((count, heads))

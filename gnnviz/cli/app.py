@@ -167,9 +167,18 @@ def visualize(
     from gnnviz.viz.visualize import visualize as draw
 
     path = draw(
-        run.expanduser(), out.expanduser() if out else None, nodes=node_ids, top_k=top_k, layers=_ints(layers, "--layers"),
-        heads=_ints(heads, "--heads"), fmt=fmt, dpi=dpi, graph_index=graph_index, quiet=quiet, log=to_stderr,
-    )  # fmt: skip
+        run.expanduser(),
+        out.expanduser() if out else None,
+        nodes=node_ids,
+        top_k=top_k,
+        layers=_ints(layers, "--layers"),
+        heads=_ints(heads, "--heads"),
+        fmt=fmt,
+        dpi=dpi,
+        graph_index=graph_index,
+        quiet=quiet,
+        log=to_stderr,
+    )
     exits.print_path(path)
 
 
@@ -215,9 +224,16 @@ def compare(
     from gnnviz.viz.compare import compare as run_compare
 
     path = run_compare(
-        [r for r in runs], out.expanduser() if out else None, nodes=node_ids, top_k=top_k, fmt=fmt, dpi=dpi,
-        graph_index=graph_index, quiet=quiet, log=to_stderr,
-    )  # fmt: skip
+        [r for r in runs],
+        out.expanduser() if out else None,
+        nodes=node_ids,
+        top_k=top_k,
+        fmt=fmt,
+        dpi=dpi,
+        graph_index=graph_index,
+        quiet=quiet,
+        log=to_stderr,
+    )
     exits.print_path(path)
 
 

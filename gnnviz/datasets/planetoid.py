@@ -29,11 +29,17 @@ _PLANETOID_SIZES: dict[str, tuple[int, int, int, int, int, int]] = {
     "CiteSeer": (3327, 3703, 6, 120, 2312, 1000),
 }
 _PICKLED_TYPES = {  # what the Planetoid pickles are made of; anything else is refused unrun
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"), ("scipy.sparse.csr", "csr_matrix"),
-    ("scipy.sparse._csr", "csr_matrix"), ("collections", "defaultdict"), ("__builtin__", "list"), ("builtins", "list"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("scipy.sparse.csr", "csr_matrix"),
+    ("scipy.sparse._csr", "csr_matrix"),
+    ("collections", "defaultdict"),
+    ("__builtin__", "list"),
+    ("builtins", "list"),
     ("_codecs", "encode"),  # how Python 3 pickles an array's bytes at protocol 2
-}  # fmt: skip
+}
 
 
 class _BadRaw(Exception):

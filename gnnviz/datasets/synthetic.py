@@ -224,7 +224,14 @@ def _sbm_pairs(p: SyntheticParams, sizes: list[int]) -> np.ndarray:
 
 DATASETS: dict[str, DatasetSpec] = {
     "synthetic": DatasetSpec(
-        "Synthetic", MULTICLASS, (), generate, "stochastic block model, settings in the config (dataset.nodes, ...)",
-        origin=GENERATED, params=SyntheticParams, check=check, signed_features=True,
+        "Synthetic",
+        MULTICLASS,
+        (),
+        generate,
+        "stochastic block model, settings in the config (dataset.nodes, ...)",
+        origin=GENERATED,
+        params=SyntheticParams,
+        check=check,
+        signed_features=True,
     ),
-}  # fmt: skip
+}

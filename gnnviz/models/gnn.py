@@ -330,9 +330,18 @@ def build_model(model_cfg, in_channels: int, out_channels: int) -> GNN:
     """Build from a resolved ``ModelConfig``."""
     m = model_cfg
     return GNN(
-        m.name, in_channels, out_channels, m.hidden, layers=m.layers, heads=m.heads, out_heads=m.out_heads,
-        dropout=m.dropout, attn_dropout=m.attn_dropout, residual=m.residual, aggr=m.aggr,
-    )  # fmt: skip
+        m.name,
+        in_channels,
+        out_channels,
+        m.hidden,
+        layers=m.layers,
+        heads=m.heads,
+        out_heads=m.out_heads,
+        dropout=m.dropout,
+        attn_dropout=m.attn_dropout,
+        residual=m.residual,
+        aggr=m.aggr,
+    )
 
 
 def rebuild(checkpoint: dict[str, Any]) -> GNN:

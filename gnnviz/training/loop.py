@@ -110,9 +110,18 @@ def fit(
     computed by each rank alone, so that it is there even when another rank is gone.
     """
     train_step, evaluate = make_steps(
-        model, dataset, lr=lr, weight_decay=weight_decay, device=device, seed=seed, fast=fast, batch_size=batch_size,
-        node_batch=node_batch, num_neighbors=num_neighbors, world=world,
-    )  # fmt: skip
+        model,
+        dataset,
+        lr=lr,
+        weight_decay=weight_decay,
+        device=device,
+        seed=seed,
+        fast=fast,
+        batch_size=batch_size,
+        node_batch=node_batch,
+        num_neighbors=num_neighbors,
+        world=world,
+    )
 
     best: dict[str, Any] = {"metric": -math.inf, "loss": math.inf, "epoch": 0, "state": _snapshot(model)}
     stopper = EarlyStopping(stopping, patience)
@@ -136,9 +145,13 @@ def fit(
                 )
                 break
             row = {
-                "epoch": epoch, "train_loss": train_loss, "train_metric": train_metric,
-                "val_loss": val_loss, "val_metric": val_metric, "seconds": time.perf_counter() - t0,
-            }  # fmt: skip
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_metric": train_metric,
+                "val_loss": val_loss,
+                "val_metric": val_metric,
+                "seconds": time.perf_counter() - t0,
+            }
             history.append(row)
             keep, stop = stopper.update(val_metric, val_loss)
             if keep:
@@ -160,10 +173,17 @@ def fit(
         val_metric = best["metric"]
         _, test_metric = getattr(evaluate, "local", evaluate)("test")
     return FitResult(
-        status=status, best_epoch=best["epoch"], epochs_run=len(history), val_metric=val_metric,
-        test_metric=test_metric, best_state=best["state"], train_seconds=train_seconds, history=history,
-        message=message, interrupt=interrupt,
-    )  # fmt: skip
+        status=status,
+        best_epoch=best["epoch"],
+        epochs_run=len(history),
+        val_metric=val_metric,
+        test_metric=test_metric,
+        best_state=best["state"],
+        train_seconds=train_seconds,
+        history=history,
+        message=message,
+        interrupt=interrupt,
+    )
 
 
 def _snapshot(model: torch.nn.Module) -> dict[str, Tensor]:

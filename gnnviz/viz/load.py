@@ -51,15 +51,29 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
     curves = _curves(run.metrics)
     num_classes = f["logits"].shape[1]
     return RunArrays(
-        run_dir=run_dir, dataset=dataset, model=f["model"], task=f["task"], graph_label=label, num_graphs=f["num_graphs"],
-        num_nodes=f["num_nodes"], edge_index=f["edge_index"], y=f["y"], logits=f["logits"], embeddings=f["embeddings"],
-        attention=f["attention"], coefficients=f["coefficients"], split=f["split"],
+        run_dir=run_dir,
+        dataset=dataset,
+        model=f["model"],
+        task=f["task"],
+        graph_label=label,
+        num_graphs=f["num_graphs"],
+        num_nodes=f["num_nodes"],
+        edge_index=f["edge_index"],
+        y=f["y"],
+        logits=f["logits"],
+        embeddings=f["embeddings"],
+        attention=f["attention"],
+        coefficients=f["coefficients"],
+        split=f["split"],
         class_names=class_names(dataset, num_classes) if f["task"] == "multiclass" else None,
-        checkpoint=_checkpoint(f["epoch"], run.summary, curves), curves=curves, switched_off=f["switched_off"],
+        checkpoint=_checkpoint(f["epoch"], run.summary, curves),
+        curves=curves,
+        switched_off=f["switched_off"],
         switch_off_seconds=float(f.get("switch_off_seconds", 0.0)),
         snapshots=_snapshots(run_dir / "snapshots.json"),
-        summary=run.summary, config=run.config,
-    )  # fmt: skip
+        summary=run.summary,
+        config=run.config,
+    )
 
 
 def _snapshots(path: Path) -> list[dict[str, Any]]:
@@ -210,10 +224,15 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
         raise RunError(f"the checkpoint does not fit {run_dir / 'graph.pt'} ({first}); train the run again") from None
     epoch = checkpoint.get("epoch") if isinstance(checkpoint, dict) else None
     return {
-        "model": str(model.name), "task": task, "num_graphs": len(graphs), "num_nodes": n,
+        "model": str(model.name),
+        "task": task,
+        "num_graphs": len(graphs),
+        "num_nodes": n,
         "facts": checkpoint_facts(checkpoint),
         "epoch": int(epoch) if isinstance(epoch, int) else None,
-        "edge_index": g.edge_index.numpy().astype(np.int64, copy=False), "y": g.y.numpy(), "split": _split(g, n),
+        "edge_index": g.edge_index.numpy().astype(np.int64, copy=False),
+        "y": g.y.numpy(),
+        "split": _split(g, n),
         "logits": logits.detach().float().numpy(),
         "switched_off": {k: v.astype(np.float32) for k, v in switched.items() if k != "original"},
         "switch_off_seconds": switch_off_seconds,
@@ -222,10 +241,10 @@ def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
             LayerAttention(ei.detach().numpy().astype(np.int64, copy=False), a.detach().float().numpy().reshape(a.shape[0], -1))
             for ei, a in details["attention"]
         ],
-        "coefficients": None if weight is None else EdgeCoefficients(
-            layer_edges.detach().numpy().astype(np.int64), weight.detach().double().numpy().reshape(-1)
-        ),
-    }  # fmt: skip
+        "coefficients": None
+        if weight is None
+        else EdgeCoefficients(layer_edges.detach().numpy().astype(np.int64), weight.detach().double().numpy().reshape(-1)),
+    }
 
 
 def _switch_off(model, g) -> dict[str, np.ndarray]:
@@ -246,12 +265,24 @@ def _split(g, n: int) -> np.ndarray:
 def _to_cache(f: dict[str, Any]) -> dict[str, np.ndarray]:
     c = f["coefficients"]
     arrays = {
-        "meta": np.array([f["num_graphs"], f["num_nodes"], len(f["embeddings"]), len(f["attention"]), int(c is not None),
-                          -1 if f["epoch"] is None else f["epoch"]]),
-        "model": np.array(f["model"]), "task": np.array(f["task"]), "edge_index": f["edge_index"], "y": f["y"],
+        "meta": np.array(
+            [
+                f["num_graphs"],
+                f["num_nodes"],
+                len(f["embeddings"]),
+                len(f["attention"]),
+                int(c is not None),
+                -1 if f["epoch"] is None else f["epoch"],
+            ]
+        ),
+        "model": np.array(f["model"]),
+        "task": np.array(f["task"]),
+        "edge_index": f["edge_index"],
+        "y": f["y"],
         "facts": np.array(json.dumps(f["facts"])),
-        "split": f["split"].astype("U5"), "logits": f["logits"],
-    }  # fmt: skip
+        "split": f["split"].astype("U5"),
+        "logits": f["logits"],
+    }
     for i, e in enumerate(f["embeddings"]):
         arrays[f"emb{i}"] = e
     for i, a in enumerate(f["attention"]):
@@ -269,14 +300,21 @@ def _from_cache(z: dict[str, np.ndarray]) -> dict[str, Any]:
     """The cached forward, or ValueError/KeyError when the entry is not one we wrote for a graph."""
     num_graphs, n, n_emb, n_att, has_coef, epoch = (int(v) for v in z["meta"])
     f = {
-        "model": str(z["model"]), "task": str(z["task"]), "num_graphs": num_graphs, "num_nodes": n,
+        "model": str(z["model"]),
+        "task": str(z["task"]),
+        "num_graphs": num_graphs,
+        "num_nodes": n,
         "facts": json.loads(str(z["facts"])),
-        "epoch": None if epoch < 0 else epoch, "edge_index": z["edge_index"], "y": z["y"], "split": z["split"].astype(str),
-        "logits": z["logits"], "embeddings": [z[f"emb{i}"] for i in range(n_emb)],
+        "epoch": None if epoch < 0 else epoch,
+        "edge_index": z["edge_index"],
+        "y": z["y"],
+        "split": z["split"].astype(str),
+        "logits": z["logits"],
+        "embeddings": [z[f"emb{i}"] for i in range(n_emb)],
         "attention": [LayerAttention(z[f"att_ei{i}"], z[f"att_alpha{i}"]) for i in range(n_att)],
         "coefficients": EdgeCoefficients(z["coef_ei"], z["coef_w"]) if has_coef else None,
         "switched_off": {str(name): z[f"off{i}"] for i, name in enumerate(z["off_names"].tolist())},
-    }  # fmt: skip
+    }
     _check(f)
     return f
 

@@ -141,11 +141,17 @@ def visualize(
         writer.text("index.html", page.index_html(arrays, lay.method, drawn, stats, notes, timer.seconds, pred.summary, skipped))
     timings = {s: round(v, 3) for s, v in timer.seconds.items()}
     timings["total"] = round(time.perf_counter() - started, 3)
-    writer.json("timings.json", {
-        "seconds": timings, "switch_off": round(arrays.switch_off_seconds, 3),
-        "figures": {stem: round(v, 3) for stem, v in figure_seconds.items()},
-        "layout_method": lay.method, "layout_cached": lay.cached, "figures_cached": figures_cached,
-    })  # fmt: skip
+    writer.json(
+        "timings.json",
+        {
+            "seconds": timings,
+            "switch_off": round(arrays.switch_off_seconds, 3),
+            "figures": {stem: round(v, 3) for stem, v in figure_seconds.items()},
+            "layout_method": lay.method,
+            "layout_cached": lay.cached,
+            "figures_cached": figures_cached,
+        },
+    )
     say("timings: " + ", ".join(f"{s} {v:.2f}s" for s, v in timings.items()))
     say(f"wrote {len(writer.written)} files to {out}")
     return out

@@ -71,14 +71,31 @@ def plot_curve_bands(panels: Sequence[tuple[str, Sequence[Band]]], *, title: str
             ax.plot(b.epochs, b.mean, color=colour, lw=1.3, label=f"{b.label} (n={int(b.n.max()) if b.n.size else 0})")
             ok = np.isfinite(b.std)
             if ok.any():
-                ax.fill_between(b.epochs, b.mean - np.where(ok, b.std, 0), b.mean + np.where(ok, b.std, 0),
-                                where=ok, color=colour, alpha=0.22, lw=0)  # fmt: skip
+                ax.fill_between(
+                    b.epochs,
+                    b.mean - np.where(ok, b.std, 0),
+                    b.mean + np.where(ok, b.std, 0),
+                    where=ok,
+                    color=colour,
+                    alpha=0.22,
+                    lw=0,
+                )
             ends = np.flatnonzero(np.diff(b.n) < 0)  # a seed stopped after this epoch
             if ends.size:
                 ax.plot(b.epochs[ends], b.mean[ends], "o", mfc="white", mec=colour, ms=6, mew=1.5, zorder=4)
             if b.checkpoints:
-                ax.plot(b.checkpoints, np.ones(len(b.checkpoints)), "v", color=colour, ms=7, mec="black", mew=0.5,
-                        transform=ax.get_xaxis_transform(), clip_on=False, zorder=5)  # fmt: skip
+                ax.plot(
+                    b.checkpoints,
+                    np.ones(len(b.checkpoints)),
+                    "v",
+                    color=colour,
+                    ms=7,
+                    mec="black",
+                    mew=0.5,
+                    transform=ax.get_xaxis_transform(),
+                    clip_on=False,
+                    zorder=5,
+                )
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.set_title(name, fontsize=10, y=1.0, pad=9)
@@ -132,8 +149,16 @@ def plot_test_metric(
             if s is not None:
                 ax.annotate(f"seed {s}", (i + 0.32, y), fontsize=7, va="center")
         spread = f" +- {std:.4f}" if ok.sum() > 1 else ""
-        ax.annotate(f"{mean:.4f}{spread}\n(n={int(ok.sum())})", (i, 0), xycoords=("data", "axes fraction"),
-                    xytext=(0, 4), textcoords="offset points", ha="center", va="bottom", fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{mean:.4f}{spread}\n(n={int(ok.sum())})",
+            (i, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
         lows.append(float(v[ok].min()))
     ax.set_xticks(range(len(labels)), [_wrap(t, 16) for t in labels], fontsize=8)
     ax.set_xlim(-0.6, len(labels) - 0.4)
@@ -142,8 +167,10 @@ def plot_test_metric(
         ax.set_ylim(lo - 0.25 * (hi - lo), hi)
     ax.set_ylabel(f"test {metric}")
     ax.grid(axis="y", alpha=0.3)
-    key = [Line2D([], [], color="0.3", lw=2.5, label="group mean"),
-           Line2D([], [], ls="", marker="o", color="0.6", mec="black", mew=0.6, label="a seed")]  # fmt: skip
+    key = [
+        Line2D([], [], color="0.3", lw=2.5, label="group mean"),
+        Line2D([], [], ls="", marker="o", color="0.6", mec="black", mew=0.6, label="a seed"),
+    ]
     if any(sum(x is not None for x in vals) > 1 for vals in values):
         key.insert(1, Line2D([], [], color="black", lw=1.2, marker="_", ms=10, label="+- std (n - 1)"))
     ax.legend(handles=key, fontsize=7, frameon=False, loc="upper right")
@@ -196,8 +223,9 @@ def plot_layer_stats(
                 x = layer - 0.4 + width * (k + 0.5)
                 mean = float(v[ok].mean())
                 std = float(v[ok].std(ddof=1)) if ok.sum() > 1 else None
-                ax.hlines(mean, x - 0.4 * width, x + 0.4 * width, color=colour, lw=3, zorder=3,
-                          label=s.label if layer == 0 else None)  # fmt: skip
+                ax.hlines(
+                    mean, x - 0.4 * width, x + 0.4 * width, color=colour, lw=3, zorder=3, label=s.label if layer == 0 else None
+                )
                 if std is not None and not log:  # on the log axis mean - std can be <= 0: the seeds' points show the spread
                     ax.errorbar([x], [mean], yerr=[std], color="black", capsize=3, lw=1, zorder=3)
                     shown[ax] += [mean - std, mean + std]
@@ -208,13 +236,30 @@ def plot_layer_stats(
                 # Beyond the mark and its seeds' points: above a positive mean, below a negative one.
                 down = mean < 0 and not log
                 end = float(v[ok].min()) if down else max(mean, float(v[ok].max()))
-                ax.annotate(f"{mean:.2g}", (x, min(end, mean) if down else end), xytext=(0, -6 if down else 6),
-                            textcoords="offset points", ha="center", va="top" if down else "bottom", fontsize=7.5,
-                            rotation=90 if len(series) > 3 else 0, zorder=5)  # fmt: skip
+                ax.annotate(
+                    f"{mean:.2g}",
+                    (x, min(end, mean) if down else end),
+                    xytext=(0, -6 if down else 6),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top" if down else "bottom",
+                    fontsize=7.5,
+                    rotation=90 if len(series) > 3 else 0,
+                    zorder=5,
+                )
         if base is not None and (base > 0 or not log):
             ax.axhline(base, color=BASELINE_COLOUR, ls="--", lw=1.2, label="GCN's fixed coefficients", zorder=1)
-            ax.annotate(f"GCN fixed: {base:.2g}", (1.0, base), xycoords=("axes fraction", "data"), xytext=(-3, 3),
-                        textcoords="offset points", ha="right", va="bottom", fontsize=8, color=BASELINE_COLOUR)  # fmt: skip
+            ax.annotate(
+                f"GCN fixed: {base:.2g}",
+                (1.0, base),
+                xycoords=("axes fraction", "data"),
+                xytext=(-3, 3),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color=BASELINE_COLOUR,
+            )
             shown[ax].append(base)
             if not log:
                 marks.append(base)
@@ -223,8 +268,9 @@ def plot_layer_stats(
         ax.grid(axis="y", alpha=0.3)
     threshold = _symlog_threshold(marks)
     ax_lift.set_yscale("symlog", linthresh=threshold, linscale=0.5)
-    ax_lift.axhspan(-threshold, threshold, color="0.9", lw=0, zorder=0,
-                    label=f"linear scale within ±{style.power_label(threshold)}")  # fmt: skip
+    ax_lift.axhspan(
+        -threshold, threshold, color="0.9", lw=0, zorder=0, label=f"linear scale within ±{style.power_label(threshold)}"
+    )
     ax_lift.axhline(0.0, color="black", lw=0.8)
     _pad_limits(ax_lift, shown[ax_lift])
     ax_lift.set_ylabel("lift: same-label mass - local homophily")

@@ -36,8 +36,16 @@ def plot_curves(
             ax.axvline(best_epoch, color="0.3", ls="--", lw=1)
             at = np.flatnonzero(epochs == best_epoch)
             if at.size and np.isfinite(va[at[0]]):
-                ax.plot([best_epoch], [va[at[0]]], "o", color="tab:orange", mec="black", ms=7, zorder=3,
-                        label=f"best epoch {best_epoch}: val {va[at[0]]:.3f}")  # fmt: skip
+                ax.plot(
+                    [best_epoch],
+                    [va[at[0]]],
+                    "o",
+                    color="tab:orange",
+                    mec="black",
+                    ms=7,
+                    zorder=3,
+                    label=f"best epoch {best_epoch}: val {va[at[0]]:.3f}",
+                )
         if min_loss_epoch is not None:
             ax.axvline(min_loss_epoch, color="tab:red", ls=":", lw=1.2, label=f"lowest val loss: epoch {min_loss_epoch}")
         ax.set_xlabel("epoch")

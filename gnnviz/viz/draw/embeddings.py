@@ -52,9 +52,14 @@ def plot_projections(
                 continue
             sel = idx[m]
             ax.scatter(
-                panel.coords[m, 0], panel.coords[m, 1], s=size * (2.2 if marker == "." else 1.0), marker=marker,
-                c=colours.rgba[sel], linewidths=0, zorder={"train": 4, "other": 2}.get(name, 3),
-            )  # fmt: skip
+                panel.coords[m, 0],
+                panel.coords[m, 1],
+                s=size * (2.2 if marker == "." else 1.0),
+                marker=marker,
+                c=colours.rgba[sel],
+                linewidths=0,
+                zorder={"train": 4, "other": 2}.get(name, 3),
+            )
         _ring(ax, panel.coords[wrong[idx]], size, zorder=5)
         ax.set_title(panel.title, fontsize=10, y=1.0, pad=6)
         ax.set_xticks([])

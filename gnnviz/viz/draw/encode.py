@@ -51,10 +51,12 @@ def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ppm = round(dpi / 0.0254)  # pixels per metre
-    return b"".join((
-        b"\x89PNG\r\n\x1a\n",
-        chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if opaque else 6, 0, 0, 0)),
-        chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
-        chunk(b"IDAT", zlib.compress(rows, 1)),  # the array itself: no copy as bytes
-        chunk(b"IEND", b""),
-    ))  # fmt: skip
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if opaque else 6, 0, 0, 0)),
+            chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
+            chunk(b"IDAT", zlib.compress(rows, 1)),  # the array itself: no copy as bytes
+            chunk(b"IEND", b""),
+        )
+    )

@@ -84,8 +84,16 @@ def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title:
         notes.append(f"{below:,} of {kl.size:,} nodes below {bins[0]:.0e} (not shown)")
     if notes:
         ax.set_ylim(0, max(float(counts.max(initial=0)), 1.0) * 1.25)  # headroom: the note does not cover the bars
-        ax.text(0.98, 0.97, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize=note_size,
-                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.7", alpha=0.9))  # fmt: skip
+        ax.text(
+            0.98,
+            0.97,
+            "\n".join(notes),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=note_size,
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.7", alpha=0.9),
+        )
     if title:
         ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
     ax.grid(alpha=0.3)
@@ -140,7 +148,8 @@ def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], kl_bins: np.ndarra
     fig.supxlabel(
         "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
         "dotted: log 2, all weight spread evenly over half the neighbours",
-        fontsize=9, y=0.12 / fig.get_size_inches()[1] + 0.01,
-    )  # fmt: skip
+        fontsize=9,
+        y=0.12 / fig.get_size_inches()[1] + 0.01,
+    )
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig

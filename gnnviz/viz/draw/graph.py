@@ -79,8 +79,13 @@ def plot_graph_layout(
     if big:
         # Coarser than the edges: a node pixel then holds several nodes and reads as a colour.
         shape = _raster_shape(extent, RASTER_PIXELS // NODE_CELL_PIXELS)
-        ax.imshow(raster.mean_colour(coords, colours.rgba, extent, shape, floor=0.6), extent=extent, origin="upper",
-                  interpolation="nearest", zorder=2)  # fmt: skip
+        ax.imshow(
+            raster.mean_colour(coords, colours.rgba, extent, shape, floor=0.6),
+            extent=extent,
+            origin="upper",
+            interpolation="nearest",
+            zorder=2,
+        )
         _wrong_share(ax_wrong, coords, wrong, extent, wrong_label or f"misclassified ({int(wrong.sum())} of {wrong.size})")
     else:
         order = np.argsort(degree, kind="stable")  # hubs drawn last, on top
@@ -96,10 +101,15 @@ def plot_graph_layout(
             *coords[hub], s=(40 if big else size[hub]) * 4 + 40, facecolors="none", edgecolors="black", linewidths=1.6, zorder=4
         )
         ax.annotate(
-            f"node {hub}\ndegree {int(degree[hub])}{_tie_text(degree, hub)}", coords[hub], xytext=(30, 30), textcoords="offset points",
-            fontsize=9, arrowprops=dict(arrowstyle="-", lw=1.0, shrinkA=0, shrinkB=2), zorder=3,
+            f"node {hub}\ndegree {int(degree[hub])}{_tie_text(degree, hub)}",
+            coords[hub],
+            xytext=(30, 30),
+            textcoords="offset points",
+            fontsize=9,
+            arrowprops=dict(arrowstyle="-", lw=1.0, shrinkA=0, shrinkB=2),
+            zorder=3,
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.5", alpha=0.9),
-        )  # fmt: skip
+        )
     _frame(ax, coords)
     if big:
         ax.set_title("nodes coloured by class (mixed where classes share a pixel) over edge density", fontsize=10, pad=4)
@@ -201,9 +211,14 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     ties = int((degree == top).sum())
     called = f"node {hub}: degree {top}" + (f" (1 of {ties} with degree {top}; lowest id)" if ties > 1 else "")
     ax_hist.annotate(
-        called, (top, counts[top]), xytext=(-10, 40), textcoords="offset points", ha="right",
-        fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
-    )  # fmt: skip
+        called,
+        (top, counts[top]),
+        xytext=(-10, 40),
+        textcoords="offset points",
+        ha="right",
+        fontsize=9,
+        arrowprops=dict(arrowstyle="->", lw=0.8),
+    )
     ax_hist.set_ylim(0.7, counts.max() * 3)
     pos = ks[ks > 0]
     # P(degree >= k) for each occurring k, from the sorted degrees (no pass over N per k).
@@ -213,9 +228,14 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
     ax_ccdf.set_ylabel("fraction of nodes with degree >= k (log)")
     ax_ccdf.set_title("degree distribution", y=1.0, pad=6)
     ax_ccdf.annotate(
-        f"node {hub}" + (f" (+{ties - 1} tied)" if ties > 1 else ""), (top, 1 / len(degree)), xytext=(-10, 30), textcoords="offset points", ha="right",
-        fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8),
-    )  # fmt: skip
+        f"node {hub}" + (f" (+{ties - 1} tied)" if ties > 1 else ""),
+        (top, 1 / len(degree)),
+        xytext=(-10, 30),
+        textcoords="offset points",
+        ha="right",
+        fontsize=9,
+        arrowprops=dict(arrowstyle="->", lw=0.8),
+    )
     for ax in (ax_hist, ax_ccdf):
         ax.grid(alpha=0.3)
     zero = int((degree == 0).sum())

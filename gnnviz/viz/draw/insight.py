@@ -48,8 +48,16 @@ def _layer_labels(ax: Axes, centres: list[float], notes: Sequence[str] = ()) -> 
     """Layer names (and a note each, if given) under the head ticks."""
     for layer, c in enumerate(centres):
         note = f" ({notes[layer]})" if layer < len(notes) else ""
-        ax.annotate(f"layer {layer}{note}", (c, 0), xycoords=("data", "axes fraction"), xytext=(0, -22),
-                    textcoords="offset points", ha="center", va="top", fontsize=9)  # fmt: skip
+        ax.annotate(
+            f"layer {layer}{note}",
+            (c, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -22),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=9,
+        )
 
 
 def plot_lift(
@@ -107,8 +115,17 @@ def plot_lift_by_degree(
     ax.axhline(0.0, color="black", lw=0.8)
     ax.set_xticks(x, [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in bins] if bins else [], fontsize=8)
     for xi, n in zip(x, nodes, strict=True):
-        ax.annotate(f"n={n:,}", (xi, 0), xycoords=("data", "axes fraction"), xytext=(0, -22),
-                    textcoords="offset points", ha="center", va="top", fontsize=7, color="0.35")  # fmt: skip
+        ax.annotate(
+            f"n={n:,}",
+            (xi, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -22),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=7,
+            color="0.35",
+        )
     ax.set_xlabel("neighbours (self-loop not counted)", labelpad=18)
     ax.set_ylabel("mean lift")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
@@ -171,8 +188,16 @@ def plot_ablation(
     ax.set_xlim(-1.15 * span, 1.15 * span)
     for yi, vi, k in zip(y, v, changed, strict=True):
         text = f"{k}/{nodes} nodes change" + ("" if np.isfinite(vi) else ", metric undefined")
-        ax.annotate(text, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
-                    ha="left", va="center", fontsize=7)  # fmt: skip
+        ax.annotate(
+            text,
+            (1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=7,
+        )
     ax.set_yticks(y, list(names), fontsize=8)
     ax.set_xlabel(f"{metric} change (switched off - trained)")
     ax.set_title(title, fontsize=10)
@@ -259,8 +284,7 @@ def plot_class_flow(panels: Sequence[tuple[str, np.ndarray]], uniform: np.ndarra
                     if k > 0 and np.isfinite(uniform[i, j]):
                         change = round(float(v - uniform[i, j]), 2) + 0.0  # + 0.0: no "-0.00"
                         text += f"\n{change:+.2f}"
-                    ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if k else 7,
-                            color="white" if v > 0.6 else "black")  # fmt: skip
+                    ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if k else 7, color="white" if v > 0.6 else "black")
     assert image is not None
     cax = fig.add_axes(((fw - 0.75) / fw, 0.6 / fh, 0.15 / fw, side / fh))
     fig.colorbar(image, cax=cax, label="share of the row's attention")

@@ -152,8 +152,18 @@ def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours
     ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c=colours.rgba[hood.sources], edgecolors="white", linewidths=0.5, zorder=3)
     ax.scatter([0], [0], s=260, c=colours.rgba[[hood.node]], edgecolors="black", linewidths=1.5, zorder=4)
     box = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85)
-    ax.annotate(f"node {hood.node}", (0, 0), xytext=(0, -14), textcoords="offset points", ha="center", va="top",
-                fontsize=9, fontweight="bold", zorder=5, bbox=box)  # fmt: skip
+    ax.annotate(
+        f"node {hood.node}",
+        (0, 0),
+        xytext=(0, -14),
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize=9,
+        fontweight="bold",
+        zorder=5,
+        bbox=box,
+    )
     if hood.self_weight is not None:
         w = hood.self_weight
         ax.add_patch(
@@ -165,8 +175,17 @@ def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours
             x, y = xy[i]
             rot = math.degrees(math.atan2(y, x))
             rot = rot - 180 if abs(rot) > 90 else rot  # keep text upright
-            ax.text(1.09 * x, 1.09 * y, f"{hood.sources[i]}", rotation=rot, rotation_mode="anchor", fontsize=7 if k > 12 else 8,
-                    ha="left" if x >= 0 else "right", va="center", zorder=5)  # fmt: skip
+            ax.text(
+                1.09 * x,
+                1.09 * y,
+                f"{hood.sources[i]}",
+                rotation=rot,
+                rotation_mode="anchor",
+                fontsize=7 if k > 12 else 8,
+                ha="left" if x >= 0 else "right",
+                va="center",
+                zorder=5,
+            )
         heaviest = np.zeros(0, int)
     else:
         # Too many to label around the ring: outline the heaviest and list them in the caption.

@@ -29,29 +29,50 @@ def build(c: Comparison) -> list[FigureSpec]:
     if bands:
         panels = []
         for col, name in (("train_loss", "train loss"), ("val_loss", "val loss"), ("val_metric", f"val {metric}")):
-            panels.append((name, [
-                cp.Band(literal(g["label"]), b.epochs, b.mean[col], b.std[col], b.n, k,
-                        tuple(int(e) for e in g["checkpoint_epoch"]["values"] if e is not None))
-                for k, g, b in bands
-            ]))  # fmt: skip
-        specs.append(FigureSpec(
-            "curves", "training",
-            "Training curves per group: mean over the group's seeds, band = +- one standard deviation (where two or more "
-            "seeds trained that long); a triangle on the top edge marks each seed's checkpoint (the state compared); a circle "
-            "marks where a seed stopped early, after which the mean is over the seeds still training.",
-            cp.plot_curve_bands, (panels,), {"title": f"{graph}: training curves, {runs}"},
-        ))  # fmt: skip
+            panels.append(
+                (
+                    name,
+                    [
+                        cp.Band(
+                            literal(g["label"]),
+                            b.epochs,
+                            b.mean[col],
+                            b.std[col],
+                            b.n,
+                            k,
+                            tuple(int(e) for e in g["checkpoint_epoch"]["values"] if e is not None),
+                        )
+                        for k, g, b in bands
+                    ],
+                )
+            )
+        specs.append(
+            FigureSpec(
+                "curves",
+                "training",
+                "Training curves per group: mean over the group's seeds, band = +- one standard deviation (where two or more "
+                "seeds trained that long); a triangle on the top edge marks each seed's checkpoint (the state compared); a circle "
+                "marks where a seed stopped early, after which the mean is over the seeds still training.",
+                cp.plot_curve_bands,
+                (panels,),
+                {"title": f"{graph}: training curves, {runs}"},
+            )
+        )
 
     values = [g["test_metric"]["values"] for g in groups]
     if any(v is not None for vals in values for v in vals):
         summary = "; ".join(f"{g['label']}: {_mean_std(g['test_metric'])}" for g in groups)
-        specs.append(FigureSpec(
-            "test_metric", "test metric",
-            f"Test {metric} per group (recorded by training at the checkpoint): each seed a point, the line its mean, "
-            f"whiskers +- one standard deviation. {summary}.",
-            cp.plot_test_metric, ([literal(g["label"]) for g in groups], values),
-            {"metric": metric, "seeds": [g["seeds"] for g in groups], "title": f"{graph}: test {metric} per group"},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                "test_metric",
+                "test metric",
+                f"Test {metric} per group (recorded by training at the checkpoint): each seed a point, the line its mean, "
+                f"whiskers +- one standard deviation. {summary}.",
+                cp.plot_test_metric,
+                ([literal(g["label"]) for g in groups], values),
+                {"metric": metric, "seeds": [g["seeds"] for g in groups], "title": f"{graph}: test {metric} per group"},
+            )
+        )
 
     attention_groups = [(k, g) for k, g in enumerate(groups) if g["layers"]]
     base = numbers["baseline_fixed_coefficients"]
@@ -62,29 +83,41 @@ def build(c: Comparison) -> list[FigureSpec]:
                 cp.LayerSeries(literal(g["label"]), k, [row[key]["values"] for row in g["layers"]]) for k, g in attention_groups
             ]
 
-        specs.append(FigureSpec(
-            "layers", "attention per layer",
-            "Per layer, attention averaged over heads: lift against labels (attention mass on same-label neighbours minus "
-            "local homophily; 0 = no better than averaging) and mean KL divergence from uniform attention over the same "
-            "neighbours. Thick tick = group mean (its value written next to it), points = seeds, whiskers +- std (lift only: "
-            "the KL axis is logarithmic); dashed = GCN's fixed coefficients on this graph "
-            f"(lift {sci(base['lift'])}, KL {sci(base['kl_from_uniform'])} renormalised per node). The lift axis is linear "
-            "within the grey band around 0 and logarithmic beyond, so lifts orders of magnitude apart can all be read.",
-            cp.plot_layer_stats, (series("lift"), series("kl_from_uniform")),
-            {"baseline_lift": base["lift"], "baseline_kl": base["kl_from_uniform"], "max_lift": base["max_lift"],
-             "title": f"{graph}: what attention learned, per layer and group"},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                "layers",
+                "attention per layer",
+                "Per layer, attention averaged over heads: lift against labels (attention mass on same-label neighbours minus "
+                "local homophily; 0 = no better than averaging) and mean KL divergence from uniform attention over the same "
+                "neighbours. Thick tick = group mean (its value written next to it), points = seeds, whiskers +- std (lift only: "
+                "the KL axis is logarithmic); dashed = GCN's fixed coefficients on this graph "
+                f"(lift {sci(base['lift'])}, KL {sci(base['kl_from_uniform'])} renormalised per node). The lift axis is linear "
+                "within the grey band around 0 and logarithmic beyond, so lifts orders of magnitude apart can all be read.",
+                cp.plot_layer_stats,
+                (series("lift"), series("kl_from_uniform")),
+                {
+                    "baseline_lift": base["lift"],
+                    "baseline_kl": base["kl_from_uniform"],
+                    "max_lift": base["max_lift"],
+                    "title": f"{graph}: what attention learned, per layer and group",
+                },
+            )
+        )
 
     agreement, flips = numbers["agreement"], numbers["flipping_nodes"]
     by_split = ", ".join(f"{s} {k}" for s, k in flips["by_split"].items())
-    specs.append(FigureSpec(
-        "agreement", "predictions",
-        f"Prediction agreement between runs: the fraction of the {agreement['node_count']} {agreement['nodes']} nodes on "
-        f"which two runs predict the same. The runs do not all agree on {flips['count']} nodes ({by_split}); the page "
-        "lists them.",
-        cp.plot_agreement, (agreement["matrix"], [literal(t) for t in agreement["runs"]]),
-        {"nodes": f"{agreement['nodes']} nodes", "title": f"{graph}: prediction agreement ({agreement['nodes']} nodes)"},
-    ))  # fmt: skip
+    specs.append(
+        FigureSpec(
+            "agreement",
+            "predictions",
+            f"Prediction agreement between runs: the fraction of the {agreement['node_count']} {agreement['nodes']} nodes on "
+            f"which two runs predict the same. The runs do not all agree on {flips['count']} nodes ({by_split}); the page "
+            "lists them.",
+            cp.plot_agreement,
+            (agreement["matrix"], [literal(t) for t in agreement["runs"]]),
+            {"nodes": f"{agreement['nodes']} nodes", "title": f"{graph}: prediction agreement ({agreement['nodes']} nodes)"},
+        )
+    )
     specs += _neighbourhoods(c, colours)
     return specs
 
@@ -126,12 +159,17 @@ def _neighbourhoods(c: Comparison, colours: style.NodeColours) -> list[FigureSpe
             f"{literal(a0.graph_label)}, node {node} ({k} neighbours{literal(cls)}): incoming weights side by side, "
             "one column per group (its first seed), one row per layer"
         )
-        specs.append(FigureSpec(
-            f"neighbourhoods/node{node}", "neighbourhoods",
-            f"Node {node} ({k} neighbours{cls}): each group's first seed, attention averaged over heads next to GCN's "
-            f"fixed coefficients (which do not sum to 1), on one width scale.{left_out}",
-            hood_plots.plot_neighbourhoods, (panels, colours), {"title": title, "columns": len(shown)},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                f"neighbourhoods/node{node}",
+                "neighbourhoods",
+                f"Node {node} ({k} neighbours{cls}): each group's first seed, attention averaged over heads next to GCN's "
+                f"fixed coefficients (which do not sum to 1), on one width scale.{left_out}",
+                hood_plots.plot_neighbourhoods,
+                (panels, colours),
+                {"title": title, "columns": len(shown)},
+            )
+        )
     return specs
 
 

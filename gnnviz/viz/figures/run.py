@@ -88,11 +88,21 @@ def build(c: Context) -> list[FigureSpec]:
     lay = c.layout
     title = f"{graph}: {a.num_nodes:,} nodes, {_undirected_edges(ei):,} edges; layout: {lay.method}\n{on}"
     ids = a.num_nodes <= NODE_IDS_UP_TO
-    add("layout", "graph",
+    add(
+        "layout",
+        "graph",
         f"Whole graph, {lay.method}; colour = class, size = degree, black ring = {pred.what}, {pred.summary}"
         + ("; numbers are node ids." if ids else "."),
-        graph_plots.plot_graph_layout, lay.coords, ei, colours, degree, pred.wrong, title=title, wrong_label=wrong_label,
-        node_ids=ids)  # fmt: skip
+        graph_plots.plot_graph_layout,
+        lay.coords,
+        ei,
+        colours,
+        degree,
+        pred.wrong,
+        title=title,
+        wrong_label=wrong_label,
+        node_ids=ids,
+    )
     add(
         "degree",
         "graph",
@@ -110,17 +120,36 @@ def build(c: Context) -> list[FigureSpec]:
         caption = "Loss and metric per epoch; dashed line = the checkpoint drawn"
         if a.checkpoint.warning:
             caption += f"; dotted line = lowest validation loss (epoch {a.checkpoint.min_val_loss_epoch})"
-        add("curves", "training", caption + ".", curve_plots.plot_curves,
-            col["epoch"], col["train_loss"], col["val_loss"], col["train_metric"], col["val_metric"],
-            best_epoch=a.checkpoint.epoch, metric=metric, title=heading,
-            min_loss_epoch=a.checkpoint.min_val_loss_epoch if a.checkpoint.warning else None)  # fmt: skip
+        add(
+            "curves",
+            "training",
+            caption + ".",
+            curve_plots.plot_curves,
+            col["epoch"],
+            col["train_loss"],
+            col["val_loss"],
+            col["train_metric"],
+            col["val_metric"],
+            best_epoch=a.checkpoint.epoch,
+            metric=metric,
+            title=heading,
+            min_loss_epoch=a.checkpoint.min_val_loss_epoch if a.checkpoint.warning else None,
+        )
 
     panels = [embedding_plots.ProjectionPanel(p.coords, p.index, f"{t}\nt-SNE, {p.note}") for t, p in c.projections]
     sampled = next((f" ({p.note.split(', ', 1)[1]})" for _, p in c.projections if ", " in p.note), "")
-    add("tsne", "embeddings",
+    add(
+        "tsne",
+        "embeddings",
         f"t-SNE of the embeddings{sampled}; colour = class, marker = split, black ring = {pred.what}, {pred.summary}.",
-        embedding_plots.plot_projections, panels, colours, pred.wrong, a.split,
-        title=f"{on}: node embeddings (t-SNE{_sampled(c.projections)})", wrong_label=wrong_label)  # fmt: skip
+        embedding_plots.plot_projections,
+        panels,
+        colours,
+        pred.wrong,
+        a.split,
+        title=f"{on}: node embeddings (t-SNE{_sampled(c.projections)})",
+        wrong_label=wrong_label,
+    )
 
     specs += _neighbourhoods(c, colours, model)
     specs += _entropy(c, on)
@@ -139,15 +168,19 @@ def _flows(c: Context, on: str) -> list[FigureSpec]:
     k = c.flows[0].flow.share.shape[0]
     names = [literal(a.class_name(i)) for i in range(k)] if a.class_names is not None else []
     what = "attention (mean over heads)" if a.attention else "fixed GCN coefficients"
-    return [FigureSpec(
-        "insight/class_flow", "what attention learned",
-        f"Class-to-class {what}: each row is the class of the nodes weighing their neighbours, each column the "
-        "neighbours' class; a row sums to 1 (self-loops left out). The first panel is uniform weights over the same "
-        "neighbours; in the others, the second number in a cell is the change from it. Totals per cell are in "
-        "attention_stats.json (class_flow).",
-        ip.plot_class_flow, ([(f.label, f.flow.share) for f in c.flows], c.flows[0].flow.uniform_share, names),
-        {"title": f"{on}\nwhere each class's {what} goes, by neighbour class"},
-    )]  # fmt: skip
+    return [
+        FigureSpec(
+            "insight/class_flow",
+            "what attention learned",
+            f"Class-to-class {what}: each row is the class of the nodes weighing their neighbours, each column the "
+            "neighbours' class; a row sums to 1 (self-loops left out). The first panel is uniform weights over the same "
+            "neighbours; in the others, the second number in a cell is the change from it. Totals per cell are in "
+            "attention_stats.json (class_flow).",
+            ip.plot_class_flow,
+            ([(f.label, f.flow.share) for f in c.flows], c.flows[0].flow.uniform_share, names),
+            {"title": f"{on}\nwhere each class's {what} goes, by neighbour class"},
+        )
+    ]
 
 
 def _sampled(projections: list[tuple[str, Any]]) -> str:
@@ -191,9 +224,10 @@ def _neighbourhoods(c: Context, colours: style.NodeColours, model: str) -> list[
         co = a.coefficients
         for node in sel.nodes:
             panel = hood_plots.NeighbourhoodPanel(
-                att.neighbourhood(co.edge_index, co.weight, node), "GCN normalisation, fixed, not learned (same in every layer)",
+                att.neighbourhood(co.edge_index, co.weight, node),
+                "GCN normalisation, fixed, not learned (same in every layer)",
                 normalised=False,
-            )  # fmt: skip
+            )
             specs.append(_hood_spec(a, node, [panel], colours, f"gcn_norm/node{node}", what, model, stamp))
     return specs
 
@@ -231,20 +265,31 @@ def _entropy(c: Context, on: str) -> list[FigureSpec]:
     kl_bins = att.kl_bins(*[p.kl for row in grid for p in row], *[p.kl for _, p in files])
     specs = [
         FigureSpec(
-            "entropy", "attention entropy",
+            "entropy",
+            "attention entropy",
             "Each selected layer and head: per-node KL divergence of the attention from uniform attention over the same "
             "neighbours, log(in-degree) - H, on a log axis (further left = closer to uniform); same bins in every panel.",
-            entropy_plots.plot_entropy_grid, (grid, kl_bins), {"title": f"{on}: how far each node's attention is from uniform"},
+            entropy_plots.plot_entropy_grid,
+            (grid, kl_bins),
+            {"title": f"{on}: how far each node's attention is from uniform"},
         )
-    ]  # fmt: skip
+    ]
     for name, panel in files:
         st = panel.stats
         subtitle = (
             f"{panel.title.split(':')[0]}: mean H/log(deg) = {num(st['mean_normalised_entropy'])}, "
             f"mean KL from uniform = {sci(st['mean_kl_from_uniform'])} nats"
         )
-        specs.append(FigureSpec(f"entropy/{name}", "attention entropy", subtitle + ".", entropy_plots.plot_entropy_histogram,
-                                (panel, bins, kl_bins), {"title": f"{on}\n{subtitle}"}))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                f"entropy/{name}",
+                "attention entropy",
+                subtitle + ".",
+                entropy_plots.plot_entropy_histogram,
+                (panel, bins, kl_bins),
+                {"title": f"{on}\n{subtitle}"},
+            )
+        )
     return specs
 
 
@@ -282,34 +327,50 @@ def _insight(c: Context, on: str) -> list[FigureSpec]:
     specs: list[FigureSpec] = []
     if ins.labels:
         lifts = [lab["overall"]["lift"][:-1] for lab in ins.labels]  # heads only; the mean is the last entry
-        specs.append(FigureSpec(
-            "insight/lift", section,
-            "Lift per layer and head: attention mass on same-label neighbours minus what uniform attention over the same "
-            f"neighbours puts there (0 = no better than averaging); dashed = GCN's fixed coefficients ({sci(base_lift)}); "
-            f"largest possible {num(base['max_lift'])}.",
-            ip.plot_lift, (lifts,), {"baseline": base_lift, "max_lift": base["max_lift"],
-                                     "title": f"{on}\nattention on same-label neighbours, beyond averaging"},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                "insight/lift",
+                section,
+                "Lift per layer and head: attention mass on same-label neighbours minus what uniform attention over the same "
+                f"neighbours puts there (0 = no better than averaging); dashed = GCN's fixed coefficients ({sci(base_lift)}); "
+                f"largest possible {num(base['max_lift'])}.",
+                ip.plot_lift,
+                (lifts,),
+                {
+                    "baseline": base_lift,
+                    "max_lift": base["max_lift"],
+                    "title": f"{on}\nattention on same-label neighbours, beyond averaging",
+                },
+            )
+        )
         bins = [(b["lo"], b["hi"]) for b in ins.baseline["by_degree"]]
         series: dict[str, list[float | None]] = {}
         for layer, lab in zip(ins.layers, ins.labels, strict=True):
             by = {(b["lo"], b["hi"]): b["lift"][-1] for b in lab["by_degree"]}
             series[f"layer {layer} (mean of heads)"] = [by.get(b) for b in bins]
         series["GCN coefficients"] = [b["lift"][0] if b["lift"] else None for b in ins.baseline["by_degree"]]
-        specs.append(FigureSpec(
-            "insight/lift_by_degree", section,
-            "Lift by number of neighbours (head mean per layer, and GCN's coefficients); n = nodes per bin.",
-            ip.plot_lift_by_degree, (bins, series, [b["nodes"] for b in ins.baseline["by_degree"]]),
-            {"title": f"{on}\nlift by neighbour count"},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                "insight/lift_by_degree",
+                section,
+                "Lift by number of neighbours (head mean per layer, and GCN's coefficients); n = nodes per bin.",
+                ip.plot_lift_by_degree,
+                (bins, series, [b["nodes"] for b in ins.baseline["by_degree"]]),
+                {"title": f"{on}\nlift by neighbour count"},
+            )
+        )
         pairs = [r["pairs"] for r in ins.ranking]
-        specs.append(FigureSpec(
-            "insight/ranking", section,
-            "Static or dynamic attention (Brody et al. 2022): how often two nodes that share neighbours rank those "
-            "neighbours the same way; 1.0 = static (GAT's attention always is), lower = dynamic.",
-            ip.plot_ranking_agreement, ([r["agreement"] for r in ins.ranking],),
-            {"pairs": pairs, "title": f"{on}\nneighbour-ranking agreement between target nodes"},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                "insight/ranking",
+                section,
+                "Static or dynamic attention (Brody et al. 2022): how often two nodes that share neighbours rank those "
+                "neighbours the same way; 1.0 = static (GAT's attention always is), lower = dynamic.",
+                ip.plot_ranking_agreement,
+                ([r["agreement"] for r in ins.ranking],),
+                {"pairs": pairs, "title": f"{on}\nneighbour-ranking agreement between target nodes"},
+            )
+        )
     snaps = c.arrays.snapshots
     if snaps and all(len(r["layers"]) == len(snaps[0]["layers"]) for r in snaps) and snaps[0]["layers"]:
         epochs = [int(r["epoch"]) for r in snaps]
@@ -321,23 +382,34 @@ def _insight(c: Context, on: str) -> list[FigureSpec]:
         layers = range(len(snaps[0]["layers"]))
         lift = {f"layer {i} (mean of heads)": [mean(r["layers"][i]["lift"]) for r in snaps] for i in layers}
         kl = {f"layer {i} (mean of heads)": [mean(r["layers"][i]["kl"]) for r in snaps] for i in layers}
-        specs.append(FigureSpec(
-            "insight/over_training", section,
-            f"Attention over training (training.snapshots, {len(snaps)} snapshots): validation metric, lift against labels "
-            "and mean KL from uniform attention per layer; dashed = the checkpoint drawn.",
-            ip.plot_over_training, (epochs, [r.get("val_metric") for r in snaps], lift, kl),
-            {"metric": c.arrays.checkpoint.metric.replace("_", " "), "best_epoch": c.arrays.checkpoint.epoch,
-             "title": f"{on}\nattention over training"},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                "insight/over_training",
+                section,
+                f"Attention over training (training.snapshots, {len(snaps)} snapshots): validation metric, lift against labels "
+                "and mean KL from uniform attention per layer; dashed = the checkpoint drawn.",
+                ip.plot_over_training,
+                (epochs, [r.get("val_metric") for r in snaps], lift, kl),
+                {
+                    "metric": c.arrays.checkpoint.metric.replace("_", " "),
+                    "best_epoch": c.arrays.checkpoint.epoch,
+                    "title": f"{on}\nattention over training",
+                },
+            )
+        )
     if ins.switched_off:
         names = list(ins.switched_off)
         ch = [ins.switched_off[k] for k in names]
         metric = ch[0]["metric"].replace("_", " ")
-        specs.append(FigureSpec(
-            "insight/switched_off", section,
-            f"Attention switched off: {metric} change on the {ins.switched_on} nodes when attention in one layer or all "
-            "is replaced by uniform weights or by GCN's coefficients; and how many predictions change.",
-            ip.plot_ablation, (names, [x["change"] for x in ch], [x["changed"] for x in ch]),
-            {"nodes": ch[0]["nodes"], "metric": metric, "title": f"{on}\ndoes attention matter? attention switched off"},
-        ))  # fmt: skip
+        specs.append(
+            FigureSpec(
+                "insight/switched_off",
+                section,
+                f"Attention switched off: {metric} change on the {ins.switched_on} nodes when attention in one layer or all "
+                "is replaced by uniform weights or by GCN's coefficients; and how many predictions change.",
+                ip.plot_ablation,
+                (names, [x["change"] for x in ch], [x["changed"] for x in ch]),
+                {"nodes": ch[0]["nodes"], "metric": metric, "title": f"{on}\ndoes attention matter? attention switched off"},
+            )
+        )
     return specs

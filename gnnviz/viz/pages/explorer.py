@@ -367,9 +367,22 @@ def run_inputs(
     gcn = (a.coefficients.edge_index, a.coefficients.weight) if a.coefficients is not None and not a.attention else None
     return dict(
         title=f"{a.model.upper()} on {a.graph_label} (checkpoint {a.checkpoint.label})",
-        num_nodes=n, edge_index=a.edge_index, coords=coords, y=a.y, probabilities=probs, split=a.split,
-        degree=a.degree, class_names=a.class_names,
-        attention=[(la.edge_index, la.alpha) for la in a.attention], entropy=entropy, entropy_mean=entropy_mean,
-        lift=lift, lift_mean=lift_mean, gcn=gcn, tsne=[(title, p.coords, p.index) for title, p in projections],
-        summary=a.summary, config_text=yaml.safe_dump(a.config, sort_keys=False), figures=list(figures),
-    )  # fmt: skip
+        num_nodes=n,
+        edge_index=a.edge_index,
+        coords=coords,
+        y=a.y,
+        probabilities=probs,
+        split=a.split,
+        degree=a.degree,
+        class_names=a.class_names,
+        attention=[(la.edge_index, la.alpha) for la in a.attention],
+        entropy=entropy,
+        entropy_mean=entropy_mean,
+        lift=lift,
+        lift_mean=lift_mean,
+        gcn=gcn,
+        tsne=[(title, p.coords, p.index) for title, p in projections],
+        summary=a.summary,
+        config_text=yaml.safe_dump(a.config, sort_keys=False),
+        figures=list(figures),
+    )

@@ -117,8 +117,14 @@ def _insight_html(ins: dict[str, Any]) -> str:
             heads = len(lab["lift"]) - 1
             for h in range(heads + 1):
                 agree = rank["agreement"][h] if h < heads else None
-                cells = [str(entry["layer"]), str(h) if h < heads else "mean", num(lab["mass"][h]), sci(lab["lift"][h]),
-                         num(agree) if h < heads else "", str(rank["pairs"]) if h == 0 else ""]  # fmt: skip
+                cells = [
+                    str(entry["layer"]),
+                    str(h) if h < heads else "mean",
+                    num(lab["mass"][h]),
+                    sci(lab["lift"][h]),
+                    num(agree) if h < heads else "",
+                    str(rank["pairs"]) if h == 0 else "",
+                ]
                 rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
         parts.append(f"<table>{''.join(rows)}</table>")
     if ins["switched_off"]:
@@ -170,21 +176,32 @@ def compare_html(
     parts.append(
         _table(
             ("run", "group", "status", "checkpoint epoch", f"test {metric}", "folder"),
-            [(r["label"], groups[r["group"]]["label"], r["status"], r["checkpoint_epoch"], num(r["test_metric"]), r["path"])
-             for r in runs],
+            [
+                (r["label"], groups[r["group"]]["label"], r["status"], r["checkpoint_epoch"], num(r["test_metric"]), r["path"])
+                for r in runs
+            ],
         )
-    )  # fmt: skip
+    )
     parts.append('<h2 id="groups">Groups (mean +- standard deviation over seeds)</h2>')
     parts.append(f"<p>{e(numbers['definitions']['group'])}; {e(numbers['definitions']['mean_std'])}.</p>")
     scope = numbers["agreement"]["nodes"]
     parts.append(
         _table(
             ("group", "n", "seeds", f"test {metric}", f"val {metric}", "checkpoint epoch", f"seeds disagree on ({scope} nodes)"),
-            [(g["label"], g["n"], ", ".join(map(str, g["seeds"])), _agg(g["test_metric"]), _agg(g["val_metric"]),
-              _agg(g["checkpoint_epoch"], digits=0), "-" if g["seed_disagreement"]["count"] is None else g["seed_disagreement"]["count"])
-             for g in groups],
+            [
+                (
+                    g["label"],
+                    g["n"],
+                    ", ".join(map(str, g["seeds"])),
+                    _agg(g["test_metric"]),
+                    _agg(g["val_metric"]),
+                    _agg(g["checkpoint_epoch"], digits=0),
+                    "-" if g["seed_disagreement"]["count"] is None else g["seed_disagreement"]["count"],
+                )
+                for g in groups
+            ],
         )
-    )  # fmt: skip
+    )
     if any(g["layers"] for g in groups):
         base = numbers["baseline_fixed_coefficients"]
         parts.append("<h3>Attention per layer (averaged over heads)</h3>")
@@ -192,10 +209,17 @@ def compare_html(
             f"<p>{e(numbers['definitions']['layers'])}. Local homophily {num(base['homophily'])}, largest possible lift {num(base['max_lift'])}.</p>"
         )
         rows = [
-            (g["label"], row["layer"], _agg(row["lift"], sci_=True), _agg(row["kl_from_uniform"], sci_=True),
-             _agg(row["normalised_entropy"]), _agg(row["ranking_agreement"]))
-            for g in groups for row in g["layers"]
-        ]  # fmt: skip
+            (
+                g["label"],
+                row["layer"],
+                _agg(row["lift"], sci_=True),
+                _agg(row["kl_from_uniform"], sci_=True),
+                _agg(row["normalised_entropy"]),
+                _agg(row["ranking_agreement"]),
+            )
+            for g in groups
+            for row in g["layers"]
+        ]
         rows.append(("GCN's fixed coefficients (baseline)", "every", sci(base["lift"]), sci(base["kl_from_uniform"]), "", ""))
         parts.append(_table(("group", "layer", "lift", "KL from uniform (nats)", "H/log(deg)", "ranking agreement"), rows))
     agreement = numbers["agreement"]
@@ -214,10 +238,16 @@ def compare_html(
         parts.append(
             _table(
                 ("node", "true", *labels),
-                [(d["node"], _label(d["label"]), *(f"{_label(p)}{'' if ok else ' *'}" for p, ok in zip(d["predictions"], d["right"], strict=True)))
-                 for d in shown],
+                [
+                    (
+                        d["node"],
+                        _label(d["label"]),
+                        *(f"{_label(p)}{'' if ok else ' *'}" for p, ok in zip(d["predictions"], d["right"], strict=True)),
+                    )
+                    for d in shown
+                ],
             )
-        )  # fmt: skip
+        )
         names = numbers.get("class_names")
         if names:
             parts.append("<p>Classes: " + e(", ".join(f"{k} {n}" for k, n in enumerate(names))) + ".</p>")
