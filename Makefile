@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 MIRROR ?= $(abspath ../shared/datasets)
 
-.PHONY: install demo test lint bench stress clean
+.PHONY: install demo test lint check bench stress clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,9 @@ test: install
 lint: install
 	$(BIN)/ruff check gnnviz tests bench
 	$(BIN)/ruff format --check gnnviz tests bench
+
+# What CI runs: the linter, the format check, then the test suite.
+check: lint test
 
 bench: install
 	GNNVIZ_DATA_MIRROR=$${GNNVIZ_DATA_MIRROR:-$(MIRROR)} $(BIN)/python bench/run.py
