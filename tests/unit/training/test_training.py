@@ -156,7 +156,7 @@ RULES = {"metric": (4, 7), "metric_or_loss": (1, 10)}
 
 def scripted_fit(monkeypatch, rule, patience, history=HISTORY):
     """``fit`` on a model whose weight is the epoch number, with ``history`` as its validation results."""
-    import gnnviz.training as training
+    import gnnviz.training.loop as training
 
     model = torch.nn.Linear(1, 1, bias=False)
     epoch = [0]
@@ -261,7 +261,7 @@ def test_small_mini_batches_take_one_step_each():
 def test_num_neighbors_without_a_sampler_trains_on_exact_receptive_fields(monkeypatch):
     """No pyg-lib or torch-sparse: training.num_neighbors cannot sample, so batches are exact (the
     log says so) and training is the same as without it."""
-    from gnnviz import training
+    from gnnviz.training import steps as training
 
     monkeypatch.setattr(training, "sampler_available", lambda: False)
     exact, _, _ = _steps("gat", 4, True)
