@@ -9,7 +9,7 @@ data root and cache folder (so nothing one tree computed is reused by the other)
 
 - ``metrics.csv``: every column but ``seconds`` (a timing);
 - ``checkpoint.pt``: every tensor of the weights bit for bit, and every other entry;
-- ``config.yaml`` and ``graph.pt`` bytes; ``summary.json`` without its timings, times, pids, hosts;
+- ``config.yaml`` and ``graph.pt`` bytes; ``summary.json`` without its timings, times, pids, hosts and peak memory;
 - every file ``visualize`` wrote, bytes, except ``viz/timings.json`` and, in JSON, JS and HTML
   files, the run's own path and the values of the same clock/process/host fields.
 
@@ -33,8 +33,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("GNNVIZ_DATA_MIRROR", REPO.parent / "shared" / "datasets"))
-# summary.json fields that differ between any two runs of the same code: clocks, processes, hosts
-VOLATILE = re.compile(r"(second|time|started|finished|pid|host|elapsed)", re.I)
+# summary.json fields that differ between any two runs of the same code: clocks, processes, hosts,
+# and the process's peak memory (a measurement: importing other modules moves it by a fraction of a MB)
+VOLATILE = re.compile(r"(second|time|started|finished|pid|host|elapsed|memory)", re.I)
 TIMINGS = {"viz/timings.json"}  # how long each step of visualize took: nothing else
 
 
