@@ -24,7 +24,13 @@ from gnnviz import distributed
 from gnnviz.errors import ExitCode, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
-_state = {"debug": bool(os.environ.get("GNNVIZ_DEBUG"))}
+_OFF = ("", "0", "false", "no", "off")  # GNNVIZ_DEBUG values that mean "no tracebacks"
+_state = {"debug": os.environ.get("GNNVIZ_DEBUG", "").strip().lower() not in _OFF}
+
+
+def _no_command(group) -> str:
+    names = ", ".join(getattr(group, "commands", {}) or ())
+    return f"no command given; choose one of {names}" if names else "no command given"
 
 
 def show_tracebacks() -> None:
@@ -137,7 +143,9 @@ def run(app: typer.Typer, argv: list[str] | None) -> None:
             # Typer/Click usage errors (bad option, missing value): keep them on one line too.
             ctx = getattr(exc, "ctx", None)
             sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
-            _error(f"{exc.format_message().rstrip('.')}; see 'gnnviz{sub} --help'")
+            # Click's "no arguments, so here is the help" error has no message of its own.
+            what = exc.format_message().rstrip(".") or _no_command(ctx.command if ctx is not None else command)
+            _error(f"{what}; see 'gnnviz{sub} --help'")
             code = exc.exit_code
         elif is_out_of_memory(exc):
             _traceback()

@@ -57,6 +57,19 @@ def test_unexpected_error_is_one_line_and_traceback_only_with_debug(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_no_command_prints_the_help_and_names_the_commands(tmp_path):
+    r = gnnviz(env=env_for(tmp_path))
+    assert r.returncode == 2 and "Usage: gnnviz" in r.stdout + r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last == "error: no command given; choose one of train, visualize, compare, datasets, runs; see 'gnnviz --help'"
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no", "off", ""])
+def test_gnnviz_debug_off_values_show_no_traceback(tmp_path, value):
+    r = gnnviz("train", "--config", tmp_path / "missing.yaml", env=env_for(tmp_path, GNNVIZ_DEBUG=value))
+    assert r.returncode == 2 and one_error(r).startswith("error: config file")
+
+
 def test_usage_error_is_one_line_exit_2(tmp_path):
     r = gnnviz("visualize", env=env_for(tmp_path))
     assert r.returncode == 2
