@@ -13,6 +13,8 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+from gnnviz import env
+
 # Before the helpers are imported: their asserts report values as test modules' do.
 pytest.register_assert_rewrite("tests.support")
 
@@ -47,7 +49,7 @@ def mirror() -> Path:
     """The offline Cora/CiteSeer mirror. Required in CI (GNNVIZ_REQUIRE_REALDATA=1): never skipped there."""
     path = _mirror_path()
     if not (path / "Cora" / "raw").is_dir() or not (path / "CiteSeer" / "raw").is_dir():
-        if os.environ.get("GNNVIZ_REQUIRE_REALDATA"):
+        if env.flag("GNNVIZ_REQUIRE_REALDATA"):
             pytest.fail(f"real-data mirror missing at {path}; set GNNVIZ_DATA_MIRROR")
         pytest.skip(f"realdata: mirror not found at {path} (set GNNVIZ_DATA_MIRROR)")
     return path

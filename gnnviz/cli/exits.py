@@ -20,12 +20,11 @@ from pathlib import Path
 
 import typer
 
-from gnnviz import distributed
+from gnnviz import distributed, env
 from gnnviz.errors import ExitCode, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
-_OFF = ("", "0", "false", "no", "off")  # GNNVIZ_DEBUG values that mean "no tracebacks"
-_state = {"debug": os.environ.get("GNNVIZ_DEBUG", "").strip().lower() not in _OFF}
+_state = {"debug": env.flag("GNNVIZ_DEBUG")}
 
 
 def _no_command(group) -> str:

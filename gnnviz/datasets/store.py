@@ -16,6 +16,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+from gnnviz import env
 from gnnviz.datasets.base import DatasetSpec
 from gnnviz.errors import DataError
 from gnnviz.io import atomic_copy
@@ -139,7 +140,7 @@ def _download(spec: DatasetSpec, folder: Path, missing: list[str]) -> None:
     hint = f"put them in {folder / under if under else folder} or set GNNVIZ_DATA_MIRROR to a folder holding {inside} (e.g. ../shared/datasets)"
     names = [f.removeprefix(f"{under}/") if under else f for f in missing]
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    if os.environ.get("GNNVIZ_OFFLINE"):
+    if env.flag("GNNVIZ_OFFLINE"):
         raise DataError(f"{spec.folder} raw files missing ({shown}) and GNNVIZ_OFFLINE is set; {hint}")
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(20)

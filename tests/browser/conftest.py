@@ -7,7 +7,6 @@ GNNVIZ_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser is a failure instead
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import tempfile
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from gnnviz import env
 
 ENABLE = (
     "browser tests need Chromium, chromedriver and Selenium: `apt-get install -y chromium chromium-driver` "
@@ -53,7 +54,7 @@ def chromium():
     if driver is None:
         missing.append("chromedriver")
     if missing:
-        if os.environ.get("GNNVIZ_REQUIRE_BROWSER"):
+        if env.flag("GNNVIZ_REQUIRE_BROWSER"):
             pytest.fail(f"GNNVIZ_REQUIRE_BROWSER=1 but {', '.join(missing)} not found; {ENABLE}")
         pytest.skip(f"browser: {', '.join(missing)} not found; {ENABLE}")
     return webdriver, binary, driver

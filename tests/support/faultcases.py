@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from gnnviz import env
 from tests.support.cli import run_cli
 from tests.support.faultkit import Faults
 
 REPO = Path(__file__).resolve().parents[2]
-FULL = bool(os.environ.get("GNNVIZ_FULL_FAULTS"))
+FULL = env.flag("GNNVIZ_FULL_FAULTS")
 ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EIO)
 KARATE_YAML = "dataset:\n  name: karate\nmodel:\n  name: gat\n  hidden: 16\n  heads: 2\ntraining:\n  epochs: 4\n  patience: 0\n"
 TEMP_MARKS = (".tmp", ".partial")
