@@ -6,8 +6,8 @@ are sparse bags of words, as in Cora: 10 words per node out of 256, most from it
 row-normalised. Splits are fractions (5% train, 10% val, 20% test), so the work per epoch grows
 with the graph instead of staying at Planetoid's fixed 140 training nodes.
 
-The README's growth table was measured on these graphs; their sparse features take the fast
-path's sparse route. What to train on is gnnviz's own ``synthetic`` dataset (gnnviz/synthetic.py:
+The growth table in docs/performance.md was measured on these graphs; their sparse features take the fast
+path's sparse route. What to train on is gnnviz's own ``synthetic`` dataset (gnnviz/datasets/synthetic.py:
 igraph's block model, dense features, every setting in the config); moving this benchmark onto it
 means measuring the growth table again on an idle machine.
 """

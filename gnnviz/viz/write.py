@@ -2,7 +2,7 @@
 
 ``render_all`` draws figure descriptions (``figures.FigureSpec``) into bytes in this process
 (``draw/encode.py`` turns one description into PNG or SVG bytes). A
-forked pool of two drawers was measured against it (``bench/viz_pool.py``): on a loaded 2-core
+forked pool of two drawers was measured against it (a benchmark removed with the pool; its numbers are in docs/performance.md): on a loaded 2-core
 machine the pool was never faster, and its shutdown once deadlocked with a worker stuck on the
 pool's queue lock. Drawing here cannot wait on another process and stops at once on Ctrl-C or
 SIGTERM (after the figure being drawn: see ``signals.deferred``). Every figure is drawn before the first file is written, and each file goes to a

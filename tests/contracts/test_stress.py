@@ -1,6 +1,6 @@
 """``gnnviz visualize`` interrupted at random moments under CPU contention: no hang, right exit
 codes, no temp files, earlier figures intact. The short version of ``make stress``
-(``bench/stress_viz.py``, whose numbers are in the README)."""
+(``bench/stress_viz.py``, whose numbers are in docs/performance.md)."""
 
 import importlib.util
 from pathlib import Path
