@@ -87,9 +87,3 @@ def _row_normalize(x):
     # Rows that sum to zero stay zero instead of becoming NaN.
     s = x.sum(dim=1, keepdim=True)
     return x / s.clamp(min=1e-12) * (s != 0)
-
-
-def _row_normalize(x):
-    # Rows that sum to zero stay zero instead of becoming NaN.
-    s = x.sum(dim=1, keepdim=True)
-    return x / s.clamp(min=1e-12) * (s != 0)
