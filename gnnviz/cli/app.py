@@ -82,6 +82,9 @@ def train(
             "--nproc", help="Train with N processes (ranks) on this machine under torchrun, each on 1/N of the seed nodes."
         ),
     ] = 1,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard", help="Also write TensorBoard event files (run.tensorboard).")
+    ] = False,
 ) -> None:
     """Train the model a config names; print the run directory as the last line.
 
@@ -104,6 +107,8 @@ def train(
         overrides.append(f"run.seed={seed}")
     if device is not None:
         overrides.append(f"run.device={device}")
+    if tensorboard:
+        overrides.append("run.tensorboard=true")
     if seeds < 1:
         raise ConfigError(f"--seeds {seeds} must be at least 1")
     if nproc < 1:
@@ -112,6 +117,10 @@ def train(
     if print_config:
         typer.echo(cfg.to_yaml(), nl=False)
         return
+    if cfg.run.tensorboard:
+        from gnnviz.tensorboard import check_available
+
+        check_available()
     if nproc > 1:
         launch(
             cfg,
