@@ -140,3 +140,66 @@ class Board:
             writer.close()
         except Exception:  # noqa: BLE001, S110 - already reported
             pass
+
+
+PROJECTOR = "projector"
+
+
+def write_projector(run: Path, arrays: Any) -> Path:
+    """The embedding projector of the state ``visualize`` draws: every layer's output embeddings
+    (hidden layers and the logits) in ``run/tb/projector``, each node labelled with class name,
+    prediction, split and correct (multi-label: labels and predicted labels as counts)."""
+    import os
+    import shutil
+
+    folder = run / FOLDER / PROJECTOR
+    # Written whole into a fresh sibling, then swapped in: a second visualize replaces the
+    # projector at once, and one stopped midway leaves the previous one as it was.
+    fresh = folder.with_name(f".{PROJECTOR}-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        _fill_projector(fresh, arrays)
+        old = folder.with_name(f".{PROJECTOR}-old-{os.getpid()}")
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(fresh, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return folder
+
+
+def _fill_projector(folder: Path, arrays: Any) -> None:
+    import numpy as np
+
+    writer = _summary_writer()(log_dir=str(folder))
+    try:
+        names = arrays.class_names
+        if arrays.task == "multiclass":
+            pred = arrays.logits.argmax(1)
+
+            def name(c: int) -> str:
+                return names[c] if names and c < len(names) else str(c)
+
+            rows = [
+                [name(int(y)), name(int(p)), str(s), str(bool(y == p)).lower()]
+                for y, p, s in zip(arrays.y, pred, arrays.split, strict=True)
+            ]
+        else:
+            pred = arrays.logits > 0
+            rows = [
+                [f"{int(y.sum())} labels", f"{int(p.sum())} labels", str(s), str(bool((y.astype(bool) == p).all())).lower()]
+                for y, p, s in zip(arrays.y, pred, arrays.split, strict=True)
+            ]
+        last = len(arrays.embeddings) - 1
+        for i, emb in enumerate(arrays.embeddings):
+            tag = "output" if i == last else f"hidden{i}"
+            writer.add_embedding(
+                np.asarray(emb, dtype=np.float32),
+                metadata=rows,
+                metadata_header=["class", "prediction", "split", "correct"],
+                tag=tag,
+                global_step=i,
+            )
+    finally:
+        writer.close()

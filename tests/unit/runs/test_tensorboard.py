@@ -111,3 +111,23 @@ def test_a_writer_that_cannot_open_says_so_once_and_the_run_goes_on(tmp_path, mo
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tensorboard:")]
     assert len(lines) == 1 and "read-only" in lines[0]
     assert (run / "checkpoint.pt").exists()
+
+
+def test_visualize_tensorboard_writes_the_projector(tmp_path):
+    from gnnviz.cli import app as cli_app
+
+    run = train(load_config(None, KARATE), out=tmp_path, name="proj", quiet=True)
+    for _ in range(2):  # the second replaces the first whole
+        cli_app.visualize(run=run, out=tmp_path / "viz", top_k=1, quiet=True, tensorboard=True)
+    assert sorted(p.name for p in (run / "tb").iterdir()) == ["projector"]
+    folder = run / "tb" / "projector"
+    config = (folder / "projector_config.pbtxt").read_text()
+    assert config.count("embeddings {") == 2 and "hidden0" in config and "output" in config
+    metas = sorted(folder.glob("*/*/metadata.tsv"))
+    tensors = sorted(folder.glob("*/*/tensors.tsv"))
+    assert len(metas) == len(tensors) == 2
+    for meta, tensor in zip(metas, tensors, strict=True):
+        head, *rows = meta.read_text().splitlines()
+        assert head.split("\t") == ["class", "prediction", "split", "correct"]
+        assert len(rows) == len(tensor.read_text().splitlines()) == 34  # karate's nodes
+        assert {r.split("\t")[3] for r in rows} <= {"true", "false"}
