@@ -131,3 +131,46 @@ def test_visualize_tensorboard_writes_the_projector(tmp_path):
         assert head.split("\t") == ["class", "prediction", "split", "correct"]
         assert len(rows) == len(tensor.read_text().splitlines()) == 34  # karate's nodes
         assert {r.split("\t")[3] for r in rows} <= {"true", "false"}
+
+
+def test_the_real_tensorboard_server_serves_the_run_scalars(tmp_path):
+    import json
+    import shutil
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("tensorboard")
+    if not exe.exists() and shutil.which("tensorboard") is None:
+        pytest.skip("no tensorboard command next to this Python")
+    run = train(load_config(None, [*KARATE, "run.tensorboard=true"]), out=tmp_path, name="served", quiet=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [str(exe) if exe.exists() else "tensorboard", "--logdir", str(tmp_path), "--host", "127.0.0.1"]
+    proc = subprocess.Popen([*cmd, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/data/plugin/scalars/scalars?run=served/tb&tag=loss/train"
+        deadline, data = time.monotonic() + 60, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    data = json.loads(response.read())
+                if data:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        assert data, "tensorboard served no scalars within 60 s"
+        rows = list(csv.DictReader((run / "metrics.csv").open()))
+        assert [int(step) for _, step, _ in data] == [int(r["epoch"]) for r in rows]
+        assert [v for _, _, v in data] == pytest.approx([float(r["train_loss"]) for r in rows], rel=1e-6)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
