@@ -174,3 +174,21 @@ def test_the_real_tensorboard_server_serves_the_run_scalars(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_ctrl_c_closes_the_writer_with_every_epoch_so_far(tmp_path, monkeypatch):
+    from gnnviz import tensorboard
+
+    original = tensorboard.Board.epoch
+
+    def epoch_then_ctrl_c(self, row, **kw):
+        original(self, row, **kw)
+        if row["epoch"] == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tensorboard.Board, "epoch", epoch_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        train(load_config(None, [*KARATE, "run.tensorboard=true"]), out=tmp_path, name="stopped", quiet=True)
+    acc = _accumulator(tmp_path / "stopped")
+    assert [e.step for e in acc.Scalars("loss/val")] == [1, 2, 3]
+    assert "_hparams_/session_start_info" in acc.PluginTagToContent("hparams")
