@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from gnnviz import distributed, signals
+from gnnviz import distributed, signals, tensorboard
 from gnnviz.config.schema import Config
 from gnnviz.config.validate import fanouts
 from gnnviz.datasets import load_dataset
@@ -394,6 +394,7 @@ def _fit_into(
     )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    board = tensorboard.Board(run, log=to_stderr) if cfg.run.tensorboard else None
     writer = MetricsWriter(run / "metrics.csv")
     bar = Progress(cfg.training.epochs, label, dataset.metric, enabled=False if quiet else progress)
 
@@ -401,6 +402,8 @@ def _fit_into(
         writer.write(row)
         attempt.useful = True
         bar.update(row)
+        if board is not None:
+            board.epoch(row, lr=cfg.training.lr, metric=dataset.metric)
 
     t = cfg.training
     try:
@@ -418,15 +421,23 @@ def _fit_into(
             stopping=t.early_stopping,
             on_epoch=on_epoch,
             snapshot_every=t.snapshots,
-            on_snapshot=Snapshots(run, graphs[0], dataset.task, device) if t.snapshots else None,
+            on_snapshot=_snapshots(Snapshots(run, graphs[0], dataset.task, device) if t.snapshots else None, board),
             node_batch=t.batch_size,
             num_neighbors=_fanouts(cfg),
             world=world,
         )
+        if board is not None:
+            board.hparams(cfg.to_dict(), {"hparams/val_metric": result.val_metric, "hparams/test_metric": result.test_metric})
     finally:
         bar.close()
         writer.close()
+        if board is not None:
+            board.close()
     return result
+
+
+def _snapshots(snaps, board):
+    return board.following(snaps) if board is not None else snaps
 
 
 def _first_line(exc: BaseException) -> str:

@@ -82,6 +82,9 @@ def train(
             "--nproc", help="Train with N processes (ranks) on this machine under torchrun, each on 1/N of the seed nodes."
         ),
     ] = 1,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard", help="Also write TensorBoard event files (run.tensorboard).")
+    ] = False,
 ) -> None:
     """Train the model a config names; print the run directory as the last line.
 
@@ -104,6 +107,8 @@ def train(
         overrides.append(f"run.seed={seed}")
     if device is not None:
         overrides.append(f"run.device={device}")
+    if tensorboard:
+        overrides.append("run.tensorboard=true")
     if seeds < 1:
         raise ConfigError(f"--seeds {seeds} must be at least 1")
     if nproc < 1:
@@ -112,6 +117,10 @@ def train(
     if print_config:
         typer.echo(cfg.to_yaml(), nl=False)
         return
+    if cfg.run.tensorboard:
+        from gnnviz.tensorboard import check_available
+
+        check_available()
     if nproc > 1:
         launch(
             cfg,
@@ -151,6 +160,9 @@ def visualize(
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures (dots per inch, 30 to 1200).")] = 200,
     graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard", help="Also write the embedding projector into RUN/tb/projector.")
+    ] = False,
 ) -> None:
     """Draw everything a run learned into RUN/viz and print the folder.
 
@@ -164,6 +176,10 @@ def visualize(
 
     node_ids = _ints(nodes, "--nodes") or []
     Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()  # the run's own checks follow in draw()
+    if tensorboard:
+        from gnnviz.tensorboard import check_available
+
+        check_available()
     from gnnviz.viz.visualize import visualize as draw
 
     path = draw(
@@ -179,6 +195,13 @@ def visualize(
         quiet=quiet,
         log=to_stderr,
     )
+    if tensorboard:
+        from gnnviz.tensorboard import write_projector
+        from gnnviz.viz.load import load_arrays
+
+        projector = write_projector(run.expanduser(), load_arrays(run.expanduser(), graph_index))
+        if not quiet:
+            to_stderr(f"embedding projector: {projector} (tensorboard --logdir {run.expanduser() / 'tb'})")
     exits.print_path(path)
 
 

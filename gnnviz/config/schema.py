@@ -139,6 +139,7 @@ class TrainingConfig:
 class RunConfig:
     seed: int = _f(0, "seeds torch, numpy and random so a run can be repeated exactly on CPU", span=SEED)
     device: str = _f("auto", "auto, cpu, cuda or cuda:N; auto takes CUDA when present")
+    tensorboard: bool = _f(False, "write TensorBoard event files into RUN/tb (pip install gnnviz[tensorboard])")
 
 
 @dataclass

@@ -8,7 +8,7 @@ A run directory holds:
   (``CHECKPOINT_FORMAT``, ``CHECKPOINT_VERSION``; only tensors, strings, numbers and dicts);
 - ``graph.pt``: the graph(s) the figures are drawn on, so ``visualize`` needs nothing else;
 - ``summary.json``: status, the process writing it, results (padded, see ``store.save_summary``);
-- optionally ``snapshots.json`` (training snapshots).
+- optionally ``snapshots.json`` (training snapshots) and ``tb/`` (TensorBoard events, ``gnnviz.tensorboard``).
 
 A run is complete when it has every file of ``REQUIRED``. A multi-seed aggregate holds a
 ``summary.json`` with ``runs`` and one run directory per seed, ``seed-<N>/``.

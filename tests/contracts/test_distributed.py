@@ -52,7 +52,7 @@ def test_two_ranks_train_the_same_parameters_as_one_process(tmp_path, batch):
     assert one.returncode == 0, one.stderr
     two = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "gnnviz",
-         *train_args(tmp_path, "two", *common)],
+         *train_args(tmp_path, "two", *common, "--tensorboard")],
         env=env(), cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert two.returncode == 0, two.stderr
@@ -73,6 +73,14 @@ def test_two_ranks_train_the_same_parameters_as_one_process(tmp_path, batch):
     ]
     for x, y in zip(*rows, strict=True):
         assert [float(v) for v in x] == pytest.approx([float(v) for v in y], abs=atol)
+    # TensorBoard (issue 20): rank 0 alone writes, once: one event file with one row per epoch.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert len(list((tmp_path / "two" / "tb").glob("events.out.tfevents.*"))) == 1
+    acc = EventAccumulator(str(tmp_path / "two" / "tb"), size_guidance={"scalars": 0})
+    acc.Reload()
+    epochs = [int(line.split(",")[0]) for line in (tmp_path / "two" / "metrics.csv").read_text().splitlines()[1:]]
+    assert [e.step for e in acc.Scalars("loss/val")] == epochs and len(epochs) == s2["epochs_run"]
 
 
 def start(tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path]:
