@@ -255,13 +255,13 @@ def settle(run_dir: Path, reason: str | None, *, interrupted: bool) -> None:
     is removed. ``reason`` None: no rank failed of its own accord."""
     import shutil
 
-    from gnnviz.runs.store import read_json, record_final
+    from gnnviz.runs.store import read_summary, record_final
 
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
         return
     try:
-        summary = read_json(summary_path)
+        summary = read_summary(summary_path)
     except Exception:  # noqa: BLE001 - a damaged summary is reported by readers as it is
         return
     status, error = summary.get("status"), str(summary.get("error") or "")

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from gnnviz.errors import RunError
-from gnnviz.runs.store import StoredGraphs, _read_text, read_json
+from gnnviz.runs.store import StoredGraphs, _read_text, read_summary
 
 
 def checkpoint_facts(ckpt: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def check_agrees(path: Path, facts: dict[str, Any]) -> None:
     it sits in: the dataset, model name and parameter count of summary.json and the model section of
     config.yaml. A checkpoint copied in from another run is named with the first field that differs."""
     summary_path, config_path = path.parent / "summary.json", path.parent / "config.yaml"
-    summary = read_json(summary_path) if summary_path.is_file() else {}
+    summary = read_summary(summary_path) if summary_path.is_file() else {}
     for key in ("dataset", "model"):
         value, want = facts.get(key), summary.get(key)
         if want is not None and value is not None and want != value:

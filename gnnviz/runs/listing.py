@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from gnnviz.errors import ConfigError, RunError
 from gnnviz.io import named
 from gnnviz.runs.status import process_alive
-from gnnviz.runs.store import read_json
+from gnnviz.runs.store import read_summary
 
 
 @dataclass
@@ -75,7 +76,11 @@ def _seed_order(p: Path) -> tuple[int, str]:
 
 
 def _looks_like_run(p: Path) -> bool:
-    return any((p / f).exists() for f in ("summary.json", "config.yaml", "checkpoint.pt", "metrics.csv"))
+    """Holds a run's file; a folder that cannot be looked into counts, so that its row says why."""
+    try:
+        return any((p / f).exists() for f in ("summary.json", "config.yaml", "checkpoint.pt", "metrics.csv"))
+    except OSError:
+        return True
 
 
 def describe_run(path: Path, label: str) -> RunInfo:
@@ -83,10 +88,11 @@ def describe_run(path: Path, label: str) -> RunInfo:
     try:
         info.date = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
         summary_path = path / "summary.json"
+        os.listdir(path)  # a folder that cannot be read is named as such, not taken for one without a summary
         if not summary_path.is_file():
             info.status, info.problem = "damaged", "no summary.json"
             return info
-        summary = read_json(summary_path)
+        summary = read_summary(summary_path)
     except RunError as exc:
         info.status, info.problem = "damaged", _short(str(exc), path)
         return info

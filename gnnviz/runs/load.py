@@ -12,8 +12,9 @@ import yaml
 from gnnviz.errors import RunError
 from gnnviz.runs.checks import _check_agree, _check_same_run
 from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CONFIG_SECTIONS, REQUIRED
+from gnnviz.runs.schema import check_checkpoint
 from gnnviz.runs.status import _check_status
-from gnnviz.runs.store import _load_torch, _read_text, read_json, read_metrics
+from gnnviz.runs.store import _load_torch, _read_text, read_metrics, read_summary
 
 
 @dataclass
@@ -31,7 +32,7 @@ def load_run(path: str | Path) -> Run:
         raise RunError(f"run directory {path} does not exist; create one with 'gnnviz train --config ...'")
     if not path.is_dir():
         raise RunError(f"{path} is not a run directory; pass the folder that 'gnnviz train' printed")
-    summary = read_json(path / "summary.json") if (path / "summary.json").is_file() else None
+    summary = read_summary(path / "summary.json") if (path / "summary.json").is_file() else None
     if summary is not None and not (path / "checkpoint.pt").exists() and "runs" in summary:
         seeds = sorted(p.name for p in path.glob("seed-*") if p.is_dir())
         example = path / (seeds[0] if seeds else "seed-0")
@@ -56,7 +57,7 @@ def load_run(path: str | Path) -> Run:
             f"{path / 'config.yaml'} has no {', '.join(lacking)} section (train writes all of {', '.join(CONFIG_SECTIONS)}); "
             "the file is cut short or damaged: put back the run's own config.yaml or train again"
         )
-    summary = read_json(path / "summary.json")
+    summary = read_summary(path / "summary.json")
     _check_agree(path, config, summary)
     metrics = read_metrics(path / "metrics.csv") if (path / "metrics.csv").is_file() else []
     return Run(path, config, summary, metrics)
@@ -71,5 +72,6 @@ def load_checkpoint(run: str | Path) -> dict[str, Any]:
         raise RunError(
             f"{path} has checkpoint version {ckpt.get('version')}, this gnnviz reads {CHECKPOINT_VERSION}; retrain the run"
         )
+    check_checkpoint(path, ckpt)
     _check_same_run(path, ckpt)
     return ckpt

@@ -48,6 +48,8 @@ def process_alive(summary: dict[str, Any]) -> bool | None:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except (OverflowError, ValueError):
+        return None  # not a pid of this machine (the summary's schema refuses it first)
     except OSError:
         pass  # EPERM: it exists, owned by someone else
     started = summary.get("pid_started")

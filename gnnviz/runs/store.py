@@ -14,6 +14,7 @@ import json
 import math
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from gnnviz.errors import RunError
 from gnnviz.io import atomic_torch_save, atomic_write_text, named
 from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, METRIC_COLUMNS
+from gnnviz.runs.schema import check_summary
 
 if TYPE_CHECKING:
     import torch
@@ -185,6 +187,11 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def read_summary(path: Path) -> dict[str, Any]:
+    """``summary.json``, every field it has checked against ``schema.SUMMARY``."""
+    return check_summary(path, read_json(path))
+
+
 def _read_text(path: Path) -> str:
     """The file's text; an ``OSError`` names the file (a failed ``read`` does not)."""
     try:
@@ -223,6 +230,8 @@ def _load_torch(path: Path, what: str) -> dict[str, Any]:
             warnings.simplefilter("ignore")  # torch warns about foreign pickles on stderr; we name them below
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except OSError as exc:
+        if _cut_short(path):  # torch's zip reader turns a missing end into EINVAL, as if the disk failed
+            raise RunError(f"{path} is truncated or damaged (its end is missing); train the run again") from None
         raise named(exc, path) from None
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for bad files
         text = str(exc)
@@ -234,6 +243,14 @@ def _load_torch(path: Path, what: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise RunError(f"{path} is not a gnnviz {what}; train the run again")
     return obj
+
+
+def _cut_short(path: Path) -> bool:
+    """torch.save writes a zip archive: one without its closing directory was cut short."""
+    try:
+        return not zipfile.is_zipfile(path)
+    except OSError:
+        return False
 
 
 @dataclass

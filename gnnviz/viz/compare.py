@@ -34,7 +34,7 @@ from gnnviz.analysis.arrays import RunArrays  # noqa: E402
 from gnnviz.errors import ConfigError, RunError  # noqa: E402
 from gnnviz.runs.layout import check_out_dir, create_run_dir  # noqa: E402
 from gnnviz.runs.load import load_run  # noqa: E402
-from gnnviz.runs.store import read_json  # noqa: E402
+from gnnviz.runs.store import read_summary  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.figures import compare as compare_figures  # noqa: E402
 from gnnviz.viz.load import load_arrays  # noqa: E402
@@ -152,7 +152,7 @@ def _seed_runs(p: Path) -> list[Path] | None:
     """The seed runs of a ``--seeds`` folder (by seed), or None if ``p`` is not one."""
     if not p.is_dir() or (p / "checkpoint.pt").exists() or not (p / "summary.json").is_file():
         return None
-    if "runs" not in read_json(p / "summary.json"):
+    if "runs" not in read_summary(p / "summary.json"):
         return None
     seeds = [s for s in p.glob("seed-*") if s.is_dir()]
     if not seeds:

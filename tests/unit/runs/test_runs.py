@@ -62,6 +62,35 @@ def test_list_runs_shows_aggregates_seeds_and_damage(tmp_path):
     assert rows["bad"].status == "damaged" and "not valid JSON" in rows["bad"].problem
 
 
+def test_list_runs_names_each_run_it_cannot_read_and_lists_the_rest(tmp_path, monkeypatch):
+    """One unreadable folder (permission denied, even where Path.exists raises) or one damaged field
+    is one row saying why; every other run is listed."""
+    import os
+    from pathlib import Path
+
+    good = {"dataset": "karate", "model": "gat", "status": "completed", "best_epoch": 3, "test_metric": 0.7}
+    _write(tmp_path / "a-good", good, checkpoint_pt="x")
+    _write(tmp_path / "b-locked", good, checkpoint_pt="x")
+    _write(tmp_path / "c-runs", {**good, "runs": 5})
+    _write(tmp_path / "d-pid", {**good, "status": "running", "pid": 1 << 40, "host": socket.gethostname()})
+    locked = tmp_path / "b-locked"
+    exists, listdir = Path.exists, os.listdir
+
+    def denied(path, *a, **k):
+        if str(path).startswith(str(locked)):
+            raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "exists", lambda self, *a, **k: denied(self) or exists(self, *a, **k))
+    monkeypatch.setattr(os, "listdir", lambda p=".": denied(p) or listdir(p))
+    rows = {r.name: r for r in list_runs(tmp_path)}
+    assert list(rows) == ["a-good", "b-locked", "c-runs", "d-pid"]
+    assert rows["a-good"].status == "completed" and rows["a-good"].problem is None
+    assert rows["b-locked"].status == "damaged" and "permission denied" in rows["b-locked"].problem.lower()
+    assert rows["c-runs"].status == "damaged" and "'runs' is 5, expected a list" in rows["c-runs"].problem
+    assert rows["d-pid"].status == "damaged" and "'pid' is 1099511627776" in rows["d-pid"].problem
+    assert process_alive({"status": "running", "pid": 1 << 40}) is None  # os.kill would overflow
+
+
 def test_list_runs_of_a_missing_folder_or_a_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         list_runs(tmp_path / "nope")
@@ -240,13 +269,14 @@ def test_an_output_folder_under_a_file_names_the_file(tmp_path):
     assert (tmp_path / "f").read_text() == "x"
 
 
-def test_values_quoted_from_run_files_are_cut_short_and_odd_types_are_no_claim(tmp_path, karate_run):
+def test_values_quoted_from_run_files_are_cut_short_and_odd_types_are_damage(tmp_path, karate_run):
     import json
 
     run = _copy(karate_run, tmp_path / "run")
     summary = json.loads((run / "summary.json").read_text())
-    (run / "summary.json").write_text(json.dumps({**summary, "num_params": True}))  # not a count: no claim
-    load_checkpoint(run)
+    (run / "summary.json").write_text(json.dumps({**summary, "num_params": True}))  # not a count: the file is damaged
+    with pytest.raises(RunError, match=r"summary.json is damaged: field 'num_params' is true, expected a whole number"):
+        load_checkpoint(run)
     (run / "summary.json").write_text(json.dumps({**summary, "dataset": "x" * 100_000}))
     with pytest.raises(RunError) as exc:
         load_checkpoint(run)
@@ -272,3 +302,16 @@ def test_a_config_yaml_cut_short_at_any_line_is_named(tmp_path, karate_run):
         with pytest.raises(RunError) as exc:
             load_run(run)
         assert str(exc.value).startswith(f"{run / 'config.yaml'} ") and dropped[0] in str(exc.value), (cut, str(exc.value))
+
+
+@pytest.mark.parametrize("share", [0.5, 0.7, 0.9, 0.99])
+def test_a_checkpoint_cut_short_is_named_truncated(tmp_path, karate_run, share):
+    """torch's zip reader reports a missing end as EINVAL; the message names the file's damage."""
+    run = _copy(karate_run, tmp_path / "run")
+    for name in ("checkpoint.pt", "graph.pt"):
+        data = (karate_run / name).read_bytes()
+        (run / name).write_bytes(data[: int(len(data) * share)])
+        with pytest.raises(RunError, match=rf"{name} is truncated") as exc:
+            load_checkpoint(run) if name == "checkpoint.pt" else read_graphs(run)
+        assert "file system" not in str(exc.value)
+        (run / name).write_bytes(data)

@@ -231,7 +231,8 @@ def broken(runs, tmp_path):
     made["running"] = copy_run(runs["gcn"], tmp_path / "running")
     edit_summary(made["running"], status="running", **process_fields())
     made["dead"] = copy_run(runs["gcn"], tmp_path / "dead")
-    edit_summary(made["dead"], status="running", **{**process_fields(), "pid_started": -5})  # our pid, reused
+    fields = process_fields()
+    edit_summary(made["dead"], status="running", **{**fields, "pid_started": fields["pid_started"] + 12345})  # our pid, reused
     made["failed"] = copy_run(runs["gcn"], tmp_path / "failed")
     edit_summary(made["failed"], status="failed", error="disk full")
     (made["failed"] / "checkpoint.pt").unlink()

@@ -1,0 +1,142 @@
+"""Every field of summary.json and of checkpoint.pt, replaced by a value of every JSON type, by
+out-of-range and boundary values, or deleted: ``runs``, ``visualize`` and ``compare`` keep their
+promises (``gnnviz.runs.schema`` is the one table of what the fields may hold).
+
+- ``runs`` lists every run, the good one with its status, the changed one as it is or damaged;
+- ``visualize`` and ``compare`` exit 0 or with one documented error line, never a catch-all;
+- a value the schema refuses is never drawn: the command fails naming the file and the field, and
+  nothing is written into the run;
+- nothing is left half-written.
+
+The cases are generated from the schema tables. ``make test`` runs a seeded sample;
+``GNNVIZ_FULL_SWEEP=1`` (CI) runs every case.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+import pytest
+import torch
+
+from gnnviz.env import flag
+from gnnviz.errors import ExitCode
+from gnnviz.runs.schema import CHECKPOINT, CHECKPOINT_REQUIRED, SUMMARY, SUMMARY_REQUIRED, Field, _problem
+from tests.support.cli import run_cli
+from tests.support.runs import entries, temp_files
+
+DELETE = object()  # the field removed from the file
+NAMED_AS = {"format": "foreign checkpoint"}  # fields whose refusal has a message of its own
+
+
+def values_for(field: Field) -> list:
+    """Every JSON type, the field's bounds and one step beyond them, huge and empty values."""
+    out: list = [None, True, False, 0, -1, 1, 2**31, 2**63, 1.5, float("nan"), float("inf"), "", "x", [], [1], {}, {"a": 1}]
+    for bound in (field.lo, field.hi):
+        if bound is not None and abs(bound) < 2**62:
+            b = int(bound)
+            out += [b - 1, b, b + 1]
+    out += list(field.choices[:1]) + ["no-such-choice"] * bool(field.choices)
+    if field.kind == "list":
+        out += [[None], [{"seed": "x"}], [{"status": "done"}], ["a"]]
+    if field.kind == "dict" and field.items:
+        out += [{k: 5 for k in field.items}, {k: [] for k in field.items}]
+    out.append(DELETE)
+    return out
+
+
+def cases() -> list[tuple[str, str, object]]:
+    made = []
+    for file, table in (("summary.json", SUMMARY), ("checkpoint.pt", CHECKPOINT)):
+        for name, field in table.items():
+            made += [(file, name, v) for v in values_for(field)]
+    return made
+
+
+ALL = cases()
+CHOSEN = ALL if flag("GNNVIZ_FULL_SWEEP") else random.Random(0).sample(ALL, 36)
+
+
+def _refused(file: str, name: str, value) -> bool:
+    """Whether the schema must refuse this file after the change."""
+    table, required = (SUMMARY, SUMMARY_REQUIRED) if file == "summary.json" else (CHECKPOINT, CHECKPOINT_REQUIRED)
+    if value is DELETE:
+        return name in required
+    return _problem(value, table[name]) is not None
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    from gnnviz.config import load_config
+    from gnnviz.experiment import train
+
+    out = tmp_path_factory.mktemp("sweep")
+    cfg = load_config(None, ["dataset.name=karate", "training.epochs=3", "training.patience=0", "model.hidden=8"])
+    return train(cfg, out=out, name="good", quiet=True)
+
+
+def _change(run, file: str, name: str, value) -> None:
+    path = run / file
+    if file == "summary.json":
+        data = json.loads(path.read_text())
+    else:
+        data = torch.load(path, weights_only=True)
+    if value is DELETE:
+        data.pop(name, None)
+    else:
+        data[name] = value
+    if file == "summary.json":
+        path.write_text(json.dumps(data))
+    else:
+        torch.save(data, path)
+
+
+def _label(value) -> str:
+    return "deleted" if value is DELETE else repr(value)[:30]
+
+
+@pytest.mark.parametrize(("file", "name", "value"), CHOSEN, ids=[f"{f}:{n}={_label(v)}" for f, n, v in CHOSEN])
+def test_a_changed_field_breaks_no_promise(capsys, tmp_path, base, file, name, value):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    good = folder / "good"
+    shutil.copytree(base, good)
+    shutil.rmtree(good / "viz", ignore_errors=True)
+    run = folder / "changed"
+    shutil.copytree(good, run)
+    _change(run, file, name, value)
+    refused = _refused(file, name, value)
+    documented = {int(c) for c in ExitCode}
+
+    code, out, err = run_cli(capsys, "runs", folder)
+    assert code == 0 and "unexpected" not in err, err
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert set(rows) == {"good", "changed"}, out
+    assert "completed" in rows["good"], out
+    if refused and file == "summary.json":
+        assert "damaged" in rows["changed"] and name in rows["changed"], rows["changed"]
+
+    before = entries(run)
+    for args in (("visualize", "--run", run, "--quiet"), ("compare", good, run, "--out", tmp_path / "cmp", "--quiet")):
+        code, out, err = run_cli(capsys, *args)
+        assert code in documented, (args[0], code, err)
+        assert "unexpected" not in err, (args[0], err)
+        if code != 0:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), (args[0], err)
+        if refused:
+            assert code != 0, f"{args[0]} drew a run whose {file} field '{name}' is {_label(value)}"
+            assert file in err and (name in err or NAMED_AS.get(name, "\0") in err or value is DELETE), (args[0], err)
+        if code != 0:
+            assert entries(run) == before, f"{args[0]} wrote into the run it refused"
+            assert not (tmp_path / "cmp").exists() or not any((tmp_path / "cmp").iterdir()), "compare left files"
+        assert temp_files(folder) == [] and temp_files(tmp_path) == []
+
+
+def test_every_field_of_every_table_is_swept():
+    """The sweep is generated from the tables: a new field is swept without a new test line."""
+    swept = {(f, n) for f, n, _ in ALL}
+    assert swept == {("summary.json", n) for n in SUMMARY} | {("checkpoint.pt", n) for n in CHECKPOINT}
+    assert len(ALL) > 18 * (len(SUMMARY) + len(CHECKPOINT))
