@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from gnnviz.errors import RunError
-from gnnviz.runs.store import StoredGraphs, _read_text, read_summary
+from gnnviz.runs.store import StoredGraphs, _read_text, graph_digest, read_summary
 
 
 def checkpoint_facts(ckpt: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +107,15 @@ def _same_value(a: Any, b: Any) -> bool:
 def check_fits(run: str | Path, ckpt: dict[str, Any], stored: StoredGraphs) -> None:
     """The checkpoint's model must fit the stored graphs (``read_graphs``): its input width is
     their feature count, its output width their class count (as recorded at training; in older
-    runs the labels must be in range), and its task theirs."""
+    runs the labels must be in range), and its task theirs; and graph.pt must be the very file it was
+    trained on, where the checkpoint recorded its digest."""
     path, graph_path = Path(run) / "checkpoint.pt", Path(run) / "graph.pt"
+    recorded = ckpt.get("graph_sha256")
+    if isinstance(recorded, str) and graph_digest(Path(run)) not in (None, recorded):
+        raise RunError(
+            f"{graph_path} is not the graph file {path} was trained on (its content differs from the one recorded "
+            "at training): it comes from another run or was changed; put back this run's graph.pt or train again"
+        )
     model = ckpt.get("model")
     kwargs = model.get("kwargs") if isinstance(model, dict) else None
     kwargs = kwargs if isinstance(kwargs, dict) else {}

@@ -101,6 +101,7 @@ CHECKPOINT: dict[str, Field] = {
     "model": Field("dict", items={"name": Field("str"), "kwargs": Field("dict")}),
     "state_dict": Field("dict"),
     "versions": Field("dict"),
+    "graph_sha256": Field("str"),
 }
 
 CHECKPOINT_REQUIRED = ("format", "version", "model", "state_dict")

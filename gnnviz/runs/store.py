@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import math
@@ -146,7 +147,22 @@ def save_checkpoint(
         "epoch": int(epoch),
         "versions": versions(),
     }
+    digest = graph_digest(run)
+    if digest is not None:
+        payload["graph_sha256"] = digest  # the graphs it was trained on: a graph.pt put in from elsewhere is named
     atomic_torch_save(run / "checkpoint.pt", payload)
+
+
+def graph_digest(run: Path) -> str | None:
+    """SHA-256 of the run's ``graph.pt``; None when it cannot be read (the loaders name that)."""
+    h = hashlib.sha256()
+    try:
+        with open(run / "graph.pt", "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
 
 
 def save_graphs(run: Path, graphs: list, *, dataset: str, task: str, split: str, num_classes: int | None = None) -> None:

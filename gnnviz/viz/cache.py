@@ -36,21 +36,30 @@ def entry(kind: str, key: str) -> Path:
 # thread-safe (SystemError "AST constructor recursion depth mismatch"); t-SNE reads from threads.
 _READ_LOCK = threading.Lock()
 
+_KEY = "__gnnviz_key__"  # the array holding the key an entry was written under
+
 
 def read(path: Path) -> dict[str, np.ndarray] | None:
     """The arrays stored at ``path``, or None if absent or unreadable. Safe to call from threads.
 
     Any failure to read counts as a miss: a truncated entry raises BadZipFile or EOFError, random
     bytes raise ValueError or OSError, a damaged member zlib.error or ValueError. Callers still
-    check the shapes of what they get (a readable entry can hold the wrong arrays).
+    check the shapes of what they get (a readable entry can hold the wrong arrays). An entry whose
+    recorded key is not its file name (moved, copied or swapped from another key) is a miss too.
     """
     try:
         with _READ_LOCK, np.load(path, allow_pickle=False) as z:
             if not hasattr(z, "files"):  # a bare .npy, not our archive
                 return None
-            return {k: z[k] for k in z.files}
+            arrays = {k: z[k] for k in z.files}
     except Exception:  # noqa: BLE001 - a cache entry that cannot be read is computed again
         return None
+    # An entry carries the key it was written under: one copied or renamed to another key (another
+    # run's numbers under this run's name) is foreign, and computed again.
+    name = arrays.pop(_KEY, None)
+    if name is None or name.shape != () or str(name) != path.stem:
+        return None
+    return arrays
 
 
 def write(path: Path, **arrays: np.ndarray) -> None:
@@ -61,5 +70,5 @@ def write(path: Path, **arrays: np.ndarray) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        np.savez(buf, **arrays, **{_KEY: np.array(path.stem)})
         atomic_write_bytes(path, buf.getvalue())

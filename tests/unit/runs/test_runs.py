@@ -315,3 +315,20 @@ def test_a_checkpoint_cut_short_is_named_truncated(tmp_path, karate_run, share):
             load_checkpoint(run) if name == "checkpoint.pt" else read_graphs(run)
         assert "file system" not in str(exc.value)
         (run / name).write_bytes(data)
+
+
+def test_a_graph_file_of_the_same_shapes_from_elsewhere_is_named(tmp_path, karate_run):
+    """graph.pt replaced by one whose arrays have the same shapes (another run's, or edited): the
+    checkpoint records the digest of the graphs it was trained on, and the run is refused."""
+    import torch
+
+    from gnnviz.runs.checks import check_fits
+
+    run = _copy(karate_run, tmp_path / "run")
+    ckpt = load_checkpoint(run)
+    check_fits(run, ckpt, read_graphs(run))  # its own graph: accepted
+    blob = torch.load(run / "graph.pt", weights_only=True)
+    blob["graphs"][0]["y"] = blob["graphs"][0]["y"].flip(0)  # same shape, dtype and range
+    torch.save(blob, run / "graph.pt")
+    with pytest.raises(RunError, match=r"graph.pt is not the graph file .*checkpoint.pt was trained on"):
+        check_fits(run, ckpt, read_graphs(run))

@@ -133,3 +133,34 @@ def test_visualize_with_every_entry_damaged_draws_the_same_files(gat, baseline, 
     assert not any("error" in line or "warning" in line for line in lines)
     for f in ("attention_stats.json", "layout.png", "tsne.png"):
         assert (first / f).read_bytes() == (second / f).read_bytes(), f
+
+
+def test_entries_swapped_between_two_runs_are_foreign_and_recomputed(gat, tmp_path_factory, tmp_path, monkeypatch):
+    """Run B's entries renamed to run A's keys (and A's to B's): visualize of A draws A's own numbers,
+    because an entry carries the key it was written under."""
+    other = make_run(tmp_path_factory.mktemp("runs"), "gat_karate.yaml", "training.epochs=5", "run.seed=7", name="other")
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    args = {"quiet": True, "top_k": 0, "layers": [1]}
+    own = {run.name: visualize(run, tmp_path / f"own-{run.name}", **args) for run in (gat, other)}
+    names = ("attention_stats.json", "layout.png", "tsne.png", "entropy.png")
+    mine = {run: {f: (own[run] / f).read_bytes() for f in names} for run in own}
+    assert mine["gat"]["tsne.png"] != mine["other"]["tsne.png"]  # the two runs differ, so a swap would show
+    swapped = 0
+    for kind in ("forward", "tsne", "figures"):
+        files = sorted((tmp_path / "cache" / kind).glob("*.npz"))
+        by_run = [p for p in files]
+        if len(by_run) >= 2:
+            a, b = by_run[0], by_run[1]
+            da, db = a.read_bytes(), b.read_bytes()
+            a.write_bytes(db)
+            b.write_bytes(da)
+            swapped += 1
+    assert swapped >= 2
+    again = visualize(gat, tmp_path / "again", **args)
+    for f in names:
+        assert (again / f).read_bytes() == mine["gat"][f], f
+    assert cache.read(tmp_path / "missing.npz") is None
+    p = tmp_path / "k1.npz"
+    cache.write(p, a=np.arange(3))
+    (tmp_path / "k2.npz").write_bytes(p.read_bytes())
+    assert cache.read(p) is not None and cache.read(tmp_path / "k2.npz") is None
