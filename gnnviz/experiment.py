@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import resource
 import shutil
 import statistics
@@ -366,7 +367,28 @@ def train_into(
         f"{label}: test {dataset.metric} {result.test_metric:.4f} at epoch {result.best_epoch} "
         f"(val {result.val_metric:.4f}; {result.epochs_run} epochs, {result.seconds_per_epoch * 1000:.1f} ms/epoch)"
     )
+    note = kept_state_note(result, dataset.metric, cfg.training.early_stopping)
+    if note:
+        log(f"note: {note}")
     return summary
+
+
+def kept_state_note(result: FitResult, metric: str, rule: str) -> str | None:
+    """The note ``visualize`` prints for a kept state far before the validation-loss minimum, said
+    at the end of training too, with what to do about it."""
+    from gnnviz.analysis.arrays import Checkpoint
+
+    losses = [(r["val_loss"], r["epoch"]) for r in result.history if math.isfinite(r["val_loss"])]
+    if not losses or rule == "loss":
+        return None
+    lowest = min(losses)[1]  # the first epoch of the lowest loss (epochs ascend, ties keep the earliest)
+    kept = Checkpoint(result.best_epoch, metric, None, None, result.history[-1]["epoch"], lowest)
+    if kept.warning is None:
+        return None
+    return (
+        f"{kept.warning}; visualize draws that state: to keep the state of lowest validation loss, "
+        "train with --set training.early_stopping=loss"
+    )
 
 
 def _fit_into(

@@ -114,8 +114,8 @@ class TrainingConfig:
     weight_decay: float = _f(5e-4, "Adam L2 penalty", span=NOT_NEGATIVE)
     early_stopping: str = _f(
         "metric_or_loss",
-        "metric_or_loss (GAT paper): the wait resets when the val metric reaches its best or the val loss its lowest (ties count), state kept where both hold; metric: val metric only, ties broken by lower loss",
-        ("metric_or_loss", "metric"),
+        "metric_or_loss (GAT paper): the wait resets when the val metric reaches its best or the val loss its lowest (ties count), state kept where both hold; metric: val metric only, ties broken by lower loss; loss: the state of lowest val loss (the other rules may keep an early, barely trained state)",
+        ("metric_or_loss", "metric", "loss"),
     )
     fast: bool = _f(True, "sparse-aware fast path (same model and maths); false = the plain dense PyG way")
     snapshots: int = _f(

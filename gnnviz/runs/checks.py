@@ -110,12 +110,17 @@ def check_fits(run: str | Path, ckpt: dict[str, Any], stored: StoredGraphs) -> N
     runs the labels must be in range), and its task theirs; and graph.pt must be the very file it was
     trained on, where the checkpoint recorded its digest."""
     path, graph_path = Path(run) / "checkpoint.pt", Path(run) / "graph.pt"
+    _check_shapes(path, graph_path, ckpt, stored)
+    # Last, so that a graph the model cannot even run on is named by what differs.
     recorded = ckpt.get("graph_sha256")
     if isinstance(recorded, str) and graph_digest(Path(run)) not in (None, recorded):
         raise RunError(
             f"{graph_path} is not the graph file {path} was trained on (its content differs from the one recorded "
             "at training): it comes from another run or was changed; put back this run's graph.pt or train again"
         )
+
+
+def _check_shapes(path: Path, graph_path: Path, ckpt: dict[str, Any], stored: StoredGraphs) -> None:
     model = ckpt.get("model")
     kwargs = model.get("kwargs") if isinstance(model, dict) else None
     kwargs = kwargs if isinstance(kwargs, dict) else {}

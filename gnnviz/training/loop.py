@@ -50,7 +50,9 @@ class EarlyStopping:
     reaches its best so far or the loss reaches its lowest so far (ties count), and the kept state
     is the last one where both hold at once. ``metric``: the wait resets when the metric beats the
     kept state's, or equals it with a lower loss; that state is kept. Training stops once the wait
-    reaches ``patience`` epochs (0 = never).
+    reaches ``patience`` epochs (0 = never). ``loss``: the wait resets when the loss falls below the
+    kept state's, and the state of lowest validation loss is kept (the best-trained state by the
+    measure training minimises; the other rules may keep a much earlier one).
     """
 
     rule: str
@@ -63,7 +65,11 @@ class EarlyStopping:
 
     def update(self, val_metric: float, val_loss: float) -> tuple[bool, bool]:
         """(keep this epoch's state as the best, stop after this epoch)."""
-        if self.rule == "metric":
+        if self.rule == "loss":
+            keep = improved = val_loss < self.kept_loss
+            if keep:
+                self.kept_metric, self.kept_loss = val_metric, val_loss
+        elif self.rule == "metric":
             improved = val_metric > self.kept_metric or (val_metric == self.kept_metric and val_loss < self.kept_loss)
             keep = improved
             if keep:

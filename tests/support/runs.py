@@ -35,6 +35,18 @@ def copy_run(run: Path, dest: Path) -> Path:
     return dest
 
 
+def retrain_on(run: Path, blob: dict) -> Path:
+    """Make ``run`` look trained on the graph file ``blob``: write it as graph.pt and record its
+    digest in checkpoint.pt, as training on it would have (the weights stay as they are)."""
+    from gnnviz.runs.store import graph_digest
+
+    torch.save(blob, run / "graph.pt")
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    ckpt["graph_sha256"] = graph_digest(run)
+    torch.save(ckpt, run / "checkpoint.pt")
+    return run
+
+
 TINY_GRAPHS = {
     "single_node": (1, []),
     "no_edges": (5, []),

@@ -89,6 +89,36 @@ def test_gat_paper_rule_keeps_the_state_where_metric_and_loss_are_both_best():
     assert all(r["val_metric"] < best_metric and r["val_loss"] > low_loss for r in h[-8:])
 
 
+def test_loss_rule_keeps_the_state_of_lowest_validation_loss():
+    result, _, _ = train(
+        overrides=["training.epochs=300", "training.patience=6", "training.lr=0.05", "training.early_stopping=loss"]
+    )
+    h = result.history
+    kept = h[result.best_epoch - 1]
+    assert kept["val_loss"] == min(r["val_loss"] for r in h) and result.val_metric == kept["val_metric"]
+    assert result.best_epoch == next(r["epoch"] for r in h if r["val_loss"] == kept["val_loss"])  # the first such epoch
+    assert result.status == "early_stopped" and result.epochs_run - result.best_epoch == 6
+
+
+def _history(losses):
+    return [{"epoch": i + 1, "val_loss": v, "val_metric": 0.5} for i, v in enumerate(losses)]
+
+
+def test_train_says_when_the_kept_state_is_far_before_the_loss_minimum():
+    from gnnviz.experiment import kept_state_note
+    from gnnviz.training.loop import FitResult
+
+    def result(best, losses):
+        return FitResult("completed", best, len(losses), 0.5, 0.5, {}, 1.0, history=_history(losses))
+
+    falling = [2.0 - i / 100 for i in range(200)]  # the loss falls for all 200 epochs
+    note = kept_state_note(result(10, falling), "accuracy", "metric_or_loss")
+    assert note and "epoch 10" in note and "until epoch 200 of 200" in note and "training.early_stopping=loss" in note
+    assert kept_state_note(result(190, falling), "accuracy", "metric_or_loss") is None  # near the minimum
+    assert kept_state_note(result(10, falling), "accuracy", "loss") is None  # the rule already keeps the minimum
+    assert kept_state_note(result(0, [float("nan")] * 5), "accuracy", "metric") is None  # no finite loss
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_same_seed_same_history(fast):
     runs = [train(overrides=["training.epochs=25", f"training.fast={str(fast).lower()}"])[0] for _ in range(2)]

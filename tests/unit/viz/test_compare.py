@@ -21,6 +21,7 @@ from gnnviz.runs.status import process_fields
 from gnnviz.runs.store import load_graphs
 from gnnviz.viz.compare import compare
 from tests.support.cli import run_cli
+from tests.support.runs import retrain_on
 
 REPO = Path(__file__).resolve().parents[3]
 FAST = ("training.epochs=12", "training.patience=12")
@@ -246,11 +247,11 @@ def broken(runs, tmp_path):
     made["graph"] = copy_run(runs["gcn"], tmp_path / "graph")
     blob = torch.load(made["graph"] / "graph.pt", weights_only=True)
     blob["graphs"][0]["edge_index"] = blob["graphs"][0]["edge_index"][:, 2:]  # two edges fewer
-    torch.save(blob, made["graph"] / "graph.pt")
+    retrain_on(made["graph"], blob)
     made["split"] = copy_run(runs["gcn"], tmp_path / "split")
     blob = torch.load(made["split"] / "graph.pt", weights_only=True)
     blob["graphs"][0]["test_mask"] = blob["graphs"][0]["test_mask"].roll(1)
-    torch.save(blob, made["split"] / "graph.pt")
+    retrain_on(made["split"], blob)
     made["file"] = tmp_path / "a-file"
     made["file"].write_text("x")
     made["full"] = tmp_path / "full"
