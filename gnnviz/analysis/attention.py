@@ -114,7 +114,7 @@ def kl_bins(*values: np.ndarray, per_decade: int = 6) -> np.ndarray:
     log 2, all weight even over half the neighbours, is on the axis): [B + 1], B >= 1.
 
     Values below the floor (including exact zeros: nodes whose only edge is the self-loop) have no
-    place on a log axis; plots count them in a note instead of a bar.
+    place on a log axis; plots give them a bar of their own left of the axis.
     """
     flat = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values] or [np.zeros(0)])
     shown = flat[flat >= KL_FLOOR]

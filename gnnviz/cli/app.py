@@ -286,15 +286,21 @@ def datasets(
     missing = [d for d in infos if d.status == "not available"]
     if missing:
         from gnnviz.datasets import DATASETS
-        from gnnviz.datasets.store import data_root
+        from gnnviz.datasets.store import data_mirror, data_root
 
         root = data_root(data_root_opt)
         tops = {d.name: dict.fromkeys(f.split("/")[0] for f in DATASETS[d.name].files) for d in missing}
         folders = ", ".join(f"{DATASETS[name].folder}/{top}/" for name, parts in tops.items() for top in parts)
+        mirror = data_mirror()
+        if mirror is None:
+            why = "no raw files here and no mirror (GNNVIZ_DATA_MIRROR is not set)"
+            fix = f"set GNNVIZ_DATA_MIRROR to a folder holding {folders} (e.g. GNNVIZ_DATA_MIRROR=../shared/datasets)"
+        else:
+            why = f"no raw files here, and the mirror GNNVIZ_DATA_MIRROR={mirror} lacks them"
+            fix = f"put {folders} into the mirror (or point GNNVIZ_DATA_MIRROR at a folder holding them)"
         to_stderr(
-            f"not available: no raw files here and no mirror. To use them offline, set GNNVIZ_DATA_MIRROR to a folder "
-            f"holding {folders} (e.g. GNNVIZ_DATA_MIRROR=../shared/datasets), or copy the raw files into "
-            f"{root}/ in the same layout (or --data-root DIR); online, 'gnnviz train' downloads them"
+            f"not available: {why}. To use them offline, {fix}, or copy the raw files into {root}/ in the same layout "
+            "(or --data-root DIR); online, 'gnnviz train' downloads them"
         )
 
 

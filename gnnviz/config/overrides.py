@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from gnnviz.config.schema import REMOVED, SECTIONS, removed
+from gnnviz.config.schema import REMOVED, SECTIONS, key_hint, removed
 from gnnviz.config.strict_yaml import Leaf, odd_reading, read_leaf, refuse_events
 from gnnviz.errors import ConfigError, did_you_mean
 
@@ -60,7 +60,9 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any, item: str) -> None:
     if key in REMOVED:
         raise ConfigError(f"--set '{item}': {removed(key, 'drop that --set')}")
     if name not in known:
-        raise ConfigError(f"--set '{item}': unknown key '{key}'; {section} has {', '.join(known)}{did_you_mean(name, known)}")
+        raise ConfigError(
+            f"--set '{item}': unknown key '{key}'; {section} has {', '.join(known)}{key_hint(section, name, known)}"
+        )
     current = raw.setdefault(section, {})
     if not isinstance(current, dict):
         raise ConfigError(f"section '{section}' must be a mapping, not {type(current).__name__}")

@@ -169,6 +169,40 @@ REMOVED = {
     "so nothing read it",
 }
 
+# Names other libraries and papers give gnnviz's keys: a config using one is told the key to use
+# (difflib finds "lrr" -> "lr", but not "learning_rate" -> "lr").
+ALSO_CALLED = {
+    "training.learning_rate": "lr",
+    "training.lr_rate": "lr",
+    "training.max_epochs": "epochs",
+    "training.num_epochs": "epochs",
+    "training.n_epochs": "epochs",
+    "training.wd": "weight_decay",
+    "training.l2": "weight_decay",
+    "training.early_stopping_patience": "patience",
+    "model.hidden_channels": "hidden",
+    "model.hidden_dim": "hidden",
+    "model.hidden_size": "hidden",
+    "model.num_heads": "heads",
+    "model.n_heads": "heads",
+    "model.num_layers": "layers",
+    "model.n_layers": "layers",
+    "model.attention_dropout": "attn_dropout",
+    "model.arch": "name",
+    "model.architecture": "name",
+    "dataset.dataset": "name",
+    "run.random_seed": "seed",
+}
+
+
+def key_hint(section: str, key: str, fields: Any) -> str:
+    """``" (did you mean 'lr'?)"`` for an unknown ``section.key``: its usual other name, else the closest field."""
+    from gnnviz.errors import did_you_mean
+
+    known = ALSO_CALLED.get(f"{section}.{key}")
+    return f" (did you mean '{known}'?)" if known else did_you_mean(str(key), fields)
+
+
 # Values that name something real that gnnviz cannot take, with why and what to use instead.
 REFUSED_VALUES: dict[str, Callable[[], dict[str, str]]] = {"dataset.name": _refused_datasets}
 

@@ -110,11 +110,21 @@ def refuse_events(text: str, where: Callable[[Any], str]) -> None:
             )
 
 
+class Section(dict):
+    """A mapping read from a file that remembers where each key was written: ``where[key]`` is
+    ``file:line``, so that an unknown key is reported at its line as a bad value is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.where: dict[str, str] = {}
+
+
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, line: Callable[[Any], str], prefix: str, depth: int) -> dict:
-    out: dict[str, Any] = {}
+    out = Section()
     lines: dict[str, int] = {}
     for key_node, value_node in node.value:
         where = line(key_node.start_mark)
+        out.where[str(key_node.value)] = where
         if key_node.tag == "tag:yaml.org,2002:merge":
             raise ConfigError(f"{where}: merge keys (<<) are not allowed; write the keys out in full")
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":

@@ -17,11 +17,16 @@ import yaml
 
 from gnnviz import architectures
 from gnnviz.architectures import ATTENTION_OPTIONS
-from gnnviz.config.schema import REFUSED_VALUES, REMOVED, SECTIONS, Config, DatasetConfig, removed, span
+from gnnviz.config.schema import REFUSED_VALUES, REMOVED, SECTIONS, Config, DatasetConfig, key_hint, removed, span
 from gnnviz.config.strict_yaml import SCIENTIFIC, Leaf
 from gnnviz.errors import ConfigError, did_you_mean
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def _where(values: Any, key: str, source: str) -> str:
+    """``file:line`` of ``key`` in a section read from a file, else ``source``."""
+    return getattr(values, "where", {}).get(str(key), source)
 
 
 def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
@@ -30,7 +35,8 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
     for section, values in raw.items():
         if section not in SECTIONS:
             raise ConfigError(
-                f"{source}: unknown section '{section}'; choose one of {', '.join(SECTIONS)}{did_you_mean(str(section), SECTIONS)}"
+                f"{_where(raw, section, source)}: unknown section '{section}'; choose one of {', '.join(SECTIONS)}"
+                f"{did_you_mean(str(section), SECTIONS)}"
             )
         if isinstance(values, Leaf):
             if values.value is not None:
@@ -50,10 +56,11 @@ def _build_section(section: str, cls: type, values: dict[str, Any], source: str)
     kwargs = {}
     for key, value in values.items():
         if f"{section}.{key}" in REMOVED:
-            raise ConfigError(f"{source}: {removed(f'{section}.{key}', 'delete it from the config')}")
+            raise ConfigError(f"{_where(values, key, source)}: {removed(f'{section}.{key}', 'delete it from the config')}")
         if key not in fields:
             raise ConfigError(
-                f"{source}: unknown key '{section}.{key}'; {section} has {', '.join(fields)}{did_you_mean(str(key), fields)}"
+                f"{_where(values, key, source)}: unknown key '{section}.{key}'; {section} has {', '.join(fields)}"
+                f"{key_hint(section, str(key), fields)}"
             )
         choices = fields[key].metadata.get("choices")
         if fields[key].metadata.get("counts") and isinstance(value, Leaf) and type(value.value) is int:

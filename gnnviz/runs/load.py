@@ -41,9 +41,7 @@ def load_run(path: str | Path) -> Run:
         _check_status(path, summary)
     missing = [f for f in REQUIRED if not (path / f).is_file()]
     if missing:
-        raise RunError(
-            f"{path} is incomplete (missing {', '.join(missing)}); it is not a finished run: train again with 'gnnviz train --config ...'"
-        )
+        raise RunError(_not_a_run(path, missing))
     try:
         config = yaml.safe_load(_read_text(path / "config.yaml"))
     except (yaml.YAMLError, UnicodeDecodeError):
@@ -61,6 +59,22 @@ def load_run(path: str | Path) -> Run:
     _check_agree(path, config, summary)
     metrics = read_metrics(path / "metrics.csv") if (path / "metrics.csv").is_file() else []
     return Run(path, config, summary, metrics)
+
+
+def _not_a_run(path: Path, missing: list[str]) -> str:
+    """Why ``path`` is not a run, naming the run meant where it can tell: a folder of runs (such
+    as outputs/), a run's own viz/ folder, or a run cut short."""
+    runs = sorted(p.name for p in path.iterdir() if p.is_dir() and (p / "summary.json").is_file())
+    if len(missing) == len(REQUIRED) and runs:
+        shown = ", ".join(runs[:3]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
+        return f"{path} is a folder of runs ({shown}), not a run; pass one of them, e.g. {path / runs[-1]}, or list them with 'gnnviz runs {path}'"
+    parent = path.parent
+    if len(missing) == len(REQUIRED) and (parent / "summary.json").is_file() and (parent / "checkpoint.pt").is_file():
+        return f"{path} is inside the run {parent} (its figures go there); pass the run itself: {parent}"
+    return (
+        f"{path} is incomplete (missing {', '.join(missing)}); it is not a finished run: 'gnnviz runs {parent}' lists the "
+        "runs there, or train it again with 'gnnviz train --config ...'"
+    )
 
 
 def load_checkpoint(run: str | Path) -> dict[str, Any]:

@@ -67,7 +67,9 @@ def _check_status(path: Path, summary: dict[str, Any]) -> None:
                 f"the run died (process {pid} gone) before it finished: {path} has no final state; train again with 'gnnviz train --config ...'"
             )
         if alive:
-            raise RunError(f"{path} is still training (process {pid}); wait for it to finish, then visualize it")
+            raise RunError(
+                f"{path} is still training (process {pid}); wait for it to finish ('gnnviz runs' shows how far it is), then run this again"
+            )
         host = summary.get("host")
         where = f" on {host}" if host else ""
         raise RunError(f"{path} says it is still training{where} (or it died there); wait for it or train again")

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullLocator
@@ -24,6 +23,9 @@ from matplotlib.ticker import NullLocator
 from gnnviz.viz.draw import style
 
 BASELINE_COLOUR = "#c44e52"
+# The test-metric axis spans at least this much (5 points of accuracy): a narrower one makes
+# differences of a point look like gulfs.
+MIN_METRIC_SPAN = 0.05
 
 
 def _margins(fig: Figure, *, left: float, right: float, top: float, bottom: float, wgap: float = 0.0) -> None:
@@ -120,18 +122,26 @@ def plot_test_metric(
     metric: str,
     seeds: Sequence[Sequence[int | None]],
     title: str,
+    test_nodes: int | None = None,
 ) -> Figure:
     """Per group: each seed's test metric as a point, the mean as a bar with +- std whiskers.
 
     values[g]: the group's runs (None: not recorded, left out); seeds[g]: their seeds, written
-    next to the points.
+    next to the points. test_nodes: the test set's size when the metric is an accuracy (a share
+    of test nodes): a group of one run then gets the 95% binomial interval of that share (the
+    uncertainty from which nodes are in the test set alone), drawn grey, since it has no spread
+    over seeds. The axis spans at least ``MIN_METRIC_SPAN``, so that a point or two of difference
+    does not fill the figure.
     """
     fig = Figure(figsize=(max(4.8, 1.5 * len(labels) + 1.8), 4.4))
     ax = fig.add_subplot()
     rows = max([t.count("\n") + 1 for t in (_wrap(x, 16) for x in labels)] + [1])
     _margins(fig, left=0.85, right=0.2, top=0.4, bottom=0.3 + 0.17 * rows)
-    lows = []
+    lows: list[float] = []
+    ends: list[float] = []  # every point and whisker end: the axis must show them all
+    binomial = False
     for i, (vals, sds) in enumerate(zip(values, seeds, strict=True)):
+        half = 0.0
         v = np.array([np.nan if x is None else float(x) for x in vals])
         ok = np.isfinite(v)
         colour = group_colour(i)
@@ -142,13 +152,19 @@ def plot_test_metric(
         ax.hlines(mean, i - 0.3, i + 0.3, color=colour, lw=2.5, zorder=3)
         if ok.sum() > 1:
             ax.errorbar([i], [mean], yerr=[std], fmt="none", ecolor="black", elinewidth=1.2, capsize=8, zorder=3)
+            ends += [mean - std, mean + std]
+        elif test_nodes and 0.0 <= mean <= 1.0:
+            half = 1.96 * math.sqrt(mean * (1.0 - mean) / test_nodes)
+            ax.errorbar([i], [mean], yerr=[half], fmt="none", ecolor="0.55", elinewidth=1.2, capsize=8, zorder=3)
+            ends += [mean - half, mean + half]
+            binomial = True
         # Seeds left of the whiskers, their names at the right end of the mean line: nothing overlaps.
         offsets = np.linspace(-0.2, -0.08, int(ok.sum())) if ok.sum() > 1 else np.full(1, -0.14)
         ax.scatter(i + offsets, v[ok], s=30, color=colour, edgecolors="black", linewidths=0.6, zorder=4)
         for y, s in zip(v[ok], np.asarray(sds, dtype=object)[ok], strict=True):
             if s is not None:
                 ax.annotate(f"seed {s}", (i + 0.32, y), fontsize=7, va="center")
-        spread = f" +- {std:.4f}" if ok.sum() > 1 else ""
+        spread = f" +- {std:.4f}" if ok.sum() > 1 else (f" +- {half:.4f} (95%)" if binomial and ok.sum() == 1 else "")
         ax.annotate(
             f"{mean:.4f}{spread}\n(n={int(ok.sum())})",
             (i, 0),
@@ -160,11 +176,15 @@ def plot_test_metric(
             fontsize=8,
         )
         lows.append(float(v[ok].min()))
+        ends += v[ok].tolist()
     ax.set_xticks(range(len(labels)), [_wrap(t, 16) for t in labels], fontsize=8)
     ax.set_xlim(-0.6, len(labels) - 0.4)
-    if lows:  # room under the lowest point for the written means
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(lo - 0.25 * (hi - lo), hi)
+    if ends:
+        lo, hi = min(ends), max(ends)
+        centre, span = (lo + hi) / 2, max(hi - lo, MIN_METRIC_SPAN)
+        lo, hi = centre - 0.55 * span, centre + 0.55 * span
+        # Room under the lowest point for the written means, and above the highest for the key.
+        ax.set_ylim(lo - 0.25 * (hi - lo), hi + 0.3 * (hi - lo))
     ax.set_ylabel(f"test {metric}")
     ax.grid(axis="y", alpha=0.3)
     key = [
@@ -172,7 +192,14 @@ def plot_test_metric(
         Line2D([], [], ls="", marker="o", color="0.6", mec="black", mew=0.6, label="a seed"),
     ]
     if any(sum(x is not None for x in vals) > 1 for vals in values):
-        key.insert(1, Line2D([], [], color="black", lw=1.2, marker="_", ms=10, label="+- std (n - 1)"))
+        key.insert(1, Line2D([], [], color="black", lw=1.2, marker="_", ms=10, label="+- std over seeds (n - 1)"))
+    if binomial:
+        key.insert(
+            1,
+            Line2D(
+                [], [], color="0.55", lw=1.2, marker="_", ms=10, label=f"one run: 95% interval from the {test_nodes} test nodes"
+            ),
+        )
     ax.legend(handles=key, fontsize=7, frameon=False, loc="upper right")
     ax.set_title(title, fontsize=10, y=1.0, pad=6)  # y given: no automatic placement, which measures every tick label
     return fig
@@ -197,8 +224,8 @@ def plot_layer_stats(
     title: str,
 ) -> Figure:
     """Two panels, layers on the x axis: lift against labels and mean KL from uniform, per group
-    its mean as a thick tick (+- std whiskers on the lift panel), each seed a point and the mean
-    written next to it; GCN's fixed coefficients as a dashed line with its value written on it.
+    its mean as a thick tick with +- std whiskers (n > 1), each seed a point left of the whisker and
+    the mean's value right of it; GCN's fixed coefficients as a dashed line with its value written on it.
 
     Learned attention on Cora lifts about 1e-4 where GCN's coefficients lift 5e-3: on a linear
     axis the attention's marks would sit on zero. The lift axis is symmetric-log (linear within
@@ -226,26 +253,28 @@ def plot_layer_stats(
                 ax.hlines(
                     mean, x - 0.4 * width, x + 0.4 * width, color=colour, lw=3, zorder=3, label=s.label if layer == 0 else None
                 )
-                if std is not None and not log:  # on the log axis mean - std can be <= 0: the seeds' points show the spread
+                # Seeds' points left of the whisker, the mean's value right of it: nothing covers a mark.
+                ax.scatter(
+                    np.full(ok.sum(), x - 0.18 * width), v[ok], s=14, color="white", edgecolors="black", linewidths=0.7, zorder=4
+                )
+                if std is not None:
+                    # The same +- std on both panels; on the log axis a whisker reaching <= 0 runs
+                    # off the bottom edge (clipped), which is what it means: the spread reaches zero.
                     ax.errorbar([x], [mean], yerr=[std], color="black", capsize=3, lw=1, zorder=3)
-                    shown[ax] += [mean - std, mean + std]
-                ax.scatter(np.full(ok.sum(), x), v[ok], s=14, color="white", edgecolors="black", linewidths=0.7, zorder=4)
+                    shown[ax] += [e for e in (mean - std, mean + std) if e > 0 or not log]
                 shown[ax] += [mean, *v[ok].tolist()]
                 if not log:
                     marks += [mean, *v[ok].tolist()]
-                # Beyond the mark and its seeds' points: above a positive mean, below a negative one.
-                down = mean < 0 and not log
-                end = float(v[ok].min()) if down else max(mean, float(v[ok].max()))
                 ax.annotate(
-                    f"{mean:.2g}",
-                    (x, min(end, mean) if down else end),
-                    xytext=(0, -6 if down else 6),
+                    style.sig(mean, 2),
+                    (x, mean),
+                    xytext=(5, 3),
                     textcoords="offset points",
-                    ha="center",
-                    va="top" if down else "bottom",
+                    ha="left",
+                    va="bottom",
                     fontsize=7.5,
-                    rotation=90 if len(series) > 3 else 0,
                     zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8),
                 )
         if base is not None and (base > 0 or not log):
             ax.axhline(base, color=BASELINE_COLOUR, ls="--", lw=1.2, label="GCN's fixed coefficients", zorder=1)
@@ -266,20 +295,14 @@ def plot_layer_stats(
         ax.set_xticks(range(layers), [f"layer {i}" for i in range(layers)])
         ax.set_xlim(-0.6, layers - 0.4)
         ax.grid(axis="y", alpha=0.3)
-    threshold = _symlog_threshold(marks)
-    ax_lift.set_yscale("symlog", linthresh=threshold, linscale=0.5)
-    ax_lift.axhspan(
-        -threshold, threshold, color="0.9", lw=0, zorder=0, label=f"linear scale within ±{style.power_label(threshold)}"
-    )
-    ax_lift.axhline(0.0, color="black", lw=0.8)
-    _pad_limits(ax_lift, shown[ax_lift])
+    style.lift_axis(ax_lift, marks, limits=shown[ax_lift])
     ax_lift.set_ylabel("lift: same-label mass - local homophily")
     if max_lift is not None:  # a legend line without a mark: the ceiling would flatten the marks if drawn
         ax_lift.plot([], [], " ", label=f"largest possible: {max_lift:.3g}")
     ax_lift.set_title("lift: weight on same-label neighbours beyond averaging", fontsize=10, y=1.0, pad=6)
     ax_kl.set_yscale("log")
     if shown[ax_kl]:
-        _pad_limits(ax_kl, shown[ax_kl])
+        style.pad_limits(ax_kl, shown[ax_kl])
     ax_kl.set_ylabel("mean KL from uniform (nats, log scale)")
     ax_kl.set_title("distance from uniform attention (lower = closer)", fontsize=10, y=1.0, pad=6)
     for ax in (ax_lift, ax_kl):
@@ -291,23 +314,6 @@ def plot_layer_stats(
             ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=min(len(handles), 2))
     fig.suptitle(title, fontsize=11)
     return fig
-
-
-def _symlog_threshold(values: Sequence[float]) -> float:
-    """The power of ten at or below the smallest non-zero |value| (1e-3 when all are 0): values
-    that differ by orders of magnitude all sit in the logarithmic part of a symlog axis."""
-    small = [abs(v) for v in values if np.isfinite(v) and v != 0]
-    return 10.0 ** math.floor(math.log10(min(small))) if small else 1e-3
-
-
-def _pad_limits(ax: Axes, values: Sequence[float], pad: float = 0.12) -> None:
-    """y limits around ``values`` with ``pad`` of the range free above and below, measured in the
-    axis's own scale (log, symlog), so the values written beyond the marks fit."""
-    forward = ax.yaxis.get_transform()
-    ends = forward.transform(np.array([[min(values)], [max(values)]], dtype=float)).ravel()
-    span = max(ends[1] - ends[0], 1e-9)
-    lo, hi = forward.inverted().transform(np.array([[ends[0] - pad * span], [ends[1] + pad * span]])).ravel()
-    ax.set_ylim(lo, hi)
 
 
 def plot_agreement(matrix: Sequence[Sequence[float | None]], labels: Sequence[str], *, nodes: str, title: str) -> Figure:

@@ -22,6 +22,9 @@ RASTER_NODES = 200_000
 RASTER_PIXELS = 1600
 NODE_CELL_PIXELS = 4  # node images' pixels, in edge-image pixels
 WRONG_CELL_PIXELS = 10  # the misclassified-share panel's cells, in edge-image pixels
+# The busiest node's callout: a shape no other mark uses (black rings are the misclassified).
+HUB_MARKER = "s"
+HUB_COLOUR = "black"
 
 
 # ----------------------------------------------------------------------------- whole graph
@@ -96,9 +99,16 @@ def plot_graph_layout(
             ax.text(*coords[i], str(i), fontsize=7, ha="center", va="center", zorder=5, color="black")
     hub = int(np.argmax(degree)) if n else 0  # the lowest id among equals
     if n:
-        # The hub is easy to lose in a dense core: a bold ring, then its label off to the side.
+        # The hub is easy to lose in a dense core: a bold square (rings mean misclassified), then
+        # its label off to the side.
         ax.scatter(
-            *coords[hub], s=(40 if big else size[hub]) * 4 + 40, facecolors="none", edgecolors="black", linewidths=1.6, zorder=4
+            *coords[hub],
+            s=(40 if big else size[hub]) * 4 + 40,
+            marker=HUB_MARKER,
+            facecolors="none",
+            edgecolors=HUB_COLOUR,
+            linewidths=1.8,
+            zorder=4,
         )
         ax.annotate(
             f"node {hub}\ndegree {int(degree[hub])}{_tie_text(degree, hub)}",
@@ -106,7 +116,7 @@ def plot_graph_layout(
             xytext=(30, 30),
             textcoords="offset points",
             fontsize=9,
-            arrowprops=dict(arrowstyle="-", lw=1.0, shrinkA=0, shrinkB=2),
+            arrowprops=dict(arrowstyle="-", lw=1.0, color=HUB_COLOUR, shrinkA=0, shrinkB=2),
             zorder=3,
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="0.5", alpha=0.9),
         )
@@ -120,6 +130,12 @@ def plot_graph_layout(
     if not big:
         handles.append(_wrong_handle(wrong_label or f"misclassified ({int(wrong.sum())})"))
         handles.append(Line2D([], [], ls="", marker="o", ms=3, mfc="0.5", mec="none", label="size ~ degree"))
+    if n:
+        handles.append(
+            Line2D(
+                [], [], ls="", marker=HUB_MARKER, ms=10, mfc="none", mec=HUB_COLOUR, mew=1.8, label="busiest node (most edges)"
+            )
+        )
     else:
         handles.append(Line2D([], [], ls="", marker="s", ms=7, mfc="0.3", mec="none", label="edges (darker = denser)"))
     legend = (ax_wrong if big else ax).legend(
@@ -191,14 +207,16 @@ def _frame(ax: Axes, coords: np.ndarray, pad: float = 0.03) -> None:
 # ----------------------------------------------------------------------------- degrees
 
 
-def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
+def plot_degree(degree: np.ndarray, *, title: str, drawn_for: str = "") -> Figure:
     """Degree histogram (log counts) and the complementary CDF P(degree >= k) on log-log axes.
 
     degree: [N] in-degree without self-loops. The highest-degree node is called out on both.
+    title: the graph's name, followed by its numbers; drawn_for: the run the figure belongs to,
+    a second line (the graph does not depend on the model, but the page does).
     """
     degree = np.asarray(degree, dtype=int)
-    fig = Figure(figsize=(11, 4.2))
-    ax_hist, ax_ccdf = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.65, bottom=0.6, wgap=1.0)[0]
+    fig = Figure(figsize=(11, 4.2 + (0.2 if drawn_for else 0.0)))
+    ax_hist, ax_ccdf = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.85 if drawn_for else 0.65, bottom=0.6, wgap=1.0)[0]
     hub = int(np.argmax(degree))
     top = int(degree[hub])
     counts = np.bincount(degree)
@@ -231,6 +249,7 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
         f"node {hub}" + (f" (+{ties - 1} tied)" if ties > 1 else ""),
         (top, 1 / len(degree)),
         xytext=(-10, 30),
+        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9),
         textcoords="offset points",
         ha="right",
         fontsize=9,
@@ -240,5 +259,8 @@ def plot_degree(degree: np.ndarray, *, title: str) -> Figure:
         ax.grid(alpha=0.3)
     zero = int((degree == 0).sum())
     extra = f", {zero} isolated" if zero else ""
-    fig.suptitle(_wrap(f"{title}: {len(degree)} nodes, mean degree {degree.mean():.2f}, max {top}{extra}", fig, 11), fontsize=11)
+    heading = f"{title}: {len(degree):,} nodes, mean degree {degree.mean():.2f}, max {top}{extra}"
+    if drawn_for:
+        heading += f"\ndrawn for {drawn_for}"
+    fig.suptitle(_wrap(heading, fig, 11), fontsize=11)
     return fig

@@ -15,6 +15,8 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from gnnviz.viz.draw import style
+
 HEAD_COLOUR = "#4c72b0"
 BASELINE_COLOUR = "#c44e52"
 GROUP_GAP = 1.0  # empty slots between the bars of two layers
@@ -72,23 +74,38 @@ def plot_lift(
 
     ``baseline``: the same measure for GCN's fixed coefficients on the same graph, drawn as a
     line: what a learned attention has to beat. ``max_lift``: the largest possible mean lift
-    (all weight on same-label neighbours), written in the corner rather than drawn, so that a
-    lift of 1e-4 stays visible next to a ceiling of 0.1.
+    (all weight on same-label neighbours), written in the legend rather than drawn. The y axis is
+    ``style.lift_axis`` (symmetric-log, as in ``gnnviz compare``), so a lift of 1e-5 is readable
+    next to GCN's 5e-3; each bar's value is written at its end.
     """
-    fig, ax = _axes(ax, (max(4.0, 0.35 * sum(len(h) for h in lift) + 2.5), 3.2))
+    fig, ax = _axes(ax, (max(4.5, 0.45 * sum(len(h) for h in lift) + 2.5), 3.6))
     xs, hs, labels, centres = _per_head_positions(lift)
     ok = np.isfinite(hs)
-    ax.bar(xs[ok], hs[ok], width=0.8, color=HEAD_COLOUR, label="learned attention")
-    ax.axhline(0.0, color="black", lw=0.8)
+    ax.bar(xs[ok], hs[ok], width=0.8, color=HEAD_COLOUR, label="learned attention", zorder=2)
     if baseline is not None:
-        ax.axhline(baseline, color=BASELINE_COLOUR, ls="--", lw=1.2, label=f"GCN coefficients ({baseline:+.2g})")
+        ax.axhline(
+            baseline, color=BASELINE_COLOUR, ls="--", lw=1.2, label=f"GCN coefficients ({style.sig(baseline, 2, signed=True)})"
+        )
     if max_lift is not None:  # a legend line without a mark
-        ax.plot([], [], " ", label=f"largest possible: {max_lift:.3g}")
+        ax.plot([], [], " ", label=f"largest possible: {style.sig(max_lift)}")
+    marks = [*hs[ok].tolist(), *([baseline] if baseline is not None else [])]
+    # Headroom for the values written past the bars' ends: about 1.5 decades on the log parts.
+    style.lift_axis(ax, marks, limits=[float(v) * 30 for v in hs[ok]])
+    for x, h in zip(xs[ok], hs[ok], strict=True):
+        ax.annotate(
+            style.sig(float(h), 2, signed=True),
+            (x, h),
+            xytext=(0, 2 if h >= 0 else -2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if h >= 0 else "top",
+            fontsize=6.5,
+            rotation=90,
+        )
     ax.set_xticks(xs, labels, fontsize=8)
     _layer_labels(ax, centres)
     ax.set_ylabel("lift: label mass - local homophily")
-    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False)
     ax.set_title(title, fontsize=10)
     return fig
 
@@ -110,9 +127,9 @@ def plot_lift_by_degree(
     x = np.arange(len(bins))
     for i, (name, values) in enumerate(series.items()):
         v = np.array([np.nan if y is None else float(y) for y in values])
-        style = {"color": BASELINE_COLOUR, "ls": "--"} if "gcn" in name.lower() else {"color": f"C{i}"}
-        ax.plot(x, v, marker="o", ms=4, label=name, **style)
-    ax.axhline(0.0, color="black", lw=0.8)
+        look = {"color": BASELINE_COLOUR, "ls": "--"} if "gcn" in name.lower() else {"color": f"C{i}"}
+        ax.plot(x, v, marker="o", ms=4, label=name, **look)
+    style.lift_axis(ax, [float(y) for values in series.values() for y in values if y is not None])
     ax.set_xticks(x, [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in bins] if bins else [], fontsize=8)
     for xi, n in zip(x, nodes, strict=True):
         ax.annotate(
@@ -127,8 +144,7 @@ def plot_lift_by_degree(
             color="0.35",
         )
     ax.set_xlabel("neighbours (self-loop not counted)", labelpad=18)
-    ax.set_ylabel("mean lift")
-    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    ax.set_ylabel("mean lift (symmetric-log)")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     return fig
@@ -152,8 +168,11 @@ def plot_ranking_agreement(
     ax.bar(xs[ok], hs[ok], width=0.8, color=HEAD_COLOUR)
     ax.axhline(1.0, color="black", ls=":", lw=1.0, label="static: every target ranks alike")
     ax.axhline(0.5, color="0.5", ls=":", lw=1.0, label="unrelated rankings")
-    low = float(np.nanmin(hs)) if ok.any() else 0.5
-    ax.set_ylim(min(0.45, low - 0.05), 1.02)
+    ax.set_ylim(0.0, 1.12)  # bars start at 0: a bar's length is its value
+    for x, h in zip(xs[ok], hs[ok], strict=True):
+        ax.annotate(
+            style.sig(float(h), 3), (x, h), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7
+        )
     ax.set_xticks(xs, labels, fontsize=8)
     _layer_labels(ax, centres, [f"{p} pairs" for p in pairs])
     ax.set_ylabel("concordant / (concordant + discordant)")
@@ -172,12 +191,13 @@ def plot_ablation(
     title: str,
     ax: Axes | None = None,
 ) -> Figure:
-    """Metric change when attention is switched off, one bar per replacement (e.g. "uniform:all").
+    """Metric change when attention is switched off, one bar per replacement (named for a reader,
+    e.g. "uniform weights in all layers"); each bar's change is written beside the axes.
 
     change: after - before per replacement (None: undefined); changed: nodes whose prediction
     changes, out of ``nodes``, written next to each bar.
     """
-    fig, ax = _axes(ax, (6.5, 0.45 * len(names) + 1.4))
+    fig, ax = _axes(ax, (8.0, 0.45 * len(names) + 1.4))
     y = np.arange(len(names))[::-1]
     v = np.array([np.nan if c is None else float(c) for c in change])
     ok = np.isfinite(v)
@@ -187,7 +207,9 @@ def plot_ablation(
     span = max(float(np.nanmax(np.abs(v))) if ok.any() else 0.0, 1e-3)
     ax.set_xlim(-1.15 * span, 1.15 * span)
     for yi, vi, k in zip(y, v, changed, strict=True):
-        text = f"{k}/{nodes} nodes change" + ("" if np.isfinite(vi) else ", metric undefined")
+        text = (f"{style.sig(float(vi), 2, signed=True)}; " if np.isfinite(vi) else "metric undefined; ") + (
+            f"{k}/{nodes} predictions change"
+        )
         ax.annotate(
             text,
             (1.0, yi),
@@ -228,8 +250,8 @@ def plot_over_training(
     axes[0].set_ylabel(f"val {metric}")
     for i, (name, values) in enumerate(lift.items()):
         axes[1].plot(x, arr(values), marker="o", ms=3, color=f"C{i}", label=name)
-    axes[1].axhline(0.0, color="black", lw=0.8)
-    axes[1].set_ylabel("lift (same-label mass\n- homophily)")
+    style.lift_axis(axes[1], [float(y) for values in lift.values() for y in values if y is not None], band_label=False)
+    axes[1].set_ylabel("lift (same-label mass\n- homophily, symlog)")
     for i, (name, values) in enumerate(kl.items()):
         v = arr(values)
         ok = np.isfinite(v) & (v > 0)
@@ -252,7 +274,8 @@ def plot_class_flow(panels: Sequence[tuple[str, np.ndarray]], uniform: np.ndarra
     the node paying attention, columns = the class of the neighbour it pays it to, each row summing
     to 1; first, ``uniform`` [C, C], the shares that plain averaging over the same neighbours gives
     (the graph's own mix). Up to ``FLOW_NUMBERS_UP_TO`` classes each cell also shows its share and,
-    on attention panels, the change from uniform. names: [C] class labels for the rows."""
+    on attention panels, the change from uniform to two significant figures (0 only when exactly
+    0). names: [C] class labels for the rows."""
     c = uniform.shape[0]
     cols = 1 + len(panels)
     cell = float(np.clip(5.0 / max(c, 1), 0.18, 0.6))
@@ -262,6 +285,8 @@ def plot_class_flow(panels: Sequence[tuple[str, np.ndarray]], uniform: np.ndarra
     fw, fh = fig.get_size_inches()
     cmap = colormaps["Blues"]
     shown = [("uniform weights over the same neighbours\n(the graph's own mix)", uniform), *panels]
+    if c <= FLOW_NUMBERS_UP_TO:
+        shown[1:] = [(f"{name}\nshare, then change from uniform", share) for name, share in panels]
     image = None
     for k, (name, share) in enumerate(shown):
         ax = fig.add_axes(((left + k * (side + 0.35)) / fw, 0.6 / fh, side / fw, side / fh))
@@ -280,11 +305,12 @@ def plot_class_flow(panels: Sequence[tuple[str, np.ndarray]], uniform: np.ndarra
                     v = share[i, j]
                     if not np.isfinite(v):
                         continue
-                    text = f"{v:.2f}"
+                    text = f"{v:.2f}" if v >= 0.01 or v == 0 else style.sig(float(v), 1)
                     if k > 0 and np.isfinite(uniform[i, j]):
-                        change = round(float(v - uniform[i, j]), 2) + 0.0  # + 0.0: no "-0.00"
-                        text += f"\n{change:+.2f}"
-                    ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if k else 7, color="white" if v > 0.6 else "black")
+                        # Significant figures: attention's changes are often 1e-4, which two
+                        # decimals would print as "+0.00" in every cell.
+                        text += "\n" + style.sig(float(v - uniform[i, j]), 2, signed=True)
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7 if k else 7.5, color="white" if v > 0.6 else "black")
     assert image is not None
     cax = fig.add_axes(((fw - 0.75) / fw, 0.6 / fh, 0.15 / fw, side / fh))
     fig.colorbar(image, cax=cax, label="share of the row's attention")

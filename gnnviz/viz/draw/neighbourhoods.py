@@ -87,9 +87,16 @@ def plot_neighbourhoods(
     ncol = max(1, min(len(handles), int((fw - 0.3) / column)))
     legend_rows = math.ceil(len(handles) / ncol)
     heading = _wrap(title, Figure(figsize=(fw, 1)), 12)
-    top, bottom = 0.38 + 0.24 * (heading.count("\n") + 1), 0.2 + 0.24 * legend_rows
+    # Panel titles of two lines (compare's "GAT, seed 0\nlayer 0, ...") reach up into the margin.
+    title_lines = max(p.title.count("\n") + 1 for p in panels if isinstance(p, NeighbourhoodPanel))
+    top, bottom = 0.38 + 0.24 * (heading.count("\n") + 1) + 0.17 * (title_lines - 1), 0.2 + 0.24 * legend_rows
     fig = Figure(figsize=(fw, 5.45 * rows + top + bottom + 0.45 * (rows - 1)))
-    axes = _axes_grid(fig, rows, cols, left=0.1, right=1.4, top=top, bottom=bottom, wgap=0.2, hgap=0.45)
+    # Panels as wide as they draw (4.6 in each), centred, with the colour bar just right of them:
+    # a figure widened for its legend must not leave one panel stranded far from its colour bar.
+    content = 4.6 * cols + 0.2 * (cols - 1)
+    left = max(0.1, (fw - 1.4 - content) / 2)
+    axes = _axes_grid(fig, rows, cols, left=left, right=fw - left - content, top=top, bottom=bottom, wgap=0.2, hgap=0.45)
+    bar_x = left + content + 0.4
     for ax, panel in zip(axes.ravel(), panels, strict=False):  # the last row may have spare axes
         if isinstance(panel, NeighbourhoodPanel):
             draw_neighbourhood(ax, panel, colours)
@@ -104,7 +111,7 @@ def plot_neighbourhoods(
         _colour_bar(
             fig,
             ScalarMappable(weight_norm(), weight_cmap()),
-            x=fw - 1.0,
+            x=bar_x,
             y=fh / 2 - 1.5,
             height=3.0,
             label="edge weight (log colour scale)",
@@ -115,12 +122,12 @@ def plot_neighbourhoods(
         _colour_bar(
             fig,
             ScalarMappable(weight_norm(), weight_cmap()),
-            x=fw - 1.0,
+            x=bar_x,
             y=fh / 2 + 0.15,
             height=height,
             label="edge weight (log)",
         )
-        _colour_key(fig, colours, bar_at=(fw - 1.0, fh / 2 - 0.15 - height, height))
+        _colour_key(fig, colours, bar_at=(bar_x, fh / 2 - 0.15 - height, height))
     fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=9, frameon=False)
     return fig
 
@@ -131,7 +138,11 @@ def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours
     Neighbours keep the same place in every panel (ordered by class, then id), so heads and layers
     compare position by position; a gap at 12 o'clock holds the self-loop.
     """
-    hood = panel.hood
+    raw = panel.hood
+    # GCN's coefficients sum to several at a hub (5.7 at Cora's node 1358): on attention's width
+    # scale they would look 5-10x heavier than any attention. Drawn as shares of their sum, they
+    # sum to 1 as attention does; the caption keeps the raw numbers.
+    hood = raw if panel.normalised else shares(raw)
     k = hood.sources.size
     cmap, norm = weight_cmap(), weight_norm()
     classes = colours.classes[hood.sources] if colours.classes is not None else np.zeros(k, int)
@@ -199,8 +210,23 @@ def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours
     _bare(ax)
     ax.set_title(panel.title, fontsize=10, y=1.0, pad=6)
     ax.text(
-        0.5, 0.0, _hood_caption(hood, panel.normalised, heaviest), transform=ax.transAxes, ha="center", va="bottom", fontsize=8
+        0.5,
+        0.0,
+        _hood_caption(hood, panel.normalised, heaviest, raw=raw),
+        transform=ax.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=8,
     )
+
+
+def shares(hood: Neighbourhood) -> Neighbourhood:
+    """``hood`` with every weight divided by their sum (self-loop included): weights that sum to 1."""
+    total = hood.total
+    if total <= 0:
+        return hood
+    self_weight = None if hood.self_weight is None else hood.self_weight / total
+    return Neighbourhood(hood.node, hood.sources, hood.weights / total, self_weight)
 
 
 def _loop_path(half_angle_deg: float, reach: float = 0.75) -> MplPath:
@@ -211,7 +237,7 @@ def _loop_path(half_angle_deg: float, reach: float = 0.75) -> MplPath:
     return MplPath(pts, [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4])
 
 
-def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray) -> str:
+def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray, *, raw: Neighbourhood | None = None) -> str:
     deg = hood.in_degree
     w = np.append(hood.weights, [hood.self_weight] if hood.self_weight is not None else [])
     lines = [f"{hood.sources.size} neighbours + self-loop" if hood.self_weight is not None else f"{hood.sources.size} neighbours"]
@@ -221,12 +247,14 @@ def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray) -
         if deg > 1:
             lines.append(f"entropy {h:.3f} of log({deg}) = {math.log(deg):.3f}: H/log(deg) = {h / math.log(deg):.3f}")
     else:
-        lines.append(f"sum = {hood.total:.3f} (GCN weights need not sum to 1)")
-        lines.append(f"max {w.max():.3g}; min {w.min():.3g}")
+        raw = raw or hood
+        r = np.append(raw.weights, [raw.self_weight] if raw.self_weight is not None else [])
+        lines.append(f"raw coefficients: sum {raw.total:.4g} (need not be 1); max {r.max():.3g}, min {r.min():.3g}")
+        lines.append(f"drawn as shares (each / {raw.total:.4g}): max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}")
     if heaviest.size:
         items = [f"{hood.sources[i]}: {hood.weights[i]:.3g}" for i in heaviest]
         half = (len(items) + 1) // 2
-        lines.append("heaviest (outlined): " + ", ".join(items[:half]))
+        lines.append(("heaviest (outlined): " if normalised else "heaviest shares (outlined): ") + ", ".join(items[:half]))
         lines.append(", ".join(items[half:]))
         cut = hood.weights[heaviest[-1]]
         tied = int((hood.weights == cut).sum()) - int((hood.weights[heaviest] == cut).sum())

@@ -1,5 +1,6 @@
 """What every figure here shares: node colours and their key, axes placed in inches, headings
-wrapped to fit, plain-text ticks for powers of ten, rings around the misclassified.
+wrapped to fit, plain-text ticks for powers of ten, the one axis for lifts (``lift_axis``),
+numbers to significant figures (``sig``), rings around the misclassified.
 
 Figures are built with ``Figure()`` directly (no pyplot state, no GUI backend), so drawing is
 headless-safe and figures are freed as soon as they go out of scope. ``write.py`` saves them.
@@ -117,6 +118,64 @@ def power_ticks(axis: matplotlib.axis.Axis) -> None:
     """Powers of ten as plain-text labels on a log or symlog ``axis``; minor ticks unlabelled."""
     axis.set_major_formatter(matplotlib.ticker.FuncFormatter(power_label))
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def sig(value: float, digits: int = 3, *, signed: bool = False) -> str:
+    """``value`` to ``digits`` significant figures, never rounded to zero: 0.00673, 1.2e-05,
+    0.83; with ``signed``, a leading + or − (a true 0 is written "0")."""
+    if not np.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return "0"
+    text = f"{abs(value):.{digits}g}".replace("e-0", "e-").replace("e+0", "e")
+    sign = "−" if value < 0 else ("+" if signed else "")
+    return sign + text
+
+
+def symlog_threshold(values: Sequence[float]) -> float:
+    """The power of ten at or below the smallest non-zero |value| (1e-3 when all are 0): values
+    that differ by orders of magnitude all sit in the logarithmic part of a symlog axis."""
+    small = [abs(v) for v in values if v is not None and np.isfinite(v) and v != 0]
+    return 10.0 ** math.floor(math.log10(min(small))) if small else 1e-3
+
+
+def pad_limits(ax: Axes, values: Sequence[float], pad: float = 0.12) -> None:
+    """y limits around ``values`` with ``pad`` of the range free above and below, measured in the
+    axis's own scale (log, symlog), so the values written beyond the marks fit."""
+    values = [float(v) for v in values if v is not None and np.isfinite(v)]
+    if not values:
+        return
+    forward = ax.yaxis.get_transform()
+    ends = forward.transform(np.array([[min(values)], [max(values)]], dtype=float)).ravel()
+    span = max(ends[1] - ends[0], 1e-9)
+    lo, hi = forward.inverted().transform(np.array([[ends[0] - pad * span], [ends[1] + pad * span]])).ravel()
+    ax.set_ylim(lo, hi)
+
+
+def lift_axis(ax: Axes, marks: Sequence[float], *, limits: Sequence[float] = (), band_label: bool = True) -> float:
+    """The one y axis for lift (attention on same-label neighbours minus averaging), in every
+    figure of visualize and compare: symmetric-log, linear within +- a power of ten below the
+    smallest non-zero mark (shaded grey, in the legend when ``band_label``), logarithmic beyond,
+    so that a lift of 1e-5 and GCN's 5e-3 are both readable and negative lifts keep their sign.
+
+    marks: the values drawn (they set the linear band); limits: further values that must fit
+    (whisker ends). Returns the threshold.
+    """
+    threshold = symlog_threshold(marks)
+    ax.set_yscale("symlog", linthresh=threshold, linscale=0.5)
+    ax.axhspan(
+        -threshold,
+        threshold,
+        color="0.9",
+        lw=0,
+        zorder=0,
+        label=f"linear scale within ±{power_label(threshold)}" if band_label else None,
+    )
+    ax.axhline(0.0, color="black", lw=0.8)
+    pad_limits(ax, [0.0, *marks, *limits])
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    power_ticks(ax.yaxis)
+    return threshold
 
 
 def _colour_bar(fig: Figure, mappable: ScalarMappable, *, x: float, y: float, height: float, label: str) -> None:

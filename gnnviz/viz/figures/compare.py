@@ -67,10 +67,17 @@ def build(c: Comparison) -> list[FigureSpec]:
                 "test_metric",
                 "test metric",
                 f"Test {metric} per group (recorded by training at the checkpoint): each seed a point, the line its mean, "
-                f"whiskers +- one standard deviation. {summary}.",
+                "whiskers +- one standard deviation over its seeds; a group of one run has no spread over seeds, and "
+                "for accuracy gets a grey 95% binomial interval from the size of the test set alone. "
+                f"{summary}.",
                 cp.plot_test_metric,
                 ([literal(g["label"]) for g in groups], values),
-                {"metric": metric, "seeds": [g["seeds"] for g in groups], "title": f"{graph}: test {metric} per group"},
+                {
+                    "metric": metric,
+                    "seeds": [g["seeds"] for g in groups],
+                    "title": f"{graph}: test {metric} per group",
+                    "test_nodes": _test_nodes(c) if numbers["metric"] == "accuracy" else None,
+                },
             )
         )
 
@@ -89,8 +96,9 @@ def build(c: Comparison) -> list[FigureSpec]:
                 "attention per layer",
                 "Per layer, attention averaged over heads: lift against labels (attention mass on same-label neighbours minus "
                 "local homophily; 0 = no better than averaging) and mean KL divergence from uniform attention over the same "
-                "neighbours. Thick tick = group mean (its value written next to it), points = seeds, whiskers +- std (lift only: "
-                "the KL axis is logarithmic); dashed = GCN's fixed coefficients on this graph "
+                "neighbours. Thick tick = group mean (its value written right of it), points = seeds, whiskers +- one standard "
+                "deviation over the seeds on both panels (on the logarithmic KL axis a whisker that runs off the bottom "
+                "reaches 0); dashed = GCN's fixed coefficients on this graph "
                 f"(lift {sci(base['lift'])}, KL {sci(base['kl_from_uniform'])} renormalised per node). The lift axis is linear "
                 "within the grey band around 0 and logarithmic beyond, so lifts orders of magnitude apart can all be read.",
                 cp.plot_layer_stats,
@@ -150,7 +158,7 @@ def _neighbourhoods(c: Comparison, colours: style.NodeColours) -> list[FigureSpe
                 else:
                     co = a.coefficients
                     hood = att.neighbourhood(co.edge_index, co.weight, node)
-                    title = f"{name}\nlayer {layer}, GCN coefficients (fixed)"
+                    title = f"{name}\nlayer {layer}, GCN coefficients (fixed), as shares"
                     panels.append(hood_plots.NeighbourhoodPanel(hood, title, normalised=False))
         a0 = shown[0][1]
         k = int(a0.degree[node])
@@ -164,13 +172,20 @@ def _neighbourhoods(c: Comparison, colours: style.NodeColours) -> list[FigureSpe
                 f"neighbourhoods/node{node}",
                 "neighbourhoods",
                 f"Node {node} ({k} neighbours{cls}): each group's first seed, attention averaged over heads next to GCN's "
-                f"fixed coefficients (which do not sum to 1), on one width scale.{left_out}",
+                f"fixed coefficients, on one width scale; GCN's coefficients do not sum to 1 (5.7 at a hub), so they are drawn as "
+                f"shares of their sum, as attention's are, and their raw sum is written under the panel.{left_out}",
                 hood_plots.plot_neighbourhoods,
                 (panels, colours),
                 {"title": title, "columns": len(shown)},
             )
         )
     return specs
+
+
+def _test_nodes(c: Comparison) -> int | None:
+    """The test set's size (the runs of one dataset share it), or None without test nodes."""
+    n = int((c.arrays[0].split == "test").sum())
+    return n or None
 
 
 def _mean_std(agg: dict) -> str:

@@ -91,8 +91,8 @@ def build(c: Context) -> list[FigureSpec]:
     add(
         "layout",
         "graph",
-        f"Whole graph, {lay.method}; colour = class, size = degree, black ring = {pred.what}, {pred.summary}"
-        + ("; numbers are node ids." if ids else "."),
+        f"Whole graph, {lay.method}; colour = class, size = degree, black ring = {pred.what}, {pred.summary}; "
+        "black square = the busiest node" + ("; numbers are node ids." if ids else "."),
         graph_plots.plot_graph_layout,
         lay.coords,
         ei,
@@ -109,7 +109,8 @@ def build(c: Context) -> list[FigureSpec]:
         "Degree histogram and distribution (log scales).",
         graph_plots.plot_degree,
         degree,
-        title=f"{graph} (drawn for {on})",
+        title=graph,
+        drawn_for=on,
     )
 
     if a.curves:
@@ -220,23 +221,38 @@ def _neighbourhoods(c: Context, colours: style.NodeColours, model: str) -> list[
             if panels:
                 specs.append(_hood_spec(a, node, panels, colours, f"attention/node{node}", what, model, stamp))
     elif a.coefficients is not None:
-        what = "fixed edge coefficients, GCN normalisation D^-1/2 (A+I) D^-1/2 per incoming edge (fixed, not learned; does not sum to 1)"
+        what = "GCN's fixed edge coefficients D^-1/2 (A+I) D^-1/2 (not learned)"
         co = a.coefficients
         for node in sel.nodes:
             panel = hood_plots.NeighbourhoodPanel(
                 att.neighbourhood(co.edge_index, co.weight, node),
-                "GCN normalisation, fixed, not learned (same in every layer)",
+                "the same in every layer; drawn as shares of their sum",
                 normalised=False,
             )
-            specs.append(_hood_spec(a, node, [panel], colours, f"gcn_norm/node{node}", what, model, stamp))
+            specs.append(
+                _hood_spec(
+                    a,
+                    node,
+                    [panel],
+                    colours,
+                    f"gcn_norm/node{node}",
+                    what,
+                    model,
+                    stamp,
+                    note="; fixed, not learned, and does not sum to 1 at a node: the lines show each coefficient's share of "
+                    "the node's sum, on attention's scale (the raw sum is under the panel)",
+                )
+            )
     return specs
 
 
-def _hood_spec(a: RunArrays, node: int, panels, colours, stem: str, what: str, model: str, stamp: str) -> FigureSpec:
+def _hood_spec(
+    a: RunArrays, node: int, panels, colours, stem: str, what: str, model: str, stamp: str, note: str = ""
+) -> FigureSpec:
     k = panels[0].hood.sources.size
     cls = f", {int((a.y[node] > 0.5).sum())} positive labels" if a.task == "multilabel" else f", {a.class_name(int(a.y[node]))}"
     heading = f"{model}, node {node} ({k} neighbours{literal(cls)}): {what}\n{literal(a.graph_label)}, {stamp}"
-    caption = f"Node {node} ({k} neighbours{cls}), {what}."
+    caption = f"Node {node} ({k} neighbours{cls}), {what}{note}."
     return FigureSpec(stem, "neighbourhoods", caption, hood_plots.plot_neighbourhoods, (panels, colours), {"title": heading})
 
 
@@ -268,7 +284,8 @@ def _entropy(c: Context, on: str) -> list[FigureSpec]:
             "entropy",
             "attention entropy",
             "Each selected layer and head: per-node KL divergence of the attention from uniform attention over the same "
-            "neighbours, log(in-degree) - H, on a log axis (further left = closer to uniform); same bins in every panel.",
+            "neighbours, log(in-degree) - H, on a log axis (further left = closer to uniform); same bins in every panel. "
+            "Nodes too close to uniform for the log axis are the hatched grey bar at the far left.",
             entropy_plots.plot_entropy_grid,
             (grid, kl_bins),
             {"title": f"{on}: how far each node's attention is from uniform"},
@@ -299,6 +316,17 @@ def _entropy_panel(le: LayerEntropy, head: int | str) -> entropy_plots.EntropyPa
     return entropy_plots.EntropyPanel(
         le.values(head), le.uniform, f"{what}: median KL {sci(float(np.median(le.kl(head))))}", kl=le.kl(head), stats=st
     )
+
+
+# How ``ablation.switch_off``'s keys ("<kind>:<layer>" or "<kind>:all") read in a figure.
+SWITCH_KINDS = {"uniform": "uniform weights", "gcn": "GCN's coefficients"}
+
+
+def switch_name(key: str) -> str:
+    """'uniform:0' -> 'uniform weights in layer 0', 'gcn:all' -> "GCN's coefficients in all layers"."""
+    kind, _, layer = key.partition(":")
+    where = "all layers" if layer == "all" else f"layer {layer}"
+    return f"{SWITCH_KINDS.get(kind, kind)} in {where}"
 
 
 def _undirected_edges(edge_index: np.ndarray) -> int:
@@ -408,7 +436,7 @@ def _insight(c: Context, on: str) -> list[FigureSpec]:
                 f"Attention switched off: {metric} change on the {ins.switched_on} nodes when attention in one layer or all "
                 "is replaced by uniform weights or by GCN's coefficients; and how many predictions change.",
                 ip.plot_ablation,
-                (names, [x["change"] for x in ch], [x["changed"] for x in ch]),
+                ([switch_name(k) for k in names], [x["change"] for x in ch], [x["changed"] for x in ch]),
                 {"nodes": ch[0]["nodes"], "metric": metric, "title": f"{on}\ndoes attention matter? attention switched off"},
             )
         )

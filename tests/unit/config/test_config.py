@@ -62,6 +62,21 @@ def test_unknown_key_suggests_the_close_one(tmp_path):
     assert "unknown key 'model.hiden'" in msg and "did you mean 'hidden'" in msg
 
 
+def test_unknown_keys_and_sections_name_their_line_as_bad_values_do(tmp_path):
+    assert error_of(tmp_path, "model:\n  name: gat\n  hiden: 8\n").startswith(
+        f"{tmp_path / 'c.yaml'}:3: unknown key 'model.hiden'"
+    )
+    assert error_of(tmp_path, "model: {name: gat}\ntrainig:\n  lr: 0.1\n").startswith(f"{tmp_path / 'c.yaml'}:2: unknown section")
+
+
+@pytest.mark.parametrize(("written", "meant"), [("training.learning_rate", "lr"), ("model.num_heads", "heads")])
+def test_other_libraries_names_for_a_key_get_the_key_to_use(tmp_path, written, meant):
+    section, key = written.split(".")
+    assert f"did you mean '{meant}'" in error_of(tmp_path, f"{section}:\n  {key}: 1\n")
+    with pytest.raises(ConfigError, match=f"did you mean '{meant}'"):
+        load_config(None, [f"{written}=1"])
+
+
 def test_unknown_section_suggests(tmp_path):
     assert "did you mean 'training'" in error_of(tmp_path, "trainig: {lr: 0.1}\n")
 

@@ -344,7 +344,7 @@ def test_layers_figure_reads_attention_lift_far_below_the_baseline():
     FigureCanvasAgg(fig).draw()
     ax_lift, ax_kl = fig.axes[:2]
     texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
-    for value in ("3e-05", "4.5e-05", "-0.002", "0.01", "1.2e-05", "0.00075", "0.1", "0.3", "0.0055", "0.046"):
+    for value in ("3e-5", "4.5e-5", "−0.002", "0.01", "1.2e-5", "0.00075", "0.1", "0.3", "0.0055", "0.046"):
         assert value in texts.split() or f"fixed: {value}" in texts, value
     y = lambda ax, v: ax.transData.transform((0, v))[1]  # noqa: E731 - pixels
     zero, gat, base = y(ax_lift, 0.0), y(ax_lift, 3e-5), y(ax_lift, 5.5e-3)
@@ -353,3 +353,52 @@ def test_layers_figure_reads_attention_lift_far_below_the_baseline():
     assert ax_kl.get_yscale() == "log" and ax_kl.get_ylim()[0] < 1.2e-5 and ax_kl.get_ylim()[1] > 0.3
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     assert "10⁻³" in labels and not any("$" in t for t in labels)  # plain text, no mathtext
+
+
+def _whiskers(ax):
+    from matplotlib.collections import LineCollection
+
+    vertical = lambda seg: seg[0][0] == seg[-1][0] and seg[0][1] != seg[-1][1]  # noqa: E731 - not the mean's tick
+    return [
+        c
+        for c in ax.collections
+        if isinstance(c, LineCollection) and len(c.get_segments()) == 1 and vertical(c.get_segments()[0])
+    ]
+
+
+def test_layers_figure_whiskers_both_panels_and_writes_values_clear_of_the_points():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from gnnviz.viz.draw import compare as cp
+
+    lift = [cp.LayerSeries("GAT", 0, [[1e-5, 3e-5, 2e-5]])]
+    kl = [cp.LayerSeries("GAT", 0, [[1e-5, 3e-5, 2e-5]])]
+    fig = cp.plot_layer_stats(lift, kl, baseline_lift=None, baseline_kl=None, max_lift=None, title="t")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    for ax in fig.axes[:2]:
+        (whisker,) = _whiskers(ax)  # +- std on the KL panel too, not only on the lift panel
+        (lo, hi) = sorted(whisker.get_segments()[0][:, 1])
+        assert lo == pytest.approx(2e-5 - 1e-5) and hi == pytest.approx(2e-5 + 1e-5)
+        (label,) = [t for t in ax.texts if t.get_text() == "2e-5"]
+        points = [c for c in ax.collections if c.get_offsets().shape[0] == 3][0]
+        box = label.get_window_extent(renderer)
+        for x, y in ax.transData.transform(points.get_offsets()):
+            assert not (box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1)  # no value written on a point
+
+
+def test_test_metric_of_single_runs_has_an_interval_and_a_fair_axis():
+    """n = 1 per group: no spread over seeds, so accuracy gets the test set's binomial interval, and
+    the axis spans at least MIN_METRIC_SPAN: 1.7 points apart must not fill the figure."""
+    from gnnviz.viz.draw import compare as cp
+
+    fig = cp.plot_test_metric(["GAT", "GCN"], [[0.835], [0.818]], metric="accuracy", seeds=[[0], [0]], title="t", test_nodes=1000)
+    ax = fig.axes[0]
+    lo, hi = ax.get_ylim()
+    assert hi - lo >= cp.MIN_METRIC_SPAN
+    half = 1.96 * np.sqrt(0.835 * 0.165 / 1000)
+    ends = sorted(y for w in _whiskers(ax) for y in w.get_segments()[0][:, 1])
+    assert ends[-1] == pytest.approx(0.835 + half) and lo < ends[0] and hi > ends[-1]
+    assert any("95% interval from the 1000 test nodes" in t.get_text() for t in ax.get_legend().get_texts())
+    without = cp.plot_test_metric(["GAT", "GCN"], [[0.835], [0.818]], metric="micro-F1", seeds=[[0], [0]], title="t")
+    assert not _whiskers(without.axes[0])  # no interval claimed where the binomial one does not apply

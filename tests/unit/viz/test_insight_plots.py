@@ -13,7 +13,8 @@ from gnnviz.viz.draw import insight as ip
 
 
 def bars(ax):
-    return [p for p in ax.patches if isinstance(p, Rectangle)]
+    """The bars drawn by ``ax.bar``/``barh`` (not the lift axis's grey band, also a Rectangle)."""
+    return [p for c in ax.containers for p in c.patches if isinstance(p, Rectangle)]
 
 
 def texts(ax):
@@ -32,8 +33,22 @@ def test_lift_bars_are_the_values_per_layer_and_head_with_the_gcn_baseline():
     assert [b.get_x() + b.get_width() / 2 for b in bars(ax)] == pytest.approx([0, 1, 4])  # a gap between layers
     assert hline_at(ax, 0.005)
     assert "largest possible: 0.12" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert texts(ax) == ["layer 0", "layer 1"]
+    assert texts(ax) == ["+0.01", "−0.02", "+0.03", "layer 0", "layer 1"]  # each bar's value, then the layers
     assert ax.get_title() == "t"
+
+
+def test_lift_uses_the_one_symmetric_log_axis_so_small_lifts_stay_readable():
+    # Cora: attention lifts ~1e-5 where GCN lifts 5.5e-3; on a linear axis the bars sit on zero.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ip.plot_lift([[1e-5, -2e-5], [4e-5]], baseline=5.5e-3, title="t")
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "symlog"
+    y = lambda v: ax.transData.transform((0, v))[1]  # noqa: E731 - pixels
+    assert y(1e-5) - y(0) > 0.1 * (y(5.5e-3) - y(0))  # linear: 0.2%
+    by_degree = ip.plot_lift_by_degree([(1, 1), (2, 3)], {"layer 0": [1e-5, 2e-5], "GCN": [5e-3, 6e-3]}, [3, 4], title="t")
+    assert by_degree.axes[0].get_yscale() == "symlog"
 
 
 def test_panels_draw_on_a_given_axes():
@@ -49,10 +64,10 @@ def test_ranking_agreement_bars_and_the_static_line():
     ax = fig.axes[0]
     assert [b.get_height() for b in bars(ax)] == pytest.approx([1.0, 0.8, 0.95])
     assert hline_at(ax, 1.0) and hline_at(ax, 0.5)
-    assert texts(ax) == ["layer 0 (120 pairs)", "layer 1 (80 pairs)"]
-    assert ax.get_ylim()[0] <= 0.45
+    assert texts(ax) == ["1", "0.8", "0.95", "layer 0 (120 pairs)", "layer 1 (80 pairs)"]  # values, then layers
+    assert ax.get_ylim()[0] == 0  # bars start at 0: a bar's length is its value
     low = ip.plot_ranking_agreement([[0.2]], pairs=[5], title="t").axes[0]
-    assert low.get_ylim()[0] < 0.2  # a bar below the usual floor stays visible
+    assert low.get_ylim()[0] == 0
 
 
 def test_lift_by_degree_lines_follow_the_bins():
@@ -69,7 +84,12 @@ def test_lift_by_degree_lines_follow_the_bins():
 
 def test_ablation_bars_are_the_metric_change_with_the_changed_counts():
     fig = ip.plot_ablation(
-        ["uniform:0", "uniform:all", "gcn:all"], [0.002, -0.01, None], [3, 12, 40], nodes=1000, metric="accuracy", title="t"
+        ["uniform weights in layer 0", "uniform weights in all layers", "GCN's coefficients in all layers"],
+        [0.002, -0.01, None],
+        [3, 12, 40],
+        nodes=1000,
+        metric="accuracy",
+        title="t",
     )
     ax = fig.axes[0]
     widths = [b.get_width() for b in bars(ax)]
@@ -77,9 +97,20 @@ def test_ablation_bars_are_the_metric_change_with_the_changed_counts():
     neg = [b for b in bars(ax) if b.get_width() < 0][0]
     pos = [b for b in bars(ax) if b.get_width() > 0][0]
     assert neg.get_facecolor() != pos.get_facecolor()
-    assert texts(ax) == ["3/1000 nodes change", "12/1000 nodes change", "40/1000 nodes change, metric undefined"]
+    assert texts(ax) == [
+        "+0.002; 3/1000 predictions change",
+        "−0.01; 12/1000 predictions change",
+        "metric undefined; 40/1000 predictions change",
+    ]
     at = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
-    assert at["uniform:0"] > at["uniform:all"] > at["gcn:all"]  # in the given order, first on top
+    assert at["uniform weights in layer 0"] > at["uniform weights in all layers"] > at["GCN's coefficients in all layers"]
+
+
+def test_switched_off_rows_are_named_for_a_reader():
+    from gnnviz.viz.figures.run import switch_name
+
+    assert switch_name("uniform:0") == "uniform weights in layer 0"
+    assert switch_name("gcn:all") == "GCN's coefficients in all layers"
 
 
 def test_insight_modules_import_no_torch_and_no_pyplot():
@@ -95,9 +126,18 @@ def test_class_flow_shows_uniform_first_then_each_layer_with_its_change():
     layer = np.array([[0.9, 0.1], [0.3, 0.7]])
     fig = plot_class_flow([("layer 0, mean of 8 heads", layer)], uniform, ["class 0: a", "class 1: b"], title="t")
     maps = [ax for ax in fig.axes if ax.images]
-    assert [ax.get_title() for ax in maps][1] == "layer 0, mean of 8 heads" and len(maps) == 2
+    assert [ax.get_title() for ax in maps][1] == "layer 0, mean of 8 heads\nshare, then change from uniform" and len(maps) == 2
     np.testing.assert_array_equal(maps[1].images[0].get_array(), layer)
     texts = {t.get_text() for t in maps[1].texts}
-    assert {"0.90\n+0.10", "0.10\n-0.10", "0.30\n+0.00"} <= texts  # share, then change from uniform
+    assert {"0.90\n+0.1", "0.10\n−0.1", "0.30\n0"} <= texts  # share, then change from uniform
     assert {t.get_text() for t in maps[0].texts} == {"0.80", "0.20", "0.30", "0.70"}
     assert [t.get_text() for t in maps[0].get_yticklabels()] == ["class 0: a", "class 1: b"]
+
+
+def test_class_flow_changes_keep_significant_figures():
+    # Attention's changes from uniform are ~1e-4 on Cora: two decimals printed "+0.00" everywhere.
+    uniform = np.array([[0.8, 0.2], [0.3, 0.7]])
+    layer = uniform + np.array([[1.3e-4, -1.3e-4], [-6.9e-5, 6.9e-5]])
+    fig = ip.plot_class_flow([("layer 0", layer)], uniform, [], title="t")
+    texts = {t.get_text() for t in [ax for ax in fig.axes if ax.images][1].texts}
+    assert {"0.80\n+0.00013", "0.20\n−0.00013", "0.30\n−6.9e-5", "0.70\n+6.9e-5"} == texts

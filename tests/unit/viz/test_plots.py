@@ -89,8 +89,23 @@ def test_caption_states_sums_and_never_claims_gcn_weights_sum_to_one():
         ax, neighbourhoods.NeighbourhoodPanel(gcn, "GCN normalisation, fixed, not learned", normalised=False), colours(3)
     )
     text = "\n".join(t.get_text() for t in ax.texts)
-    assert "need not sum to 1" in text and "uniform" not in text
+    assert "raw coefficients: sum 0.75 (need not be 1)" in text and "drawn as shares (each / 0.75)" in text
+    assert "sum = 1" not in text
     assert ax.get_title() == "GCN normalisation, fixed, not learned"
+
+
+def test_gcn_coefficients_are_drawn_on_attentions_scale_as_shares_of_their_sum():
+    # At a hub GCN's coefficients sum to several (5.7 at Cora's node 1358): drawn raw on
+    # attention's width scale they would look 5-10x heavier than any attention.
+    raw = star([1.2, 0.8, 2.0], self_weight=1.0)  # sums to 5
+    fig = Figure()
+    ax = fig.add_subplot()
+    neighbourhoods.draw_neighbourhood(ax, neighbourhoods.NeighbourhoodPanel(raw, "gcn", normalised=False), colours(4))
+    widths = np.sort(np.asarray(edges_of(ax).get_linewidths()))
+    np.testing.assert_allclose(widths, neighbourhoods.edge_width(np.sort([1.2, 0.8, 2.0]) / 5.0))
+    (loop,) = [p for p in ax.patches if isinstance(p, PathPatch)]
+    assert loop.get_linewidth() == pytest.approx(neighbourhoods.edge_width(0.2))
+    assert any("self-loop 0.2" in t.get_text() for t in ax.texts)
 
 
 def test_hub_with_many_neighbours_lists_only_the_heaviest():
@@ -123,12 +138,17 @@ def test_entropy_histograms_share_bin_edges_and_kl_is_on_a_log_axis():
     assert kl.get_data().values.sum() == (panel.divergence >= kl_bins[0]).sum()
 
 
-def test_kl_panel_counts_the_nodes_it_cannot_place_on_a_log_axis():
+def test_kl_panel_draws_the_nodes_below_its_log_axis_as_a_bar_of_their_own():
     panel = entropy.EntropyPanel(np.array([0.0, np.log(3) - 1e-9, 0.1]), np.array([0.0, np.log(3), np.log(3)]), "x")
     fig = Figure()
     ax = fig.add_subplot()
-    entropy.draw_kl_histogram(ax, panel, att.kl_bins(panel.divergence))
-    assert any("2 of 3 nodes below" in t.get_text() for t in ax.texts)
+    bins = att.kl_bins(panel.divergence)
+    entropy.draw_kl_histogram(ax, panel, bins)
+    (bar,) = [p for p in ax.patches if not isinstance(p, StepPatch)]
+    assert bar.get_height() == 2 and bar.get_hatch()  # the two nodes below the first edge
+    assert bar.get_x() + bar.get_width() < bins[0] and ax.get_xlim()[0] < bar.get_x()  # left of the axis, in view
+    fig.canvas.draw()
+    assert f"<{style.power_label(bins[0])}" in [t.get_text() for t in ax.get_xticklabels()]
 
 
 def test_entropy_grid_has_a_panel_per_layer_and_head():
@@ -178,6 +198,10 @@ def test_graph_layout_is_one_line_collection_one_scatter_and_rings():
     nodes, rings, hub = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(nodes.get_offsets()) == n and len(rings.get_offsets()) == 5  # the misclassified
     assert len(hub.get_offsets()) == 1
+    # The busiest node's mark is not the misclassified ring, and the legend names it.
+    assert hub.get_paths()[0].vertices.shape != rings.get_paths()[0].vertices.shape
+    markers = {h.get_label(): h.get_marker() for h in ax.get_legend().legend_handles}
+    assert markers["busiest node (most edges)"] == graph.HUB_MARKER != markers[next(k for k in markers if "misclassified" in k)]
     assert len(edges_of(ax).get_segments()) == n  # each undirected edge once
     assert "Kamada-Kawai" in ax.get_title()
     assert any("misclassified (5)" in t.get_text() for t in ax.get_legend().get_texts())
@@ -253,3 +277,17 @@ def test_curves_mark_the_best_epoch():
 
 def test_counts_on_histogram_axes_stay_narrow():
     assert [style._count_text(v) for v in (0, 800, 9999, 40000, 120000, 1_200_000)] == ["0", "800", "9999", "40k", "120k", "1.2M"]
+
+
+def _nesting(text):
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def test_degree_title_names_the_run_on_its_own_line_without_nested_parentheses():
+    fig = graph.plot_degree(np.array([3, 5, 1]), title="Cora", drawn_for="GAT on Cora (checkpoint epoch 49, val accuracy 0.830)")
+    heading = fig._suptitle.get_text()
+    assert heading.splitlines()[-1].startswith("drawn for GAT on Cora") and _nesting(heading) == 1
