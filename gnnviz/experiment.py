@@ -64,6 +64,11 @@ def train(
         finally:
             distributed.leave()
     log = (lambda _msg: None) if quiet else (log or to_stderr)
+    if cfg.run.seed + seeds > 2**32:  # seeds run.seed .. run.seed + seeds - 1, each below 2**32 (schema.SEED)
+        raise ConfigError(
+            f"--seeds {seeds} from run.seed={cfg.run.seed} reaches seed {cfg.run.seed + seeds - 1}, past the largest "
+            f"seed {2**32 - 1}; use --seed {2**32 - seeds} or lower"
+        )
     check_new_run(out, name)
     device = resolve_device(cfg.run.device)
     dataset = load_dataset(

@@ -14,9 +14,15 @@ def shown(text: str) -> str:
 
 
 def to_stderr(msg: str) -> None:
-    """One log line on stderr (stdout carries only result paths, for scripts); a closed stream is ignored."""
+    """One log line on stderr (stdout carries only result paths, for scripts); a closed stream is ignored.
+
+    Started with stderr closed (``2>&-``), ``sys.stderr`` is None, and ``print(file=None)`` would
+    write to stdout, where scripts read the run directory: the line is dropped instead."""
+    stream = sys.stderr
+    if stream is None:
+        return
     try:
-        print(shown(msg), file=sys.stderr, flush=True)
+        print(shown(msg), file=stream, flush=True)
     except (BrokenPipeError, OSError):
         pass
 

@@ -13,6 +13,7 @@ from gnnviz.cli import exits
 from gnnviz.cli.launch import launch
 from gnnviz.cli.tables import table
 from gnnviz.errors import ConfigError
+from gnnviz.paths import check_path
 from gnnviz.progress import to_stderr
 
 app = typer.Typer(
@@ -113,6 +114,9 @@ def train(
         raise ConfigError(f"--seeds {seeds} must be at least 1")
     if nproc < 1:
         raise ConfigError(f"--nproc {nproc} must be at least 1")
+    config = check_path(config, "--config", "file") if config is not None else None
+    out = check_path(out, "--out", "new-folder")
+    data_root = check_path(data_root, "--data-root", "new-folder") if data_root is not None else None
     cfg = load_config(config, overrides)
     if print_config:
         typer.echo(cfg.to_yaml(), nl=False)
@@ -180,6 +184,8 @@ def visualize(
         from gnnviz.tensorboard import check_available
 
         check_available()
+    run = check_path(run, "--run", "folder")
+    out = check_path(out, "--out", "new-folder") if out is not None else None
     from gnnviz.viz.visualize import visualize as draw
 
     path = draw(
@@ -244,6 +250,8 @@ def compare(
 
     node_ids = _ints(nodes, "--nodes") or []
     Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()
+    runs = [check_path(r, "RUN", "folder") for r in runs]
+    out = check_path(out, "--out", "new-folder") if out is not None else None
     from gnnviz.viz.compare import compare as run_compare
 
     path = run_compare(
@@ -275,6 +283,7 @@ def datasets(
     """
     from gnnviz.datasets.inventory import describe_datasets
 
+    data_root = check_path(data_root, "--data-root", "new-folder") if data_root is not None else None
     data_root_opt = data_root
     infos = describe_datasets(data_root)
     rows = [("name", "task", "graphs", "nodes", "edges", "features", "classes", "status")]

@@ -138,12 +138,40 @@ def _closed_unit(key: str, value: float) -> None:
 # ----------------------------------------------------------------------------- generating
 
 
+def memory_floor(p: SyntheticParams) -> int:
+    """Bytes that building the graph ``p`` describes takes at its peak, at least (``generate``).
+
+    With E = nodes * mean_degree / 2 undirected edges: turning the block model's [E, 2] pairs
+    into a sorted ``edge_index`` holds 80 bytes an edge at once (the int64 keys of both directions,
+    their quotient and remainder, and the stacked result); then the [2, 2E] int64 ``edge_index``
+    (32 bytes an edge) lives beside the float32 features and the per-node arrays (labels, ids,
+    masks: about 40 bytes a node). The larger of the two is the floor.
+    """
+    edges = p.nodes * p.mean_degree / 2
+    return int(max(80 * edges, 32 * edges + p.nodes * (4 * p.features + 40)))
+
+
+def check_fits(p: SyntheticParams, available: int | None = None) -> None:
+    """Refuse, before igraph allocates anything, a graph that cannot be built in the memory left."""
+    from gnnviz import machine
+
+    need = memory_floor(p)
+    available = machine.available_memory() if available is None else available
+    if available is not None and need > available:
+        raise ConfigError(
+            f"dataset.nodes={p.nodes:,} with dataset.mean_degree={p.mean_degree:g} and dataset.features={p.features} "
+            f"make a graph of about {int(p.nodes * p.mean_degree / 2):,} edges that needs at least {machine.gib(need)} "
+            f"to build, more than the {machine.gib(available)} of memory available; lower dataset.nodes or dataset.mean_degree"
+        )
+
+
 def generate(p: SyntheticParams) -> GraphDataset:
     """The graph, features, labels and split that ``p`` describes (one transductive graph).
 
     Shapes: ``x`` [nodes, features] float32, ``y`` [nodes], ``edge_index`` [2, 2 * undirected
     edges] with both directions, sorted by (source, target), no self-loops or repeats.
     """
+    check_fits(p)
     import numpy as np
     import torch
     from torch_geometric.data import Data
