@@ -165,6 +165,12 @@ def graph_digest(run: Path) -> str | None:
     return h.hexdigest()
 
 
+# Ground-truth explanations carried by generated graphs (PyG's ExplainerDataset/InfectionDataset
+# give them as ``node_mask``/``edge_mask``; stored under these names, as bool, aligned with the
+# stored nodes and the columns of the stored ``edge_index``).
+TRUTH_MASKS = ("truth_node_mask", "truth_edge_mask")
+
+
 def save_graphs(run: Path, graphs: list, *, dataset: str, task: str, split: str, num_classes: int | None = None) -> None:
     """The graphs the figures are drawn on; features stored sparse when that is smaller.
 
@@ -186,6 +192,9 @@ def save_graphs(run: Path, graphs: list, *, dataset: str, task: str, split: str,
             item["x"] = x
         for s in ("train", "val", "test"):
             item[f"{s}_mask"] = getattr(g, f"{s}_mask").cpu()
+        for name in TRUTH_MASKS:  # the known explanation of a generated graph, where it has one
+            if getattr(g, name, None) is not None:
+                item[name] = getattr(g, name).bool().cpu()
         stored.append(item)
     blob = {"dataset": dataset, "task": task, "split": split, "graphs": stored}
     if num_classes is not None:
@@ -307,6 +316,9 @@ def read_graphs(run: str | Path) -> StoredGraphs:
             g = Data(x=x.float(), edge_index=item["edge_index"].long(), y=item["y"], num_nodes=n)
             for s in ("train", "val", "test"):
                 g[f"{s}_mask"] = item[f"{s}_mask"].bool()
+            for name in TRUTH_MASKS:
+                if name in item:
+                    g[name] = item[name].bool()
             _check_graph(g, n)
             graphs.append(g)
         task, num_classes = blob["task"], blob.get("num_classes")
@@ -331,3 +343,7 @@ def _check_graph(g, n: int) -> None:
         raise ValueError("edge index")
     if any(g[f"{s}_mask"].shape != (n,) for s in ("train", "val", "test")):
         raise ValueError("masks")
+    if "truth_node_mask" in g and g.truth_node_mask.shape != (n,):
+        raise ValueError("truth node mask")
+    if "truth_edge_mask" in g and g.truth_edge_mask.shape != (ei.size(1),):
+        raise ValueError("truth edge mask")

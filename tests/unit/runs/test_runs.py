@@ -245,6 +245,8 @@ GRAPH_DAMAGE = {
     "more nodes than features": lambda g: g.update(num_nodes=g["num_nodes"] + 1),
     "huge feature shape": lambda g: g.update(x_shape=[g["num_nodes"], 1 << 40]),
     "feature shape of 3 dims": lambda g: g.update(x_shape=[g["num_nodes"], 34, 1]),
+    "truth node mask for fewer nodes": lambda g: g.update(truth_node_mask=g["test_mask"][:-1]),
+    "truth edge mask for fewer edges": lambda g: g.update(truth_edge_mask=g["edge_index"][0, 1:] > 0),
 }
 
 
@@ -259,6 +261,28 @@ def test_a_graph_file_whose_arrays_disagree_is_named(tmp_path, karate_run, damag
     torch.save(blob, run / "graph.pt")
     with pytest.raises(RunError, match=f"^{run / 'graph.pt'} is damaged or not written by gnnviz; train the run again$"):
         _draw_arrays(run)
+
+
+def test_a_known_explanation_is_stored_with_the_graph_and_read_back(tmp_path):
+    import torch
+    from torch_geometric.data import Data
+
+    from gnnviz.runs.store import save_graphs
+
+    n, ei = 4, torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    g = Data(x=torch.ones(n, 1), edge_index=ei, y=torch.tensor([0, 1, 1, 0]), num_nodes=n)
+    g.train_mask = g.val_mask = g.test_mask = torch.ones(n, dtype=torch.bool)
+    g.truth_node_mask = torch.tensor([0, 1, 1, 0])  # any 0/1 dtype is stored as bool
+    g.truth_edge_mask = torch.tensor([False, False, True, True, False, False])
+    plain = g.clone()
+    del plain.truth_node_mask, plain.truth_edge_mask
+    for folder, graph in (("with", g), ("without", plain)):
+        (tmp_path / folder).mkdir()
+        save_graphs(tmp_path / folder, [graph], dataset="d", task="multiclass", split="all", num_classes=2)
+    back = read_graphs(tmp_path / "with").graphs[0]
+    assert back.truth_node_mask.dtype == torch.bool and back.truth_node_mask.tolist() == [False, True, True, False]
+    assert back.truth_edge_mask.tolist() == g.truth_edge_mask.tolist()
+    assert "truth_edge_mask" not in read_graphs(tmp_path / "without").graphs[0]
 
 
 def test_an_output_folder_under_a_file_names_the_file(tmp_path):
