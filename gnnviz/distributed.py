@@ -30,6 +30,7 @@ T = TypeVar("T")
 
 # Set by ``launch`` for its ranks: they leave error lines to the launcher (it prints one).
 LAUNCHED_ENV = "GNNVIZ_LAUNCHED"
+LAUNCHER_PID_ENV = "GNNVIZ_LAUNCHER_PID"  # the pid ranks watch (set by ``launch``; else their parent)
 # Error kinds a rank reports to the launcher (first word of its error-file message).
 CONSEQUENCES = ("peer-lost", "interrupted", "terminated")
 
@@ -116,6 +117,7 @@ def join(world: World, device_spec: str):
     import torch.distributed as dist
 
     check_device(device_spec)
+    tie_to_launcher()
     use_cuda = device_spec != "cpu" and torch.cuda.is_available()
     if device_spec == "cuda" and not use_cuda:
         raise ConfigError(
@@ -130,6 +132,52 @@ def join(world: World, device_spec: str):
     timeout = datetime.timedelta(seconds=float(os.environ.get("GNNVIZ_DIST_TIMEOUT", "600")))
     dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timeout)
     return device
+
+
+# A rank that outlived its launcher is stopped by SIGTERM (it saves and ends with 143, as after any
+# SIGTERM); if it is still there this many seconds later (blocked in a collective), it is ended.
+ORPHAN_GRACE_S = 30.0
+
+
+def tie_to_launcher(poll_s: float = 0.5) -> None:
+    """End this rank when the process that started it ends, however that ends (SIGKILL, out of memory).
+
+    Two ties: the kernel's parent-death signal (Linux ``PR_SET_PDEATHSIG``: SIGTERM the moment the
+    parent dies), and a daemon thread that watches the parent pid on every system (the parent-death
+    signal follows the parent *thread*, and is not there off Linux). A rank whose launcher is already
+    gone when it starts is stopped at once."""
+    import threading
+
+    recorded = os.environ.get(LAUNCHER_PID_ENV, "")
+    parent = int(recorded) if recorded.isdigit() else os.getppid()  # gnnviz's launcher names itself
+    armed = _parent_death_signal(signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the signal was armed
+        armed = False
+    args = (parent, poll_s, armed)
+    threading.Thread(target=_watch_parent, args=args, name="gnnviz-launcher-watch", daemon=True).start()
+
+
+def _parent_death_signal(sig: int) -> bool:
+    """Ask the kernel to send ``sig`` when the parent dies; False where it cannot."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(1, int(sig), 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return False  # the watching thread still ties the rank to its launcher
+
+
+def _watch_parent(parent: int, poll_s: float, armed: bool) -> None:
+    while os.getppid() == parent:
+        time.sleep(poll_s)
+    if not armed:  # else the kernel has sent it already
+        os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_GRACE_S)
+    os._exit(ExitCode.TERMINATED)
 
 
 def check_device(device_spec: str) -> None:
@@ -176,6 +224,7 @@ def launch(rank_args: list[str], nproc: int, run_dir: Path) -> None:
     import logging
 
     os.environ[LAUNCHED_ENV] = "1"
+    os.environ[LAUNCHER_PID_ENV] = str(os.getpid())
     # torchrun sets 1 thread per rank and says so in a banner; split the cores instead, quietly.
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
     from torch.distributed import run as torchrun

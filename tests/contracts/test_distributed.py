@@ -1,7 +1,8 @@
 """Distributed training under torchrun: the same training as one process, and every ending clean.
 
-Multi-process tests cost seconds each (torchrun and two ranks start up), so there are four:
-equality with one process (full batch and mini-batch), a rank killed mid-training, and Ctrl-C.
+Multi-process tests cost seconds each (torchrun and two ranks start up), so there are six:
+equality with one process (full batch and mini-batch), a rank killed mid-training, Ctrl-C, and
+the launcher killed (SIGKILL) as its ranks start and mid-training.
 The rest are pure functions.
 """
 
@@ -133,6 +134,73 @@ def test_ctrl_c_interrupts_every_rank(tmp_path):
     assert not [line for line in err.splitlines() if line.startswith("error:")], err
     assert "Traceback" not in err
     assert summary(run)["status"] == "interrupted" and (run / "checkpoint.pt").is_file()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a parent that does not reap it has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _in_sessions(sids: set[int]) -> list[int]:
+    """The live processes of the sessions ``sids`` (the launcher's, started with a new session,
+    and the ranks': torchrun starts each in a session of its own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[3]) in sids and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+def _ranks_started(launcher: subprocess.Popen, count: int, timeout: float = 120) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            children = [int(c) for c in Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read_text().split()]
+        except OSError:
+            children = []
+        if len(children) >= count:
+            return children
+        assert launcher.poll() is None, launcher.communicate()
+        time.sleep(0.05)
+    launcher.kill()
+    pytest.fail(f"the ranks did not start within {timeout} s")
+
+
+@pytest.mark.parametrize("phase", ["starting", "training"])
+def test_ranks_end_when_their_launcher_is_killed(tmp_path, phase):
+    """SIGKILL gives the launcher no chance to stop its ranks: they must end by themselves."""
+    if phase == "training":
+        proc, run = start(tmp_path, phase)
+        ranks = [rank_pid(proc.pid, 0), rank_pid(proc.pid, 1)]
+    else:  # killed the moment its ranks exist, before they have even imported torch
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gnnviz", *train_args(tmp_path, phase, "--nproc", "2")],
+            env=env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        ranks, run = _ranks_started(proc, 2), tmp_path / phase
+    sessions = {proc.pid, *ranks}
+    try:
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + distributed.ORPHAN_GRACE_S + 60
+        while time.monotonic() < deadline and _in_sessions(sessions):
+            time.sleep(0.2)
+        left = _in_sessions(sessions)
+        assert not left and not any(_alive(r) for r in ranks), f"left running: {left}"
+        if phase == "training":  # rank 0 saved as after any SIGTERM: the run does not say running
+            assert summary(run)["status"] == "interrupted" and (run / "checkpoint.pt").is_file()
+    finally:
+        for pid in _in_sessions(sessions):
+            os.kill(pid, signal.SIGKILL)
 
 
 # ----------------------------------------------------------------------------- pure parts
