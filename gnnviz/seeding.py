@@ -1,5 +1,6 @@
-"""Seeded randomness: ``seed_everything`` (Python's ``random``, numpy and torch for a run) and
-``igraph_rng`` (igraph's own seeded RNG for a block: layouts and synthetic graphs).
+"""Seeded randomness: ``seed_everything`` (Python's ``random``, numpy and torch for a run),
+``igraph_rng`` (igraph's own seeded RNG for a block: layouts and synthetic graphs) and ``seeded`` (all three
+global RNGs seeded for a block and restored: generated graphs).
 
 Imports no torch at module level (``seed_everything`` imports it when called): the torch-free
 visualize path (``gnnviz.viz``) uses ``igraph_rng``.
@@ -32,3 +33,20 @@ def igraph_rng(seed: int) -> Iterator[None]:
         yield
     finally:
         ig.set_random_number_generator(random)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Python's ``random``, numpy's and torch's (CPU) global RNGs seeded for a block, then restored:
+    a generator that draws from any of them (PyG's graph generators use torch's) gives the same
+    result for the same seed, and the caller's streams are left as they were."""
+    import torch
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        seed_everything(seed)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)

@@ -71,16 +71,36 @@ class DatasetConfig:
     blocks: int | None = _f(None, "synthetic: number of blocks, one class each; null = 5")
     mean_degree: float | None = _f(None, "synthetic: neighbours per node on average; null = 10.0")
     homophily: float | None = _f(None, "synthetic: share of a node's neighbours in its own block, 0 to 1; null = 0.8")
-    features: int | None = _f(None, "synthetic: feature count; null = 32")
+    features: int | None = _f(None, "feature count (ba_shapes, tree_cycles, tree_grid: null = 10); synthetic: null = 32")
     feature_noise: float | None = _f(
         None,
         "synthetic: share of nodes whose features come from a random block, 0 to 1 (1 = features say nothing of the label); "
         "null = 0.5",
     )
-    train_fraction: float | None = _f(None, "synthetic: share of nodes in the training split; null = 0.1")
-    val_fraction: float | None = _f(None, "synthetic: share of nodes in the validation split; null = 0.1")
-    test_fraction: float | None = _f(None, "synthetic: share of nodes in the test split (the rest are unlabelled); null = 0.2")
-    seed: int | None = _f(None, "synthetic: seed of the graph, features and split (run.seed seeds training); null = 0")
+    train_fraction: float | None = _f(
+        None,
+        "share of nodes in the training split (ba_shapes, tree_cycles, tree_grid, infection: null = 0.8); synthetic: null = 0.1",
+    )
+    val_fraction: float | None = _f(None, "share of nodes in the validation split; all generated datasets: null = 0.1")
+    test_fraction: float | None = _f(
+        None,
+        "share of nodes in the test split, the rest unlabelled (ba_shapes, tree_cycles, tree_grid, infection: null = 0.1); synthetic: null = 0.2",
+    )
+    seed: int | None = _f(None, "generated datasets: seed of the graph, features and split (run.seed seeds training); null = 0")
+    # The settings of the graphs with known explanations (gnnviz/datasets/groundtruth.py; features, splits and
+    # seed above are theirs too, with their own defaults there): null = the dataset's default; refused for others.
+    base_nodes: int | None = _f(None, "ba_shapes, infection: nodes of the base graph; null = 300 (ba_shapes), 500 (infection)")
+    base_edges: int | None = _f(None, "ba_shapes: edges from each new Barabasi-Albert node to earlier ones; null = 5")
+    tree_depth: int | None = _f(None, "tree_cycles, tree_grid: depth of the binary base tree; null = 8")
+    motifs: int | None = _f(None, "ba_shapes, tree_cycles, tree_grid: motifs attached to the base graph; null = 80")
+    node_features: str | None = _f(
+        None,
+        "ba_shapes, tree_cycles, tree_grid: constant (the literature's), degree (one-hot) or random; null = constant",
+        ("constant", "degree", "random"),
+    )
+    edge_prob: float | None = _f(None, "infection: Erdos-Renyi edge probability; null = 0.004")
+    infected: int | None = _f(None, "infection: infected nodes; null = 50")
+    max_path_length: int | None = _f(None, "infection: the farthest distance to infection with a class of its own; null = 3")
 
 
 @dataclass

@@ -8,8 +8,9 @@ Floor plan (each module imports only those above it):
   copying or downloading raw files, and the messages that name a damaged one.
 - ``planetoid`` (Cora, CiteSeer), ``ppi``, ``karate`` (embedded in PyG), ``ogb`` (OGB's node
   datasets from their raw CSVs), ``synthetic`` (generated block-model graphs, with the checks of
-  their settings): each declares its specs in its own ``DATASETS``.
-- here: the table, the names refused with a reason, ``dataset_spec`` and ``load_dataset``.
+  their settings), ``groundtruth`` (generated graphs with known explanations: ba_shapes,
+  tree_cycles, tree_grid, infection): each declares its specs in its own ``DATASETS``.
+- here: the table, the names refused with a reason, ``dataset_spec``, ``generated_params`` and ``load_dataset``.
 - ``inventory``: what ``gnnviz datasets`` lists (``describe_datasets``).
 
 Never builds models. Importing the table imports no torch.
@@ -17,10 +18,11 @@ Never builds models. Importing the table imports no torch.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from gnnviz.datasets import karate, ogb, planetoid, ppi, synthetic
+from gnnviz.datasets import groundtruth, karate, ogb, planetoid, ppi, synthetic
 from gnnviz.datasets.base import EMBEDDED, GENERATED, DatasetSpec, GraphDataset
 from gnnviz.datasets.store import data_root, prepared
 from gnnviz.errors import ConfigError, lookup
@@ -33,6 +35,7 @@ DATASETS: dict[str, DatasetSpec] = {
     **ppi.DATASETS,
     **karate.DATASETS,
     **synthetic.DATASETS,
+    **groundtruth.DATASETS,
     **ogb.DATASETS,
 }
 
@@ -47,16 +50,25 @@ def dataset_spec(name: str) -> DatasetSpec:
     return lookup(DATASETS, name, "dataset")
 
 
+def generated_params(d: Any) -> Any:
+    """A generated dataset's settings (its ``DatasetSpec.params``) from a resolved dataset section,
+    or None for datasets read from files."""
+    spec = DATASETS.get(d.name)
+    if spec is None or spec.params is None:
+        return None
+    return spec.params(**{f.name: getattr(d, f.name) for f in dataclasses.fields(spec.params)})
+
+
 def load_dataset(
     name: str,
     root: str | Path | None = None,
     *,
     normalize_features: bool | None = None,
-    params: SyntheticParams | None = None,
+    params: SyntheticParams | Any | None = None,
 ) -> GraphDataset:
     """Load ``name`` from the data root, copying raw files from the mirror or downloading them first.
 
-    A generated dataset is built from ``params``, which it requires: ``datasets.synthetic.synthetic_params(cfg.dataset)``
+    A generated dataset is built from ``params``, which it requires: ``generated_params(cfg.dataset)``
     (a caller that forgot them would otherwise train on the defaults, not on what the config says).
     """
     spec = dataset_spec(name)
@@ -65,7 +77,7 @@ def load_dataset(
     if spec.origin == GENERATED:
         if not isinstance(params, spec.params):
             raise TypeError(
-                f"load_dataset({name!r}) needs params={spec.params.__name__}(...), e.g. synthetic.synthetic_params(cfg.dataset)"
+                f"load_dataset({name!r}) needs params={spec.params.__name__}(...), e.g. generated_params(cfg.dataset)"
             )
         ds = spec.load(params)
     elif spec.origin == EMBEDDED:
