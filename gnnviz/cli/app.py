@@ -272,7 +272,8 @@ def compare(
 def explain(
     run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="A new or empty folder, or an earlier explain folder.", show_default="RUN/explain")
+        Optional[Path],
+        typer.Option("--out", help="A new or empty folder, or an earlier explain folder.", show_default="RUN/explain"),
     ] = None,
     nodes: Annotated[
         Optional[str],

@@ -142,7 +142,7 @@ def explain(
     say(f"explaining {len(targets)} nodes of {run_dir} with {', '.join(chosen)}")
 
     seconds = dict.fromkeys(chosen, 0.0)
-    rows, pictures = [], []
+    rows = []
     for node in targets:
         # L + 1 hops: every node within L hops keeps all its in-edges, so degree-normalised
         # coefficients (GCN) and attention are those of the whole graph.
