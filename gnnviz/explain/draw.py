@@ -77,16 +77,29 @@ def plot_node(
     return fig
 
 
-def plot_summary(methods: dict[str, dict], *, title: str, ground_truth: bool) -> Figure:
+def plot_summary(methods: dict[str, dict], *, title: str, ground_truth: bool, spearman: list[list] | None = None) -> Figure:
     """Scores per method: ROC AUC (mean +- std over nodes, a dot per node) where a known explanation
     exists, and fidelity+ / fidelity- (mean over nodes).
 
-    methods: name -> {"auc_per_node": [float], "fid_plus": float, "fid_minus": float}."""
+    methods: name -> {"auc_per_node": [float], "fid_plus": float, "fid_minus": float};
+    spearman: [M, M] mean rank correlation between methods (None cells: undefined), drawn as a
+    third panel when given."""
     names = list(methods)
     y = np.arange(len(names))
-    k = 2 if ground_truth else 1
-    fig = Figure(figsize=(5.0 * k, 0.5 * len(names) + 2.0), layout="constrained")
-    axes = fig.subplots(1, k, squeeze=False)[0]
+    k = (2 if ground_truth else 1) + (spearman is not None)
+    fig = Figure(figsize=(5.0 * k, 0.5 * len(names) + 2.4), layout="constrained")
+    axes = list(fig.subplots(1, k, squeeze=False)[0])
+    if spearman is not None:
+        ax = axes.pop()
+        m = np.array([[np.nan if v is None else v for v in row] for row in spearman], dtype=float)
+        im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+        for i in range(len(names)):
+            for j in range(len(names)):
+                ax.text(j, i, "-" if np.isnan(m[i, j]) else f"{m[i, j]:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_xticks(y, names, fontsize=7, rotation=45, ha="right")
+        ax.set_yticks(y, names, fontsize=7)
+        ax.set_title("agreement: Spearman rank correlation of edge scores\n(mean over nodes)", fontsize=8)
+        fig.colorbar(im, ax=ax, shrink=0.7)
     if ground_truth:
         ax = axes[0]
         for i, name in enumerate(names):

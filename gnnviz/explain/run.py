@@ -39,6 +39,10 @@ DEFINITIONS = {
     "fid_minus": "PyG fidelity-, mean over nodes: 1 if the explanation's edges alone (other computation edges removed) "
     "change the predicted class, else 0",
     "characterization": "PyG characterization_score(fid_plus, fid_minus), equal weights; null where undefined",
+    "agreement.spearman": "Spearman rank correlation (scipy) of two methods' scores over a node's computation edges, "
+    "mean over the nodes where both vary (null where none); rows and columns in agreement.methods order",
+    "agreement.top_overlap": "Jaccard overlap of two methods' explanations (top keep share of the computation edges), "
+    "mean over nodes",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -192,6 +196,7 @@ def explain(
         )
 
     summary = _summarise(rows, chosen, truth_e is not None)
+    agreement = _agreement(rows, chosen, keep)
     for name in chosen:
         summary[name]["description"] = METHODS[name].description
         summary[name]["seconds"] = round(seconds[name], 3)
@@ -219,6 +224,7 @@ def explain(
         summary,
         title=f"{arrays.dataset}, {arrays.model}, checkpoint epoch {ep}: {len(rows)} nodes explained",
         ground_truth=truth_e is not None,
+        spearman=agreement["spearman"] if len(chosen) > 1 else None,
     )
     for m in summary.values():
         m.pop("auc_per_node")
@@ -234,6 +240,7 @@ def explain(
         "settings": {"methods": chosen, "seed": seed, "gnnexplainer_epochs": epochs, "keep": keep, "per_class": per_class},
         "definitions": DEFINITIONS,
         "methods": summary,
+        "agreement": agreement,
         "nodes": rows,
         "notes": notes,
         "files": files,
@@ -267,6 +274,34 @@ def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, di
             "characterization": sc.characterization(plus, minus),
         }
     return out
+
+
+def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, Any]:
+    from scipy.stats import spearmanr
+
+    k = len(chosen)
+    rho = [[[] for _ in range(k)] for _ in range(k)]
+    jac = [[[] for _ in range(k)] for _ in range(k)]
+    for r in rows:
+        vals = r["_draw"][2]
+        if not next(iter(vals.values())).size:
+            continue
+        every = np.ones(next(iter(vals.values())).size, dtype=bool)
+        hard = {m: sc.top_share(vals[m], every, keep) for m in chosen}
+        for i, a in enumerate(chosen):
+            for j, b in enumerate(chosen):
+                jac[i][j].append(float((hard[a] & hard[b]).sum() / max((hard[a] | hard[b]).sum(), 1)))
+                if np.ptp(vals[a]) > 0 and np.ptp(vals[b]) > 0:
+                    rho[i][j].append(float(spearmanr(vals[a], vals[b]).statistic))
+
+    def mean(cell: list[float]) -> float | None:
+        return float(np.mean(cell)) if cell else None
+
+    return {
+        "methods": chosen,
+        "spearman": [[mean(c) for c in row] for row in rho],
+        "top_overlap": [[mean(c) for c in row] for row in jac],
+    }
 
 
 def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node):

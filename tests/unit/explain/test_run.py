@@ -87,6 +87,12 @@ def test_default_nodes_cover_classes_and_splits(runs, tmp_path):
     assert seen == {(s, c) for s in ("train", "val", "test") for c in range(4)}
     assert doc["ground_truth"] is True
     assert all(0 <= doc["methods"][m]["auc_pooled"] <= 1 for m in doc["settings"]["methods"])
+    rho, overlap = np.array(doc["agreement"]["spearman"], dtype=float), np.array(doc["agreement"]["top_overlap"])
+    assert doc["agreement"]["methods"] == doc["settings"]["methods"]
+    np.testing.assert_allclose(np.diag(rho), 1.0)
+    np.testing.assert_allclose(rho, rho.T)
+    np.testing.assert_allclose(np.diag(overlap), 1.0)
+    assert ((overlap >= 0) & (overlap <= 1)).all()
 
 
 def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(runs, tmp_path):
