@@ -37,8 +37,9 @@ def plot_node(
     pos: [n, 2] node coordinates; edges: [2, m] local endpoints; scores: method -> [m];
     target: the explained node's local id; node_ids: [n] ids in the graph (the target is labelled);
     truth_edges [m] / truth_nodes [n]: the known explanation or None; notes: method -> a line under
-    its panel title (its AUC). Edge width and opacity = score / the panel's largest score (stated
-    in the panel); each node pair is drawn once, with the larger of its two directions.
+    its panel title (its AUC). Edge width and opacity grow linearly from the panel's lowest score to
+    its highest (both stated in the panel); each node pair is drawn once, with the larger of its
+    two directions.
     """
     k = len(scores)
     cols = min(k, 3)
@@ -49,8 +50,8 @@ def plot_node(
         ax.set_axis_off()
     for ax, (name, s) in zip(axes[:k], scores.items(), strict=True):
         pairs, values = _undirected(edges, np.asarray(s, dtype=float))
-        top = float(values.max()) if values.size else 0.0
-        share = values / top if top > 0 else np.zeros_like(values)
+        low, top = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+        share = (values - low) / (top - low) if top > low else np.full_like(values, 0.5 if top > 0 else 0.0)
         if truth_edges is not None:
             tpairs, tvals = _undirected(edges, truth_edges.astype(float))
             marked = {tuple(p) for p, t in zip(tpairs.tolist(), tvals.tolist(), strict=True) if t > 0}
@@ -67,7 +68,14 @@ def plot_node(
         ax.scatter(pos[target, 0], pos[target, 1], s=130, c="#e7298a", marker="*", edgecolors="black", linewidths=0.6, zorder=4)
         ax.annotate(str(int(node_ids[target])), pos[target], xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=5)
         ax.set_title(f"{name}\n{notes.get(name, '')}", fontsize=8)
-        ax.text(0.01, 0.01, f"width, opacity: score / {top:.3g} (panel max)", transform=ax.transAxes, fontsize=6, color="#555555")
+        ax.text(
+            0.01,
+            0.01,
+            f"width, opacity: score {low:.3g} (thinnest) to {top:.3g} (thickest)",
+            transform=ax.transAxes,
+            fontsize=6,
+            color="#555555",
+        )
         ax.set_aspect("equal", adjustable="datalim")
         ax.autoscale_view()
         ax.margins(0.08)
