@@ -143,6 +143,10 @@ def explain(
     x = g.x.float() if g.x.layout == torch.strided else g.x.to_dense().float()
     truth_e = g.truth_edge_mask.numpy().astype(bool) if "truth_edge_mask" in g else None
     truth_n = g.truth_node_mask.numpy().astype(bool) if "truth_node_mask" in g else None
+    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, dpi])
+    if _up_to_date(out, key):
+        say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
+        return out
     say(f"explaining {len(targets)} nodes of {run_dir} with {', '.join(chosen)}")
 
     seconds = dict.fromkeys(chosen, 0.0)
@@ -244,11 +248,35 @@ def explain(
         "nodes": rows,
         "notes": notes,
         "files": files,
+        "key": key,
     }
     blobs = {name: _png(fig, dpi) for name, fig in figures.items()}
     blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
     _write(out, blobs, earlier)
     return out
+
+
+EXPLAIN_VERSION = 1  # bump when what explain computes changes
+
+
+def _key(run_dir: Path, settings: list) -> str:
+    """What an explanation depends on: the checkpoint's and graph's bytes, the settings, the version."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps([EXPLAIN_VERSION, settings]).encode())
+    for name in ("checkpoint.pt", "graph.pt"):
+        with open(run_dir / name, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _up_to_date(out: Path, key: str) -> bool:
+    try:
+        doc = json.loads((out / "explain.json").read_text(encoding="utf-8"))
+        return doc["key"] == key and all((out / str(f)).is_file() for f in doc["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, dict[str, Any]]:

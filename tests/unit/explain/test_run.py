@@ -100,8 +100,13 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]
     first = explain(by_model["gat"], tmp_path, ("nodes", motif), ("methods", "gnnexplainer"), ("epochs", 10))
     doc = json.loads((first / "explain.json").read_text())
+    stamps = {p.name: p.stat().st_mtime_ns for p in first.iterdir()}
     again = explain(by_model["gat"], tmp_path, ("nodes", motif), ("methods", "gnnexplainer"), ("epochs", 10))
-    assert json.loads((again / "explain.json").read_text())["nodes"] == doc["nodes"]
+    assert {p.name: p.stat().st_mtime_ns for p in again.iterdir()} == stamps  # nothing recomputed or rewritten
+    (again / "explain.json").write_text(json.dumps(doc | {"key": "another"}))  # as if from other settings
+    explain(by_model["gat"], tmp_path, ("nodes", motif), ("methods", "gnnexplainer"), ("epochs", 10))
+    recomputed = json.loads((again / "explain.json").read_text())
+    assert recomputed["nodes"] == doc["nodes"] and recomputed["key"] == doc["key"]
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
     assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
 
