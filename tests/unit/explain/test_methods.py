@@ -31,7 +31,7 @@ def sub(model: GNN, index: int = 2) -> Subgraph:
     return Subgraph(x, EDGES, index, fresh)
 
 
-@pytest.mark.parametrize("name", ["gcn", "gat", "sage"])
+@pytest.mark.parametrize("name", ["gcn", "gat", "gatv2", "sage"])
 def test_saliency_is_the_absolute_gradient_of_the_predicted_logit_wrt_the_edge_mask(name):
     from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
 

@@ -15,7 +15,7 @@ from tests.support.runs import entries
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("explain-runs")
     g = house_graph()
-    return {m: trained_run(root, g, m, steps=200, name=m) for m in ("gcn", "gat")}, g
+    return {m: trained_run(root, g, m, steps=100, name=m) for m in ("gcn", "gat")}, g
 
 
 def explain(run, tmp_path, *args):
@@ -151,3 +151,8 @@ def test_a_damaged_run_and_a_foreign_out_folder_are_refused(runs, tmp_path, caps
     (other / "notes.txt").write_text("mine")
     code, _, err = run_cli(capsys, "explain", "--run", by_model["gcn"], "--out", other)
     assert code == 2 and "did not write" in err and entries(other) == ["notes.txt"]
+
+
+def test_help_shows_the_methods_and_examples(capsys):
+    code, out, _ = run_cli(capsys, "explain", "--help")
+    assert code == 0 and "Examples:" in out and "gnnviz explain --run" in out and "attention_tree" in out
