@@ -109,6 +109,9 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     assert recomputed["nodes"] == doc["nodes"] and recomputed["key"] == doc["key"]
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
     assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
+    (first / "explain.json").unlink()  # as if stopped before its last file: still its folder
+    explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
+    assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
 
 
 @pytest.mark.parametrize(
