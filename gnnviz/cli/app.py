@@ -269,6 +269,66 @@ def compare(
 
 
 @app.command()
+def explain(
+    run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="A new or empty folder, or an earlier explain folder.", show_default="RUN/explain"),
+    ] = None,
+    nodes: Annotated[
+        Optional[str],
+        typer.Option("--nodes", help="Node ids to explain, e.g. 12,345.", show_default="a seeded sample per class and split"),
+    ] = None,
+    methods: Annotated[
+        Optional[str],
+        typer.Option(
+            "--methods",
+            help="Comma-separated: gnnexplainer, integrated_gradients, saliency, attention_last, attention_mean, "
+            "attention_tree (attention = all three; attention models only).",
+            show_default="all the model allows",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the node sample and of GNNExplainer.")] = 0,
+    epochs: Annotated[int, typer.Option("--epochs", help="GNNExplainer's optimisation steps per node.")] = 100,
+    keep: Annotated[float, typer.Option("--keep", help="Share of a node's computation edges that fidelity keeps.")] = 0.2,
+    per_class: Annotated[int, typer.Option("--per-class", help="Sampled nodes per class and split (without --nodes).")] = 1,
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG figures (30 to 1200).")] = 150,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+) -> None:
+    """Explain why nodes got their predictions; write RUN/explain (explain.json, pictures) and print it.
+
+    Each node is explained on its computation subgraph by each method; where the graph carries a
+    known explanation (generated datasets), each method's edge scores get a ROC AUC against it;
+    fidelity+ and fidelity- everywhere. Definitions of every number are in explain.json.
+
+    Examples:
+
+      gnnviz explain --run outputs/ba_shapes-gcn-20261204-101500
+
+      gnnviz explain --run outputs/my-gat-run --nodes 12,345 --methods saliency,attention
+    """
+    if not 30 <= dpi <= 1200:
+        raise ConfigError(f"--dpi {dpi} must be between 30 and 1200")
+    run = check_path(run, "--run", "folder")
+    out = check_path(out, "--out", "new-folder") if out is not None else None
+    from gnnviz.explain.run import explain as run_explain
+
+    path = run_explain(
+        run,
+        out,
+        nodes=_ints(nodes, "--nodes"),
+        methods=methods,
+        seed=seed,
+        epochs=epochs,
+        keep=keep,
+        per_class=per_class,
+        dpi=dpi,
+        log=None if quiet else to_stderr,
+    )
+    exits.print_path(path)
+
+
+@app.command()
 def datasets(
     data_root: Annotated[
         Optional[Path],

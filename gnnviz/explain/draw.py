@@ -1,0 +1,136 @@
+"""Pure figures of explanations: arrays in, ``matplotlib.figure.Figure`` out (no pyplot, no files)."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+TRUTH = "#d95f02"
+EDGE = "#1f4e99"
+
+
+def _undirected(edges: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each node pair once, with the larger of its two directions' values: ([m, 2], [m])."""
+    best: dict[tuple[int, int], float] = {}
+    for (u, v), s in zip(edges.T.tolist(), values.tolist(), strict=True):
+        key = (min(u, v), max(u, v))
+        best[key] = max(best.get(key, -np.inf), s)
+    pairs = np.array(list(best), dtype=np.int64).reshape(-1, 2)
+    return pairs, np.array(list(best.values()), dtype=float)
+
+
+def plot_node(
+    pos: np.ndarray,
+    edges: np.ndarray,
+    scores: dict[str, np.ndarray],
+    *,
+    target: int,
+    node_ids: np.ndarray,
+    truth_edges: np.ndarray | None,
+    truth_nodes: np.ndarray | None,
+    title: str,
+    notes: dict[str, str],
+) -> Figure:
+    """One node's computation subgraph, one panel per method.
+
+    pos: [n, 2] node coordinates; edges: [2, m] local endpoints; scores: method -> [m];
+    target: the explained node's local id; node_ids: [n] ids in the graph (the target is labelled);
+    truth_edges [m] / truth_nodes [n]: the known explanation or None; notes: method -> a line under
+    its panel title (its AUC). Edge width and opacity grow linearly from the panel's lowest score to
+    its highest (both stated in the panel); each node pair is drawn once, with the larger of its
+    two directions.
+    """
+    k = len(scores)
+    cols = min(k, 3)
+    rows = -(-k // cols)
+    fig = Figure(figsize=(3.6 * cols, 3.4 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[k:]:
+        ax.set_axis_off()
+    for ax, (name, s) in zip(axes[:k], scores.items(), strict=True):
+        pairs, values = _undirected(edges, np.asarray(s, dtype=float))
+        low, top = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+        share = (values - low) / (top - low) if top > low else np.full_like(values, 0.5 if top > 0 else 0.0)
+        if truth_edges is not None:
+            tpairs, tvals = _undirected(edges, truth_edges.astype(float))
+            marked = {tuple(p) for p, t in zip(tpairs.tolist(), tvals.tolist(), strict=True) if t > 0}
+            ax.add_collection(LineCollection([pos[list(p)] for p in marked], colors=TRUTH, linewidths=6.0, alpha=0.25, zorder=1))
+        segs = pos[pairs] if pairs.size else np.zeros((0, 2, 2))
+        colors = np.zeros((len(share), 4))
+        colors[:] = (0.12, 0.31, 0.6, 1.0)
+        colors[:, 3] = 0.08 + 0.92 * share
+        ax.add_collection(LineCollection(segs, colors=colors, linewidths=0.3 + 4.2 * share, zorder=2))
+        face = np.full(len(pos), "#bbbbbb", dtype=object)
+        if truth_nodes is not None:
+            face[truth_nodes] = TRUTH
+        ax.scatter(pos[:, 0], pos[:, 1], s=22, c=list(face), edgecolors="white", linewidths=0.4, zorder=3)
+        ax.scatter(pos[target, 0], pos[target, 1], s=130, c="#e7298a", marker="*", edgecolors="black", linewidths=0.6, zorder=4)
+        ax.annotate(str(int(node_ids[target])), pos[target], xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=5)
+        ax.set_title(f"{name}\n{notes.get(name, '')}", fontsize=8)
+        ax.text(
+            0.01,
+            0.01,
+            f"width, opacity: score {low:.3g} (thinnest) to {top:.3g} (thickest)",
+            transform=ax.transAxes,
+            fontsize=6,
+            color="#555555",
+        )
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.autoscale_view()
+        ax.margins(0.08)
+        ax.set_axis_off()
+    legend = "star: explained node" + ("; orange: known explanation (motif)" if truth_edges is not None else "")
+    fig.suptitle(f"{title}\n{legend}", fontsize=9)
+    return fig
+
+
+def plot_summary(methods: dict[str, dict], *, title: str, ground_truth: bool, spearman: list[list] | None = None) -> Figure:
+    """Scores per method: ROC AUC (mean +- std over nodes, a dot per node) where a known explanation
+    exists, and fidelity+ / fidelity- (mean over nodes).
+
+    methods: name -> {"auc_per_node": [float], "fid_plus": float, "fid_minus": float};
+    spearman: [M, M] mean rank correlation between methods (None cells: undefined), drawn as a
+    third panel when given."""
+    names = list(methods)
+    y = np.arange(len(names))
+    k = (2 if ground_truth else 1) + (spearman is not None)
+    fig = Figure(figsize=(5.0 * k, 0.5 * len(names) + 2.4), layout="constrained")
+    axes = list(fig.subplots(1, k, squeeze=False)[0])
+    if spearman is not None:
+        ax = axes.pop()
+        m = np.array([[np.nan if v is None else v for v in row] for row in spearman], dtype=float)
+        im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+        for i in range(len(names)):
+            for j in range(len(names)):
+                ax.text(j, i, "-" if np.isnan(m[i, j]) else f"{m[i, j]:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_xticks(y, names, fontsize=7, rotation=45, ha="right")
+        ax.set_yticks(y, names, fontsize=7)
+        ax.set_title("agreement: Spearman rank correlation of edge scores\n(mean over nodes)", fontsize=8)
+        fig.colorbar(im, ax=ax, shrink=0.7)
+    if ground_truth:
+        ax = axes[0]
+        for i, name in enumerate(names):
+            vals = np.array([v for v in methods[name]["auc_per_node"] if v is not None], dtype=float)
+            if vals.size:
+                ax.barh(i, vals.mean(), xerr=vals.std(), color=EDGE, alpha=0.6, capsize=3)
+                ax.scatter(vals, np.full(vals.size, i), s=8, color="black", zorder=3)
+                ax.text(1.02, i, f"{vals.mean():.2f}", va="center", fontsize=7)
+        ax.axvline(0.5, color="#888888", ls="--", lw=0.8)
+        ax.text(0.51, len(names) - 0.6, "chance", fontsize=7, color="#666666", ha="left", va="bottom")
+        ax.set_xlim(0, 1.12)
+        ax.set_yticks(y, names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("ROC AUC vs known explanation, per node (bar: mean, whisker: std)", fontsize=8)
+    ax = axes[-1]
+    plus = [methods[n]["fid_plus"] for n in names]
+    minus = [methods[n]["fid_minus"] for n in names]
+    ax.barh(y - 0.2, plus, height=0.4, color="#1b9e77", label="fidelity+ (higher: removing the edges changes the prediction)")
+    ax.barh(y + 0.2, minus, height=0.4, color="#7570b3", label="fidelity- (lower: the edges alone keep it)")
+    ax.set_xlim(0, 1.05)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of explained nodes", fontsize=8)
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside lower right")
+    fig.suptitle(title, fontsize=9)
+    return fig

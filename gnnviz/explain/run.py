@@ -1,0 +1,399 @@
+"""``gnnviz explain``: a run directory in, ``explain.json`` and pictures out.
+
+Everything is checked and computed before the first file is written, so bad input (an unknown
+method, a node out of range, a run still training or damaged) writes nothing. The model and
+predictions are the ones ``gnnviz visualize`` draws (``viz.load.load_arrays``: the kept
+checkpoint, the stored graph); each node is explained on its own computation subgraph, and the
+subgraph's prediction is checked against visualize's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gnnviz.errors import ConfigError, RunError, did_you_mean
+from gnnviz.explain import scores as sc
+from gnnviz.explain.methods import METHODS, Subgraph
+from gnnviz.explain.nodes import default_nodes
+
+# "--methods attention" means its three readings.
+GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
+DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
+
+DEFINITIONS = {
+    "computation_edges": "input edges that can carry a message to the node: edges into nodes within layers-1 hops "
+    "(self-loops excluded); every per-node number is over these edges",
+    "score": "a method's importance per edge (larger = more important); see methods.*.description",
+    "auc": "ROC AUC (scikit-learn) of a method's scores over the node's computation edges against truth_edge_mask; "
+    "ties count half; null where the computation edges are all in or all out of the known explanation",
+    "auc_mean, auc_std": "mean and standard deviation of auc over the explained nodes where it is defined (auc_nodes)",
+    "auc_pooled": "one ROC AUC over the computation edges of all explained nodes together (scores not rescaled per node)",
+    "fid_plus": "PyG fidelity+ (model explanations), mean over nodes: 1 if removing the explanation (the top keep share "
+    "of the computation edges by score) changes the predicted class, else 0",
+    "fid_minus": "PyG fidelity-, mean over nodes: 1 if the explanation's edges alone (other computation edges removed) "
+    "change the predicted class, else 0",
+    "characterization": "PyG characterization_score(fid_plus, fid_minus), equal weights; null where undefined",
+    "agreement.spearman": "Spearman rank correlation (scipy) of two methods' scores over a node's computation edges, "
+    "mean over the nodes where both vary (null where none); rows and columns in agreement.methods order",
+    "agreement.top_overlap": "Jaccard overlap of two methods' explanations (top keep share of the computation edges), "
+    "mean over nodes",
+    "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
+}
+
+
+def parse_methods(text: str | None, attention: bool) -> list[str]:
+    """The methods ``--methods`` names (comma-separated; ``attention`` = its three readings), or
+    every method this model allows when ``text`` is None."""
+    if text is None or not text.strip():
+        return [m for m, spec in METHODS.items() if attention or not spec.attention]
+    names: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part not in METHODS and part not in GROUPS:
+            choices = [*METHODS, *GROUPS]
+            raise ConfigError(f"unknown method '{part}'; choose from {', '.join(choices)}{did_you_mean(part, choices)}")
+        for name in GROUPS.get(part, (part,)):
+            if METHODS[name].attention and not attention:
+                raise ConfigError(
+                    f"--methods {part}: the model has no attention to read as an explanation; "
+                    "use gnnexplainer, integrated_gradients or saliency"
+                )
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def check_out(out: Path) -> list[str]:
+    """``out`` may be new, empty, or an earlier explain folder (whose listed files are replaced);
+    returns the files an earlier explain wrote there."""
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; pass a folder")
+    entries = [p.name for p in out.iterdir()]
+    if not entries:
+        return []
+    try:
+        return [str(f) for f in json.loads((out / "explain.json").read_text(encoding="utf-8"))["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        if all(re.fullmatch(r"node-\d+\.png|summary\.png|\..*\.tmp", e) for e in entries):
+            return entries  # an explain stopped before its explain.json (written last)
+        raise ConfigError(f"--out {out} holds files that 'gnnviz explain' did not write; pass a new or empty folder") from None
+
+
+def explain(
+    run_dir: Path,
+    out: Path | None = None,
+    *,
+    nodes: list[int] | None = None,
+    methods: str | None = None,
+    seed: int = 0,
+    epochs: int = 100,
+    keep: float = 0.2,
+    per_class: int = 1,
+    dpi: int = 150,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Explain ``nodes`` of the run's model with ``methods``; write ``out`` (default RUN/explain)."""
+    import torch
+    from torch_geometric.utils import k_hop_subgraph
+
+    from gnnviz.models.gnn import rebuild
+    from gnnviz.runs.checks import check_fits
+    from gnnviz.runs.load import load_checkpoint
+    from gnnviz.runs.store import read_graphs
+    from gnnviz.viz.load import load_arrays
+
+    say = log or (lambda _: None)
+    if epochs < 1:
+        raise ConfigError(f"--epochs {epochs} must be at least 1")
+    if not 0 < keep <= 1:
+        raise ConfigError(f"--keep {keep} must be a share in (0, 1], e.g. --keep 0.2")
+    if per_class < 1:
+        raise ConfigError(f"--per-class {per_class} must be at least 1")
+    run_dir = Path(run_dir)
+    out = Path(out) if out is not None else run_dir / "explain"
+    earlier = check_out(out)
+    arrays = load_arrays(run_dir)
+    if arrays.task != "multiclass":
+        raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
+    checkpoint = load_checkpoint(run_dir)
+    stored = read_graphs(run_dir)
+    check_fits(run_dir, checkpoint, stored)
+    base = rebuild(checkpoint)
+    chosen = parse_methods(methods, base.is_attention)
+    g = stored.graphs[0]
+    n = int(g.num_nodes)
+    pred = arrays.logits.argmax(axis=1)
+    y = np.asarray(arrays.y)
+    if nodes:
+        bad = [v for v in nodes if not 0 <= v < n]
+        if bad:
+            raise ConfigError(f"--nodes {bad[0]} out of range; the {arrays.dataset} graph has nodes 0..{n - 1}")
+        targets = list(dict.fromkeys(nodes))
+    else:
+        targets = default_nodes(y, pred, arrays.split, seed, per_class)
+    layers = len(base.convs)
+    ei = g.edge_index
+    x = g.x.float() if g.x.layout == torch.strided else g.x.to_dense().float()
+    truth_e = g.truth_edge_mask.numpy().astype(bool) if "truth_edge_mask" in g else None
+    truth_n = g.truth_node_mask.numpy().astype(bool) if "truth_node_mask" in g else None
+    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, dpi])
+    if _up_to_date(out, key):
+        say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
+        return out
+    say(f"explaining {len(targets)} nodes of {run_dir} with {', '.join(chosen)}")
+
+    seconds = dict.fromkeys(chosen, 0.0)
+    rows = []
+    for node in targets:
+        # L + 1 hops: every node within L hops keeps all its in-edges, so degree-normalised
+        # coefficients (GCN) and attention are those of the whole graph.
+        subset, sub_ei, mapping, edge_sel = k_hop_subgraph(node, layers + 1, ei, relabel_nodes=True, num_nodes=n)
+        inner = k_hop_subgraph(node, max(layers - 1, 0), ei, num_nodes=n)[0]
+        orig = edge_sel.nonzero().view(-1)
+        src, dst = ei[0, orig], ei[1, orig]
+        comp = (torch.isin(dst, inner) & (src != dst)).numpy()
+        index = int(mapping[0])
+        sub = Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint))
+        with torch.no_grad():
+            logits = base(sub.x, sub_ei)[index].numpy()
+        if not np.allclose(logits, arrays.logits[node], atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
+            raise RunError(
+                f"node {node}'s prediction on its computation subgraph differs from the whole graph's in {run_dir}; "
+                "the checkpoint or graph.pt is damaged: train again"
+            )
+        per: dict[str, dict[str, Any]] = {}
+        values: dict[str, np.ndarray] = {}
+        for name in chosen:
+            tick = time.perf_counter()
+            s = METHODS[name].score(sub, seed + node, epochs).float().numpy().astype(np.float64)
+            hard = sc.top_share(s, comp, keep)
+            plus, minus = sc.fidelity(rebuild(checkpoint), sub.x, sub_ei, index, hard)
+            seconds[name] += time.perf_counter() - tick
+            values[name] = s
+            top = np.flatnonzero(comp)[np.argsort(-s[comp], kind="stable")[:5]]
+            per[name] = {
+                "auc": sc.auc(s[comp], truth_e[orig.numpy()][comp]) if truth_e is not None else None,
+                "fid_plus": plus,
+                "fid_minus": minus,
+                "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
+            }
+        truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
+        rows.append(
+            {
+                "node": int(node),
+                "split": str(arrays.split[node]),
+                "true": int(y[node]),
+                "predicted": int(pred[node]),
+                "correct": bool(y[node] == pred[node]),
+                "computation_edges": int(comp.sum()),
+                "truth_edges": None if truth_here is None else int(truth_here.sum()),
+                "methods": per,
+                "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values.items()}, truth_here),
+            }
+        )
+
+    summary = _summarise(rows, chosen, truth_e is not None)
+    agreement = _agreement(rows, chosen, keep)
+    for name in chosen:
+        summary[name]["description"] = METHODS[name].description
+        summary[name]["seconds"] = round(seconds[name], 3)
+    notes = []
+    if np.unique(pred).size == 1:
+        notes.append(
+            f"the model predicts class {int(pred[0])} for every node (accuracy {float((pred == y).mean()):.3f}): "
+            "it does not tell the nodes apart, so these explanations describe a constant function"
+        )
+    for line in notes:
+        say(f"note: {line}")
+
+    from gnnviz.explain.draw import plot_node, plot_summary
+
+    names = arrays.class_names
+    label = lambda c: names[c] if names else str(c)  # noqa: E731
+    figures: dict[str, Any] = {}
+    for row in rows:
+        s_src, s_dst, vals, truth_here = row.pop("_draw")
+        figures[f"node-{row['node']}.png"] = _node_figure(
+            row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node
+        )
+    ep = arrays.checkpoint.epoch
+    figures["summary.png"] = plot_summary(
+        summary,
+        title=f"{arrays.dataset}, {arrays.model}, checkpoint epoch {ep}: {len(rows)} nodes explained",
+        ground_truth=truth_e is not None,
+        spearman=agreement["spearman"] if len(chosen) > 1 else None,
+    )
+    for m in summary.values():
+        m.pop("auc_per_node")
+    files = ["explain.json", *figures]
+    doc = {
+        "run": str(run_dir),
+        "dataset": arrays.dataset,
+        "model": arrays.model,
+        "checkpoint_epoch": ep,
+        "layers": layers,
+        "num_nodes": n,
+        "ground_truth": truth_e is not None,
+        "settings": {"methods": chosen, "seed": seed, "gnnexplainer_epochs": epochs, "keep": keep, "per_class": per_class},
+        "definitions": DEFINITIONS,
+        "methods": summary,
+        "agreement": agreement,
+        "nodes": rows,
+        "notes": notes,
+        "files": files,
+        "key": key,
+    }
+    blobs = {name: _png(fig, dpi) for name, fig in figures.items()}
+    blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
+    _write(out, blobs, earlier)
+    return out
+
+
+EXPLAIN_VERSION = 1  # bump when what explain computes changes
+
+
+def _key(run_dir: Path, settings: list) -> str:
+    """What an explanation depends on: the checkpoint's and graph's bytes, the settings, the version."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps([EXPLAIN_VERSION, settings]).encode())
+    for name in ("checkpoint.pt", "graph.pt"):
+        with open(run_dir / name, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _up_to_date(out: Path, key: str) -> bool:
+    try:
+        doc = json.loads((out / "explain.json").read_text(encoding="utf-8"))
+        return doc["key"] == key and all((out / str(f)).is_file() for f in doc["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name in chosen:
+        aucs = [r["methods"][name]["auc"] for r in rows]
+        ok = np.array([a for a in aucs if a is not None], dtype=float)
+        plus = float(np.mean([r["methods"][name]["fid_plus"] for r in rows]))
+        minus = float(np.mean([r["methods"][name]["fid_minus"] for r in rows]))
+        pooled = None
+        if truth:
+            s = np.concatenate([r["_draw"][2][name] for r in rows])
+            t = np.concatenate([r["_draw"][3] for r in rows])
+            pooled = sc.auc(s, t)
+        out[name] = {
+            "auc_mean": float(ok.mean()) if ok.size else None,
+            "auc_std": float(ok.std()) if ok.size else None,
+            "auc_nodes": int(ok.size),
+            "auc_pooled": pooled,
+            "auc_per_node": aucs,
+            "fid_plus": plus,
+            "fid_minus": minus,
+            "characterization": sc.characterization(plus, minus),
+        }
+    return out
+
+
+def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, Any]:
+    from scipy.stats import spearmanr
+
+    k = len(chosen)
+    rho = [[[] for _ in range(k)] for _ in range(k)]
+    jac = [[[] for _ in range(k)] for _ in range(k)]
+    for r in rows:
+        vals = r["_draw"][2]
+        if not next(iter(vals.values())).size:
+            continue
+        every = np.ones(next(iter(vals.values())).size, dtype=bool)
+        hard = {m: sc.top_share(vals[m], every, keep) for m in chosen}
+        for i, a in enumerate(chosen):
+            for j, b in enumerate(chosen):
+                jac[i][j].append(float((hard[a] & hard[b]).sum() / max((hard[a] | hard[b]).sum(), 1)))
+                if np.ptp(vals[a]) > 0 and np.ptp(vals[b]) > 0:
+                    rho[i][j].append(float(spearmanr(vals[a], vals[b]).statistic))
+
+    def mean(cell: list[float]) -> float | None:
+        return float(np.mean(cell)) if cell else None
+
+    return {
+        "methods": chosen,
+        "spearman": [[mean(c) for c in row] for row in rho],
+        "top_overlap": [[mean(c) for c in row] for row in jac],
+    }
+
+
+def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node):
+    import networkx as nx
+
+    if s_src.size > DRAW_MAX_EDGES:  # the strongest edges of any method, by share of its panel max
+        strength = np.max([v / v.max() if v.max() > 0 else v for v in vals.values()], axis=0)
+        pick = np.sort(np.argsort(-strength, kind="stable")[:DRAW_MAX_EDGES])
+        s_src, s_dst = s_src[pick], s_dst[pick]
+        vals = {m: v[pick] for m, v in vals.items()}
+        truth_here = truth_here[pick] if truth_here is not None else None
+        shown = f" (the {DRAW_MAX_EDGES} strongest of {row['computation_edges']} edges)"
+    else:
+        shown = ""
+    ids = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
+    local = {int(v): i for i, v in enumerate(ids)}
+    edges = np.array([[local[int(u)] for u in s_src], [local[int(v)] for v in s_dst]], dtype=np.int64).reshape(2, -1)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(ids.size))
+    graph.add_edges_from(edges.T.tolist())
+    layout = nx.spring_layout(graph, seed=seed)
+    pos = np.array([layout[i] for i in range(ids.size)], dtype=float).reshape(-1, 2)
+    notes = {m: "" if d["auc"] is None else f"AUC {d['auc']:.2f}" for m, d in row["methods"].items()}
+    for m, d in row["methods"].items():
+        notes[m] = (notes[m] + "  " if notes[m] else "") + f"fid+ {d['fid_plus']:.0f} fid- {d['fid_minus']:.0f}"
+    title = (
+        f"{arrays.dataset}, {arrays.model}, epoch {arrays.checkpoint.epoch}: node {row['node']} ({row['split']}), "
+        f"true {label(row['true'])}, predicted {label(row['predicted'])}{'' if row['correct'] else ' (wrong)'}{shown}"
+    )
+    return plot_node(
+        pos,
+        edges,
+        vals,
+        target=local[row["node"]],
+        node_ids=ids,
+        truth_edges=truth_here,
+        truth_nodes=truth_n[ids] if truth_n is not None else None,
+        title=title,
+        notes=notes,
+    )
+
+
+def _png(fig, dpi: int) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from gnnviz.viz.draw.encode import encode_png
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return encode_png(np.asarray(canvas.buffer_rgba()), dpi)
+
+
+def _write(out: Path, blobs: dict[str, bytes], earlier: list[str]) -> None:
+    from gnnviz.io import atomic_write_bytes
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in blobs.items():
+        if name != "explain.json":
+            atomic_write_bytes(out / name, data)
+    for name in earlier:  # an earlier explain's pictures of nodes not explained now
+        if name not in blobs and "/" not in name and (out / name).is_file():
+            (out / name).unlink()
+    atomic_write_bytes(out / "explain.json", blobs["explain.json"])  # last: the folder is complete when it is there

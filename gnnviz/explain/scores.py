@@ -1,0 +1,60 @@
+"""Numbers about one explanation: ROC AUC against a known explanation, and fidelity.
+
+AUC is scikit-learn's ``roc_auc_score`` (PyG's ``groundtruth_metrics`` computes the same through
+torchmetrics, which gnnviz does not otherwise need); fidelity and the characterization score are
+PyG's (``torch_geometric.explain.metric``), on a hard mask: the top ``keep`` share of the
+computation graph's edges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
+    """ROC AUC of ``scores`` [E] against the bool ``truth`` [E]; None when truth is all one class
+    (undefined). Ties count half, so constant scores give 0.5."""
+    from sklearn.metrics import roc_auc_score
+
+    truth = np.asarray(truth, dtype=bool)
+    if truth.all() or not truth.any():
+        return None
+    return float(roc_auc_score(truth, scores))
+
+
+def top_share(scores: np.ndarray, among: np.ndarray, keep: float) -> np.ndarray:
+    """Bool [E]: the ceil(keep * m) highest-scoring edges of the m edges in ``among`` (ties by
+    position, stably), nothing outside ``among``."""
+    idx = np.flatnonzero(among)
+    k = max(1, int(np.ceil(keep * idx.size))) if idx.size else 0
+    order = idx[np.argsort(-scores[idx], kind="stable")]
+    hard = np.zeros(scores.shape[0], dtype=bool)
+    hard[order[:k]] = True
+    return hard
+
+
+def fidelity(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor, index: int, hard: np.ndarray):
+    """PyG's (fid+, fid-) of the hard edge mask ``hard`` [E] for the model's prediction at ``index``
+    ("model" explanations: fid+ = 1 if removing the mask's edges changes the predicted class,
+    fid- = 1 if keeping only them changes it)."""
+    from torch_geometric.explain.algorithm import DummyExplainer
+    from torch_geometric.explain.metric import fidelity as pyg_fidelity
+
+    from gnnviz.explain.methods import explainer
+
+    e = explainer(model, DummyExplainer())
+    explanation = e(x, edge_index, index=index)
+    explanation.edge_mask = torch.from_numpy(hard.astype(np.float32))
+    plus, minus = pyg_fidelity(e, explanation)
+    return float(plus), float(minus)
+
+
+def characterization(plus: float, minus: float) -> float | None:
+    """PyG's characterization score (harmonic mean of fid+ and 1 - fid-, equal weights); None where
+    it is undefined (fid+ = 0 or fid- = 1)."""
+    from torch_geometric.explain.metric import characterization_score
+
+    if plus <= 0 or minus >= 1:
+        return None
+    return float(characterization_score(torch.tensor([plus]), torch.tensor([minus])))

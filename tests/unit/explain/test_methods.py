@@ -1,0 +1,83 @@
+"""The methods and scores against independent computations."""
+
+import numpy as np
+import pytest
+import torch
+
+from gnnviz.explain import scores
+from gnnviz.explain.methods import METHODS, Subgraph
+from gnnviz.models.gnn import GNN
+
+EDGES = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 4], [1, 0, 2, 1, 3, 2, 4, 3]])
+
+
+def path_model(name: str = "gcn", seed: int = 0) -> GNN:
+    torch.manual_seed(seed)
+    kw = {"heads": 2, "out_heads": 1} if name.startswith("gat") else {}
+    return GNN(name, 3, 2, hidden=4, layers=2, dropout=0.0, **kw).eval()
+
+
+def sub(model: GNN, index: int = 2) -> Subgraph:
+    torch.manual_seed(1)
+    x = torch.rand(5, 3)
+    state = model.state_dict()
+    kwargs = model.kwargs
+
+    def fresh():
+        m = GNN(**kwargs)
+        m.load_state_dict(state)
+        return m.eval()
+
+    return Subgraph(x, EDGES, index, fresh)
+
+
+@pytest.mark.parametrize("name", ["gcn", "gat", "gatv2", "sage"])
+def test_saliency_is_the_absolute_gradient_of_the_predicted_logit_wrt_the_edge_mask(name):
+    from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
+
+    model = path_model(name)
+    s = sub(model)
+    got = METHODS["saliency"].score(s, 0, 1).numpy()
+    m = s.fresh()
+    mask = torch.ones(EDGES.size(1), requires_grad=True)
+    set_masks(m, mask, EDGES, apply_sigmoid=False)
+    out = m(s.x, EDGES)[s.index]
+    (grad,) = torch.autograd.grad(out[out.argmax()], mask)
+    clear_masks(m)
+    np.testing.assert_allclose(got, grad.abs().numpy(), rtol=1e-5, atol=1e-7)
+    assert got[EDGES[1].tolist().index(2)] > 0  # an edge into the node matters
+
+
+def test_a_model_that_reads_only_a_nodes_own_features_gets_no_edge_importance():
+    model = path_model("sage")
+    with torch.no_grad():
+        for conv in model.convs:
+            conv.lin_l.weight.zero_()  # SAGE's neighbour term: gone
+    s = sub(model)
+    for name in ("saliency", "integrated_gradients"):
+        got = METHODS[name].score(s, 0, 1).numpy()
+        assert np.abs(got).max() == 0, name
+        hard = scores.top_share(got, np.ones(EDGES.size(1), dtype=bool), 0.25)
+        assert scores.fidelity(s.fresh(), s.x, EDGES, s.index, hard) == (0.0, 0.0)
+
+
+def test_gnnexplainer_gives_the_same_mask_for_the_same_seed():
+    s = sub(path_model("gcn"))
+    a = METHODS["gnnexplainer"].score(s, 7, 30)
+    b = METHODS["gnnexplainer"].score(s, 7, 30)
+    c = METHODS["gnnexplainer"].score(s, 8, 30)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_constant_scores_have_auc_one_half_and_a_one_class_truth_has_none():
+    truth = np.array([1, 0, 0, 1, 0], dtype=bool)
+    assert scores.auc(np.full(5, 0.3), truth) == 0.5
+    assert scores.auc(np.array([0.9, 0.1, 0.2, 0.8, 0.3]), truth) == 1.0
+    assert scores.auc(np.arange(5.0), np.zeros(5, dtype=bool)) is None
+
+
+def test_top_share_keeps_the_highest_scores_among_the_allowed_edges():
+    s = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
+    among = np.array([False, True, True, True, True])
+    assert scores.top_share(s, among, 0.5).tolist() == [False, True, True, False, False]

@@ -1,0 +1,161 @@
+"""``gnnviz explain`` on tiny trained runs with a known explanation: numbers, files and errors."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tests.support.cli import run_cli
+from tests.support.explain_runs import house_graph, trained_run
+from tests.support.runs import entries
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("explain-runs")
+    g = house_graph()
+    return {m: trained_run(root, g, m, steps=100, name=m) for m in ("gcn", "gat")}, g
+
+
+def explain(run, tmp_path, *args):
+    from gnnviz.explain.run import explain as run_explain
+
+    return run_explain(run, tmp_path / "ex", **dict(args))
+
+
+def test_saliency_auc_matches_a_recomputation_on_the_whole_graph(runs, tmp_path):
+    """The numbers come from each node's computation subgraph; recomputed here on the whole graph
+    with PyG's mask and autograd, scored with scikit-learn."""
+    from sklearn.metrics import roc_auc_score
+    from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
+    from torch_geometric.utils import k_hop_subgraph
+
+    from gnnviz.models.gnn import rebuild
+    from gnnviz.runs.load import load_checkpoint
+
+    (by_model, g) = runs
+    motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:3]]
+    out = explain(by_model["gcn"], tmp_path, ("nodes", motif), ("methods", "saliency"))
+    doc = json.loads((out / "explain.json").read_text())
+    model = rebuild(load_checkpoint(by_model["gcn"]))
+    for row in doc["nodes"]:
+        node = row["node"]
+        mask = torch.ones(g.edge_index.size(1), requires_grad=True)
+        set_masks(model, mask, g.edge_index, apply_sigmoid=False)
+        logits = model(g.x, g.edge_index)[node]
+        (grad,) = torch.autograd.grad(logits[logits.argmax()], mask)
+        clear_masks(model)
+        inner = k_hop_subgraph(node, 2, g.edge_index, num_nodes=g.num_nodes)[0]  # 3 layers: targets within 2 hops
+        comp = torch.isin(g.edge_index[1], inner).numpy()
+        want = roc_auc_score(g.truth_edge_mask.numpy()[comp], grad.abs().numpy()[comp])
+        assert row["methods"]["saliency"]["auc"] == pytest.approx(want, abs=1e-6)
+        assert row["computation_edges"] == int(comp.sum())
+        assert row["predicted"] == int(logits.argmax())
+    got = doc["methods"]["saliency"]
+    assert got["auc_mean"] == pytest.approx(np.mean([r["methods"]["saliency"]["auc"] for r in doc["nodes"]]))
+    assert 0 <= got["fid_plus"] <= 1 and 0 <= got["fid_minus"] <= 1
+    assert set(doc["definitions"]) >= {"auc", "auc_pooled", "fid_plus", "fid_minus", "computation_edges"}
+    assert entries(out) == sorted(["explain.json", "summary.png", *(f"node-{v}.png" for v in motif)])
+
+
+def test_default_methods_are_those_the_model_allows():
+    from gnnviz.explain.run import parse_methods
+
+    assert parse_methods(None, True) == [
+        "gnnexplainer",
+        "integrated_gradients",
+        "saliency",
+        "attention_last",
+        "attention_mean",
+        "attention_tree",
+    ]
+    assert parse_methods(None, False) == ["gnnexplainer", "integrated_gradients", "saliency"]
+    assert parse_methods("saliency,attention,saliency", True) == [
+        "saliency",
+        "attention_last",
+        "attention_mean",
+        "attention_tree",
+    ]
+
+
+def test_default_nodes_cover_classes_and_splits(runs, tmp_path):
+    (by_model, g) = runs
+    out = explain(by_model["gat"], tmp_path, ("methods", "saliency,attention"))
+    doc = json.loads((out / "explain.json").read_text())
+    seen = {(r["split"], r["true"]) for r in doc["nodes"]}
+    assert seen == {(s, c) for s in ("train", "val", "test") for c in range(4)}
+    assert doc["ground_truth"] is True
+    assert all(0 <= doc["methods"][m]["auc_pooled"] <= 1 for m in doc["settings"]["methods"])
+    rho, overlap = np.array(doc["agreement"]["spearman"], dtype=float), np.array(doc["agreement"]["top_overlap"])
+    assert doc["agreement"]["methods"] == doc["settings"]["methods"]
+    np.testing.assert_allclose(np.diag(rho), 1.0)
+    np.testing.assert_allclose(rho, rho.T)
+    np.testing.assert_allclose(np.diag(overlap), 1.0)
+    assert ((overlap >= 0) & (overlap <= 1)).all()
+
+
+def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(runs, tmp_path):
+    (by_model, g) = runs
+    motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]
+    first = explain(by_model["gat"], tmp_path, ("nodes", motif), ("methods", "gnnexplainer"), ("epochs", 10))
+    doc = json.loads((first / "explain.json").read_text())
+    stamps = {p.name: p.stat().st_mtime_ns for p in first.iterdir()}
+    again = explain(by_model["gat"], tmp_path, ("nodes", motif), ("methods", "gnnexplainer"), ("epochs", 10))
+    assert {p.name: p.stat().st_mtime_ns for p in again.iterdir()} == stamps  # nothing recomputed or rewritten
+    (again / "explain.json").write_text(json.dumps(doc | {"key": "another"}))  # as if from other settings
+    explain(by_model["gat"], tmp_path, ("nodes", motif), ("methods", "gnnexplainer"), ("epochs", 10))
+    recomputed = json.loads((again / "explain.json").read_text())
+    assert recomputed["nodes"] == doc["nodes"] and recomputed["key"] == doc["key"]
+    explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
+    assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
+    (first / "explain.json").unlink()  # as if stopped before its last file: still its folder
+    explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
+    assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
+
+
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["--methods", "salency"], 2, "unknown method 'salency'"),
+        (["--methods", "attention"], 2, "has no attention"),
+        (["--nodes", "9999"], 2, "--nodes 9999 out of range"),
+        (["--keep", "0"], 2, "--keep 0"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(runs, tmp_path, capsys, args, code, words):
+    (by_model, _) = runs
+    run = by_model["gcn"]
+    before = entries(run)
+    got, out, err = run_cli(capsys, "explain", "--run", run, "--out", tmp_path / "ex", *args)
+    assert got == code and words in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "ex").exists() and entries(run) == before
+
+
+def test_a_damaged_run_and_a_foreign_out_folder_are_refused(runs, tmp_path, capsys):
+    import shutil
+
+    from gnnviz.runs.status import process_fields
+    from gnnviz.runs.store import save_summary
+
+    (by_model, _) = runs
+    broken = shutil.copytree(by_model["gcn"], tmp_path / "broken")
+    (broken / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    code, _, err = run_cli(capsys, "explain", "--run", broken)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and not (broken / "explain").exists()
+    training = shutil.copytree(by_model["gcn"], tmp_path / "training")
+    summary = json.loads((training / "summary.json").read_text())
+    save_summary(training, summary | {"status": "running", **process_fields()})
+    code, _, err = run_cli(capsys, "explain", "--run", training)
+    assert code == 1 and "still training" in err and len(err.strip().splitlines()) == 1, err
+    assert not (training / "explain").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    code, _, err = run_cli(capsys, "explain", "--run", by_model["gcn"], "--out", other)
+    assert code == 2 and "did not write" in err and entries(other) == ["notes.txt"]
+
+
+def test_help_shows_the_methods_and_examples(capsys):
+    code, out, _ = run_cli(capsys, "explain", "--help")
+    assert code == 0 and "Examples:" in out and "gnnviz explain --run" in out and "attention_tree" in out
