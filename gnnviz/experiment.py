@@ -18,9 +18,8 @@ import torch
 from gnnviz import distributed, signals, tensorboard
 from gnnviz.config.schema import Config
 from gnnviz.config.validate import fanouts
-from gnnviz.datasets import load_dataset
+from gnnviz.datasets import dataset_params, load_dataset
 from gnnviz.datasets.base import GraphDataset
-from gnnviz.datasets.synthetic import synthetic_params
 from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models.gnn import build_model, num_params
@@ -72,7 +71,7 @@ def train(
     check_new_run(out, name)
     device = resolve_device(cfg.run.device)
     dataset = load_dataset(
-        cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
+        cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=dataset_params(cfg.dataset)
     )
     if cfg.training.batch_size:
         check_batching(dataset, cfg.training.batch_size, 1)
@@ -111,7 +110,7 @@ def _train_ranks(cfg: Config, world: World, *, out: Path, name, data_root, quiet
         check_new_run(out, name)
     device = distributed.join(world, cfg.run.device)
     dataset = load_dataset(
-        cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=synthetic_params(cfg.dataset)
+        cfg.dataset.name, data_root, normalize_features=cfg.dataset.normalize_features, params=dataset_params(cfg.dataset)
     )
     check_batching(dataset, cfg.training.batch_size, world.size)
     check_fits_in_memory(cfg, dataset, device)

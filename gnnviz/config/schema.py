@@ -81,6 +81,10 @@ class DatasetConfig:
     val_fraction: float | None = _f(None, "synthetic: share of nodes in the validation split; null = 0.1")
     test_fraction: float | None = _f(None, "synthetic: share of nodes in the test split (the rest are unlabelled); null = 0.2")
     seed: int | None = _f(None, "synthetic: seed of the graph, features and split (run.seed seeds training); null = 0")
+    # dictionary_lookup's settings (gnnviz/datasets/dictionary_lookup.py, LookupParams); it also takes the three fractions (of
+    # its copies: defaults 0.8, 0.1, 0.1) and the seed above.
+    keys: int | None = _f(None, "dictionary_lookup: key nodes (and query nodes) per copy, k; null = 10")
+    graphs: int | None = _f(None, "dictionary_lookup: copies of the k-by-k bipartite graph, each with its own values; null = 500")
 
 
 @dataclass

@@ -193,12 +193,14 @@ def _resolve_dataset(d: DatasetConfig) -> None:
 
     spec = DATASETS[d.name]
     settings = dict.fromkeys(f.name for s in DATASETS.values() if s.params is not None for f in dataclasses.fields(s.params))
-    if spec.params is None:
-        for name in settings:
-            if getattr(d, name) is not None:
-                takers = ", ".join(n for n, s in DATASETS.items() if s.params is not None)
-                raise ConfigError(f"dataset.{name} is only for {takers}; remove it for dataset.name={d.name}")
-    else:
+    own = {f.name for f in dataclasses.fields(spec.params)} if spec.params is not None else set()
+    for name in settings:
+        if name not in own and getattr(d, name) is not None:
+            takers = ", ".join(
+                n for n, s in DATASETS.items() if s.params is not None and name in {f.name for f in dataclasses.fields(s.params)}
+            )
+            raise ConfigError(f"dataset.{name} is only for {takers}; remove it for dataset.name={d.name}")
+    if spec.params is not None:
         for name, value in dataclasses.asdict(spec.params()).items():
             if getattr(d, name) is None:
                 setattr(d, name, value)

@@ -17,10 +17,11 @@ Never builds models. Importing the table imports no torch.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gnnviz.datasets import karate, ogb, planetoid, ppi, synthetic
+from gnnviz.datasets import dictionary_lookup, karate, ogb, planetoid, ppi, synthetic
 from gnnviz.datasets.base import EMBEDDED, GENERATED, DatasetSpec, GraphDataset
 from gnnviz.datasets.store import data_root, prepared
 from gnnviz.errors import ConfigError, lookup
@@ -33,6 +34,7 @@ DATASETS: dict[str, DatasetSpec] = {
     **ppi.DATASETS,
     **karate.DATASETS,
     **synthetic.DATASETS,
+    **dictionary_lookup.DATASETS,
     **ogb.DATASETS,
 }
 
@@ -45,6 +47,14 @@ def dataset_spec(name: str) -> DatasetSpec:
     if name in REFUSED:
         raise ConfigError(f"dataset '{name}' is not supported: {REFUSED[name]}")
     return lookup(DATASETS, name, "dataset")
+
+
+def dataset_params(d) -> object | None:
+    """A generated dataset's settings (its ``DatasetSpec.params``) from a resolved dataset section; None for the others."""
+    spec = DATASETS.get(d.name)
+    if spec is None or spec.params is None:
+        return None
+    return spec.params(**{f.name: getattr(d, f.name) for f in dataclasses.fields(spec.params)})
 
 
 def load_dataset(
