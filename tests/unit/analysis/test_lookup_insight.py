@@ -90,3 +90,34 @@ def test_the_analyses_tell_static_from_dynamic_attention_on_a_trained_run(traine
     assert off["before"] >= 0.95 and off["after"] <= 0.5
     assert gat.switched_off["uniform:all"]["before"] <= 0.6
     assert gatv2.labels[-1]["overall"]["lift"][0] > 0.4  # most of the largest possible 0.75
+
+
+def test_the_shared_neighbour_block_is_a_diagonal_for_routing_and_one_ranking_for_gat(graph):
+    from gnnviz.analysis.shared import shared_block
+    from gnnviz.viz.draw.shared import plot_shared_block
+
+    g, ei = graph
+    y = g.y.numpy()
+    block = shared_block(ei, routing(g, ei), y)
+    queries = g.x[:, K:].sum(1).numpy() == 0
+    assert block.group == K and np.all(queries[block.targets]) and not np.any(queries[block.sources])
+    assert list(y[block.targets]) == list(y[block.sources]) == list(range(K))  # sorted by class
+    np.testing.assert_allclose(block.weights.sum(1), 1.0, rtol=1e-12)
+    own = (1 - 1e-3) / (1 - 1e-3 / K)  # renormalised over the keys: the self-loop had 1e-3 / K
+    np.testing.assert_allclose(np.diag(block.weights), own, rtol=1e-9)  # each query on its own key
+    torch.manual_seed(0)
+    conv = GATConv(2 * K, 8, heads=1, add_self_loops=False)
+    with torch.no_grad():
+        _, (_, alpha) = conv(g.x, torch.from_numpy(ei), return_attention_weights=True)
+    static = shared_block(ei, alpha.numpy(), y)
+    orders = {tuple(np.argsort(row)) for row in static.weights}
+    assert len(orders) == 1  # every query ranks the keys alike
+    fig = plot_shared_block([block, static], [0, 1], y, title="t")
+    assert len(fig.axes) == 3  # two heatmaps and the colour bar
+
+
+def test_no_shared_block_where_no_two_nodes_share_their_neighbours():
+    from gnnviz.analysis.shared import shared_block
+
+    ei = np.array([[1, 2, 2, 3], [0, 0, 1, 1]])  # 0 <- {1, 2}, 1 <- {2, 3}
+    assert shared_block(ei, np.ones(4), np.zeros(4, dtype=int)) is None
