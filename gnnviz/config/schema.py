@@ -79,12 +79,12 @@ class DatasetConfig:
     )
     train_fraction: float | None = _f(
         None,
-        "share of nodes in the training split (ba_shapes, tree_cycles, tree_grid, infection: null = 0.8); synthetic: null = 0.1",
+        "share of nodes in the training split (ba_shapes, tree_cycles, tree_grid, infection: null = 0.8; dictionary_lookup: of its copies, null = 0.8); synthetic: null = 0.1",
     )
     val_fraction: float | None = _f(None, "share of nodes in the validation split; all generated datasets: null = 0.1")
     test_fraction: float | None = _f(
         None,
-        "share of nodes in the test split, the rest unlabelled (ba_shapes, tree_cycles, tree_grid, infection: null = 0.1); synthetic: null = 0.2",
+        "share of nodes in the test split, the rest unlabelled (ba_shapes, tree_cycles, tree_grid, infection, dictionary_lookup: null = 0.1); synthetic: null = 0.2",
     )
     seed: int | None = _f(None, "generated datasets: seed of the graph, features and split (run.seed seeds training); null = 0")
     # The settings of the graphs with known explanations (gnnviz/datasets/groundtruth.py; features, splits and
@@ -101,6 +101,10 @@ class DatasetConfig:
     edge_prob: float | None = _f(None, "infection: Erdos-Renyi edge probability; null = 0.004")
     infected: int | None = _f(None, "infection: infected nodes; null = 50")
     max_path_length: int | None = _f(None, "infection: the farthest distance to infection with a class of its own; null = 3")
+    # dictionary_lookup's settings (gnnviz/datasets/dictionary_lookup.py, LookupParams); it also takes the three fractions (of
+    # its copies: defaults 0.8, 0.1, 0.1) and the seed above.
+    keys: int | None = _f(None, "dictionary_lookup: key nodes (and query nodes) per copy, k; null = 10")
+    graphs: int | None = _f(None, "dictionary_lookup: copies of the k-by-k bipartite graph, each with its own values; null = 500")
 
 
 @dataclass

@@ -22,7 +22,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gnnviz.datasets import groundtruth, karate, ogb, planetoid, ppi, synthetic
+from gnnviz.datasets import dictionary_lookup, groundtruth, karate, ogb, planetoid, ppi, synthetic
 from gnnviz.datasets.base import EMBEDDED, GENERATED, DatasetSpec, GraphDataset
 from gnnviz.datasets.store import data_root, prepared
 from gnnviz.errors import ConfigError, lookup
@@ -36,6 +36,7 @@ DATASETS: dict[str, DatasetSpec] = {
     **karate.DATASETS,
     **synthetic.DATASETS,
     **groundtruth.DATASETS,
+    **dictionary_lookup.DATASETS,
     **ogb.DATASETS,
 }
 

@@ -61,7 +61,9 @@ def test_no_command_prints_the_help_and_names_the_commands(tmp_path):
     r = gnnviz(env=env_for(tmp_path))
     assert r.returncode == 2 and "Usage: gnnviz" in r.stdout + r.stderr
     last = r.stderr.strip().splitlines()[-1]
-    assert last == "error: no command given; choose one of train, visualize, compare, explain, datasets, runs; see 'gnnviz --help'"
+    assert (
+        last == "error: no command given; choose one of train, visualize, compare, explain, datasets, runs; see 'gnnviz --help'"
+    )
 
 
 @pytest.mark.parametrize("value", ["0", "false", "no", "off", ""])

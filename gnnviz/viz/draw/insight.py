@@ -78,10 +78,12 @@ def plot_lift(
     ``style.lift_axis`` (symmetric-log, as in ``gnnviz compare``), so a lift of 1e-5 is readable
     next to GCN's 5e-3; each bar's value is written at its end.
     """
-    fig, ax = _axes(ax, (max(4.5, 0.45 * sum(len(h) for h in lift) + 2.5), 3.6))
+    fig, ax = _axes(ax, (max(6.0, 0.45 * sum(len(h) for h in lift) + 2.5), 3.6))
     xs, hs, labels, centres = _per_head_positions(lift)
     ok = np.isfinite(hs)
     ax.bar(xs[ok], hs[ok], width=0.8, color=HEAD_COLOUR, label="learned attention", zorder=2)
+    if baseline is not None and abs(baseline) < style.ROUNDING:
+        baseline = 0.0  # float rounding of an exact 0 (uniform weights on a regular graph): say 0, not -2.8e-17
     if baseline is not None:
         ax.axhline(
             baseline, color=BASELINE_COLOUR, ls="--", lw=1.2, label=f"GCN coefficients ({style.sig(baseline, 2, signed=True)})"
@@ -123,7 +125,7 @@ def plot_lift_by_degree(
     bins: [lo, hi] per bin; series: name -> lift per bin (None where the bin is empty);
     nodes: nodes per bin, written under the bin's label.
     """
-    fig, ax = _axes(ax, (max(4.5, 0.7 * len(bins) + 2.0), 3.2))
+    fig, ax = _axes(ax, (max(6.0, 0.7 * len(bins) + 2.0), 3.2))
     x = np.arange(len(bins))
     for i, (name, values) in enumerate(series.items()):
         v = np.array([np.nan if y is None else float(y) for y in values])
@@ -162,7 +164,7 @@ def plot_ranking_agreement(
     1.0 is static attention (GAT's, whatever its weights); below it, targets disagree on the order
     of neighbours they share (dynamic, possible for GATv2). pairs: target pairs measured per layer.
     """
-    fig, ax = _axes(ax, (max(4.0, 0.35 * sum(len(h) for h in agreement) + 2.5), 3.2))
+    fig, ax = _axes(ax, (max(6.0, 0.35 * sum(len(h) for h in agreement) + 2.5), 3.2))
     xs, hs, labels, centres = _per_head_positions(agreement)
     ok = np.isfinite(hs)
     ax.bar(xs[ok], hs[ok], width=0.8, color=HEAD_COLOUR)

@@ -132,10 +132,16 @@ def sig(value: float, digits: int = 3, *, signed: bool = False) -> str:
     return sign + text
 
 
+ROUNDING = 1e-12  # below this a lift (or a change of it) is float64 rounding
+
+
 def symlog_threshold(values: Sequence[float]) -> float:
     """The power of ten at or below the smallest non-zero |value| (1e-3 when all are 0): values
-    that differ by orders of magnitude all sit in the logarithmic part of a symlog axis."""
-    small = [abs(v) for v in values if v is not None and np.isfinite(v) and v != 0]
+    that differ by orders of magnitude all sit in the logarithmic part of a symlog axis. Values
+    below ``ROUNDING`` count as 0: a lift is a difference of float64 means of numbers in [0, 1], so
+    one of 1e-17 (uniform weights on a regular graph, e.g. GCN's on dictionary_lookup) is rounding,
+    and a band that thin spans more decades than matplotlib's symlog can invert."""
+    small = [abs(v) for v in values if v is not None and np.isfinite(v) and abs(v) >= ROUNDING]
     return 10.0 ** math.floor(math.log10(min(small))) if small else 1e-3
 
 

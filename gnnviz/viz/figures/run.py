@@ -341,6 +341,30 @@ def _undirected_edges(edge_index: np.ndarray) -> int:
     return int(1 + np.count_nonzero(keys[1:] != keys[:-1]))
 
 
+def _shared_block(c: Context, on: str) -> list[FigureSpec]:
+    """Targets that share all their neighbours, their attention over them per layer (when some do)."""
+    from gnnviz.analysis.shared import shared_block
+    from gnnviz.viz.draw.shared import plot_shared_block
+
+    a, layers = c.arrays, c.insight.layers
+    blocks = [shared_block(a.attention[layer].edge_index, a.attention[layer].alpha, a.y) for layer in layers]
+    # Three rows and three columns at least: two of either show no ranking worth a picture (karate's leaves).
+    if not blocks or any(b is None or b.targets.size < 3 or b.sources.size < 3 for b in blocks):
+        return []
+    return [
+        FigureSpec(
+            "insight/shared_neighbours",
+            "what attention learned",
+            "The largest group of nodes with exactly the same neighbours, and how each splits its attention (head mean) over "
+            "them, per layer, rows and columns sorted by class: static attention (GAT) ranks the columns alike in every row "
+            "(the same columns darkest, rows sharper or flatter), dynamic attention can give each row its own peak (on dictionary_lookup, each query on its own key: a diagonal).",
+            plot_shared_block,
+            (blocks, layers, a.y),
+            {"title": f"{on}\nattention of nodes that share all their neighbours"},
+        )
+    ]
+
+
 def _insight(c: Context, on: str) -> list[FigureSpec]:
     """Attention against labels (lift, by degree), static vs dynamic ranking, attention switched off."""
     from gnnviz.viz.draw import insight as ip
@@ -399,6 +423,7 @@ def _insight(c: Context, on: str) -> list[FigureSpec]:
                 {"pairs": pairs, "title": f"{on}\nneighbour-ranking agreement between target nodes"},
             )
         )
+        specs.extend(_shared_block(c, on))
     snaps = c.arrays.snapshots
     if snaps and all(len(r["layers"]) == len(snaps[0]["layers"]) for r in snaps) and snaps[0]["layers"]:
         epochs = [int(r["epoch"]) for r in snaps]
