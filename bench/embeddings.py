@@ -8,8 +8,8 @@ Inputs: the hidden-layer embeddings of a Cora GAT run (``--run``, else one train
 (64 dims, 7 classes, like a hidden layer). Each method runs through ``coords.embeddings.project``
 exactly as ``visualize`` calls it (seed 0, no cache), so above ``MAX_POINTS`` nodes it projects the
 same seeded sample; ``--full`` also projects every node. Reported per method: seconds (median of
-``--rounds``, after one warm-up call on a small input, which for UMAP is numba's compilation,
-reported apart), and the map's quality against its input: trustworthiness (scikit-learn, 10
+``--rounds``; UMAP after one untimed call on the same input, as numba compiles some paths on
+first use, and the first call of the process reported apart), and the map's quality against its input: trustworthiness (scikit-learn, 10
 neighbours) and the 10-NN accuracy of the 2-D coordinates against the class labels. Also printed:
 the load average before and after, because the timings mean nothing on a busy machine.
 """
@@ -66,6 +66,8 @@ def quality(x: np.ndarray, y: np.ndarray, p: embeddings.Projection) -> tuple[flo
 
 def measure(name: str, x: np.ndarray, y: np.ndarray, rounds: int, max_points: int | None) -> None:
     for method in METHODS:
+        if method == "umap":  # numba compiles some of UMAP's paths on their first use at a size: not timed
+            embeddings.project(x, method, seed=0, max_points=max_points, use_cache=False)
         seconds = []
         for _ in range(rounds):
             start = time.perf_counter()

@@ -27,11 +27,12 @@ matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here,
 
 from gnnviz.analysis import run as analysis  # noqa: E402
 from gnnviz.analysis.arrays import RunArrays  # noqa: E402
+from gnnviz.errors import RunError  # noqa: E402
 from gnnviz.runs.layout import check_out_dir  # noqa: E402
 from gnnviz.viz import load as run_arrays  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.coords import layout  # noqa: E402
-from gnnviz.viz.coords.embeddings import check_method, project_many  # noqa: E402
+from gnnviz.viz.coords.embeddings import METHODS, check_method, project_many  # noqa: E402
 from gnnviz.viz.coords.layout import graph_layout  # noqa: E402
 from gnnviz.viz.figures import run as figures  # noqa: E402
 from gnnviz.viz.load import load_arrays  # noqa: E402
@@ -176,7 +177,12 @@ def _projected(a: RunArrays) -> list[tuple[str, Any]]:
 def run_embedding(a: RunArrays) -> str:
     """The run's ``run.embedding`` (its config.yaml), checked; tsne for runs made before it existed."""
     method = (a.config.get("run") or {}).get("embedding") or "tsne"
-    check_method(method)
+    if method not in METHODS:
+        raise RunError(
+            f"{a.run_dir / 'config.yaml'} has run.embedding={method!r}, not one of {', '.join(METHODS)}; "
+            "pass --embedding tsne (or umap, pca), or put back the run's own config.yaml"
+        )
+    check_method(method)  # umap-learn installed
     return method
 
 

@@ -73,3 +73,17 @@ def test_bad_method_and_missing_umap_fail_before_any_write(pca_run, tmp_path, ca
     assert not (tmp_path / "b").exists()
     with pytest.raises(ConfigError, match="run.embedding"):
         load_config(REPO / "configs" / "gat_karate.yaml", ["run.embedding=umpa"])
+
+
+def test_a_damaged_run_embedding_names_the_file(pca_run, tmp_path):
+    import shutil
+
+    from gnnviz.errors import RunError
+
+    run = shutil.copytree(pca_run, tmp_path / "run")
+    config = run / "config.yaml"
+    config.write_text(config.read_text().replace("embedding: pca", "embedding: pcaa"))
+    with pytest.raises(RunError, match=r"config\.yaml has run\.embedding='pcaa', not one of tsne, umap, pca; pass --embedding"):
+        visualize(run, tmp_path / "viz", **FEW)
+    assert not (tmp_path / "viz").exists()
+    assert (visualize(run, tmp_path / "viz", embedding="tsne", **FEW) / "tsne.png").is_file()  # the option overrides it
