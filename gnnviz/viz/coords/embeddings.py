@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -184,7 +185,10 @@ def _fit_umap(rows: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
         n_components=2, n_neighbors=umap_neighbours_for(rows.shape[0]), min_dist=UMAP_MIN_DIST, random_state=seed, n_jobs=1
     )
     # One BLAS/OpenMP thread, for the reason ``_fit`` gives; a seeded UMAP is single-threaded anyway.
-    with threadpool_limits(1):
+    # A neighbour graph in several pieces (well-separated classes) makes scikit-learn's spectral
+    # initialisation warn; umap-learn handles the pieces itself, so the warning is noise on stderr.
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Graph is not fully connected", category=UserWarning)
         return model.fit_transform(rows).astype(np.float64), ""
 
 
