@@ -167,6 +167,12 @@ def visualize(
     tensorboard: Annotated[
         bool, typer.Option("--tensorboard", help="Also write the embedding projector into RUN/tb/projector.")
     ] = False,
+    embedding: Annotated[
+        Optional[str],
+        typer.Option(
+            "--embedding", help="2-D map of the embeddings: tsne, umap or pca.", show_default="the run's run.embedding: tsne"
+        ),
+    ] = None,
 ) -> None:
     """Draw everything a run learned into RUN/viz and print the folder.
 
@@ -175,11 +181,16 @@ def visualize(
       gnnviz visualize --run outputs/cora-gat-20261121-101500
 
       gnnviz visualize --run outputs/my-run --nodes 12,345 --top-k 2 --format svg --dpi 300
+
+      gnnviz visualize --run outputs/my-run --embedding umap
     """
+    from gnnviz.viz.coords.embeddings import check_method
     from gnnviz.viz.options import Options
 
     node_ids = _ints(nodes, "--nodes") or []
     Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()  # the run's own checks follow in draw()
+    if embedding is not None:
+        check_method(embedding)
     if tensorboard:
         from gnnviz.tensorboard import check_available
 
@@ -198,6 +209,7 @@ def visualize(
         fmt=fmt,
         dpi=dpi,
         graph_index=graph_index,
+        embedding=embedding,
         quiet=quiet,
         log=to_stderr,
     )

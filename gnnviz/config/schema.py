@@ -164,6 +164,11 @@ class RunConfig:
     seed: int = _f(0, "seeds torch, numpy and random so a run can be repeated exactly on CPU", span=SEED)
     device: str = _f("auto", "auto, cpu, cuda or cuda:N; auto takes CUDA when present")
     tensorboard: bool = _f(False, "write TensorBoard event files into RUN/tb (pip install gnnviz[tensorboard])")
+    embedding: str = _f(
+        "tsne",
+        "visualize's 2-D map of the embeddings when --embedding is not given (umap: pip install gnnviz[umap])",
+        ("tsne", "umap", "pca"),
+    )
 
 
 @dataclass

@@ -9,7 +9,7 @@
 | ``options.py`` | the command line's choices, checked alone (``Options.check``) and against the arrays (``select`` -> ``Selection``) | reading files |
 | ``labels.py`` | class names of the datasets that have them | torch |
 | ``cache.py`` | the on-disk ``.npz`` cache (forward pass, layouts, t-SNE, figures), keyed by content | knowing what an entry means |
-| ``coords/`` | coordinates: ``layout.py`` (igraph layouts of the whole graph), ``embeddings.py`` (t-SNE), cached | drawing |
+| ``coords/`` | coordinates: ``layout.py`` (igraph layouts of the whole graph), ``embeddings.py`` (t-SNE, UMAP, PCA), cached | drawing |
 | ``figures/`` | which figures exist, their titles and captions: ``FigureSpec`` lists, pure (``run.py`` for visualize, ``compare.py`` for compare) | drawing, files |
 | ``draw/`` | pure ``matplotlib.figure.Figure`` builders, one module per figure family, and ``encode.py`` (a spec to PNG/SVG bytes) | files, pyplot |
 | ``pages/`` | page text, pure: ``index.py`` (``index.html``), ``explorer.py`` (the interactive explorer's files) | files |

@@ -20,7 +20,7 @@ from gnnviz.io import atomic_write_bytes
 def cache_root() -> Path:
     """``$GNNVIZ_CACHE_DIR``, else ``$XDG_CACHE_HOME/gnnviz`` (``~/.cache/gnnviz``).
 
-    Kinds live in sub-folders: ``layouts/``, ``tsne/``.
+    Kinds live in sub-folders: ``layouts/``, ``tsne/``, ``umap/``, ``pca/``.
     """
     env = os.environ.get("GNNVIZ_CACHE_DIR")
     if env:

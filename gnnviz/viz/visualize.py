@@ -6,7 +6,8 @@ drawn before the first is written (``write.py``), so a failure never leaves a ha
 figure or destroys one from an earlier call.
 
 Stages, timed into ``timings.json``: load (run directory, and the forward pass on CPU unless
-cached), layout (igraph, cached), tsne (cached), attention (entropy and KL statistics), insight
+cached), layout (igraph, cached), tsne (the 2-D projection of the embeddings by ``embedding``:
+t-SNE, UMAP or PCA, cached; the method is ``embedding_method`` in ``timings.json``), attention (entropy and KL statistics), insight
 (the analyses of "What attention learned": attention against labels, ranking agreement, switched-off
 predictions compared, class flow), drawing, html. Also in ``timings.json``: ``switch_off`` (the
 switched-off forward passes, part of load; 0 when cached) and ``figures`` (seconds per figure).
@@ -26,11 +27,12 @@ matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here,
 
 from gnnviz.analysis import run as analysis  # noqa: E402
 from gnnviz.analysis.arrays import RunArrays  # noqa: E402
+from gnnviz.errors import RunError  # noqa: E402
 from gnnviz.runs.layout import check_out_dir  # noqa: E402
 from gnnviz.viz import load as run_arrays  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.coords import layout  # noqa: E402
-from gnnviz.viz.coords.embeddings import tsne_many  # noqa: E402
+from gnnviz.viz.coords.embeddings import METHODS, check_method, project_many  # noqa: E402
 from gnnviz.viz.coords.layout import graph_layout  # noqa: E402
 from gnnviz.viz.figures import run as figures  # noqa: E402
 from gnnviz.viz.load import load_arrays  # noqa: E402
@@ -68,13 +70,16 @@ def visualize(
     fmt: str = "png",
     dpi: int = DEFAULT_DPI,
     graph_index: int = 0,
+    embedding: str | None = None,
     quiet: bool = False,
     log: Callable[[str], Any] = print,
 ) -> Path:
     """Draw every figure for a run into ``out_dir`` (default ``run_dir/viz``) and return that folder.
 
     ``layers``/``heads`` are 0-based (None: all layers; head 0 plus the mean over heads).
-    ``graph_index`` picks the test graph of a multi-graph dataset (PPI). Per-stage seconds are
+    ``graph_index`` picks the test graph of a multi-graph dataset (PPI). ``embedding`` projects
+    the embeddings with tsne, umap or pca (None: the run's ``run.embedding``, else tsne) into
+    ``<method>.png`` and the explorer. Per-stage seconds are
     written to ``timings.json`` and, unless ``quiet``, passed to ``log``.
     Raises ``GnnvizError`` (before writing anything) for any bad input.
     """
@@ -83,8 +88,11 @@ def visualize(
     started = time.perf_counter()
     options = Options(tuple(nodes), top_k, layers, heads, fmt, dpi, graph_index)
     options.check()
+    if embedding is not None:
+        check_method(embedding)
     with timer("load"):
         arrays = load_arrays(Path(run_dir), graph_index)
+        method = embedding or run_embedding(arrays)
         selection = select(arrays, options)
         out = Path(out_dir) if out_dir is not None else Path(run_dir) / "viz"
         check_out_dir(out)  # the same rule as for run directories
@@ -99,7 +107,7 @@ def visualize(
     for note in notes:
         say(f"note: {note}")
     with timer("tsne"):
-        projections = _projections(arrays)
+        projections = _projections(arrays, method)
     with timer("layout"):
         lay = _layout(arrays, projections)
     say(f"layout: {lay.method}{' (cached)' if lay.cached else ''}")
@@ -148,6 +156,7 @@ def visualize(
             "switch_off": round(arrays.switch_off_seconds, 3),
             "figures": {stem: round(v, 3) for stem, v in figure_seconds.items()},
             "layout_method": lay.method,
+            "embedding_method": method,
             "layout_cached": lay.cached,
             "figures_cached": figures_cached,
         },
@@ -165,10 +174,22 @@ def _projected(a: RunArrays) -> list[tuple[str, Any]]:
     return chosen
 
 
-def _projections(a: RunArrays) -> list[tuple[str, Any]]:
+def run_embedding(a: RunArrays) -> str:
+    """The run's ``run.embedding`` (its config.yaml), checked; tsne for runs made before it existed."""
+    method = (a.config.get("run") or {}).get("embedding") or "tsne"
+    if method not in METHODS:
+        raise RunError(
+            f"{a.run_dir / 'config.yaml'} has run.embedding={method!r}, not one of {', '.join(METHODS)}; "
+            "pass --embedding tsne (or umap, pca), or put back the run's own config.yaml"
+        )
+    check_method(method)  # umap-learn installed
+    return method
+
+
+def _projections(a: RunArrays, method: str) -> list[tuple[str, Any]]:
     """(title, Projection) for the last hidden layer (if any) and the output."""
     chosen = _projected(a)
-    return list(zip([t for t, _ in chosen], tsne_many([x for _, x in chosen], seed=VIZ_SEED), strict=True))
+    return list(zip([t for t, _ in chosen], project_many([x for _, x in chosen], method, seed=VIZ_SEED), strict=True))
 
 
 def _layout(a: RunArrays, projections: list[tuple[str, Any]]) -> Any:
@@ -177,4 +198,4 @@ def _layout(a: RunArrays, projections: list[tuple[str, Any]]) -> Any:
     if a.num_nodes <= layout.FORCE_LAYOUT_MAX_NODES:
         return graph_layout(a.edge_index, a.num_nodes, seed=VIZ_SEED)
     (title, x), (_, proj) = _projected(a)[0], projections[0]
-    return layout.embedding_layout(x, proj.index, proj.coords, what=title.split(" (")[0], seed=VIZ_SEED)
+    return layout.embedding_layout(x, proj.index, proj.coords, what=title.split(" (")[0], seed=VIZ_SEED, projection=proj.label)

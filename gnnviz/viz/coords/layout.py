@@ -116,12 +116,19 @@ def compute_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0) -> 
 
 
 def embedding_layout(
-    x: np.ndarray, index: np.ndarray, sample_xy: np.ndarray, *, what: str, seed: int = 0, use_cache: bool = True
+    x: np.ndarray,
+    index: np.ndarray,
+    sample_xy: np.ndarray,
+    *,
+    what: str,
+    seed: int = 0,
+    use_cache: bool = True,
+    projection: str = "t-SNE",
 ) -> GraphLayout:
     """Coordinates [N, 2] for every node from its embedding, from the cache when seen before.
 
     x: [N, D] embeddings; index: [M] ids of the sampled nodes, sample_xy: [M, 2] their t-SNE
-    coordinates (kept as they are); what: the embeddings' name for the method text, e.g.
+    (or ``projection``'s) coordinates (kept as they are); what: the embeddings' name for the method text, e.g.
     "hidden layer 0". Every other node goes to its nearest sampled node in the first
     ``PLACE_DIMS`` principal components of the sample, plus seeded jitter.
     """
@@ -129,7 +136,7 @@ def embedding_layout(
     index = np.asarray(index, dtype=np.int64)
     sample_xy = np.asarray(sample_xy, dtype=np.float64)
     n, m = x.shape[0], index.size
-    method = f"t-SNE of {what} embeddings of {m:,} sampled nodes; the other {n - m:,} beside their nearest sampled node in embedding space"
+    method = f"{projection} of {what} embeddings of {m:,} sampled nodes; the other {n - m:,} beside their nearest sampled node in embedding space"
     h = hashlib.sha256(x.tobytes())
     h.update(index.tobytes() + sample_xy.tobytes() + f"|{x.shape}|seed={seed}|v={LAYOUT_VERSION}|place".encode())
     path = cache.entry("layouts", h.hexdigest())

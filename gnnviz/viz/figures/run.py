@@ -137,18 +137,20 @@ def build(c: Context) -> list[FigureSpec]:
             min_loss_epoch=a.checkpoint.min_val_loss_epoch if a.checkpoint.warning else None,
         )
 
-    panels = [embedding_plots.ProjectionPanel(p.coords, p.index, f"{t}\nt-SNE, {p.note}") for t, p in c.projections]
-    sampled = next((f" ({p.note.split(', ', 1)[1]})" for _, p in c.projections if ", " in p.note), "")
+    # One method for every panel (visualize projects them together): its name is the file's stem.
+    method, label = c.projections[0][1].method, c.projections[0][1].label
+    panels = [embedding_plots.ProjectionPanel(p.coords, p.index, f"{t}\n{label}, {p.note}") for t, p in c.projections]
+    sampled = next((f" ({p.sample})" for _, p in c.projections if p.sample), "")
     add(
-        "tsne",
+        method,
         "embeddings",
-        f"t-SNE of the embeddings{sampled}; colour = class, marker = split, black ring = {pred.what}, {pred.summary}.",
+        f"{label} of the embeddings{sampled}; colour = class, marker = split, black ring = {pred.what}, {pred.summary}.",
         embedding_plots.plot_projections,
         panels,
         colours,
         pred.wrong,
         a.split,
-        title=f"{on}: node embeddings (t-SNE{_sampled(c.projections)})",
+        title=f"{on}: node embeddings ({label}{_sampled(c.projections)})",
         wrong_label=wrong_label,
     )
 
@@ -187,8 +189,8 @@ def _flows(c: Context, on: str) -> list[FigureSpec]:
 def _sampled(projections: list[tuple[str, Any]]) -> str:
     """' of 5000 sampled nodes' when the projections are of a sample, else ''."""
     sizes = {p.index.size for _, p in projections}
-    n = projections[0][1].note if projections else ""
-    return f" of {sizes.pop():,} sampled nodes" if len(sizes) == 1 and "random" in n else ""
+    sampled = bool(projections) and bool(projections[0][1].sample)
+    return f" of {sizes.pop():,} sampled nodes" if len(sizes) == 1 and sampled else ""
 
 
 def run_colours(a: RunArrays) -> style.NodeColours:

@@ -381,7 +381,7 @@ def run_inputs(
         lift=lift,
         lift_mean=lift_mean,
         gcn=gcn,
-        tsne=[(title, p.coords, p.index) for title, p in projections],
+        tsne=[(f"{title}, {p.label}", p.coords, p.index) for title, p in projections],
         summary=a.summary,
         config_text=yaml.safe_dump(a.config, sort_keys=False),
         figures=list(figures),

@@ -71,7 +71,9 @@ def index_html(
     if explorer_skipped:
         parts.append(f"<p>No interactive explorer for this run: {e(explorer_skipped)}.</p>")
     else:
-        parts.append('<p><a href="explorer.html">Open the interactive explorer</a> (graph, attention and t-SNE, offline).</p>')
+        parts.append(
+            '<p><a href="explorer.html">Open the interactive explorer</a> (graph, attention and embeddings, offline).</p>'
+        )
     parts.append(f"<details><summary>Resolved config</summary><pre>{e(config)}</pre></details>")
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items() if k != "html")
     parts.append(f"<p>Drawn in: {e(timing)}.</p>")
