@@ -24,7 +24,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
-def explorer_inputs(run_dir: Path, *, class_names=None, figures=()) -> dict[str, Any]:
+def explorer_inputs(run_dir: Path, *, class_names=None, figures=(), method: str = "tsne") -> dict[str, Any]:
     """The keyword arguments visualize passes to ``explorer_files`` for ``run_dir`` (no lift)."""
     from gnnviz.viz import visualize as report
     from gnnviz.viz.coords.layout import graph_layout
@@ -33,7 +33,7 @@ def explorer_inputs(run_dir: Path, *, class_names=None, figures=()) -> dict[str,
 
     a = load_arrays(Path(run_dir))
     lay = graph_layout(a.edge_index, a.num_nodes, seed=report.VIZ_SEED)
-    kwargs = explorer.run_inputs(a, lay.coords, report._projections(a), None, list(figures))
+    kwargs = explorer.run_inputs(a, lay.coords, report._projections(a, method), None, list(figures))
     if class_names is not None:
         kwargs["class_names"] = class_names
     return kwargs

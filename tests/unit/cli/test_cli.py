@@ -97,8 +97,9 @@ def test_datasets_lists_statistics(with_mirror):
     r = gnnviz("datasets")
     assert r.returncode == 0, r.stderr
     rows = {line.split()[0]: line for line in r.stdout.splitlines()[1:]}
-    assert set(rows) == {"cora", "citeseer", "ppi", "karate", "synthetic", "ogbn-arxiv", "ogbn-products"}
-    assert "generated" in rows["synthetic"] and "10,000" in rows["synthetic"]
+    generated = {"synthetic", "ba_shapes", "tree_cycles", "tree_grid", "infection", "dictionary_lookup"}
+    assert set(rows) == {"cora", "citeseer", "ppi", "karate", "ogbn-arxiv", "ogbn-products"} | generated
+    assert all("generated" in rows[n] for n in generated) and "10,000" in rows["synthetic"]
     assert "ogbn_arxiv/raw/" in r.stderr and "ogbn_arxiv/split/" in r.stderr, "where OGB's files go"
     assert "2,708" in rows["cora"] and "5,278" in rows["cora"] and "3,327" in rows["citeseer"]
 
