@@ -28,11 +28,11 @@ The same parameters give the same graph: everything is drawn from ``numpy.random
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from gnnviz.datasets.base import GENERATED, MULTICLASS, DatasetSpec, GraphDataset
+from gnnviz.datasets.splits import check_shares, split_masks
 from gnnviz.errors import ConfigError
 
 MAX_EDGES = 50_000_000  # graphs * keys^2 edges: past this, building takes minutes and gigabytes
@@ -61,20 +61,7 @@ def check(d: Any) -> None:
             f"dataset.graphs={d.graphs} copies of dataset.keys={d.keys} make {d.graphs * d.keys**2:,} edges, more than "
             f"{MAX_EDGES:,}; lower dataset.graphs or dataset.keys"
         )
-    shares = {"train": d.train_fraction, "val": d.val_fraction, "test": d.test_fraction}
-    for split, share in shares.items():
-        key = f"dataset.{split}_fraction"
-        if not 0 < share <= 1:
-            raise ConfigError(f"{key}={share} must be greater than 0 and at most 1")
-        if int(share * d.graphs) < 1:
-            raise ConfigError(
-                f"{key}={share} of dataset.graphs={d.graphs} is no copy; raise it to at least {math.ceil(1e4 / d.graphs) / 1e4}"
-            )
-    total = sum(shares.values())
-    if total > 1 + 1e-9:
-        raise ConfigError(
-            f"dataset.train_fraction + val_fraction + test_fraction = {total:g} must be at most 1 (a copy is in one split at most)"
-        )
+    check_shares(d, d.graphs, f"dataset.graphs={d.graphs}", "copy")
     if not 0 <= d.seed < 2**32:
         raise ConfigError(f"dataset.seed={d.seed} must be in [0, 2**32)")
 
@@ -117,14 +104,9 @@ def generate(p: LookupParams) -> GraphDataset:
     keys = ~is_query
     x[np.flatnonzero(keys), k + y[keys]] = 1.0
 
-    shuffled = rng.permutation(m)
-    masks, start = {}, 0
-    for split, share in (("train", p.train_fraction), ("val", p.val_fraction), ("test", p.test_fraction)):
-        count = int(share * m)
-        chosen = np.zeros(m, dtype=bool)
-        chosen[shuffled[start : start + count]] = True
-        masks[f"{split}_mask"] = torch.from_numpy(chosen[copy] & is_query)
-        start += count
+    masks = {
+        f"{split}_mask": torch.from_numpy(chosen[copy] & is_query) for split, chosen in split_masks(rng.permutation(m), p).items()
+    }
     g = Data(
         x=torch.from_numpy(x),
         edge_index=edge_index,

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gnnviz.datasets.base import GENERATED, MULTICLASS, DatasetSpec, GraphDataset
+from gnnviz.datasets.splits import check_shares, split_masks
 from gnnviz.errors import ConfigError
 
 NODE_FEATURES = ("constant", "degree", "random")
@@ -134,18 +135,7 @@ def check(d: Any) -> None:
         if d.max_path_length < 1:
             raise ConfigError(f"dataset.max_path_length={d.max_path_length} must be at least 1")
     nodes = _node_count(d, taken)
-    shares = {"train": d.train_fraction, "val": d.val_fraction, "test": d.test_fraction}
-    for split, share in shares.items():
-        key = f"dataset.{split}_fraction"
-        if not 0 < share <= 1:
-            raise ConfigError(f"{key}={share} must be greater than 0 and at most 1")
-        if int(share * nodes) < 1:
-            raise ConfigError(f"{key}={share} of the graph's {nodes} nodes is no node; raise it to at least {1 / nodes:.2g}")
-    total = sum(shares.values())
-    if total > 1 + 1e-9:
-        raise ConfigError(
-            f"dataset.train_fraction + val_fraction + test_fraction = {total:g} must be at most 1 (a node is in one split at most)"
-        )
+    check_shares(d, nodes, f"the graph's {nodes} nodes", "node")
     if not 0 <= d.seed < 2**32:
         raise ConfigError(f"dataset.seed={d.seed} must be at least 0 and below 2**32")
 
@@ -220,14 +210,8 @@ def generate(name: str, p: Any) -> GraphDataset:
             x = torch.nn.functional.one_hot(deg, p.features).float()
         else:
             x = torch.from_numpy(rng.random((n, p.features), dtype=np.float32))
-    order = torch.from_numpy(np.random.default_rng([p.seed, 1]).permutation(n))  # the split's own stream
-    masks, start = {}, 0
-    for split, share in (("train", p.train_fraction), ("val", p.val_fraction), ("test", p.test_fraction)):
-        count = int(share * n)
-        mask = torch.zeros(n, dtype=torch.bool)
-        mask[order[start : start + count]] = True
-        masks[f"{split}_mask"] = mask
-        start += count
+    order = np.random.default_rng([p.seed, 1]).permutation(n)  # the split's own stream
+    masks = {f"{split}_mask": torch.from_numpy(m) for split, m in split_masks(order, p).items()}
     g = Data(
         x=x,
         edge_index=edge_index,

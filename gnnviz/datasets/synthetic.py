@@ -24,13 +24,13 @@ from a ``random.Random(seed)``, everything else from ``numpy.random.default_rng(
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gnnviz.datasets.base import GENERATED, MULTICLASS, DatasetSpec, GraphDataset
+from gnnviz.datasets.splits import check_shares, split_masks
 from gnnviz.datasets.store import exception_text
 from gnnviz.errors import ConfigError, DataError
 
@@ -87,20 +87,7 @@ def check(d: Any) -> None:
     _closed_unit("dataset.homophily", d.homophily)
     _at_least("dataset.features", d.features, 1)
     _closed_unit("dataset.feature_noise", d.feature_noise)
-    shares = {"train": d.train_fraction, "val": d.val_fraction, "test": d.test_fraction}
-    for split, share in shares.items():
-        key = f"dataset.{split}_fraction"
-        if not 0 < share <= 1:
-            raise ConfigError(f"{key}={share} must be greater than 0 and at most 1")
-        if int(share * d.nodes) < 1:
-            raise ConfigError(
-                f"{key}={share} of dataset.nodes={d.nodes} is no node; raise it to at least {math.ceil(1e4 / d.nodes) / 1e4}"
-            )
-    total = sum(shares.values())
-    if total > 1 + 1e-9:
-        raise ConfigError(
-            f"dataset.train_fraction + val_fraction + test_fraction = {total:g} must be at most 1 (a node is in one split at most)"
-        )
+    check_shares(d, d.nodes, f"dataset.nodes={d.nodes}", "node")
     _at_least("dataset.seed", d.seed, 0)
     if d.seed >= 2**32:
         raise ConfigError(f"dataset.seed={d.seed} must be below 2**32")
@@ -201,14 +188,7 @@ def generate(p: SyntheticParams) -> GraphDataset:
     x = rng.standard_normal((n, p.features), dtype=np.float32)
     x += centres[shown]
 
-    order = torch.from_numpy(rng.permutation(n))
-    masks, start = {}, 0
-    for split, share in (("train", p.train_fraction), ("val", p.val_fraction), ("test", p.test_fraction)):
-        count = int(share * n)
-        mask = torch.zeros(n, dtype=torch.bool)
-        mask[order[start : start + count]] = True
-        masks[f"{split}_mask"] = mask
-        start += count
+    masks = {f"{split}_mask": torch.from_numpy(m) for split, m in split_masks(rng.permutation(n), p).items()}
     g = Data(x=torch.from_numpy(x), edge_index=edge_index, y=torch.from_numpy(y), num_nodes=n, **masks)
     return GraphDataset("synthetic", MULTICLASS, p.features, k, [g], [g], [g])
 
