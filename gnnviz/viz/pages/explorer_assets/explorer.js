@@ -444,7 +444,7 @@
 
     function detailsHtml(v) {
       let html = `<h2>Node ${v}</h2>${factsTable(v)}`;
-      if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the projection's sample.</p>';
+      if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the projection\u2019s sample.</p>';
       const l = state.layer;
       const entries = hood(v, l, M.layers.length ? headFor(l) : 0);
       const sorted = entries.slice().sort((a, b) => (b.w ?? 0) - (a.w ?? 0) || a.u - b.u);
