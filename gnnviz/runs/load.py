@@ -3,6 +3,7 @@ agreement (``checks``) checked before anything is used."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,31 @@ def load_run(path: str | Path) -> Run:
         )
     summary = read_summary(path / "summary.json")
     _check_agree(path, config, summary)
+    _check_values(path, config)
     metrics = read_metrics(path / "metrics.csv") if (path / "metrics.csv").is_file() else []
     return Run(path, config, summary, metrics)
+
+
+def _check_values(path: Path, config: dict[str, Any]) -> None:
+    """Every value config.yaml holds for a field this gnnviz knows has that field's type and
+    choices, as train wrote it: a damaged value (``nul6`` for ``null``) is named, not ignored
+    because this run's dataset or model does not read it. Keys this gnnviz does not know (a
+    note added by hand) are left alone; the checkpoint and summary checks catch changed values."""
+    from gnnviz.config.schema import SECTIONS
+    from gnnviz.config.validate import from_dict
+    from gnnviz.errors import ConfigError
+
+    known = {}
+    for section, values in config.items():
+        if section in SECTIONS and isinstance(values, dict):
+            fields = {f.name for f in dataclasses.fields(SECTIONS[section])}
+            known[section] = {k: v for k, v in values.items() if k in fields}
+    try:
+        from_dict(known, source=str(path / "config.yaml"))
+    except ConfigError as exc:
+        raise RunError(
+            f"{path / 'config.yaml'} is damaged: {exc}; put back the run's own config.yaml or train again"
+        ) from None
 
 
 def _not_a_run(path: Path, missing: list[str]) -> str:

@@ -154,6 +154,8 @@ def test_every_model_field_of_config_yaml_must_match_the_checkpoint(tmp_path, ka
         msg = str(exc.value)
         if key == "name":  # load_run holds config.yaml to summary.json first
             assert msg.startswith(f"{base / 'config.yaml'} says model 'gatx' but {base / 'summary.json'} says 'gat'"), msg
+        elif value is None and not msg.startswith(f"{base / 'checkpoint.pt'}"):  # 3 for an unset option of another type
+            assert msg.startswith(f"{base / 'config.yaml'} is damaged: model.{key}=3 must be"), msg
         else:
             assert (
                 msg.startswith(f"{base / 'checkpoint.pt'} says model.{key}=")

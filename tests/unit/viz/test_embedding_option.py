@@ -83,7 +83,10 @@ def test_a_damaged_run_embedding_names_the_file(pca_run, tmp_path):
     run = shutil.copytree(pca_run, tmp_path / "run")
     config = run / "config.yaml"
     config.write_text(config.read_text().replace("embedding: pca", "embedding: pcaa"))
-    with pytest.raises(RunError, match=r"config\.yaml has run\.embedding='pcaa', not one of tsne, umap, pca; pass --embedding"):
+    with pytest.raises(RunError, match=r"config\.yaml is damaged: unknown run\.embedding 'pcaa'; choose one of tsne, umap, pca"):
         visualize(run, tmp_path / "viz", **FEW)
     assert not (tmp_path / "viz").exists()
+    with pytest.raises(RunError, match=r"config\.yaml is damaged"):  # a damaged run stays refused whatever is asked
+        visualize(run, tmp_path / "viz", embedding="tsne", **FEW)
+    config.write_text(config.read_text().replace("embedding: pcaa", "embedding: pca"))
     assert (visualize(run, tmp_path / "viz", embedding="tsne", **FEW) / "tsne.png").is_file()  # the option overrides it
