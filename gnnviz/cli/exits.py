@@ -101,8 +101,14 @@ def _traceback() -> None:
         traceback.print_exc()
 
 
-def run(app: typer.Typer, argv: list[str] | None) -> None:
-    """Run ``app`` as this process, turning every failure into one line and an exit code."""
+def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, process: bool = False) -> None:
+    """Run ``app`` as this process, turning every failure into one line and an exit code.
+
+    ``held``: the signal mask from before ``gnnviz.cli.main`` blocked SIGINT/SIGTERM for start-up;
+    it is restored inside the command's ``try``, so a signal that came during start-up is raised by
+    the handlers installed here and ends as 130/143. ``process``: this process is the command, and
+    leaves by ``_leave`` (``os._exit`` with the signals blocked) so that the decided code stands.
+    """
     _state["pid"] = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Not when started with Ctrl-C ignored; _on_late_signal is this function's own, from an earlier call.
@@ -112,6 +118,8 @@ def run(app: typer.Typer, argv: list[str] | None) -> None:
     code = ExitCode.OK
     try:
         try:
+            if held is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal from start-up is raised here
             # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
             rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
         finally:
@@ -163,7 +171,25 @@ def run(app: typer.Typer, argv: list[str] | None) -> None:
     if failed is not None and code == ExitCode.OK:
         _error(failed)
         code = ExitCode.FAILURE
+    if process:
+        _leave(code)
     sys.exit(code)
+
+
+def _leave(code: int) -> None:
+    """End this process with ``code``, whatever arrives now.
+
+    Python's own shutdown (atexit, module teardown) resets the signal handlers to the defaults, so a
+    Ctrl-C or SIGTERM arriving in it killed the process by the signal (exit -2/-15) after the command
+    had finished. Here the signals are blocked, the streams flushed, and ``os._exit`` leaves at once:
+    the command has closed everything it opened (writes are atomic and finished, ranks joined).
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+    os._exit(int(code))
 
 
 def print_path(path: Path) -> None:
