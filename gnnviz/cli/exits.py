@@ -21,6 +21,7 @@ from pathlib import Path
 import typer
 
 from gnnviz import distributed, env
+from gnnviz.cli import warned
 from gnnviz.errors import ExitCode, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
@@ -115,13 +116,15 @@ def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, pr
     if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _on_late_signal):
         signal.signal(signal.SIGINT, _on_sigint)
     command = typer.main.get_command(app)
+    warned.quiet_flag(command, _state)
     code = ExitCode.OK
     try:
         try:
-            if held is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal from start-up is raised here
-            # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
-            rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
+            with warned.noted(debugging) as seen:  # libraries' warnings: one summary line at the end
+                if held is not None:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal from start-up is raised here
+                # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
+                rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
         finally:
             _hold_signals()  # a signal before this line is caught below; after it, it is only noted
         code = rv if isinstance(rv, int) else ExitCode.OK
@@ -167,6 +170,9 @@ def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, pr
             code = ExitCode.FAILURE
     if _state.get("terminated"):
         code = ExitCode.TERMINATED
+    note = warned.summary(seen)
+    if note is not None and code == ExitCode.OK and not _state["quiet"]:
+        to_stderr(note)
     failed = _close_stdout()
     if failed is not None and code == ExitCode.OK:
         _error(failed)
