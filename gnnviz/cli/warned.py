@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from pathlib import PurePath
 
 
-
 def source(filename: str) -> str:
     """The top-level package a warning was raised in (``numpy``, ``sklearn``, ``gnnviz``): the part
     of ``filename`` below the deepest ``sys.path`` folder holding it, else the file's own name."""
