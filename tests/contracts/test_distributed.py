@@ -1,8 +1,9 @@
 """Distributed training under torchrun: the same training as one process, and every ending clean.
 
-Multi-process tests cost seconds each (torchrun and two ranks start up), so there are six:
-equality with one process (full batch and mini-batch), a rank killed mid-training, Ctrl-C, and
-the launcher killed (SIGKILL) as its ranks start and mid-training.
+Multi-process tests cost seconds each (torchrun and two ranks start up), so there are seven:
+equality with one process (full batch and mini-batch), a rank killed mid-training, a rank that
+hangs (named after a 4 s GNNVIZ_DIST_TIMEOUT), Ctrl-C, and the launcher killed (SIGKILL) as its
+ranks start and mid-training.
 The rest are pure functions.
 """
 
@@ -203,6 +204,51 @@ def test_ranks_end_when_their_launcher_is_killed(tmp_path, phase):
             os.kill(pid, signal.SIGKILL)
 
 
+# Loaded by every rank (sitecustomize on PYTHONPATH): rank 1 stops answering at its 4th guarded
+# step, asleep in Python as a rank stuck in a loop or a read would be.
+HANG_RANK_1 = """
+import os
+if os.environ.get("RANK") == "1":
+    import time
+    from gnnviz import distributed
+    real = distributed.World.guard
+    def guard(self, fn):
+        guarded, calls = real(self, fn), [0]
+        def run(*a, **k):
+            calls[0] += 1
+            if calls[0] == 4:
+                time.sleep(3600)
+            return guarded(*a, **k)
+        return run
+    distributed.World.guard = guard
+"""
+
+
+def test_a_rank_that_hangs_is_named_as_hung_after_the_timeout(tmp_path):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HANG_RANK_1)
+    e = {**env(), "PYTHONPATH": f"{hook}{os.pathsep}{REPO}", distributed.TIMEOUT_ENV: "4"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gnnviz", *train_args(tmp_path, "hung", "--nproc", "2", "--set", "training.epochs=50")],
+        env=e, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 1, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    expected = "rank 1 (pid {}) hung: the other ranks had no answer from it within 4 s (GNNVIZ_DIST_TIMEOUT); it was stopped"
+    pid = errors[0].split("(pid ")[1].split(")")[0] if "(pid " in errors[0] else "?"
+    assert errors[0] == f"error: {expected.format(pid)} (run {tmp_path / 'hung'})", err
+    s = summary(tmp_path / "hung")
+    assert s["status"] == "failed" and s["error"] == expected.format(pid)
+
+
 # ----------------------------------------------------------------------------- pure parts
 
 
@@ -221,6 +267,14 @@ def test_ranks_end_when_their_launcher_is_killed(tmp_path, phase):
          "run.device=cuda:1 names one GPU", 2),
         ({1: (1, "To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html", 12)},
          "rank 1 (pid 12) exited with code 1; rerun with --debug for its traceback", 1),
+        # rank 1 hung: rank 0 gave up waiting for it; torchrun then stopped rank 1 (or killed it, unanswering)
+        ({0: (1, f"peer-lost: {distributed.WAITED} 5 s (GNNVIZ_DIST_TIMEOUT)", 11), 1: (143, "terminated: terminated", 12)},
+         "rank 1 (pid 12) hung: the other ranks had no answer from it within 5 s (GNNVIZ_DIST_TIMEOUT); it was stopped", 1),
+        ({0: (1, f"peer-lost: {distributed.WAITED} 5 s (GNNVIZ_DIST_TIMEOUT)", 11), 1: (-9, "Signal 9 (SIGKILL) received", 12)},
+         "rank 1 (pid 12) hung: the other ranks had no answer from it within 5 s (GNNVIZ_DIST_TIMEOUT); it was stopped", 1),
+        # a rank that failed of its own accord is the cause even when another timed out waiting for it
+        ({0: (1, f"peer-lost: {distributed.WAITED} 5 s (GNNVIZ_DIST_TIMEOUT)", 11), 1: (1, "error: disk full", 12)},
+         "rank 1: disk full", 1),
     ],
 )  # fmt: skip
 def test_failure_line_names_the_rank_that_caused_the_others(failures, line, code):
