@@ -167,6 +167,12 @@ def check_snapshots(path: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
     return data["snapshots"]
 
 
+# compare.json, read back only when a compare replaces an earlier one in its --out folder: the
+# files that compare wrote there (relative paths), which this one removes where it does not rewrite them.
+COMPARE: dict[str, Field] = {"files": Field("list", item_kind="str")}
+COMPARE_REQUIRED = ("files",)
+
+
 def check_checkpoint(path: Path, ckpt: dict[str, Any]) -> dict[str, Any]:
     """A checkpoint's fields (``CHECKPOINT``; its tensors are checked against the model when it is rebuilt)."""
     check(path, ckpt, CHECKPOINT, CHECKPOINT_REQUIRED)

@@ -29,6 +29,7 @@ from gnnviz.errors import ExitCode, RunError
 from gnnviz.runs.schema import (
     CHECKPOINT,
     CHECKPOINT_REQUIRED,
+    COMPARE,
     METRICS_ROW,
     SNAPSHOT_LAYER,
     SNAPSHOT_ROW,
@@ -210,3 +211,32 @@ def test_every_field_of_every_table_is_swept():
     swept = {(f, n) for f, n, _ in ALL}
     assert swept == {(f, n) for f, (table, _) in TABLES.items() for n in table}
     assert len(ALL) > 18 * sum(len(table) for table, _ in TABLES.values())
+
+
+COMPARE_CASES = values_for(COMPARE["files"]) + [["../outside.txt"], ["index.html", 3]]
+COMPARE_CHOSEN = COMPARE_CASES if flag("GNNVIZ_FULL_SWEEP") else random.Random(0).sample(COMPARE_CASES, 5)
+
+
+@pytest.mark.parametrize("value", COMPARE_CHOSEN, ids=[_label(v) for v in COMPARE_CHOSEN])
+def test_an_earlier_compare_json_is_checked_before_its_file_list_is_trusted(capsys, tmp_path, base, value):
+    """compare --out onto an earlier compare removes the files its compare.json lists: a list that is
+    not a list of paths is refused (exit 2, naming the file and the field) and nothing there changes."""
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    (tmp_path / "outside.txt").write_text("not compare's")
+    marker = {} if value is DELETE else {"files": value}
+    (out / "compare.json").write_text(json.dumps(marker))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "cmp" in p.parts}
+    refused = (value is DELETE) or _problem(value, COMPARE["files"]) is not None
+    other = tmp_path / "other"
+    shutil.copytree(base, other)
+    code, out_text, err = run_cli(capsys, "compare", base, other, "--out", out, "--quiet", "--top-k", "1")
+    if refused:
+        assert code == ExitCode.USAGE, err
+        assert err.count("\n") == 1 and err.startswith(f"error: --out {out}: {out / 'compare.json'} "), err
+        assert "field 'files" in err or "has no 'files'" in err, err
+        assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "cmp" in p.parts} == before
+    else:
+        assert code == 0, err
+        assert (tmp_path / "outside.txt").read_text() == "not compare's"  # never outside its folder
