@@ -1,4 +1,4 @@
-from gnnviz.cli.app import main
+from gnnviz.cli import main
 
 if __name__ == "__main__":
     main()

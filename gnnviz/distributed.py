@@ -33,6 +33,21 @@ LAUNCHED_ENV = "GNNVIZ_LAUNCHED"
 LAUNCHER_PID_ENV = "GNNVIZ_LAUNCHER_PID"  # the pid ranks watch (set by ``launch``; else their parent)
 # Error kinds a rank reports to the launcher (first word of its error-file message).
 CONSEQUENCES = ("peer-lost", "interrupted", "terminated")
+# How long a rank waits in a collective for the others (``join``): the hang timeout. A rank that
+# gives up after waiting this long says so with WAITED; the ranks that did not are the hung ones.
+TIMEOUT_ENV = "GNNVIZ_DIST_TIMEOUT"
+WAITED = "no answer from another rank within"
+
+
+def timeout_s() -> float:
+    """Seconds a collective waits for every rank (``GNNVIZ_DIST_TIMEOUT``, default 600)."""
+    try:
+        value = float(os.environ.get(TIMEOUT_ENV, "600"))
+    except ValueError:
+        raise ConfigError(f"{TIMEOUT_ENV}={os.environ[TIMEOUT_ENV]!r} must be a number of seconds, e.g. 600") from None
+    if not 0 < value < 10**7:
+        raise ConfigError(f"{TIMEOUT_ENV}={value:g} must be between 0 and 10**7 seconds, e.g. 600")
+    return value
 
 
 @dataclass(frozen=True)
@@ -70,11 +85,15 @@ class World:
             return fn
 
         def run(*args: Any, **kwargs: Any) -> T:
+            start = time.monotonic()
             try:
                 return fn(*args, **kwargs)
             except RuntimeError as exc:
                 if not collective_failure(exc):
                     raise
+                waited, limit = time.monotonic() - start, timeout_s()
+                if waited >= 0.9 * limit:  # the others are alive but one did not come: it hangs
+                    raise PeerLost(f"{WAITED} {limit:g} s ({TIMEOUT_ENV})") from None
                 # A Ctrl-C or SIGTERM that reached every rank makes the others leave first: give
                 # its handler the chance to run here, so that this rank too says "interrupted".
                 time.sleep(0.5)
@@ -129,7 +148,7 @@ def join(world: World, device_spec: str):
     else:
         device = torch.device("cpu")
     # A peer that is gone fails the next collective at once; the timeout bounds a peer that hangs.
-    timeout = datetime.timedelta(seconds=float(os.environ.get("GNNVIZ_DIST_TIMEOUT", "600")))
+    timeout = datetime.timedelta(seconds=timeout_s())
     dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timeout)
     return device
 
@@ -267,11 +286,19 @@ def failure_line(failures: dict[int, tuple[int, str, int]]) -> tuple[str, int]:
 
     A rank that ended because another one did is not the cause: it lost its peer, or torchrun
     stopped it (SIGTERM, or our Terminated/KeyboardInterrupt). Of the rest, the lowest rank.
+    Where ranks gave up waiting for the others in a collective (``WAITED``), a rank that did not
+    give up, and was stopped (or killed, unanswering) by torchrun afterwards, hung: it is named so.
     """
     causes: list[tuple[str, int]] = []
     stopped: list[tuple[str, int]] = []
+    waiting = [m.partition(": ")[2] for _, m, _ in failures.values() if (m or "").startswith(f"peer-lost: {WAITED}")]
     for rank, (code, message, pid) in sorted(failures.items()):
         kind, _, text = (message or "").partition(": ")
+        if waiting and not text.startswith(WAITED) and (kind in ("terminated", "interrupted") or code < 0):
+            limit = waiting[0].removeprefix(WAITED).strip()
+            line = f"rank {rank} (pid {pid}) hung: the other ranks had no answer from it within {limit}; it was stopped"
+            causes.append((line, ExitCode.FAILURE))
+            continue
         if kind in CONSEQUENCES:
             continue
         if code < 0:

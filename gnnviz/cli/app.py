@@ -1,5 +1,5 @@
 """The Typer app: each command parses, validates at the edge, calls one library function and
-prints the path it made; ``main`` runs it as the process (``exits.run``)."""
+prints the path it made; ``gnnviz.cli.main`` runs it as the process (``exits.run``)."""
 
 from __future__ import annotations
 
@@ -412,8 +412,3 @@ def runs_(
         if info is not None and info.problem:
             line += f"  ({info.problem})"
         typer.echo(line)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the Typer app, turning every failure into one line and an exit code."""
-    exits.run(app, argv)

@@ -21,6 +21,7 @@ from pathlib import Path
 import typer
 
 from gnnviz import distributed, env
+from gnnviz.cli import warned
 from gnnviz.errors import ExitCode, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
@@ -101,19 +102,29 @@ def _traceback() -> None:
         traceback.print_exc()
 
 
-def run(app: typer.Typer, argv: list[str] | None) -> None:
-    """Run ``app`` as this process, turning every failure into one line and an exit code."""
+def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, process: bool = False) -> None:
+    """Run ``app`` as this process, turning every failure into one line and an exit code.
+
+    ``held``: the signal mask from before ``gnnviz.cli.main`` blocked SIGINT/SIGTERM for start-up;
+    it is restored inside the command's ``try``, so a signal that came during start-up is raised by
+    the handlers installed here and ends as 130/143. ``process``: this process is the command, and
+    leaves by ``_leave`` (``os._exit`` with the signals blocked) so that the decided code stands.
+    """
     _state["pid"] = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Not when started with Ctrl-C ignored; _on_late_signal is this function's own, from an earlier call.
     if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _on_late_signal):
         signal.signal(signal.SIGINT, _on_sigint)
     command = typer.main.get_command(app)
+    warned.quiet_flag(command, _state)
     code = ExitCode.OK
     try:
         try:
-            # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
-            rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
+            with warned.noted(debugging) as seen:  # libraries' warnings: one summary line at the end
+                if held is not None:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal from start-up is raised here
+                # Not standalone: Typer returns exit codes (130 for Ctrl-C) and raises usage errors to us.
+                rv = command.main(args=argv, prog_name="gnnviz", standalone_mode=False)
         finally:
             _hold_signals()  # a signal before this line is caught below; after it, it is only noted
         code = rv if isinstance(rv, int) else ExitCode.OK
@@ -159,11 +170,32 @@ def run(app: typer.Typer, argv: list[str] | None) -> None:
             code = ExitCode.FAILURE
     if _state.get("terminated"):
         code = ExitCode.TERMINATED
+    note = warned.summary(seen)
+    if note is not None and code == ExitCode.OK and not _state["quiet"]:
+        to_stderr(note)
     failed = _close_stdout()
     if failed is not None and code == ExitCode.OK:
         _error(failed)
         code = ExitCode.FAILURE
+    if process:
+        _leave(code)
     sys.exit(code)
+
+
+def _leave(code: int) -> None:
+    """End this process with ``code``, whatever arrives now.
+
+    Python's own shutdown (atexit, module teardown) resets the signal handlers to the defaults, so a
+    Ctrl-C or SIGTERM arriving in it killed the process by the signal (exit -2/-15) after the command
+    had finished. Here the signals are blocked, the streams flushed, and ``os._exit`` leaves at once:
+    the command has closed everything it opened (writes are atomic and finished, ranks joined).
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+    os._exit(int(code))
 
 
 def print_path(path: Path) -> None:

@@ -37,6 +37,7 @@ class Field:
     choices: tuple[str, ...] = ()
     items: dict[str, Field] | None = None  # "list" of objects: the table each item follows; "dict": its own table
     item_kind: str | None = None  # "list" of plain values: their kind
+    item_null: bool = False  # "list" of plain values: None allowed among them
 
 
 def _int(lo: float | None = 0, hi: float | None = COUNT_MAX, **kw: Any) -> Field:
@@ -105,6 +106,71 @@ CHECKPOINT: dict[str, Field] = {
 }
 
 CHECKPOINT_REQUIRED = ("format", "version", "model", "state_dict")
+
+
+# metrics.csv: one row per epoch (``runs.layout.METRIC_COLUMNS``), epochs rising. Accuracy and
+# micro-F1 lie in [0, 1]; losses are finite (a diverged epoch is never written).
+METRICS_ROW: dict[str, Field] = {
+    "epoch": _int(1),
+    "train_loss": _num(0),
+    "train_metric": _num(0, 1),
+    "val_loss": _num(0),
+    "val_metric": _num(0, 1),
+    "seconds": _num(0),
+}
+
+
+def check_metrics(path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` of ``path`` (cells parsed as numbers where they are) if each follows ``METRICS_ROW``
+    and the epochs rise; else a RunError naming the row and the column."""
+    last = 0
+    for i, row in enumerate(rows, start=1):
+        for name, field in METRICS_ROW.items():
+            if name not in row:
+                _damaged(path, f"row {i} has no '{name}'")
+            problem = _problem(row[name], field)
+            if problem:
+                _damaged(path, f"row {i} column '{name}' {problem}")
+        if row["epoch"] <= last:
+            _damaged(path, f"row {i} is epoch {row['epoch']}, not after the epoch {last} above it")
+        last = row["epoch"]
+    return rows
+
+
+# snapshots.json (training.snapshots): {"snapshots": [row, ...]}; a run without the file has none.
+SNAPSHOT_LAYER: dict[str, Field] = {
+    "kl": Field("list", item_kind="number", item_null=True),  # [H] per head; null where undefined
+    "lift": Field("list", item_kind="number", item_null=True),
+}
+SNAPSHOT_ROW: dict[str, Field] = {
+    "epoch": _int(0),
+    "val_metric": _METRIC,
+    "test_metric": _METRIC,
+    "layers": Field("list", items=SNAPSHOT_LAYER),
+}
+SNAPSHOTS: dict[str, Field] = {"snapshots": Field("list", items=SNAPSHOT_ROW)}
+SNAPSHOTS_REQUIRED = ("snapshots",)
+
+
+def check_snapshots(path: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a parsed ``snapshots.json`` if they follow ``SNAPSHOTS`` (each row with its
+    epoch and layers, each layer with kl and lift); else a RunError naming the field."""
+    check(path, data, SNAPSHOTS, SNAPSHOTS_REQUIRED)
+    for i, row in enumerate(data["snapshots"]):
+        for name in ("epoch", "layers"):
+            if name not in row:
+                _damaged(path, f"field 'snapshots[{i}]' has no '{name}'")
+        for j, layer in enumerate(row["layers"]):
+            for name in SNAPSHOT_LAYER:
+                if name not in layer:
+                    _damaged(path, f"field 'snapshots[{i}].layers[{j}]' has no '{name}'")
+    return data["snapshots"]
+
+
+# compare.json, read back only when a compare replaces an earlier one in its --out folder: the
+# files that compare wrote there (relative paths), which this one removes where it does not rewrite them.
+COMPARE: dict[str, Field] = {"files": Field("list", item_kind="str")}
+COMPARE_REQUIRED = ("files",)
 
 
 def check_checkpoint(path: Path, ckpt: dict[str, Any]) -> dict[str, Any]:
@@ -180,8 +246,10 @@ def _problem(value: Any, field: Field) -> str | None:
                     return f".{key}{'' if problem.startswith(('.', '[')) else ' '}{problem}"
     if field.kind == "list":
         for i, item in enumerate(value):
-            if field.item_kind is not None and not _is_kind(item, field.item_kind):
-                return f"[{i}] is {_shown(item)}, expected {_kind_name(Field(field.item_kind))}"
+            if field.item_kind is not None:
+                problem = _problem(item, Field(field.item_kind, null=field.item_null))
+                if problem:
+                    return f"[{i}] {problem}"
             if field.items is not None:
                 if not isinstance(item, dict):
                     return f"[{i}] is {_shown(item)}, expected an object"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from gnnviz.errors import RunError
 from gnnviz.io import atomic_torch_save, atomic_write_text, named
 from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, METRIC_COLUMNS
-from gnnviz.runs.schema import check_summary
+from gnnviz.runs.schema import check_metrics, check_summary
 
 if TYPE_CHECKING:
     import torch
@@ -208,7 +208,7 @@ def read_json(path: Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise RunError(f"{path} is not valid JSON; the run is damaged: train again") from None
     if not isinstance(data, dict):
-        raise RunError(f"{path} is not a gnnviz summary; the run is damaged: train again")
+        raise RunError(f"{path} is not a JSON object, as a gnnviz {path.name} is; the run is damaged: train again")
     return data
 
 
@@ -226,20 +226,36 @@ def _read_text(path: Path) -> str:
 
 
 def read_metrics(path: Path) -> list[dict[str, float]]:
-    rows = []
+    """``metrics.csv``'s rows, each checked against ``schema.METRICS_ROW`` (epochs rising).
+
+    Only the last line may be cut short (a kill while the row was written, before its newline):
+    it is left out. A bad row anywhere else, or a whole last row that is wrong, is damage."""
     try:
         text = _read_text(path)
     except UnicodeDecodeError:
         raise RunError(f"{path} is not UTF-8 text; the run is damaged: train again") from None
     try:
-        for r in csv.DictReader(io.StringIO(text, newline="")):
-            try:
-                rows.append({c: float(r[c]) for c in METRIC_COLUMNS})
-            except (KeyError, TypeError, ValueError):
-                break  # a row cut short by a kill: keep what came before
+        rows = [r for r in csv.DictReader(io.StringIO(text, newline="")) if any(v not in (None, "") for v in r.values())]
     except csv.Error as exc:
         raise RunError(f"{path} is not a CSV table ({exc}); the run is damaged: train again") from None
-    return rows
+    cells = [{c: _cell(r.get(c)) for c in METRIC_COLUMNS if r.get(c) is not None} for r in rows]
+    if cells and not text.endswith("\n"):
+        try:
+            check_metrics(path, cells[-1:])
+        except RunError:
+            cells = cells[:-1]  # the row being written when the run was killed
+    check_metrics(path, cells)
+    return [{c: float(v) for c, v in r.items()} for r in cells]
+
+
+def _cell(text: str | None) -> Any:
+    """A CSV cell as a whole number, else a number, else the text itself (for the schema to name)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except (TypeError, ValueError):
+            pass
+    return text
 
 
 def _load_torch(path: Path, what: str) -> dict[str, Any]:

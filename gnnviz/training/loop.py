@@ -177,7 +177,10 @@ def fit(
         val_metric = test_metric = float("nan")
     else:
         val_metric = best["metric"]
-        _, test_metric = getattr(evaluate, "local", evaluate)("test")
+        try:
+            _, test_metric = getattr(evaluate, "local", evaluate)("test")
+        except (KeyboardInterrupt, Terminated) as exc:  # as in training: the best state is still saved
+            status, interrupt, test_metric = "interrupted", interrupt or exc, float("nan")
     return FitResult(
         status=status,
         best_epoch=best["epoch"],

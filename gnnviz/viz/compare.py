@@ -17,7 +17,6 @@ compare is never overwritten by accident.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -174,6 +173,22 @@ def check_out(out: Path | None, base: Path) -> None:
         raise ConfigError(
             f"--out {out} already holds files that are not a gnnviz compare; pass a new or empty folder (or an earlier compare folder to replace it)"
         )
+    if (out / MARKER).is_file():
+        _earlier_marker(out / MARKER)
+
+
+def _earlier_marker(path: Path) -> dict:
+    """An earlier compare's compare.json, checked (``schema.COMPARE``) before its file list is trusted."""
+    from gnnviz.runs.schema import COMPARE, COMPARE_REQUIRED, check
+    from gnnviz.runs.store import read_json
+
+    try:
+        return check(path, read_json(path), COMPARE, COMPARE_REQUIRED)
+    except RunError as exc:
+        what = str(exc).split("; ")[0]
+        raise ConfigError(
+            f"--out {path.parent}: {what}, so what it holds is unknown; pass another --out or remove the folder"
+        ) from None
 
 
 def _same_dataset(paths: list[Path], loaded: list) -> None:
@@ -227,11 +242,9 @@ def _make_folder(out: Path | None, base: Path) -> tuple[Path, bool]:
 
 def _earlier_files(folder: Path) -> list[str]:
     """The files an earlier compare in ``folder`` wrote (its compare.json says), or []."""
-    try:
-        files = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files", [])
-    except (OSError, ValueError, AttributeError):
+    if not (folder / MARKER).is_file():
         return []
-    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+    return list(_earlier_marker(folder / MARKER)["files"])
 
 
 def _remove_stale(folder: Path, earlier: list[str], written: set[str]) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -77,31 +76,16 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
 
 
 def _snapshots(path: Path) -> list[dict[str, Any]]:
-    """The run's attention snapshots; a missing or damaged file means none (it is optional).
+    """The run's attention snapshots (``schema.SNAPSHOTS``); none when the run kept none (no file).
 
-    Damaged includes values of the wrong kind: an epoch that is not a whole number, a metric, KL
-    or lift that is not a finite number or null (JSON's 1e400 reads as infinity)."""
+    A file that is there but damaged (not JSON, a value of the wrong kind: an epoch that is not a
+    whole number, a KL or lift that is not a finite number or null) is a RunError naming it."""
+    from gnnviz.runs.schema import check_snapshots
+    from gnnviz.runs.store import read_json
 
-    def number(v: Any) -> bool:
-        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
-
-    def numbers(v: Any) -> bool:
-        return isinstance(v, list) and all(number(x) for x in v)
-
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))["snapshots"]
-    except (OSError, ValueError, KeyError, TypeError):
+    if not path.is_file():
         return []
-    ok = isinstance(rows, list) and all(
-        isinstance(r, dict)
-        and isinstance(r.get("epoch"), int)
-        and not isinstance(r["epoch"], bool)
-        and number(r.get("val_metric"))
-        and isinstance(r.get("layers"), list)
-        and all(isinstance(layer, dict) and numbers(layer.get("kl")) and numbers(layer.get("lift")) for layer in r["layers"])
-        for r in rows
-    )
-    return rows if ok else []
+    return check_snapshots(path, read_json(path))
 
 
 def _dataset_name(run) -> str:

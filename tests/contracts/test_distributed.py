@@ -1,8 +1,9 @@
 """Distributed training under torchrun: the same training as one process, and every ending clean.
 
-Multi-process tests cost seconds each (torchrun and two ranks start up), so there are six:
-equality with one process (full batch and mini-batch), a rank killed mid-training, Ctrl-C, and
-the launcher killed (SIGKILL) as its ranks start and mid-training.
+Multi-process tests cost seconds each (torchrun and two ranks start up), so there are few:
+equality with one process (full batch and mini-batch), a rank killed mid-training, a rank that
+hangs (named after a 4 s GNNVIZ_DIST_TIMEOUT), Ctrl-C, and the launcher killed (SIGKILL) as its
+ranks start, mid-training, in the final test evaluation and while saving.
 The rest are pure functions.
 """
 
@@ -175,18 +176,71 @@ def _ranks_started(launcher: subprocess.Popen, count: int, timeout: float = 120)
     pytest.fail(f"the ranks did not start within {timeout} s")
 
 
-@pytest.mark.parametrize("phase", ["starting", "training"])
+# Loaded by every rank (sitecustomize on PYTHONPATH): rank 0 marks the moment it enters a late
+# phase (the final test evaluation, or saving the checkpoint) and stays in it for a few seconds,
+# so that the launcher is killed while rank 0 is there.
+IN_PHASE = """
+import os
+phase = os.environ.get("GNNVIZ_TEST_PHASE")
+if os.environ.get("RANK") == "0" and phase:
+    import time
+    from pathlib import Path
+
+    def enter():
+        Path(os.environ["GNNVIZ_TEST_MARK"]).write_text(str(os.getpid()))
+        time.sleep(3)
+
+    if phase == "saving":
+        import gnnviz.experiment as experiment
+        real_save = experiment.save_checkpoint
+        def save_checkpoint(*a, **k):
+            enter()
+            return real_save(*a, **k)
+        experiment.save_checkpoint = save_checkpoint
+    else:
+        import gnnviz.training.loop as loop
+        real_steps = loop.make_steps
+        def make_steps(*a, **k):
+            train_step, evaluate = real_steps(*a, **k)
+            local = getattr(evaluate, "local", evaluate)
+            def test_first(split):
+                if split == "test":
+                    enter()
+                return local(split)
+            evaluate.local = test_first
+            return train_step, evaluate
+        loop.make_steps = make_steps
+"""
+
+
+@pytest.mark.parametrize("phase", ["starting", "training", "evaluating", "saving"])
 def test_ranks_end_when_their_launcher_is_killed(tmp_path, phase):
     """SIGKILL gives the launcher no chance to stop its ranks: they must end by themselves."""
     if phase == "training":
         proc, run = start(tmp_path, phase)
         ranks = [rank_pid(proc.pid, 0), rank_pid(proc.pid, 1)]
-    else:  # killed the moment its ranks exist, before they have even imported torch
+    elif phase == "starting":  # killed the moment its ranks exist, before they have even imported torch
         proc = subprocess.Popen(
             [sys.executable, "-m", "gnnviz", *train_args(tmp_path, phase, "--nproc", "2")],
             env=env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         ranks, run = _ranks_started(proc, 2), tmp_path / phase
+    else:  # rank 0 in its final test evaluation, or writing the checkpoint
+        hook, mark = tmp_path / "hook", tmp_path / "in-phase"
+        hook.mkdir()
+        (hook / "sitecustomize.py").write_text(IN_PHASE)
+        e = {**env(), "PYTHONPATH": f"{hook}{os.pathsep}{REPO}", "GNNVIZ_TEST_PHASE": phase, "GNNVIZ_TEST_MARK": str(mark)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gnnviz", *train_args(tmp_path, phase, "--nproc", "2", "--set", "training.epochs=3")],
+            env=e, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        ranks, run = _ranks_started(proc, 2), tmp_path / phase
+        deadline = time.monotonic() + 240
+        while not mark.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        if not mark.exists():
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"rank 0 never reached {phase}")
     sessions = {proc.pid, *ranks}
     try:
         proc.kill()
@@ -196,11 +250,59 @@ def test_ranks_end_when_their_launcher_is_killed(tmp_path, phase):
             time.sleep(0.2)
         left = _in_sessions(sessions)
         assert not left and not any(_alive(r) for r in ranks), f"left running: {left}"
-        if phase == "training":  # rank 0 saved as after any SIGTERM: the run does not say running
-            assert summary(run)["status"] == "interrupted" and (run / "checkpoint.pt").is_file()
+        if phase != "starting":  # rank 0 saved as after any SIGTERM: the run does not say running
+            s = summary(run)
+            assert s["status"] in ("interrupted", "completed") and (run / "checkpoint.pt").is_file(), s
+            if phase == "training":
+                assert s["status"] == "interrupted"
     finally:
         for pid in _in_sessions(sessions):
             os.kill(pid, signal.SIGKILL)
+
+
+# Loaded by every rank (sitecustomize on PYTHONPATH): rank 1 stops answering at its 4th guarded
+# step, asleep in Python as a rank stuck in a loop or a read would be.
+HANG_RANK_1 = """
+import os
+if os.environ.get("RANK") == "1":
+    import time
+    from gnnviz import distributed
+    real = distributed.World.guard
+    def guard(self, fn):
+        guarded, calls = real(self, fn), [0]
+        def run(*a, **k):
+            calls[0] += 1
+            if calls[0] == 4:
+                time.sleep(3600)
+            return guarded(*a, **k)
+        return run
+    distributed.World.guard = guard
+"""
+
+
+def test_a_rank_that_hangs_is_named_as_hung_after_the_timeout(tmp_path):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HANG_RANK_1)
+    e = {**env(), "PYTHONPATH": f"{hook}{os.pathsep}{REPO}", distributed.TIMEOUT_ENV: "4"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gnnviz", *train_args(tmp_path, "hung", "--nproc", "2", "--set", "training.epochs=50")],
+        env=e, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 1, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    expected = "rank 1 (pid {}) hung: the other ranks had no answer from it within 4 s (GNNVIZ_DIST_TIMEOUT); it was stopped"
+    pid = errors[0].split("(pid ")[1].split(")")[0] if "(pid " in errors[0] else "?"
+    assert errors[0] == f"error: {expected.format(pid)} (run {tmp_path / 'hung'})", err
+    s = summary(tmp_path / "hung")
+    assert s["status"] == "failed" and s["error"] == expected.format(pid)
 
 
 # ----------------------------------------------------------------------------- pure parts
@@ -221,6 +323,14 @@ def test_ranks_end_when_their_launcher_is_killed(tmp_path, phase):
          "run.device=cuda:1 names one GPU", 2),
         ({1: (1, "To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html", 12)},
          "rank 1 (pid 12) exited with code 1; rerun with --debug for its traceback", 1),
+        # rank 1 hung: rank 0 gave up waiting for it; torchrun then stopped rank 1 (or killed it, unanswering)
+        ({0: (1, f"peer-lost: {distributed.WAITED} 5 s (GNNVIZ_DIST_TIMEOUT)", 11), 1: (143, "terminated: terminated", 12)},
+         "rank 1 (pid 12) hung: the other ranks had no answer from it within 5 s (GNNVIZ_DIST_TIMEOUT); it was stopped", 1),
+        ({0: (1, f"peer-lost: {distributed.WAITED} 5 s (GNNVIZ_DIST_TIMEOUT)", 11), 1: (-9, "Signal 9 (SIGKILL) received", 12)},
+         "rank 1 (pid 12) hung: the other ranks had no answer from it within 5 s (GNNVIZ_DIST_TIMEOUT); it was stopped", 1),
+        # a rank that failed of its own accord is the cause even when another timed out waiting for it
+        ({0: (1, f"peer-lost: {distributed.WAITED} 5 s (GNNVIZ_DIST_TIMEOUT)", 11), 1: (1, "error: disk full", 12)},
+         "rank 1: disk full", 1),
     ],
 )  # fmt: skip
 def test_failure_line_names_the_rank_that_caused_the_others(failures, line, code):

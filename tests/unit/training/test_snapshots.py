@@ -94,11 +94,14 @@ def test_snapshots_must_be_a_whole_number_of_epochs():
         '{"snapshots": {"epoch": 3}}',
     ],
 )
-def test_a_snapshots_file_with_values_of_the_wrong_kind_counts_as_none(tmp_path, text):
+def test_a_snapshots_file_with_values_of_the_wrong_kind_is_named_as_damaged(tmp_path, text):
+    from gnnviz.errors import RunError
     from gnnviz.viz.load import _snapshots
 
     (tmp_path / "snapshots.json").write_text(text)
-    assert _snapshots(tmp_path / "snapshots.json") == []
+    with pytest.raises(RunError, match=r"snapshots.json is damaged: field 'snapshots.*; put back the run's own snapshots.json"):
+        _snapshots(tmp_path / "snapshots.json")
+    assert _snapshots(tmp_path / "absent.json") == []  # a run that kept none
     good = '{"snapshots": [{"epoch": 3, "val_metric": 0.5, "layers": [{"kl": [0.1, null], "lift": [0.0, 1]}]}]}'
     (tmp_path / "snapshots.json").write_text(good)
     assert _snapshots(tmp_path / "snapshots.json")[0]["epoch"] == 3
