@@ -80,9 +80,7 @@ def _check_values(path: Path, config: dict[str, Any]) -> None:
     try:
         from_dict(known, source=str(path / "config.yaml"))
     except ConfigError as exc:
-        raise RunError(
-            f"{path / 'config.yaml'} is damaged: {exc}; put back the run's own config.yaml or train again"
-        ) from None
+        raise RunError(f"{path / 'config.yaml'} is damaged: {exc}; put back the run's own config.yaml or train again") from None
 
 
 def _not_a_run(path: Path, missing: list[str]) -> str:
