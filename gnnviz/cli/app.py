@@ -157,8 +157,23 @@ def train(
         )
         return
     from gnnviz.experiment import train as run_train
+    from gnnviz.progress import to_stderr
 
-    path = run_train(cfg, out=out.expanduser(), name=name, data_root=data_root, seeds=seeds, quiet=quiet)
+    log = None
+    if config is None and not quiet:
+        # Said with the first log line (once the dataset loaded), so that an error stays one line.
+        said = []
+
+        def log(msg: str) -> None:
+            if not said:
+                said.append(True)
+                to_stderr(
+                    f"config: none given, training the defaults ({cfg.model.name} on {cfg.dataset.name}); "
+                    "'gnnviz train --print-config' shows them, --config FILE picks your own"
+                )
+            to_stderr(msg)
+
+    path = run_train(cfg, out=out.expanduser(), name=name, data_root=data_root, seeds=seeds, quiet=quiet, log=log)
     if path is not None:  # None: a rank other than 0, which writes nothing
         exits.print_path(path)
 

@@ -182,7 +182,7 @@ def resolve(cfg: Config) -> Config:
             near = [n for n in (m.hidden // m.heads * m.heads, (m.hidden // m.heads + 1) * m.heads) if n > 0]
             raise ConfigError(
                 f"model.hidden={m.hidden} must be divisible by model.heads={m.heads}: hidden counts all heads together "
-                f"(e.g. {m.heads} heads x 8 features = {m.heads * 8}); take a multiple of {m.heads}: "
+                f"({m.heads} heads x 8 features = {m.heads * 8}); take a multiple of {m.heads}, e.g. "
                 + " or ".join(f"model.hidden={n}" for n in near)
             )
     _in_span(cfg, "training.lr", "training.weight_decay")
