@@ -23,8 +23,10 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/gnnviz train --config configs/gat_karate.yaml --name demo-karate-$$(date +%Y%m%d-%H%M%S) --out outputs > .demo-run
-	$(BIN)/gnnviz visualize --run "$$(tail -n 1 .demo-run)"
-	@rm -f .demo-run
+	$(BIN)/gnnviz visualize --run "$$(tail -n 1 .demo-run)" > .demo-viz
+	@cat .demo-viz
+	@echo "open $$(tail -n 1 .demo-viz)/index.html for every figure, or $$(tail -n 1 .demo-viz)/explorer.html to explore the graph"
+	@rm -f .demo-run .demo-viz
 
 # Test files run in parallel (pytest-xdist), one file per worker at a time so that a file's shared
 # trained runs are made once; TEST_JOBS=0 runs them in one process.

@@ -226,7 +226,7 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, attempt: Attempt,
         seed_attempt = Attempt()
         try:
             sub.mkdir()
-            train_into(c, dataset, device, sub, label=f"seed {i + 1}/{seeds}", attempt=seed_attempt, **kw)
+            train_into(c, dataset, device, sub, label=f"{sub.name} ({i + 1} of {seeds})", attempt=seed_attempt, **kw)
         except BaseException as exc:  # noqa: BLE001 - recorded in the aggregate, then raised again
             stop = exc
             if not seed_attempt.useful:

@@ -73,6 +73,60 @@ class Progress:
         self.enabled = False
 
 
+class Stages:
+    """On a terminal, a line as each long stage starts and a bar for a stage with steps, so a slow
+    stage reads as working, not hung; nothing at all when stderr is not a terminal (logs and
+    scripts see only the summary lines)."""
+
+    def __init__(self, label: str, *, enabled: bool | None = None, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        if enabled is None:
+            enabled = self.stream is not None and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.enabled = enabled
+        self.label = label
+        self._width = 0
+        self._last = 0.0
+
+    def start(self, what: str) -> None:
+        """One line: ``label: what ...``."""
+        self._clear()
+        self._write(f"{self.label}: {what} ...\n")
+
+    def step(self, done: int, total: int, what: str) -> None:
+        """Redraw the bar in place: ``[####----] done/total what``."""
+        now = time.perf_counter()
+        if not self.enabled or (now - self._last < 0.1 and done != total):
+            return
+        self._last = now
+        filled = int(done / max(total, 1) * 20)
+        line = f"  [{'#' * filled}{'-' * (20 - filled)}] {done}/{total} {what}"
+        pad = max(self._width - len(line), 0)
+        self._width = len(line)
+        self._write("\r" + line + " " * pad)
+
+    def end_bar(self) -> None:
+        """Clear the bar (the stage's steps are done)."""
+        self._clear()
+
+    def close(self) -> None:
+        self._clear()
+        self.enabled = False
+
+    def _clear(self) -> None:
+        if self._width:
+            self._write("\r" + " " * self._width + "\r")
+            self._width = 0
+
+    def _write(self, text: str) -> None:
+        if not self.enabled:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.enabled = False
+
+
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     m, s = divmod(seconds, 60)

@@ -45,7 +45,7 @@ def _root(
 
       gnnviz train --config configs/gat_cora.yaml
 
-      gnnviz visualize --run outputs/cora-gat-20261121-101500
+      gnnviz visualize outputs/cora-gat-20261121-101500
     """
     if debug:
         exits.show_tracebacks()
@@ -60,21 +60,39 @@ def _ints(text: str | None, option: str) -> list[int] | None:
         raise ConfigError(f"{option} '{text}' must be comma-separated whole numbers, e.g. {option} 0,1") from None
 
 
+RUN_HELP = "Run directory written by 'gnnviz train' (or --run RUN)."
+
+
+def _the_run(positional: Path | None, option: Path | None, command: str) -> Path:
+    """The run named as RUN or as --run (both accepted, as compare takes its runs positionally)."""
+    if positional is not None and option is not None and positional != option:
+        raise ConfigError(f"two runs given, {positional} and --run {option}; pass one: gnnviz {command} RUN")
+    if positional is None and option is None:
+        raise ConfigError(
+            f"missing the run directory: gnnviz {command} RUN (or --run RUN); 'gnnviz runs' lists the runs in outputs/; "
+            f"see 'gnnviz {command} --help'"
+        )
+    return check_path(positional, "RUN", "folder") if positional is not None else check_path(option, "--run", "folder")
+
+
 @app.command()
 def train(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config; omitted keys take defaults.")] = None,
     set_: Annotated[
-        Optional[list[str]], typer.Option("--set", "-s", help="Override a key: --set model.hidden=32 (repeatable).")
+        Optional[list[str]],
+        typer.Option("--set", "-s", metavar="<key=value>", help="Override a key: --set model.hidden=32 (repeatable)."),
     ] = None,
     print_config: Annotated[bool, typer.Option("--print-config", help="Print the resolved config as YAML and exit.")] = False,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (overrides run.seed).")] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Repeat over N seeds (seed, seed+1, ...) and aggregate.")] = 1,
     device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda or cuda:N (overrides run.device).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder that receives run directories.")] = Path("outputs"),
-    name: Annotated[Optional[str], typer.Option("--name", help="Run directory name [default: <dataset>-<model>-<time>].")] = None,
+    name: Annotated[
+        Optional[str], typer.Option("--name", help="Run directory name.", show_default="<dataset>-<model>-<time>")
+    ] = None,
     data_root: Annotated[
         Optional[Path],
-        typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets]."),
+        typer.Option("--data-root", help="Dataset folder.", show_default="$GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets"),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
     nproc: Annotated[
@@ -119,7 +137,7 @@ def train(
     data_root = check_path(data_root, "--data-root", "new-folder") if data_root is not None else None
     cfg = load_config(config, overrides)
     if print_config:
-        typer.echo(cfg.to_yaml(), nl=False)
+        typer.echo(cfg.to_yaml(comments=True), nl=False)
         return
     if cfg.run.tensorboard:
         from gnnviz.tensorboard import check_available
@@ -139,15 +157,31 @@ def train(
         )
         return
     from gnnviz.experiment import train as run_train
+    from gnnviz.progress import to_stderr
 
-    path = run_train(cfg, out=out.expanduser(), name=name, data_root=data_root, seeds=seeds, quiet=quiet)
+    log = None
+    if config is None and not quiet:
+        # Said with the first log line (once the dataset loaded), so that an error stays one line.
+        said = []
+
+        def log(msg: str) -> None:
+            if not said:
+                said.append(True)
+                to_stderr(
+                    f"config: none given, training the defaults ({cfg.model.name} on {cfg.dataset.name}); "
+                    "'gnnviz train --print-config' shows them, --config FILE picks your own"
+                )
+            to_stderr(msg)
+
+    path = run_train(cfg, out=out.expanduser(), name=name, data_root=data_root, seeds=seeds, quiet=quiet, log=log)
     if path is not None:  # None: a rank other than 0, which writes nothing
         exits.print_path(path)
 
 
 @app.command()
 def visualize(
-    run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
+    run_arg: Annotated[Optional[Path], typer.Argument(metavar="RUN", help=RUN_HELP, show_default=False)] = None,
+    run: Annotated[Optional[Path], typer.Option("--run", "-r", help="The run directory, as RUN.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Where figures go.", show_default="RUN/viz")] = None,
     nodes: Annotated[
         Optional[str], typer.Option("--nodes", help="Extra node ids whose neighbourhoods to draw, e.g. 12,345.")
@@ -178,9 +212,9 @@ def visualize(
 
     Examples:
 
-      gnnviz visualize --run outputs/cora-gat-20261121-101500
+      gnnviz visualize outputs/cora-gat-20261121-101500
 
-      gnnviz visualize --run outputs/my-run --nodes 12,345 --top-k 2 --format svg --dpi 300
+      gnnviz visualize outputs/my-run --nodes 12,345 --top-k 2 --format svg --dpi 300
 
       gnnviz visualize --run outputs/my-run --embedding umap
     """
@@ -195,7 +229,7 @@ def visualize(
         from gnnviz.tensorboard import check_available
 
         check_available()
-    run = check_path(run, "--run", "folder")
+    run = _the_run(run_arg, run, "visualize")
     out = check_path(out, "--out", "new-folder") if out is not None else None
     from gnnviz.viz.visualize import visualize as draw
 
@@ -282,7 +316,8 @@ def compare(
 
 @app.command()
 def explain(
-    run: Annotated[Path, typer.Option("--run", "-r", help="Run directory written by 'gnnviz train'.")],
+    run_arg: Annotated[Optional[Path], typer.Argument(metavar="RUN", help=RUN_HELP, show_default=False)] = None,
+    run: Annotated[Optional[Path], typer.Option("--run", "-r", help="The run directory, as RUN.")] = None,
     out: Annotated[
         Optional[Path],
         typer.Option("--out", help="A new or empty folder, or an earlier explain folder.", show_default="RUN/explain"),
@@ -315,13 +350,13 @@ def explain(
 
     Examples:
 
-      gnnviz explain --run outputs/ba_shapes-gcn-20261204-101500
+      gnnviz explain outputs/ba_shapes-gcn-20261204-101500
 
       gnnviz explain --run outputs/my-gat-run --nodes 12,345 --methods saliency,attention
     """
     if not 30 <= dpi <= 1200:
         raise ConfigError(f"--dpi {dpi} must be between 30 and 1200")
-    run = check_path(run, "--run", "folder")
+    run = _the_run(run_arg, run, "explain")
     out = check_path(out, "--out", "new-folder") if out is not None else None
     from gnnviz.explain.run import explain as run_explain
 
@@ -344,7 +379,7 @@ def explain(
 def datasets(
     data_root: Annotated[
         Optional[Path],
-        typer.Option("--data-root", help="Dataset folder [default: $GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets]."),
+        typer.Option("--data-root", help="Dataset folder.", show_default="$GNNVIZ_DATA_ROOT or ~/.cache/gnnviz/datasets"),
     ] = None,
 ) -> None:
     """List the datasets with their statistics (loading those available offline).

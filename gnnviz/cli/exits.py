@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import typer
 
 from gnnviz import distributed, env
-from gnnviz.cli import warned
+from gnnviz.cli import helptext, warned
 from gnnviz.errors import ExitCode, GnnvizError, PeerLost, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.progress import to_stderr
 
@@ -31,6 +32,21 @@ _state = {"debug": env.flag("GNNVIZ_DEBUG")}
 def _no_command(group) -> str:
     names = ", ".join(getattr(group, "commands", {}) or ())
     return f"no command given; choose one of {names}" if names else "no command given"
+
+
+# The option a bare argument was meant for, per command: 'gnnviz train configs/x.yaml'.
+ARGUMENT_MEANT = {"train": ("--config", "the config")}
+
+
+def _argument_meant(what: str, sub: str | None) -> str:
+    """Click's "unexpected extra argument" for a command that takes that value as an option, told
+    how to write it."""
+    extra = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", what)
+    if extra is None or sub not in ARGUMENT_MEANT:
+        return what
+    option, thing = ARGUMENT_MEANT[sub]
+    value = extra.group(1)
+    return f"unexpected argument '{value}'; {thing} goes after {option}: gnnviz {sub} {option} {value}"
 
 
 def show_tracebacks() -> None:
@@ -117,6 +133,7 @@ def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, pr
         signal.signal(signal.SIGINT, _on_sigint)
     command = typer.main.get_command(app)
     warned.quiet_flag(command, _state)
+    helptext.tidy(command)
     code = ExitCode.OK
     try:
         try:
@@ -155,6 +172,7 @@ def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, pr
             sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
             # Click's "no arguments, so here is the help" error has no message of its own.
             what = exc.format_message().rstrip(".") or _no_command(ctx.command if ctx is not None else command)
+            what = _argument_meant(what, ctx.info_name if sub else None)
             _error(f"{what}; see 'gnnviz{sub} --help'")
             code = exc.exit_code
         elif is_out_of_memory(exc):

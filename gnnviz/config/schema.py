@@ -111,7 +111,10 @@ class DatasetConfig:
 class ModelConfig:
     name: str = _f("gat", "which architecture: a name in the model table (gnnviz/architectures.py)", model_names)
     hidden: int | None = _f(
-        None, "hidden width per layer, all heads together (8 heads x 8 = 64); null = model default", span=at_least(1)
+        None,
+        "hidden width per layer, all heads together: 64 with 8 heads is 8 features per head (a multiple of heads); "
+        "null = model default",
+        span=at_least(1),
     )
     heads: int | None = _f(
         None, "attention heads in hidden layers (attention models only); null = model default", span=at_least(1)
@@ -181,8 +184,20 @@ class Config:
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)
 
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+    def to_yaml(self, comments: bool = False) -> str:
+        """The config as YAML; ``comments``: each key under its one-line why (``--print-config``)."""
+        if not comments:
+            return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        import textwrap
+
+        lines = []
+        for section, values in self.to_dict().items():
+            lines.append(f"{section}:")
+            whys = {f.name: f.metadata.get("why", "") for f in dataclasses.fields(SECTIONS[section])}
+            for key, value in values.items():
+                lines += textwrap.wrap(whys[key], 100, initial_indent="  # ", subsequent_indent="  # ")
+                lines.append("  " + yaml.safe_dump({key: value}, sort_keys=False).rstrip("\n"))
+        return "\n".join(lines) + "\n"
 
 
 SECTIONS: dict[str, type] = {

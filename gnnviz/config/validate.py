@@ -179,7 +179,12 @@ def resolve(cfg: Config) -> Config:
     if spec.attention:
         _in_span(cfg, "model.heads", "model.out_heads", "model.attn_dropout")
         if m.hidden % m.heads:
-            raise ConfigError(f"model.hidden={m.hidden} must be divisible by model.heads={m.heads}")
+            near = [n for n in (m.hidden // m.heads * m.heads, (m.hidden // m.heads + 1) * m.heads) if n > 0]
+            raise ConfigError(
+                f"model.hidden={m.hidden} must be divisible by model.heads={m.heads}: hidden counts all heads together "
+                f"({m.heads} heads x 8 features = {m.heads * 8}); take a multiple of {m.heads}, e.g. "
+                + " or ".join(f"model.hidden={n}" for n in near)
+            )
     _in_span(cfg, "training.lr", "training.weight_decay")
     if not _DEVICE_RE.match(r.device):
         raise ConfigError(f"run.device='{r.device}' is not a device; choose auto, cpu, cuda or cuda:N")

@@ -92,6 +92,18 @@ SUMMARY: dict[str, Field] = {
 
 SUMMARY_REQUIRED = ("status",)
 
+# Fields that say which process on which machine wrote the run: summary.json keeps them to tell a
+# live run from a dead one, and pages never show them (a page travels; a host name should not).
+MACHINE_FIELDS = frozenset({"pid", "host", "pid_started"})
+
+
+def shareable(summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary`` without ``MACHINE_FIELDS``, at the top and in each seed's entry of ``runs``."""
+    out = {k: v for k, v in summary.items() if k not in MACHINE_FIELDS}
+    if isinstance(out.get("runs"), list):
+        out["runs"] = [shareable(r) if isinstance(r, dict) else r for r in out["runs"]]
+    return out
+
 
 CHECKPOINT: dict[str, Field] = {
     "format": Field("str", choices=(CHECKPOINT_FORMAT,)),  # load_checkpoint names a foreign one first

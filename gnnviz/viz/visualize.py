@@ -28,6 +28,7 @@ matplotlib.use("Agg")  # headless: no display, no Cairo, no window; chosen here,
 from gnnviz.analysis import run as analysis  # noqa: E402
 from gnnviz.analysis.arrays import RunArrays  # noqa: E402
 from gnnviz.errors import RunError  # noqa: E402
+from gnnviz.progress import Stages  # noqa: E402
 from gnnviz.runs.layout import check_out_dir  # noqa: E402
 from gnnviz.viz import load as run_arrays  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
@@ -43,6 +44,7 @@ from gnnviz.viz.pages import index as page  # noqa: E402
 # Layouts and t-SNE depend only on the graph/embeddings and this seed, never on the run's seed, so
 # two runs on the same graph (GAT vs GCN on Cora) get the same picture of the graph.
 VIZ_SEED = 0
+SHOWN_METHOD = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
 STAGES = ("load", "layout", "tsne", "attention", "insight", "drawing", "html")
 
 
@@ -84,12 +86,21 @@ def visualize(
     Raises ``GnnvizError`` (before writing anything) for any bad input.
     """
     say: Callable[[str], Any] = (lambda _m: None) if quiet else log
+    stages = Stages("visualize", enabled=False if quiet else None)
+    try:
+        return _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, say, stages)
+    finally:
+        stages.close()
+
+
+def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, say, stages) -> Path:
     timer = _Timer()
     started = time.perf_counter()
     options = Options(tuple(nodes), top_k, layers, heads, fmt, dpi, graph_index)
     options.check()
     if embedding is not None:
         check_method(embedding)
+    stages.start(f"loading {run_dir}")
     with timer("load"):
         arrays = load_arrays(Path(run_dir), graph_index)
         method = embedding or run_embedding(arrays)
@@ -106,11 +117,16 @@ def visualize(
         say(f"note: {arrays.checkpoint.warning}")
     for note in notes:
         say(f"note: {note}")
+    stages.start(
+        f"{SHOWN_METHOD.get(method, method)} of the embeddings ({arrays.num_nodes:,} nodes; cached after the first time)"
+    )
     with timer("tsne"):
         projections = _projections(arrays, method)
+    stages.start("layout of the graph")
     with timer("layout"):
         lay = _layout(arrays, projections)
     say(f"layout: {lay.method}{' (cached)' if lay.cached else ''}")
+    stages.start("attention, insight and class flow")
     with timer("attention"):
         pred = analysis.predictions(arrays)
         entropies = analysis.entropies(arrays, selection.layers)
@@ -128,8 +144,10 @@ def visualize(
     writer = render.Writer(out)
     with timer("drawing"):
         specs = figures.build(context)
+        stages.start(f"drawing {len(specs)} figures")
         figure_seconds: dict[str, float] = {}
-        images, figures_cached = render.render_cached(specs, fmt, dpi, figure_seconds)
+        images, figures_cached = render.render_cached(specs, fmt, dpi, figure_seconds, stages.step)
+        stages.end_bar()
         drawn: dict[str, list[page.PageFigure]] = {}
         for spec, data in zip(specs, images, strict=True):
             path = writer.bytes(f"{spec.stem}.{fmt}", data)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import pickle
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,15 @@ from gnnviz.viz import cache
 from gnnviz.viz.draw.encode import render_figure
 
 
-def render_all(specs: list[Any], fmt: str, dpi: int, seconds: dict[str, float] | None = None) -> list[bytes]:
+def render_all(
+    specs: list[Any],
+    fmt: str,
+    dpi: int,
+    seconds: dict[str, float] | None = None,
+    step: Callable[[int, int, str], Any] | None = None,
+) -> list[bytes]:
     """Every figure's bytes, in order, drawn in this process; ``seconds``, if given, gets each
-    figure's drawing time by stem.
+    figure's drawing time by stem; ``step(done, total, stem)`` is called after each figure.
 
     Ctrl-C and SIGTERM take effect between two figures: an exception raised inside matplotlib's
     C++ renderer comes out as ``ValueError: Invalid bounding box`` (seen in ``make stress``), which
@@ -46,11 +53,19 @@ def render_all(specs: list[Any], fmt: str, dpi: int, seconds: dict[str, float] |
             images.append(render_figure(spec, fmt, dpi))
             if seconds is not None:
                 seconds[spec.stem] = time.perf_counter() - tick
+            if step is not None:
+                step(len(images), len(specs), spec.stem)
             deliver()
     return images
 
 
-def render_cached(specs: list[Any], fmt: str, dpi: int, seconds: dict[str, float] | None = None) -> tuple[list[bytes], bool]:
+def render_cached(
+    specs: list[Any],
+    fmt: str,
+    dpi: int,
+    seconds: dict[str, float] | None = None,
+    step: Callable[[int, int, str], Any] | None = None,
+) -> tuple[list[bytes], bool]:
     """``render_all``, or the same bytes from the cache when these figures were drawn before:
     (images, whether they came from the cache).
 
@@ -67,7 +82,7 @@ def render_cached(specs: list[Any], fmt: str, dpi: int, seconds: dict[str, float
         if seconds is not None:
             seconds.update({spec.stem: 0.0 for spec in specs})
         return images, True
-    images = render_all(specs, fmt, dpi, seconds)
+    images = render_all(specs, fmt, dpi, seconds, step)
     if path is not None:
         blob = np.frombuffer(b"".join(images), dtype=np.uint8)
         cache.write(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -75,7 +76,9 @@ def test_gnnviz_debug_off_values_show_no_traceback(tmp_path, value):
 def test_usage_error_is_one_line_exit_2(tmp_path):
     r = gnnviz("visualize", env=env_for(tmp_path))
     assert r.returncode == 2
-    assert "--run" in one_error(r) and "gnnviz visualize --help" in r.stderr
+    assert one_error(r).startswith(
+        "error: missing the run directory: gnnviz visualize RUN (or --run RUN); 'gnnviz runs' lists the runs in outputs/"
+    )
     r = gnnviz("train", "--seeds", "many", env=env_for(tmp_path))
     assert r.returncode == 2 and "Invalid value for '--seeds'" in one_error(r)
 
@@ -86,7 +89,11 @@ def test_success_is_exit_0_and_piped_stderr_has_no_progress_bar(tmp_path):
     assert r.stdout.strip().splitlines() == [str(tmp_path / "o" / "ok")]
     # stderr is a pipe, not a terminal: no carriage-return progress bar, only the plain log lines.
     assert "\r" not in r.stderr and "[#" not in r.stderr and "ETA" not in r.stderr
-    assert [line.split(":")[0] for line in r.stderr.strip().splitlines()] == ["device", "train"]
+    assert [line.split(":")[0] for line in r.stderr.strip().splitlines()] == [
+        "config",
+        "device",
+        "train",
+    ]  # no --config: the defaults, said
 
 
 # The issue-2 bad-input list and the rest of promise 2, through the real CLI: exit 2, one line that
@@ -106,7 +113,13 @@ BAD_INPUT = {
     "wrong_range": (["--set", "model.dropout=1.5"], "model.dropout=1.5 must be in [0, 1)"),
     "non_finite": (["--set", "training.lr=.inf"], "training.lr=.inf must be a finite number"),
     "heads_on_gcn": (["--set", "model.name=gcn", "--set", "model.heads=4"], "model.heads is only for attention models"),
-    "hidden_not_divisible_by_heads": (["--set", "model.hidden=60"], "model.hidden=60 must be divisible by model.heads=8"),
+    "hidden_not_divisible_by_heads": (
+        ["--set", "model.hidden=60"],
+        "model.hidden=60 must be divisible by model.heads=8: hidden counts all heads together (8 heads x 8 features = 64)",
+    ),
+    "config_as_argument": (["{tmp}/typo.yaml"], "the config goes after --config: gnnviz train --config {tmp}/typo.yaml"),
+    "unknown_key_in_file_names_its_line": (["--config", "{tmp}/typo.yaml"], "{tmp}/typo.yaml:2: unknown key 'model.hiden'"),
+    "other_name_for_a_key": (["--set", "training.learning_rate=0.01"], "(did you mean 'lr'?)"),
     "removed_key_loss": (
         ["--set", "dataset.name=ppi", "--set", "training.loss=cross_entropy"],
         "training.loss was removed: the loss follows the dataset's task",
@@ -275,3 +288,38 @@ def test_diverging_run_stops_and_keeps_the_last_good_state(tmp_path):
         train(cfg, out=tmp_path, name="series", seeds=2, quiet=True)
     agg = json.loads((tmp_path / "series" / "summary.json").read_text())
     assert agg["status"] == "diverged" and agg["test_metric_mean"] is None and agg["seeds"] == [0]
+
+
+def test_help_shows_words_not_python_types(capsys):
+    # Every command's --help: nothing after a flag, no Python type, no default eaten by markup.
+    from gnnviz.cli.app import app
+    from tests.support.cli import run_cli
+
+    for command in ["", *(c.name or c.callback.__name__ for c in app.registered_commands)]:
+        code, out, _ = run_cli(capsys, *([command] if command else []), "--help")
+        assert code == 0
+        for bad in ("<bool>", "<str>", "list[", "<float>"):
+            assert bad not in out, (command, bad, out)
+        assert not re.search(r"\s\.(?!\.)", out), (command, out)
+
+
+def test_visualize_takes_the_run_as_argument_or_option(tmp_path, capsys):
+    from tests.support.cli import run_cli
+
+    code, _, err = run_cli(capsys, "visualize", tmp_path / "a", "--run", tmp_path / "b")
+    assert code == 2 and f"two runs given, {tmp_path / 'a'} and --run {tmp_path / 'b'}" in err
+    for args in ([tmp_path / "nope"], ["--run", tmp_path / "nope"]):
+        code, _, err = run_cli(capsys, "visualize", *args)
+        assert code == 1 and f"run directory {tmp_path / 'nope'} does not exist" in err
+
+
+def test_train_without_config_says_it_trains_the_defaults(tmp_path, capsys):
+    from tests.support.cli import run_cli
+
+    quick = ["--set", "dataset.name=karate", "--set", "training.epochs=1", "--out", tmp_path]
+    code, _, err = run_cli(capsys, "train", *quick, "--name", "a")
+    assert code == 0
+    assert err.splitlines()[0].startswith("config: none given, training the defaults (gat on karate)")
+    (tmp_path / "k.yaml").write_text("dataset: {name: karate}\n")
+    code, _, err = run_cli(capsys, "train", "--config", tmp_path / "k.yaml", *quick, "--name", "b")
+    assert code == 0 and "config: none given" not in err

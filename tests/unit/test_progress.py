@@ -1,4 +1,5 @@
 import io
+import re
 
 from gnnviz.progress import Progress
 
@@ -33,3 +34,23 @@ def test_quiet_forces_it_off():
     stream = Tty()
     Progress(10, "train", "accuracy", enabled=False, stream=stream).update(ROW)
     assert stream.getvalue() == ""
+
+
+def test_stages_say_each_stage_and_draw_a_bar_only_on_a_terminal():
+    from gnnviz.progress import Stages
+
+    for stream, shown in ((io.StringIO(), False), (Tty(), True)):
+        stages = Stages("visualize", stream=stream)
+        stages.start("drawing 3 figures")
+        for i in range(1, 4):
+            stages.step(i, 3, f"fig{i}")
+        stages.end_bar()
+        stages.start("pages")
+        stages.close()
+        text = stream.getvalue()
+        if not shown:
+            assert text == ""
+            continue
+        assert text.startswith("visualize: drawing 3 figures ...\n") and "visualize: pages ...\n" in text
+        assert "[####################] 3/3 fig3" in text  # the last step is always drawn
+        assert re.search(r"3/3 fig3\r +\rvisualize: pages", text)  # the bar is cleared before the next line

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from gnnviz.runs.schema import shareable
+
 ASSET_DIR = Path(__file__).with_name("explorer_assets")  # package data (pyproject.toml)
 PAGE = "explorer.html"
 FOLDER = "explorer"
@@ -173,7 +175,7 @@ def explorer_files(
         "layers": layers,
         "gcn": gcn_meta,
         "tsne": projections,
-        "summary": _plain(dict(summary or {})),
+        "summary": _plain(shareable(dict(summary or {}))),
         "config": config_text,
         "figures": [{"path": str(p), "caption": str(c)} for p, c in figures],
     }

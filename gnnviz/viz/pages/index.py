@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gnnviz.analysis.arrays import RunArrays
+from gnnviz.runs.schema import shareable
 from gnnviz.viz.figures.run import num, sci
 
 # One look for every gnnviz page (visualize's index.html, compare's index.html).
@@ -41,7 +42,7 @@ def index_html(
     ck = a.checkpoint
     rows = [("run", str(a.run_dir)), ("graph", a.graph_label), ("layout", layout_method), ("checkpoint drawn", ck.label)]
     rows.append(("misclassified", misclassified))
-    rows += [(k, _fmt(v)) for k, v in a.summary.items()]
+    rows += [(k, _fmt(v)) for k, v in shareable(a.summary).items()]
     summary = "\n".join(f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
     import yaml
 

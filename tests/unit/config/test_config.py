@@ -92,7 +92,8 @@ def test_unknown_dataset(tmp_path):
 
 def test_hidden_must_divide_by_heads(tmp_path):
     msg = error_of(tmp_path, "model: {hidden: 60, heads: 8}\n")
-    assert msg == "model.hidden=60 must be divisible by model.heads=8"
+    assert msg.startswith("model.hidden=60 must be divisible by model.heads=8: hidden counts all heads together")
+    assert msg.endswith("take a multiple of 8, e.g. model.hidden=56 or model.hidden=64")
 
 
 def test_heads_on_gcn_is_refused(tmp_path):

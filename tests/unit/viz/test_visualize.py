@@ -116,6 +116,21 @@ def test_index_links_every_figure_relatively_and_escapes_text(gat_viz):
     assert "<script" not in page
 
 
+def test_pages_keep_the_machine_out(runs, gat_viz):
+    # summary.json names the process and host that trained the run; pages that travel do not.
+    from gnnviz.runs.schema import MACHINE_FIELDS
+    from gnnviz.viz.pages.explorer import read_data_js
+
+    out, _ = gat_viz
+    assert MACHINE_FIELDS <= set(json.loads((runs["gat"] / "summary.json").read_text()))
+    page = (out / "index.html").read_text()
+    assert not any(f"<th>{k}</th>" in page for k in MACHINE_FIELDS)
+    data = out / "explorer" / "data.js"
+    if data.is_file():
+        shown = read_data_js(data.read_bytes())["meta"]["summary"]
+        assert not MACHINE_FIELDS & set(shown)
+
+
 def test_same_run_draws_identical_layout_and_tsne(gat, tmp_path, monkeypatch):
     # Fresh caches for both calls: the coordinates are recomputed, and must come out the same.
     pictures = []
