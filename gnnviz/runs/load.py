@@ -110,7 +110,9 @@ def _not_a_run(path: Path, missing: list[str]) -> str:
 def check_state_name(state: str) -> str:
     """``state`` if it is one of ``STATES``; else a ConfigError (exit 2) naming them."""
     if state not in STATES:
-        raise ConfigError(f"--state '{state}' is not a state a run keeps; choose one of {', '.join(STATES)}{did_you_mean(state, STATES)}")
+        raise ConfigError(
+            f"--state '{state}' is not a state a run keeps; choose one of {', '.join(STATES)}{did_you_mean(state, STATES)}"
+        )
     return state
 
 
@@ -135,7 +137,11 @@ def state_file(run: str | Path, state: str = DEFAULT_STATE) -> Path:
     summary = read_summary(run / "summary.json")
     have = kept_states(summary)
     if state not in have:
-        why = "it was trained before gnnviz kept more than one state" if "states" not in summary else "its training ended before that state was saved"
+        why = (
+            "it was trained before gnnviz kept more than one state"
+            if "states" not in summary
+            else "its training ended before that state was saved"
+        )
         raise ConfigError(
             f"{run} has no '{state}' state ({why}); it has {', '.join(have)}: pass --state {' or '.join(have)}, or train it again"
         )

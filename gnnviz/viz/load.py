@@ -158,7 +158,11 @@ def _checkpoint(
 def _forward(run_dir: Path, graph_index: int, dataset: str, state: str, checkpoint: Path) -> dict[str, Any]:
     """The model's forward on one stored graph, from the cache when these exact files were seen
     for this state (``checkpoint``: the file holding it)."""
-    digest = hashlib.sha256(f"v{FORWARD_VERSION}:{graph_index}:{state}:".encode())
+    # The state's name is in the key (so that an entry of one state is never drawn for another, even
+    # where two states share a file), except the selected state's: its entries stay those of runs
+    # from before other states were kept.
+    named = "" if state == "selected" else f"{state}:"
+    digest = hashlib.sha256(f"v{FORWARD_VERSION}:{graph_index}:{named}".encode())
     try:
         for path_read in (checkpoint, run_dir / "graph.pt"):
             with open(path_read, "rb") as f:
@@ -193,10 +197,8 @@ def _compute(run_dir: Path, graph_index: int, dataset: str, state: str = "select
 
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits, checkpoint_facts
-    from gnnviz.runs.load import load_checkpoint
+    from gnnviz.runs.load import load_checkpoint, state_file
     from gnnviz.runs.store import read_graphs
-
-    from gnnviz.runs.load import state_file
 
     checkpoint = load_checkpoint(run_dir, state)
     stored = read_graphs(run_dir)

@@ -119,5 +119,7 @@ def test_a_state_file_from_another_state_is_refused(run, tmp_path):
     spoilt = tmp_path / "spoilt"
     shutil.copytree(run, spoilt)
     shutil.copy(spoilt / "checkpoint-last.pt", spoilt / "checkpoint-min-loss.pt")
-    with pytest.raises(RunError, match=r"checkpoint-min-loss.pt holds epoch 20, but .*summary.json says the min-loss state is epoch"):
+    with pytest.raises(
+        RunError, match=r"checkpoint-min-loss.pt holds epoch 20, but .*summary.json says the min-loss state is epoch"
+    ):
         load_checkpoint(spoilt, "min-loss")
