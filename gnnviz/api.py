@@ -89,7 +89,8 @@ class Run:
         """Draw every figure as ``gnnviz visualize`` does into ``out`` (default ``RUN/viz``).
 
         options: those of ``gnnviz.viz.visualize.visualize``: ``nodes``, ``top_k``, ``layers``,
-        ``heads``, ``fmt``, ``dpi``, ``graph_index``, ``embedding`` (tsne, umap or pca).
+        ``heads``, ``fmt``, ``dpi``, ``graph_index``, ``embedding`` (tsne, umap or pca), ``state``
+        (selected, min-loss or last; another than selected goes to ``RUN/viz-<state>``).
         Returns the figures written; raises ``GnnvizError`` before writing anything on bad input.
         """
         draw = _visualize_function()

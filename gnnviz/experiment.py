@@ -437,12 +437,16 @@ def selected_state_warning(result: FitResult, metric: str, chance: float | None)
     kept = Checkpoint(result.best_epoch, metric, val, None, result.history[-1]["epoch"], lowest, chance=chance, states=names)
     if kept.warning is None:
         return None
+    by_epoch: dict[int, list[str]] = {}  # the other states, those of one epoch together
+    for name, s in result.states.items():
+        if name != "selected" and s.epoch != result.best_epoch and math.isfinite(s.val_metric) and math.isfinite(s.test_metric):
+            by_epoch.setdefault(s.epoch, []).append(name)
     others = [
-        f"{name} (epoch {s.epoch}): val {metric.replace('_', ' ')} {s.val_metric:.4f}, test {s.test_metric:.4f}"
-        for name, s in result.states.items()
-        if name != "selected" and s.epoch != result.best_epoch and math.isfinite(s.val_metric) and math.isfinite(s.test_metric)
+        f"{' and '.join(names)} (epoch {epoch}: val {metric.replace('_', ' ')} {result.states[names[0]].val_metric:.4f}, "
+        f"test {result.states[names[0]].test_metric:.4f})"
+        for epoch, names in by_epoch.items()
     ]
-    return kept.warning + (f"; the run also keeps {', '.join(others)}" if others else "")
+    return kept.warning + (f"; the run also keeps {' and '.join(others)}" if others else "")
 
 
 def _fit_into(

@@ -57,18 +57,30 @@ class Checkpoint:
     state: str = "selected"
     chance: float | None = None
     states: tuple[str, ...] = ("selected",)
+    test_metric: float | None = None  # as training recorded it for this state
 
     @property
     def label(self) -> str:
-        """For titles: 'epoch 49, val accuracy 0.830, val loss 0.712' for the selected state (as
-        before other states were kept), 'state: min-loss, epoch 412, ...' for another."""
-        parts = [] if self.state == "selected" else [f"state: {self.state}"]
-        parts.append(f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown")
+        """'epoch 49, val accuracy 0.830, val loss 0.712'."""
+        parts = [f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown"]
         if self.val_metric is not None:
             parts.append(f"val {self.metric.replace('_', ' ')} {self.val_metric:.3f}")
         if self.val_loss is not None:
             parts.append(f"val loss {self.val_loss:.3f}")
         return ", ".join(parts)
+
+    @property
+    def stamp(self) -> str:
+        """For titles: 'checkpoint epoch 49, ...' for the selected state (as before other states
+        were kept), 'min-loss state: epoch 412, ...' for another."""
+        return f"checkpoint {self.label}" if self.state == "selected" else f"{self.state} state: {self.label}"
+
+    @property
+    def stamp_short(self) -> str:
+        """The epoch alone, with the state where it is not the selected one: 'epoch 49',
+        'min-loss state, epoch 412'."""
+        epoch = f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown"
+        return epoch if self.state == "selected" else f"{self.state} state, {epoch}"
 
     @property
     def warning(self) -> str | None:

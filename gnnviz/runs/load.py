@@ -136,12 +136,13 @@ def state_file(run: str | Path, state: str = DEFAULT_STATE) -> Path:
         return run / STATE_FILES[state]
     summary = read_summary(run / "summary.json")
     have = kept_states(summary)
-    if state not in have:
-        why = (
-            "it was trained before gnnviz kept more than one state"
-            if "states" not in summary
-            else "its training ended before that state was saved"
+    if state not in have and "states" not in summary:
+        raise ConfigError(
+            f"{run} was trained before gnnviz kept more states than the selected one, so it has no '{state}' state; "
+            "leave out --state (the selected state), or train the run again to keep all three"
         )
+    if state not in have:
+        why = "its training ended before that state was saved"
         raise ConfigError(
             f"{run} has no '{state}' state ({why}); it has {', '.join(have)}: pass --state {' or '.join(have)}, or train it again"
         )

@@ -147,8 +147,9 @@ def _checkpoint(
             val_loss = num(float(loss[at[0]]))
             val_metric = num(float(curves["val_metric"][at[0]])) if "val_metric" in curves else val_metric
     metric = str(summary.get("metric") or "metric")
+    test = num(recorded.get("test_metric", summary.get("test_metric")))
     return Checkpoint(
-        epoch, metric, val_metric, val_loss, epochs_run or num(summary.get("epochs_run")), min_epoch, state, chance, states
+        epoch, metric, val_metric, val_loss, epochs_run or num(summary.get("epochs_run")), min_epoch, state, chance, states, test
     )
 
 

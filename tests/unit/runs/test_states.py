@@ -110,8 +110,8 @@ def test_a_state_the_run_lacks_or_an_unknown_one_is_named(run, tmp_path):
     with pytest.raises(ConfigError) as exc:
         load_checkpoint(old, "last")
     assert str(exc.value) == (
-        f"{old} has no 'last' state (it was trained before gnnviz kept more than one state); it has selected: "
-        "pass --state selected, or train it again"
+        f"{old} was trained before gnnviz kept more states than the selected one, so it has no 'last' state; "
+        "leave out --state (the selected state), or train the run again to keep all three"
     )
 
 
@@ -123,3 +123,155 @@ def test_a_state_file_from_another_state_is_refused(run, tmp_path):
         RunError, match=r"checkpoint-min-loss.pt holds epoch 20, but .*summary.json says the min-loss state is epoch"
     ):
         load_checkpoint(spoilt, "min-loss")
+
+
+# ----------------------------------------------------------------------------- visualize --state
+
+
+def _forward_logits(run, state):
+    ds = load_dataset("karate", None)
+    g = ds.train[0]
+    model = rebuild(load_checkpoint(run, state))
+    with torch.no_grad():
+        return model(g.x, g.edge_index).numpy()
+
+
+def test_each_state_is_drawn_from_its_own_weights_and_cache_entry(run, tmp_path, monkeypatch):
+    import numpy as np
+
+    from gnnviz.viz.load import load_arrays
+
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    for _ in range(2):  # cold, then from the cache: each state keeps its own entry
+        drawn = {name: load_arrays(run, state=name) for name in STATES}
+        for name, a in drawn.items():
+            summary_row = json.loads((run / "summary.json").read_text())["states"][name]
+            assert a.checkpoint.state == name and a.checkpoint.epoch == summary_row["epoch"]
+            assert a.checkpoint.test_metric == summary_row["test_metric"]
+            np.testing.assert_allclose(a.logits, _forward_logits(run, name), rtol=1e-5, atol=1e-5)
+    assert len(list((tmp_path / "cache" / "forward").rglob("*.npz"))) == 3
+
+
+def test_states_sharing_a_file_keep_apart_cache_entries(tmp_path, monkeypatch):
+    from gnnviz.viz.load import load_arrays
+
+    monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    one = train(load_config(None, ["dataset.name=karate", "training.epochs=1"]), out=tmp_path, name="one", quiet=True)
+    for name in STATES:
+        a = load_arrays(one, state=name)
+        assert a.checkpoint.state == name and a.checkpoint.epoch == 1
+    assert len(list((tmp_path / "cache" / "forward").rglob("*.npz"))) == 3
+
+
+def test_visualize_state_names_the_state_on_every_figure_and_the_page(run, tmp_path, capsys):
+    import re
+
+    from tests.support.cli import run_cli
+
+    code, out, err = run_cli(capsys, "visualize", "--run", run, "--state", "min-loss", "--top-k", "1", "--format", "svg", "-q")
+    assert code == 0, err
+    viz = run / "viz-min-loss"  # beside RUN/viz: drawing a second state never replaces the first
+    assert out.strip() == str(viz) and not (run / "viz").exists()
+    epoch = json.loads((run / "summary.json").read_text())["states"]["min-loss"]["epoch"]
+    stamp = f"min-loss state: epoch {epoch}, val accuracy"
+    svgs = sorted(viz.rglob("*.svg"))
+    assert len(svgs) > 10
+    for f in svgs:
+        text = " ".join(re.sub(r"<[^>]+>", " ", f.read_text()).split())
+        assert stamp in text, f
+    page = (viz / "index.html").read_text()
+    assert f"<h1>GAT on KarateClub, {stamp}" in page
+    assert "state drawn</th><td>min-loss: the state of lowest validation loss; the run also keeps selected (epoch" in page
+    stats = json.loads((viz / "attention_stats.json").read_text())
+    assert stats["checkpoint"]["state"] == "min-loss" and stats["checkpoint"]["epoch"] == epoch
+
+
+@pytest.mark.parametrize("command", ["visualize", "explain"])
+def test_a_bad_state_or_one_the_run_predates_is_one_line_exit_2(run, tmp_path, capsys, command):
+    from tests.support.cli import run_cli
+
+    code, out, err = run_cli(capsys, command, "--run", run, "--state", "best")
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        "error: --state 'best' is not a state a run keeps; choose one of selected, min-loss, last"
+    ]
+    old = tmp_path / "old"
+    shutil.copytree(run, old, ignore=shutil.ignore_patterns("viz*", "explain*"))
+    summary = json.loads((old / "summary.json").read_text())
+    del summary["states"]
+    (old / "summary.json").write_text(json.dumps(summary))
+    code, out, err = run_cli(capsys, command, "--run", old, "--state", "min-loss")
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"error: {old} was trained before gnnviz kept more states than the selected one, so it has no 'min-loss' state; "
+        "leave out --state (the selected state), or train the run again to keep all three"
+    ]
+    assert sorted(p.name for p in old.iterdir()) == sorted(
+        p.name for p in run.iterdir() if not p.name.startswith(("viz", "explain"))
+    )
+
+
+# ----------------------------------------------------------------------------- compare RUN RUN@STATE
+
+
+def test_compare_puts_two_states_of_one_run_side_by_side(run, tmp_path, capsys):
+    from tests.support.cli import run_cli
+
+    code, out, err = run_cli(capsys, "compare", run, f"{run}@last", "--out", tmp_path / "c", "--top-k", "0", "-q")
+    assert code == 0, err
+    numbers = json.loads((tmp_path / "c" / "compare.json").read_text())
+    states = json.loads((run / "summary.json").read_text())["states"]
+    got = [(r["label"], r["state"], r["checkpoint_epoch"], r["test_metric"]) for r in numbers["runs"]]
+    assert got == [
+        ("GAT @selected seed 0", "selected", states["selected"]["epoch"], states["selected"]["test_metric"]),
+        ("GAT @last seed 0", "last", states["last"]["epoch"], states["last"]["test_metric"]),
+    ]
+    assert [g["label"] for g in numbers["groups"]] == ["GAT @selected", "GAT @last"]
+    # Their predictions are those of each state's own weights.
+    preds = [_forward_logits(run, s).argmax(1) for s in ("selected", "last")]
+    test = load_dataset("karate", None).train[0].test_mask.numpy()
+    same = float((preds[0][test] == preds[1][test]).mean())
+    assert numbers["agreement"]["matrix"][0][1] == pytest.approx(same)
+    # --state for every run: one state, named in each label.
+    code, _, err = run_cli(
+        capsys, "compare", run, f"{run}@selected", "--state", "min-loss", "--out", tmp_path / "d", "--top-k", "0", "-q"
+    )
+    assert code == 0, err
+    labels = [r["label"] for r in json.loads((tmp_path / "d" / "compare.json").read_text())["runs"]]
+    assert labels == ["GAT @min-loss seed 0", "GAT @selected seed 0"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{run}", "{run}@best"], "{run}@best: 'best' is not a state a run keeps; write RUN@selected, RUN@min-loss or RUN@last"),
+        (["{run}", "{run}@selected"], "{run} is given twice; pass each run once (two states of one run: RUN RUN@min-loss)"),
+        (
+            ["{run}@last", "{run}@last"],
+            "{run} is given twice in the last state; pass each run once (two states of one run: RUN RUN@min-loss)",
+        ),
+        (
+            ["{run}", "{run}@last", "--state", "best"],
+            "--state 'best' is not a state a run keeps; choose one of selected, min-loss, last",
+        ),
+    ],
+)
+def test_compare_refuses_a_bad_state_in_one_line(run, tmp_path, capsys, args, message):
+    from tests.support.cli import run_cli
+
+    code, out, err = run_cli(capsys, "compare", *[a.format(run=run) for a in args], "--out", tmp_path / "c")
+    assert code == 2 and out == "" and not (tmp_path / "c").exists()
+    assert err.strip().splitlines() == [f"error: {message.format(run=run)}"]
+
+
+def test_explain_state_explains_that_state_and_says_so(run, capsys):
+    from tests.support.cli import run_cli
+
+    code, out, err = run_cli(capsys, "explain", "--run", run, "--state", "last", "--nodes", "0,33", "--methods", "saliency", "-q")
+    assert code == 0, err
+    assert out.strip() == str(run / "explain-last")
+    doc = json.loads((run / "explain-last" / "explain.json").read_text())
+    last = json.loads((run / "summary.json").read_text())["states"]["last"]
+    assert doc["state"] == "last" and doc["checkpoint_epoch"] == last["epoch"]
+    pred = _forward_logits(run, "last").argmax(1)
+    assert [r["predicted"] for r in doc["nodes"]] == [int(pred[0]), int(pred[33])]
