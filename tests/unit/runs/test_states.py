@@ -275,3 +275,12 @@ def test_explain_state_explains_that_state_and_says_so(run, capsys):
     assert doc["state"] == "last" and doc["checkpoint_epoch"] == last["epoch"]
     pred = _forward_logits(run, "last").argmax(1)
     assert [r["predicted"] for r in doc["nodes"]] == [int(pred[0]), int(pred[33])]
+
+
+@pytest.mark.parametrize("command", ["visualize", "compare", "explain"])
+def test_help_names_the_states(capsys, command):
+    from tests.support.cli import run_cli
+
+    code, out, _ = run_cli(capsys, command, "--help")
+    text = " ".join(out.split())
+    assert code == 0 and "--state" in text and "min-loss" in text
