@@ -168,14 +168,14 @@ def test_visualize_state_names_the_state_on_every_figure_and_the_page(run, tmp_p
 
     from tests.support.cli import run_cli
 
-    code, out, err = run_cli(capsys, "visualize", "--run", run, "--state", "min-loss", "--top-k", "1", "--format", "svg", "-q")
+    code, out, err = run_cli(capsys, "visualize", "--run", run, "--state", "min-loss", "--top-k", "0", "--format", "svg", "-q")
     assert code == 0, err
     viz = run / "viz-min-loss"  # beside RUN/viz: drawing a second state never replaces the first
     assert out.strip() == str(viz) and not (run / "viz").exists()
     epoch = json.loads((run / "summary.json").read_text())["states"]["min-loss"]["epoch"]
     stamp = f"min-loss state: epoch {epoch}, val accuracy"
     svgs = sorted(viz.rglob("*.svg"))
-    assert len(svgs) > 10
+    assert len(svgs) > 8
     for f in svgs:
         text = " ".join(re.sub(r"<[^>]+>", " ", f.read_text()).split())
         assert stamp in text, f
