@@ -89,7 +89,8 @@ class Run:
         """Draw every figure as ``gnnviz visualize`` does into ``out`` (default ``RUN/viz``).
 
         options: those of ``gnnviz.viz.visualize.visualize``: ``nodes``, ``top_k``, ``layers``,
-        ``heads``, ``fmt``, ``dpi``, ``graph_index``, ``embedding`` (tsne, umap or pca).
+        ``heads``, ``fmt``, ``dpi``, ``graph_index``, ``embedding`` (tsne, umap or pca), ``state``
+        (selected, min-loss or last; another than selected goes to ``RUN/viz-<state>``).
         Returns the figures written; raises ``GnnvizError`` before writing anything on bad input.
         """
         draw = _visualize_function()
@@ -183,7 +184,8 @@ def compare(runs: Sequence[Run | str | Path], out: str | Path | None = None, *, 
     """Compare runs as ``gnnviz compare`` does; returns the figures of the new folder.
 
     out: the folder (default ``outputs/compare-<time>``); options: ``nodes``, ``top_k``, ``fmt``,
-    ``dpi``, ``graph_index``. Raises ``GnnvizError`` before writing anything on bad input.
+    ``dpi``, ``graph_index``, ``state`` (of every run; a path ``"DIR@min-loss"`` names one run's).
+    Raises ``GnnvizError`` before writing anything on bad input.
     """
     with _backend_kept():
         from gnnviz.viz.compare import compare as run_compare

@@ -24,7 +24,7 @@ from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models.gnn import build_model, num_params
 from gnnviz.progress import Progress, to_stderr
-from gnnviz.runs.layout import check_new_run, create_run_dir, default_name
+from gnnviz.runs.layout import STATE_FILES, STATES, check_new_run, create_run_dir, default_name
 from gnnviz.runs.status import process_fields
 from gnnviz.runs.store import MetricsWriter, record_final, save_checkpoint, save_config, save_graphs, save_summary
 from gnnviz.seeding import seed_everything
@@ -350,10 +350,16 @@ def train_into(
         # A second Ctrl-C now would leave the summary saying "running": finish writing first.
         summary = {**base, **_result_fields(result, device), "finished": _now()}
         try:
-            save_checkpoint(
-                run, model.kwargs, result.best_state, dataset=cfg.dataset.name, task=dataset.task, epoch=result.best_epoch
-            )
-            attempt.useful = True  # a loadable state, even of epoch 0 (a run that diverged at once)
+            # checkpoint.pt first: the run is worth keeping once it is there; each state's entry in
+            # summary.json only once its file is written.
+            for file, names, kept in _state_files(result):
+                save_checkpoint(
+                    run, model.kwargs, kept.state, dataset=cfg.dataset.name, task=dataset.task, epoch=kept.epoch, name=file
+                )
+                attempt.useful = True  # a loadable state, even of epoch 0 (a run that diverged at once)
+                if names:
+                    entries = {**summary.get("states", {}), **{n: _state_fields(kept, file) for n in names}}
+                    summary["states"] = {n: entries[n] for n in STATES if n in entries}
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 final({**summary, **_ending(exc)})
@@ -371,28 +377,76 @@ def train_into(
         f"{label}: test {dataset.metric} {result.test_metric:.4f} at epoch {result.best_epoch} "
         f"(val {result.val_metric:.4f}; {result.epochs_run} epochs, {result.seconds_per_epoch * 1000:.1f} ms/epoch)"
     )
-    note = kept_state_note(result, dataset.metric, cfg.training.early_stopping)
-    if note:
-        log(f"note: {note}")
+    warning = selected_state_warning(result, dataset.metric, majority_share(dataset))
+    if warning:
+        log(f"warning: {warning}")
     return summary
 
 
-def kept_state_note(result: FitResult, metric: str, rule: str) -> str | None:
-    """The note ``visualize`` prints for a kept state far before the validation-loss minimum, said
-    at the end of training too, with what to do about it."""
+def _state_files(result: FitResult) -> list[tuple[str, list[str], Any]]:
+    """(file, the state names it holds, the state) for each distinct epoch among the states kept,
+    checkpoint.pt (the selected state) first; a state of the same epoch as an earlier one in
+    ``STATES`` is that one's file."""
+    if not result.states:  # a FitResult made by hand (bench/): the selected state alone
+        from gnnviz.training.loop import KeptState
+
+        nan = math.nan
+        return [(STATE_FILES["selected"], [], KeptState(result.best_epoch, result.best_state, nan, nan, nan))]
+    files: dict[int, tuple[str, list[str], Any]] = {}
+    for name in STATES:
+        kept = result.states[name]
+        files.setdefault(kept.epoch, (STATE_FILES[name], [], kept))[1].append(name)
+    return list(files.values())
+
+
+def _state_fields(kept, file: str) -> dict[str, Any]:
+    return {
+        "epoch": kept.epoch,
+        "file": file,
+        "val_metric": kept.val_metric,
+        "val_loss": kept.val_loss,
+        "test_metric": kept.test_metric,
+    }
+
+
+def majority_share(dataset: GraphDataset) -> float | None:
+    """The share of the most common class among the validation nodes (single-label tasks): the
+    accuracy of always predicting it. None for multi-label tasks or without validation nodes."""
+    if dataset.task != "multiclass":
+        return None
+    # The nodes the validation metric is taken over: the val mask of one graph, or every node of the val graphs.
+    ys = [g.y[g.val_mask] if dataset.transductive else g.y for g in dataset.val]
+    y = torch.cat(ys) if ys else torch.empty(0, dtype=torch.long)
+    if y.numel() == 0:
+        return None
+    return float(torch.bincount(y.long()).max()) / y.numel()
+
+
+def selected_state_warning(result: FitResult, metric: str, chance: float | None) -> str | None:
+    """The warning ``visualize`` gives about the state it draws by default (``Checkpoint.warning``:
+    far before the validation-loss minimum, or no better than the most common class), said at the
+    end of training with the scores of the other states kept."""
     from gnnviz.analysis.arrays import Checkpoint
 
     losses = [(r["val_loss"], r["epoch"]) for r in result.history if math.isfinite(r["val_loss"])]
-    if not losses or rule == "loss":
+    if not losses:
         return None
     lowest = min(losses)[1]  # the first epoch of the lowest loss (epochs ascend, ties keep the earliest)
-    kept = Checkpoint(result.best_epoch, metric, None, None, result.history[-1]["epoch"], lowest)
+    val = result.val_metric if math.isfinite(result.val_metric) else None
+    names = tuple(result.states) or ("selected",)
+    kept = Checkpoint(result.best_epoch, metric, val, None, result.history[-1]["epoch"], lowest, chance=chance, states=names)
     if kept.warning is None:
         return None
-    return (
-        f"{kept.warning}; visualize draws that state: to keep the state of lowest validation loss, "
-        "train with --set training.early_stopping=loss"
-    )
+    by_epoch: dict[int, list[str]] = {}  # the other states, those of one epoch together
+    for name, s in result.states.items():
+        if name != "selected" and s.epoch != result.best_epoch and math.isfinite(s.val_metric) and math.isfinite(s.test_metric):
+            by_epoch.setdefault(s.epoch, []).append(name)
+    others = [
+        f"{' and '.join(names)} (epoch {epoch}: val {metric.replace('_', ' ')} {result.states[names[0]].val_metric:.4f}, "
+        f"test {result.states[names[0]].test_metric:.4f})"
+        for epoch, names in by_epoch.items()
+    ]
+    return kept.warning + (f"; the run also keeps {' and '.join(others)}" if others else "")
 
 
 def _fit_into(

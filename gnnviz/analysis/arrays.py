@@ -43,8 +43,10 @@ class EdgeCoefficients:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The state that was drawn: its epoch and validation scores, and where the validation loss
-    was lowest over the whole run (None where the run's files do not say)."""
+    """The state that was drawn: its name (``runs.layout.STATES``), epoch and validation scores,
+    where the validation loss was lowest over the whole run, the share of the most common class
+    among the validation nodes (a model no better than that is untrained; None where unknown) and
+    the states the run keeps (for the advice in ``warning``). None where the run's files do not say."""
 
     epoch: int | None
     metric: str  # "accuracy" or "micro_f1"
@@ -52,10 +54,14 @@ class Checkpoint:
     val_loss: float | None
     epochs_run: int | None
     min_val_loss_epoch: int | None
+    state: str = "selected"
+    chance: float | None = None
+    states: tuple[str, ...] = ("selected",)
+    test_metric: float | None = None  # as training recorded it for this state
 
     @property
     def label(self) -> str:
-        """For titles: 'epoch 49, val accuracy 0.830, val loss 0.712'."""
+        """'epoch 49, val accuracy 0.830, val loss 0.712'."""
         parts = [f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown"]
         if self.val_metric is not None:
             parts.append(f"val {self.metric.replace('_', ' ')} {self.val_metric:.3f}")
@@ -64,17 +70,44 @@ class Checkpoint:
         return ", ".join(parts)
 
     @property
+    def stamp(self) -> str:
+        """For titles: 'checkpoint epoch 49, ...' for the selected state (as before other states
+        were kept), 'min-loss state: epoch 412, ...' for another."""
+        return f"checkpoint {self.label}" if self.state == "selected" else f"{self.state} state: {self.label}"
+
+    @property
+    def stamp_short(self) -> str:
+        """The epoch alone, with the state where it is not the selected one: 'epoch 49',
+        'min-loss state, epoch 412'."""
+        epoch = f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown"
+        return epoch if self.state == "selected" else f"{self.state} state, {epoch}"
+
+    @property
     def warning(self) -> str | None:
-        """Set when the drawn epoch is far before the validation-loss minimum."""
-        if self.epoch is None or self.min_val_loss_epoch is None or not self.epochs_run:
+        """Set when the state is far before the validation-loss minimum, or no better than always
+        predicting the most common class; says which state to draw instead."""
+        if self.epoch is None:
             return None
-        gap = self.min_val_loss_epoch - self.epoch
-        if gap < max(FAR_EPOCHS, FAR_SHARE * self.epochs_run):
-            return None
-        return (
-            f"the checkpoint drawn is epoch {self.epoch}, but the validation loss kept falling until epoch "
-            f"{self.min_val_loss_epoch} of {self.epochs_run}: the early-stopping rule kept an early state"
-        )
+        gap = None if self.min_val_loss_epoch is None or not self.epochs_run else self.min_val_loss_epoch - self.epoch
+        if gap is not None and gap >= max(FAR_EPOCHS, FAR_SHARE * self.epochs_run):
+            if "min-loss" in self.states:
+                advice = "draw the state of lowest validation loss with --state min-loss"
+            else:  # a run from before the other states were kept
+                advice = "to keep the state of lowest validation loss, train with --set training.early_stopping=loss"
+            return (
+                f"the {self.state} state is epoch {self.epoch}, but the validation loss kept falling until epoch "
+                f"{self.min_val_loss_epoch} of {self.epochs_run}: the early-stopping rule kept an early state; {advice}"
+            )
+        if self.chance is not None and self.val_metric is not None and self.epoch > 0 and self.val_metric <= self.chance:
+            advice = "train longer (training.epochs)"
+            if "last" in self.states and self.state != "last":
+                advice = "draw the last state with --state last, or " + advice
+            return (
+                f"the {self.state} state (epoch {self.epoch}) has val {self.metric.replace('_', ' ')} {self.val_metric:.3f}, "
+                f"no better than always predicting the most common class ({self.chance:.3f}): the model is untrained "
+                f"there; {advice}"
+            )
+        return None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ measures how the runs' predictions agree. Everything per run comes from the anal
 this module only groups, aggregates and compares. Definitions (also in ``compare.json``):
 
 * Group: runs whose resolved configs are equal except for ``IGNORED`` keys (the seed, and
-  settings that do not change what is learned: the device, attention snapshots). A group's
+  settings that do not change what is learned: the device, attention snapshots), drawn in the
+  same state (``--state``: two states of one run are two groups, labelled ``@state``). A group's
   number is the mean and the sample standard deviation (n - 1, as ``gnnviz train --seeds``)
   over its runs; the standard deviation of one run is undefined (None).
 * Prediction: the argmax class (multi-label: the set of labels with logit > 0). Agreement of two
@@ -81,8 +82,9 @@ def group_runs(arrays: Sequence[RunArrays]) -> list[Group]:
     keys: list[tuple] = []
     members: list[list[int]] = []
     flats = [{k: v for k, v in flat_config(a.config).items() if k not in IGNORED} for a in arrays]
+    states = [a.checkpoint.state for a in arrays]
     for i, flat in enumerate(flats):
-        key = tuple(sorted((k, repr(v)) for k, v in flat.items()))
+        key = (states[i], *sorted((k, repr(v)) for k, v in flat.items()))
         if key in keys:
             members[keys.index(key)].append(i)
         else:
@@ -96,6 +98,10 @@ def group_runs(arrays: Sequence[RunArrays]) -> list[Group]:
         others = [flats[m[0]] for m in members if m is not idx and arrays[m[0]].model == model]
         diff = {k: first.get(k) for k in sorted(set(first).union(*others)) if any(o.get(k) != first.get(k) for o in others)}
         label = model.upper() + (f" ({', '.join(f'{k}={v}' for k, v in diff.items())})" if diff else "")
+        # The state, where it is not the selected one or the comparison holds more than one.
+        state = states[idx[0]]
+        if state != "selected" or len(set(states)) > 1:
+            label += f" @{state}"
         order = sorted(idx, key=lambda i: (seed_of(arrays[i]) is None, seed_of(arrays[i]) or 0, i))
         groups.append(Group(label, model, order, diff))
     return groups
@@ -291,6 +297,7 @@ def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_
             {
                 "label": g.label,
                 "model": g.model,
+                "state": arrays[g.runs[0]].checkpoint.state,
                 "config_differences": g.differences,
                 "runs": [str(arrays[i].run_dir) for i in g.runs],
                 "seeds": [seed_of(arrays[i]) for i in g.runs],
@@ -329,6 +336,7 @@ def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_
                 "model": arrays[i].model,
                 "seed": seed_of(arrays[i]),
                 "status": arrays[i].summary.get("status"),
+                "state": arrays[i].checkpoint.state,
                 "checkpoint_epoch": arrays[i].checkpoint.epoch,
                 "test_metric": _test_metric(arrays[i]),
                 "layers": per_run_layers[i],
@@ -370,8 +378,8 @@ def compare_runs(arrays: Sequence[RunArrays], *, nodes: Sequence[int] = (), top_
 
 
 def _test_metric(a: RunArrays) -> float | None:
-    """The test metric training recorded (at the checkpoint), as ``gnnviz runs`` shows it."""
-    v = a.summary.get("test_metric")
+    """The test metric training recorded at the state drawn (the selected one: as ``gnnviz runs`` shows it)."""
+    v = a.checkpoint.test_metric
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) else None
 
 

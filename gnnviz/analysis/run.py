@@ -110,6 +110,7 @@ def run_header(a: RunArrays) -> dict[str, Any]:
         "model": a.model,
         "graph": a.graph_label,
         "checkpoint": {
+            "state": a.checkpoint.state,
             "epoch": a.checkpoint.epoch,
             "val_metric": a.checkpoint.val_metric,
             "val_loss": a.checkpoint.val_loss,

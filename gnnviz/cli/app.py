@@ -178,6 +178,12 @@ def train(
         exits.print_path(path)
 
 
+STATE_OPTION = typer.Option(
+    "--state",
+    help="Which state of the run: selected (the stopping rule's), min-loss (lowest validation loss) or last.",
+)
+
+
 @app.command()
 def visualize(
     run_arg: Annotated[Optional[Path], typer.Argument(metavar="RUN", help=RUN_HELP, show_default=False)] = None,
@@ -207,8 +213,12 @@ def visualize(
             "--embedding", help="2-D map of the embeddings: tsne, umap or pca.", show_default="the run's run.embedding: tsne"
         ),
     ] = None,
+    state: Annotated[str, STATE_OPTION] = "selected",
 ) -> None:
     """Draw everything a run learned into RUN/viz and print the folder.
+
+    --state picks which of the run's states is drawn: selected (the stopping rule's), min-loss
+    (lowest validation loss) or last; another than selected goes to RUN/viz-<state>.
 
     Examples:
 
@@ -217,12 +227,16 @@ def visualize(
       gnnviz visualize outputs/my-run --nodes 12,345 --top-k 2 --format svg --dpi 300
 
       gnnviz visualize --run outputs/my-run --embedding umap
+
+      gnnviz visualize --run outputs/my-run --state min-loss
     """
+    from gnnviz.runs.load import check_state_name
     from gnnviz.viz.coords.embeddings import check_method
     from gnnviz.viz.options import Options
 
     node_ids = _ints(nodes, "--nodes") or []
     Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()  # the run's own checks follow in draw()
+    check_state_name(state)
     if embedding is not None:
         check_method(embedding)
     if tensorboard:
@@ -244,6 +258,7 @@ def visualize(
         dpi=dpi,
         graph_index=graph_index,
         embedding=embedding,
+        state=state,
         quiet=quiet,
         log=to_stderr,
     )
@@ -251,7 +266,7 @@ def visualize(
         from gnnviz.tensorboard import write_projector
         from gnnviz.viz.load import load_arrays
 
-        projector = write_projector(run.expanduser(), load_arrays(run.expanduser(), graph_index))
+        projector = write_projector(run.expanduser(), load_arrays(run.expanduser(), graph_index, state))
         if not quiet:
             to_stderr(f"embedding projector: {projector} (tensorboard --logdir {run.expanduser() / 'tb'})")
     exits.print_path(path)
@@ -261,7 +276,11 @@ def visualize(
 def compare(
     runs: Annotated[
         list[Path],
-        typer.Argument(metavar="RUN", help="Two or more run directories of one dataset; a --seeds folder counts as its seeds."),
+        typer.Argument(
+            metavar="RUN",
+            help="Two or more run directories of one dataset; a --seeds folder counts as its seeds; "
+            "RUN@min-loss (or @last, @selected) draws that state of the run.",
+        ),
     ],
     out: Annotated[
         Optional[Path],
@@ -277,6 +296,7 @@ def compare(
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures (dots per inch, 30 to 1200).")] = 200,
     graph_index: Annotated[int, typer.Option("--graph-index", help="Which test graph of a multi-graph dataset (PPI).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+    state: Annotated[str, STATE_OPTION] = "selected",
 ) -> None:
     """Compare runs of one dataset side by side; print the folder of figures and index.html.
 
@@ -284,19 +304,27 @@ def compare(
     training curves, test metric, attention lift and entropy per layer (GCN's coefficients as the
     baseline), the same nodes' neighbourhoods, prediction agreement and the nodes that flip.
     Numbers go to compare.json. Without --out, a new outputs/compare-<YYYYmmdd-HHMMSS> is
-    created, so an earlier compare is never overwritten.
+    created, so an earlier compare is never overwritten. Every run is drawn in the state --state
+    names (default selected), or in the one its RUN@STATE suffix names: two states of one run side
+    by side are two groups.
 
     Examples:
 
       gnnviz compare outputs/gat-cora-3seeds outputs/cora-gcn-20261121-101500
 
       gnnviz compare outputs/a outputs/b outputs/c --out outputs/gat-vs-gcn --nodes 12,345
+
+      gnnviz compare outputs/gat-cora outputs/gat-cora@min-loss
     """
+    from gnnviz.runs.load import check_state_name
+    from gnnviz.viz.compare import split_state
     from gnnviz.viz.options import Options
 
     node_ids = _ints(nodes, "--nodes") or []
     Options(node_ids, top_k, None, None, fmt, dpi, graph_index).check()
-    runs = [check_path(r, "RUN", "folder") for r in runs]
+    check_state_name(state)
+    for r in runs:
+        check_path(split_state(r, state)[0], "RUN", "folder")
     out = check_path(out, "--out", "new-folder") if out is not None else None
     from gnnviz.viz.compare import compare as run_compare
 
@@ -308,6 +336,7 @@ def compare(
         fmt=fmt,
         dpi=dpi,
         graph_index=graph_index,
+        state=state,
         quiet=quiet,
         log=to_stderr,
     )
@@ -341,8 +370,12 @@ def explain(
     per_class: Annotated[int, typer.Option("--per-class", help="Sampled nodes per class and split (without --nodes).")] = 1,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG figures (30 to 1200).")] = 150,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
+    state: Annotated[str, STATE_OPTION] = "selected",
 ) -> None:
     """Explain why nodes got their predictions; write RUN/explain (explain.json, pictures) and print it.
+
+    --state picks the run's state explained (selected, min-loss or last); another than selected
+    goes to RUN/explain-<state>.
 
     Each node is explained on its computation subgraph by each method; where the graph carries a
     known explanation (generated datasets), each method's edge scores get a ROC AUC against it;
@@ -353,9 +386,14 @@ def explain(
       gnnviz explain outputs/ba_shapes-gcn-20261204-101500
 
       gnnviz explain --run outputs/my-gat-run --nodes 12,345 --methods saliency,attention
+
+      gnnviz explain --run outputs/my-gat-run --state min-loss
     """
+    from gnnviz.runs.load import check_state_name
+
     if not 30 <= dpi <= 1200:
         raise ConfigError(f"--dpi {dpi} must be between 30 and 1200")
+    check_state_name(state)
     run = _the_run(run_arg, run, "explain")
     out = check_path(out, "--out", "new-folder") if out is not None else None
     from gnnviz.explain.run import explain as run_explain
@@ -370,6 +408,7 @@ def explain(
         keep=keep,
         per_class=per_class,
         dpi=dpi,
+        state=state,
         log=None if quiet else to_stderr,
     )
     exits.print_path(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -81,7 +83,9 @@ def plot_node(
         ax.margins(0.08)
         ax.set_axis_off()
     legend = "star: explained node" + ("; orange: known explanation (motif)" if truth_edges is not None else "")
-    fig.suptitle(f"{title}\n{legend}", fontsize=9)
+    # Wrapped to the figure's width (one panel is narrower than the title): ~0.6 em per character.
+    wrapped = textwrap.fill(title, max(40, int(fig.get_figwidth() * 72 / (9 * 0.6))))
+    fig.suptitle(f"{wrapped}\n{legend}", fontsize=9)
     return fig
 
 

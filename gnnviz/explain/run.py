@@ -100,15 +100,17 @@ def explain(
     keep: float = 0.2,
     per_class: int = 1,
     dpi: int = 150,
+    state: str = "selected",
     log: Callable[[str], None] | None = None,
 ) -> Path:
-    """Explain ``nodes`` of the run's model with ``methods``; write ``out`` (default RUN/explain)."""
+    """Explain ``nodes`` of the run's model with ``methods``; write ``out`` (default RUN/explain;
+    ``RUN/explain-<state>`` for a ``state`` other than the selected one)."""
     import torch
     from torch_geometric.utils import k_hop_subgraph
 
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits
-    from gnnviz.runs.load import load_checkpoint
+    from gnnviz.runs.load import check_state_name, load_checkpoint, state_file
     from gnnviz.runs.store import read_graphs
     from gnnviz.viz.load import load_arrays
 
@@ -119,15 +121,16 @@ def explain(
         raise ConfigError(f"--keep {keep} must be a share in (0, 1], e.g. --keep 0.2")
     if per_class < 1:
         raise ConfigError(f"--per-class {per_class} must be at least 1")
+    check_state_name(state)
     run_dir = Path(run_dir)
-    out = Path(out) if out is not None else run_dir / "explain"
+    out = Path(out) if out is not None else run_dir / ("explain" if state == "selected" else f"explain-{state}")
     earlier = check_out(out)
-    arrays = load_arrays(run_dir)
+    arrays = load_arrays(run_dir, state=state)
     if arrays.task != "multiclass":
         raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
-    checkpoint = load_checkpoint(run_dir)
+    checkpoint = load_checkpoint(run_dir, state)
     stored = read_graphs(run_dir)
-    check_fits(run_dir, checkpoint, stored)
+    check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
     base = rebuild(checkpoint)
     chosen = parse_methods(methods, base.is_attention)
     g = stored.graphs[0]
@@ -146,7 +149,9 @@ def explain(
     x = g.x.float() if g.x.layout == torch.strided else g.x.to_dense().float()
     truth_e = g.truth_edge_mask.numpy().astype(bool) if "truth_edge_mask" in g else None
     truth_n = g.truth_node_mask.numpy().astype(bool) if "truth_node_mask" in g else None
-    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, dpi])
+    # The state's name only where not the selected one: earlier explanations stay up to date.
+    named = [] if state == "selected" else [state]
+    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, dpi, *named], state_file(run_dir, state).name)
     if _up_to_date(out, key):
         say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
         return out
@@ -229,7 +234,8 @@ def explain(
     ep = arrays.checkpoint.epoch
     figures["summary.png"] = plot_summary(
         summary,
-        title=f"{arrays.dataset}, {arrays.model}, checkpoint epoch {ep}: {len(rows)} nodes explained",
+        title=f"{arrays.dataset}, {arrays.model}, {'checkpoint ' if state == 'selected' else ''}"
+        f"{arrays.checkpoint.stamp_short}: {len(rows)} nodes explained",
         ground_truth=truth_e is not None,
         spearman=agreement["spearman"] if len(chosen) > 1 else None,
     )
@@ -241,6 +247,7 @@ def explain(
         "dataset": arrays.dataset,
         "model": arrays.model,
         "checkpoint_epoch": ep,
+        "state": state,
         "layers": layers,
         "num_nodes": n,
         "ground_truth": truth_e is not None,
@@ -262,12 +269,13 @@ def explain(
 EXPLAIN_VERSION = 1  # bump when what explain computes changes
 
 
-def _key(run_dir: Path, settings: list) -> str:
-    """What an explanation depends on: the checkpoint's and graph's bytes, the settings, the version."""
+def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:
+    """What an explanation depends on: the checkpoint's (the state's file) and graph's bytes, the
+    settings, the version."""
     import hashlib
 
     digest = hashlib.sha256(json.dumps([EXPLAIN_VERSION, settings]).encode())
-    for name in ("checkpoint.pt", "graph.pt"):
+    for name in (checkpoint, "graph.pt"):
         with open(run_dir / name, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
@@ -359,7 +367,7 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
     for m, d in row["methods"].items():
         notes[m] = (notes[m] + "  " if notes[m] else "") + f"fid+ {d['fid_plus']:.0f} fid- {d['fid_minus']:.0f}"
     title = (
-        f"{arrays.dataset}, {arrays.model}, epoch {arrays.checkpoint.epoch}: node {row['node']} ({row['split']}), "
+        f"{arrays.dataset}, {arrays.model}, {arrays.checkpoint.stamp_short}: node {row['node']} ({row['split']}), "
         f"true {label(row['true'])}, predicted {label(row['predicted'])}{'' if row['correct'] else ' (wrong)'}{shown}"
     )
     return plot_node(

@@ -104,12 +104,12 @@ def _same_value(a: Any, b: Any) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
 
 
-def check_fits(run: str | Path, ckpt: dict[str, Any], stored: StoredGraphs) -> None:
+def check_fits(run: str | Path, ckpt: dict[str, Any], stored: StoredGraphs, name: str = "checkpoint.pt") -> None:
     """The checkpoint's model must fit the stored graphs (``read_graphs``): its input width is
     their feature count, its output width their class count (as recorded at training; in older
     runs the labels must be in range), and its task theirs; and graph.pt must be the very file it was
-    trained on, where the checkpoint recorded its digest."""
-    path, graph_path = Path(run) / "checkpoint.pt", Path(run) / "graph.pt"
+    trained on, where the checkpoint recorded its digest. ``name``: the checkpoint's file in the run."""
+    path, graph_path = Path(run) / name, Path(run) / "graph.pt"
     _check_shapes(path, graph_path, ckpt, stored)
     # Last, so that a graph the model cannot even run on is named by what differs.
     recorded = ckpt.get("graph_sha256")

@@ -4,8 +4,13 @@ A run directory holds:
 
 - ``config.yaml``: the resolved config, every section (``CONFIG_SECTIONS``) in full;
 - ``metrics.csv``: a row per epoch, columns ``METRIC_COLUMNS``, flushed as it goes;
-- ``checkpoint.pt``: the best weights and the model's constructor arguments
-  (``CHECKPOINT_FORMAT``, ``CHECKPOINT_VERSION``; only tensors, strings, numbers and dicts);
+- ``checkpoint.pt``: the weights of the state the stopping rule selected and the model's
+  constructor arguments (``CHECKPOINT_FORMAT``, ``CHECKPOINT_VERSION``; only tensors, strings,
+  numbers and dicts);
+- ``checkpoint-min-loss.pt``, ``checkpoint-last.pt``: the state of lowest validation loss and the
+  last state, in the same format, each only where it is another epoch than the states before it in
+  ``STATES`` (``summary.json``'s ``states`` names the file holding each state, with its epoch and
+  scores; runs from before these files have only ``checkpoint.pt``);
 - ``graph.pt``: the graph(s) the figures are drawn on, so ``visualize`` needs nothing else;
 - ``summary.json``: status, the process writing it, results (padded, see ``store.save_summary``);
 - optionally ``snapshots.json`` (training snapshots) and ``tb/`` (TensorBoard events, ``gnnviz.tensorboard``).
@@ -30,6 +35,14 @@ CHECKPOINT_VERSION = 1
 
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_metric", "val_loss", "val_metric", "seconds")
+
+
+# The states a run keeps, by the names ``--state`` takes: the one the stopping rule selected
+# (training.early_stopping), the one of lowest validation loss (the first epoch reaching it), and the
+# last one trained. A state that is the same epoch as an earlier one here is that one's file.
+STATES = ("selected", "min-loss", "last")
+STATE_FILES = {"selected": "checkpoint.pt", "min-loss": "checkpoint-min-loss.pt", "last": "checkpoint-last.pt"}
+DEFAULT_STATE = "selected"
 
 
 REQUIRED = ("config.yaml", "summary.json", "checkpoint.pt", "graph.pt")

@@ -10,9 +10,17 @@ from typing import Any
 
 import yaml
 
-from gnnviz.errors import RunError
+from gnnviz.errors import ConfigError, RunError, did_you_mean
 from gnnviz.runs.checks import _check_agree, _check_same_run
-from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CONFIG_SECTIONS, REQUIRED
+from gnnviz.runs.layout import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    CONFIG_SECTIONS,
+    DEFAULT_STATE,
+    REQUIRED,
+    STATE_FILES,
+    STATES,
+)
 from gnnviz.runs.schema import check_checkpoint
 from gnnviz.runs.status import _check_status
 from gnnviz.runs.store import _load_torch, _read_text, read_metrics, read_summary
@@ -99,8 +107,64 @@ def _not_a_run(path: Path, missing: list[str]) -> str:
     )
 
 
-def load_checkpoint(run: str | Path) -> dict[str, Any]:
-    path = Path(run) / "checkpoint.pt"
+def check_state_name(state: str) -> str:
+    """``state`` if it is one of ``STATES``; else a ConfigError (exit 2) naming them."""
+    if state not in STATES:
+        raise ConfigError(
+            f"--state '{state}' is not a state a run keeps; choose one of {', '.join(STATES)}{did_you_mean(state, STATES)}"
+        )
+    return state
+
+
+def kept_states(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The states a run keeps, by name, as its summary.json records them (``schema.STATE_ROW``).
+    A run from before other states were kept records none: it keeps the selected state alone,
+    in checkpoint.pt, at its best_epoch."""
+    states = summary.get("states")
+    if isinstance(states, dict) and states:
+        return {name: states[name] for name in STATES if name in states}
+    best = summary.get("best_epoch")
+    return {DEFAULT_STATE: {"epoch": best if isinstance(best, int) else None, "file": STATE_FILES[DEFAULT_STATE]}}
+
+
+def state_file(run: str | Path, state: str = DEFAULT_STATE) -> Path:
+    """The checkpoint file holding ``state`` in ``run`` (``summary.json`` says which); a ConfigError
+    (exit 2) naming the states the run has where it lacks this one."""
+    run = Path(run)
+    check_state_name(state)
+    if state == DEFAULT_STATE:
+        return run / STATE_FILES[state]
+    summary = read_summary(run / "summary.json")
+    have = kept_states(summary)
+    if state not in have and "states" not in summary:
+        raise ConfigError(
+            f"{run} was trained before gnnviz kept more states than the selected one, so it has no '{state}' state; "
+            "leave out --state (the selected state), or train the run again to keep all three"
+        )
+    if state not in have:
+        why = "its training ended before that state was saved"
+        raise ConfigError(
+            f"{run} has no '{state}' state ({why}); it has {', '.join(have)}: pass --state {' or '.join(have)}, or train it again"
+        )
+    return run / have[state]["file"]
+
+
+def check_state_epoch(path: Path, state: str, epoch: Any) -> None:
+    """The checkpoint at ``path`` holds the epoch summary.json records for ``state`` (where it records
+    one): a file copied in from another run, or from another state's, is named."""
+    summary_path = path.parent / "summary.json"
+    summary = read_summary(summary_path) if summary_path.is_file() else {}
+    want = (summary.get("states") or {}).get(state, {}).get("epoch") if isinstance(summary.get("states"), dict) else None
+    if isinstance(want, int) and epoch != want:
+        raise RunError(
+            f"{path} holds epoch {epoch}, but {summary_path} says the {state} state is epoch {want}: the file comes from "
+            "another run or state; put back this run's own file or train again"
+        )
+
+
+def load_checkpoint(run: str | Path, state: str = DEFAULT_STATE) -> dict[str, Any]:
+    """The checkpoint of ``state`` (``runs.layout.STATES``), checked against the run it sits in."""
+    path = state_file(run, state)
     ckpt = _load_torch(path, "checkpoint")
     if ckpt.get("format") != CHECKPOINT_FORMAT:
         raise RunError(f"{path} is a foreign checkpoint, not one written by gnnviz train; train a run with 'gnnviz train'")
@@ -110,4 +174,5 @@ def load_checkpoint(run: str | Path) -> dict[str, Any]:
         )
     check_checkpoint(path, ckpt)
     _check_same_run(path, ckpt)
+    check_state_epoch(path, state, ckpt.get("epoch"))
     return ckpt

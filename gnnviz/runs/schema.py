@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gnnviz.errors import RunError
-from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, STATE_FILES, STATES
 
 STATUSES = ("running", "completed", "early_stopped", "interrupted", "diverged", "failed")
 
@@ -60,6 +60,16 @@ SEED_ROW: dict[str, Field] = {
     "test_metric": _METRIC,
 }
 
+# One state a run keeps (``runs.layout.STATES``): its epoch, the file holding it, and its scores.
+STATE_ROW: dict[str, Field] = {
+    "epoch": _int(0),
+    "file": Field("str", choices=tuple(dict.fromkeys(STATE_FILES.values()))),
+    "val_metric": _METRIC,
+    "val_loss": _num(0, null=True),
+    "test_metric": _METRIC,
+}
+STATE_REQUIRED = ("epoch", "file")
+
 SUMMARY: dict[str, Field] = {
     "status": Field("str", choices=STATUSES),
     "dataset": Field("str"),
@@ -82,6 +92,7 @@ SUMMARY: dict[str, Field] = {
     "seconds_per_epoch": _num(0),
     "peak_memory_mb": _num(0),
     "error": Field("str"),
+    "states": Field("dict", items={name: Field("dict", items=STATE_ROW) for name in STATES}),
     # a multi-seed aggregate
     "seeds": Field("list", item_kind="int"),
     "runs": Field("list", items=SEED_ROW),
@@ -198,6 +209,31 @@ def _summary_rules(summary: dict[str, Any]) -> str | None:
     best, run = summary.get("best_epoch"), summary.get("epochs_run")
     if isinstance(best, int) and isinstance(run, int) and best > run:
         return f"best_epoch {best} is after the last epoch run ({run})"
+    states = summary.get("states")
+    return _states_rules(states, best, run) if isinstance(states, dict) else None
+
+
+def _states_rules(states: dict[str, Any], best: Any, run: Any) -> str | None:
+    """Each state names its epoch and its file: the file of its own name, or that of an earlier
+    state (in ``STATES``) of the same epoch; the selected state is ``best_epoch``'s."""
+    if "selected" not in states:
+        return "field 'states' has no 'selected'"
+    seen: dict[int, str] = {}  # epoch -> the file of the first state of that epoch
+    for name in STATES:
+        row = states.get(name)
+        if row is None:
+            continue
+        for key in STATE_REQUIRED:
+            if key not in row:
+                return f"field 'states.{name}' has no '{key}'"
+        epoch, file = row["epoch"], row["file"]
+        want = seen.setdefault(epoch, STATE_FILES[name])
+        if file != want:
+            return f"field 'states.{name}.file' is {file!r}, but the {name} state (epoch {epoch}) is in {want}"
+        if isinstance(run, int) and epoch > run:
+            return f"field 'states.{name}.epoch' {epoch} is after the last epoch run ({run})"
+    if isinstance(best, int) and states["selected"]["epoch"] != best:
+        return f"field 'states.selected.epoch' {states['selected']['epoch']} is not best_epoch {best}"
     return None
 
 

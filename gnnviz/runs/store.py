@@ -134,9 +134,17 @@ def versions() -> dict[str, str]:
 
 
 def save_checkpoint(
-    run: Path, model_kwargs: dict[str, Any], state: dict[str, torch.Tensor], *, dataset: str, task: str, epoch: int
+    run: Path,
+    model_kwargs: dict[str, Any],
+    state: dict[str, torch.Tensor],
+    *,
+    dataset: str,
+    task: str,
+    epoch: int,
+    name: str = "checkpoint.pt",
 ) -> None:
-    """Only tensors, strings, numbers and dicts: loads with ``weights_only=True`` as is."""
+    """Only tensors, strings, numbers and dicts: loads with ``weights_only=True`` as is. ``name``:
+    the file (``layout.STATE_FILES``: ``checkpoint.pt`` for the selected state)."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -150,7 +158,7 @@ def save_checkpoint(
     digest = graph_digest(run)
     if digest is not None:
         payload["graph_sha256"] = digest  # the graphs it was trained on: a graph.pt put in from elsewhere is named
-    atomic_torch_save(run / "checkpoint.pt", payload)
+    atomic_torch_save(run / name, payload)
 
 
 def graph_digest(run: Path) -> str | None:

@@ -4,7 +4,9 @@ Each epoch runs the steps ``make_steps`` builds (``training.steps``: full batch,
 seed-node batches, on one process or several ranks) and evaluates the validation split.
 Early stopping (``EarlyStopping``) by the GAT paper's rule ("metric_or_loss", the default) or on
 the validation metric alone ("metric": ties broken by lower validation loss); the best state is
-restored and the test metric taken with it. Never touches files.
+restored and the test metric taken with it. Beside it, ``fit`` keeps the state of lowest
+validation loss and the last state (``FitResult.states``, by the names of ``runs.layout.STATES``),
+each with its validation and test numbers. Never touches files.
 """
 
 from __future__ import annotations
@@ -21,7 +23,20 @@ from torch import Tensor
 from gnnviz.datasets.base import GraphDataset
 from gnnviz.distributed import World
 from gnnviz.errors import Terminated
+from gnnviz.runs.layout import STATES
 from gnnviz.training.steps import make_steps
+
+
+@dataclass
+class KeptState:
+    """One state training kept: its epoch (0: the initial weights), weights and scores (NaN where
+    not measured: epoch 0, or a test evaluation cut short by an interrupt)."""
+
+    epoch: int
+    state: dict[str, Tensor]
+    val_metric: float
+    val_loss: float
+    test_metric: float
 
 
 @dataclass
@@ -36,6 +51,9 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     message: str = ""
     interrupt: BaseException | None = None  # the Ctrl-C/SIGTERM that ended training, re-raised after saving
+    # Every state kept, by name (runs.layout.STATES: "selected" is best_state/best_epoch); names
+    # that are the same epoch share one KeptState.
+    states: dict[str, KeptState] = field(default_factory=dict)
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -110,7 +128,12 @@ def fit(
     and draw no random numbers, so that snapshots never change what is trained.
 
     Ctrl-C (or SIGTERM as ``Terminated``) ends training with status "interrupted": the best
-    state so far is restored and returned, with the exception in ``interrupt``.
+    state so far is restored and returned, with the exception in ``interrupt``; the other states
+    kept are those reached so far (the last whole epoch's, the lowest loss's).
+
+    ``states`` holds the selected state, the state of lowest validation loss (the first epoch to
+    reach it) and the last state whose epoch finished with finite losses, each with its test
+    metric, taken with that state after training; the model is left in the selected state.
 
     ``node_batch``, ``num_neighbors``, ``world``: see ``make_steps``. The test metric at the end is
     computed by each rank alone, so that it is there even when another rank is gone.
@@ -129,7 +152,10 @@ def fit(
         world=world,
     )
 
-    best: dict[str, Any] = {"metric": -math.inf, "loss": math.inf, "epoch": 0, "state": _snapshot(model)}
+    initial = _snapshot(model)
+    best: dict[str, Any] = {"metric": -math.inf, "loss": math.inf, "epoch": 0, "state": initial}
+    low: dict[str, Any] = dict(best)  # the lowest validation loss so far (strictly lower: the first epoch)
+    last: dict[str, Any] = dict(best)  # the last epoch that finished
     stopper = EarlyStopping(stopping, patience)
     history: list[dict[str, float]] = []
     status, message = "completed", ""
@@ -160,8 +186,12 @@ def fit(
             }
             history.append(row)
             keep, stop = stopper.update(val_metric, val_loss)
+            state = _snapshot(model)  # one copy per epoch, shared by every state this epoch becomes
             if keep:
-                best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=_snapshot(model))
+                best.update(metric=val_metric, loss=val_loss, epoch=epoch, state=state)
+            if val_loss < low["loss"]:
+                low.update(metric=val_metric, loss=val_loss, epoch=epoch, state=state)
+            last.update(metric=val_metric, loss=val_loss, epoch=epoch, state=state)
             if on_epoch is not None:
                 on_epoch(row)
             if snap is not None and epoch % snapshot_every == 0:
@@ -172,26 +202,44 @@ def fit(
     except (KeyboardInterrupt, Terminated) as exc:  # Ctrl-C, or SIGTERM turned into Terminated
         status, interrupt = "interrupted", exc
     train_seconds = time.perf_counter() - start
-    model.load_state_dict(best["state"])
-    if best["epoch"] == 0:
-        val_metric = test_metric = float("nan")
-    else:
-        val_metric = best["metric"]
-        try:
-            _, test_metric = getattr(evaluate, "local", evaluate)("test")
-        except (KeyboardInterrupt, Terminated) as exc:  # as in training: the best state is still saved
-            status, interrupt, test_metric = "interrupted", interrupt or exc, float("nan")
+    # The test metric of each state, the selected one first; a Ctrl-C/SIGTERM now leaves the
+    # remaining ones unmeasured (NaN), and every state is still saved.
+    states: dict[str, KeptState] = {}
+    by_epoch: dict[int, KeptState] = {}
+    for name, kept in zip(STATES, (best, low, last), strict=True):
+        if kept["epoch"] not in by_epoch:
+            measured = kept["epoch"] > 0
+            by_epoch[kept["epoch"]] = KeptState(
+                kept["epoch"],
+                kept["state"],
+                kept["metric"] if measured else math.nan,
+                kept["loss"] if measured else math.nan,
+                math.nan,
+            )
+        states[name] = by_epoch[kept["epoch"]]
+    test = getattr(evaluate, "local", evaluate)
+    try:
+        for kept_state in by_epoch.values():
+            if kept_state.epoch > 0:
+                model.load_state_dict(kept_state.state)
+                _, kept_state.test_metric = test("test")
+    except (KeyboardInterrupt, Terminated) as exc:  # as in training: the states are still saved
+        status, interrupt = "interrupted", interrupt or exc
+    finally:
+        model.load_state_dict(best["state"])
+    selected = states["selected"]
     return FitResult(
         status=status,
         best_epoch=best["epoch"],
         epochs_run=len(history),
-        val_metric=val_metric,
-        test_metric=test_metric,
+        val_metric=selected.val_metric,
+        test_metric=selected.test_metric,
         best_state=best["state"],
         train_seconds=train_seconds,
         history=history,
         message=message,
         interrupt=interrupt,
+        states=states,
     )
 
 

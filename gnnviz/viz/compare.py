@@ -9,6 +9,10 @@ before the output folder is created: a failure writes nothing. Checked: at least
 (``runs.load.load_run``: missing, damaged, still running, dead or failed runs are named), one dataset,
 one graph (same nodes, edges, labels and split), node ids in range, and the output folder.
 
+Each run is drawn in the state ``state`` names (``--state``; default the selected one), or in the
+one its own ``@STATE`` suffix names (``RUN@min-loss``): ``gnnviz compare RUN RUN@min-loss`` puts two
+states of one run side by side, as two groups.
+
 The output folder is ``--out DIR`` (a new or empty folder, or an earlier compare folder: its
 files are replaced and files of the earlier compare that this one does not write are removed),
 else ``outputs/compare-<YYYYmmdd-HHMMSS>`` (``-2``, ``-3``... when that exists), so an earlier
@@ -30,9 +34,9 @@ matplotlib.use("Agg")  # headless; chosen here, at the entry point
 
 from gnnviz.analysis import comparison  # noqa: E402
 from gnnviz.analysis.arrays import RunArrays  # noqa: E402
-from gnnviz.errors import ConfigError, RunError  # noqa: E402
-from gnnviz.runs.layout import check_out_dir, create_run_dir  # noqa: E402
-from gnnviz.runs.load import load_run  # noqa: E402
+from gnnviz.errors import ConfigError, RunError, did_you_mean  # noqa: E402
+from gnnviz.runs.layout import DEFAULT_STATE, STATES, check_out_dir, create_run_dir  # noqa: E402
+from gnnviz.runs.load import check_state_name, load_run  # noqa: E402
 from gnnviz.runs.store import read_summary  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.figures import compare as compare_figures  # noqa: E402
@@ -54,11 +58,14 @@ def compare(
     fmt: str = "png",
     dpi: int = DEFAULT_DPI,
     graph_index: int = 0,
+    state: str = DEFAULT_STATE,
     quiet: bool = False,
     log: Callable[[str], Any] = print,
     base: Path = DEFAULT_BASE,
 ) -> Path:
     """Compare ``runs`` into ``out`` (default ``base/compare-<time>``) and return that folder.
+
+    ``runs``: run directories, each optionally ``DIR@STATE``; ``state``: the state of those without.
 
     Raises ``GnnvizError`` (before writing anything) for any bad input.
     """
@@ -66,11 +73,14 @@ def compare(
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     Options(tuple(nodes), top_k, None, None, fmt, dpi, graph_index).check()
-    paths = expand_runs(runs)
+    check_state_name(state)
+    specs_given = [split_state(r, state) for r in runs]
+    expanded = expand_runs([p for p, _ in specs_given], [s for _, s in specs_given])
+    paths = [p for p, _ in expanded]
     check_out(out, base)
     loaded = [load_run(p) for p in paths]
     _same_dataset(paths, loaded)
-    arrays = [load_arrays(p, graph_index) for p in paths]
+    arrays = [load_arrays(p, graph_index, s) for p, s in expanded]
     _same_graph(arrays)
     n = arrays[0].num_nodes
     for v in nodes:
@@ -116,24 +126,42 @@ def compare(
     return folder
 
 
-def expand_runs(runs: Sequence[Path]) -> list[Path]:
-    """The run directories to compare: a ``--seeds`` folder stands for its ``seed-*`` runs.
+def split_state(given: str | Path, default: str = DEFAULT_STATE) -> tuple[Path, str]:
+    """``DIR@STATE`` as (DIR, STATE); a path that exists as given, or has no ``@``, is a run
+    directory in the ``default`` state. An unknown STATE is a ``ConfigError`` naming the states."""
+    text = str(given)
+    head, at, tail = text.rpartition("@")
+    if not at or Path(text).expanduser().exists() or "/" in tail:
+        return Path(given), default
+    try:
+        return Path(head), check_state_name(tail)
+    except ConfigError:
+        raise ConfigError(
+            f"{text}: '{tail}' is not a state a run keeps; write RUN@selected, RUN@min-loss or RUN@last"
+            f"{did_you_mean(tail, STATES)}"
+        ) from None
 
-    Raises ``ConfigError`` for fewer than two runs or a run given twice.
+
+def expand_runs(runs: Sequence[Path], states: Sequence[str] | None = None) -> list[tuple[Path, str]]:
+    """The run directories to compare, each with its state (``states``, one per run; default all
+    the selected one): a ``--seeds`` folder stands for its ``seed-*`` runs.
+
+    Raises ``ConfigError`` for fewer than two runs or a run given twice in one state.
     """
-    paths: list[tuple[Path, Path | None]] = []  # (run, the --seeds folder it came from)
-    for given in runs:
+    states = list(states) if states is not None else [DEFAULT_STATE] * len(runs)
+    paths: list[tuple[Path, Path | None, str]] = []  # (run, the --seeds folder it came from, state)
+    for given, state in zip(runs, states, strict=True):
         p = Path(given).expanduser()
         seeds = _seed_runs(p)
-        paths.extend([(s, p) for s in seeds] if seeds is not None else [(p, None)])
+        paths.extend([(s, p, state) for s in seeds] if seeds is not None else [(p, None, state)])
     if len(paths) < 2:
         got = f"one ({paths[0][0]})" if paths else "none"
         raise ConfigError(
             f"compare needs at least two runs, got {got}; pass two or more run directories, e.g. gnnviz compare outputs/a outputs/b"
         )
-    seen: dict[Path, tuple[Path, Path | None]] = {}
-    for p, folder in paths:
-        key = p.resolve()
+    seen: dict[tuple[Path, str], tuple[Path, Path | None]] = {}
+    for p, folder, state in paths:
+        key = (p.resolve(), state)
         if key in seen:
             q, other = seen[key]
             if folder is not None or other is not None:
@@ -142,9 +170,10 @@ def expand_runs(runs: Sequence[Path]) -> list[Path]:
                 same = f"{p} is given twice"
             else:
                 same = f"{q} and {p} are the same run"
-            raise ConfigError(f"{same}; pass each run once")
+            in_state = "" if state == DEFAULT_STATE else f" in the {state} state"
+            raise ConfigError(f"{same}{in_state}; pass each run once (two states of one run: RUN RUN@min-loss)")
         seen[key] = (p, folder)
-    return [p for p, _ in paths]
+    return [(p, state) for p, _, state in paths]
 
 
 def _seed_runs(p: Path) -> list[Path] | None:

@@ -1,11 +1,11 @@
 """A run directory as plain numpy arrays: the one module on the visualize path that touches torch.
 
-``load_arrays(run_dir, graph_index)`` rebuilds the stored model on CPU, runs it once in eval mode
-on one stored graph and returns a ``RunArrays`` (``gnnviz.analysis.arrays``): the graph, labels, split, logits, embeddings,
+``load_arrays(run_dir, graph_index, state)`` rebuilds the stored model (in the state ``state``
+names: ``runs.layout.STATES``) on CPU, runs it once in eval mode on one stored graph and returns a ``RunArrays`` (``gnnviz.analysis.arrays``): the graph, labels, split, logits, embeddings,
 attention per layer and head, the fixed edge coefficients of models that use them, class names,
 and which checkpoint was drawn. torch is imported lazily, only on a cache miss: the forward's
-arrays are cached under ``$GNNVIZ_CACHE_DIR/forward`` keyed by the bytes of ``checkpoint.pt`` and
-``graph.pt``, so a warm visualize needs neither torch's model code nor PyG (importing PyG alone
+arrays are cached under ``$GNNVIZ_CACHE_DIR/forward`` keyed by the state's name and the bytes of
+its checkpoint file and ``graph.pt`` (two states never share an entry), so a warm visualize needs neither torch's model code nor PyG (importing PyG alone
 takes over a second). A cache entry that cannot be read or does not hold arrays of the right
 shapes is computed again and overwritten.
 
@@ -34,18 +34,21 @@ FORWARD_VERSION = 5  # bump when the cached arrays change
 SWITCH_OFF_MAX_EDGES = 2_000_000
 
 
-def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
-    """Read ``run_dir`` (see ``gnnviz.runs.layout``) and one forward pass on graph ``graph_index``.
+def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected") -> RunArrays:
+    """Read ``run_dir`` (see ``gnnviz.runs.layout``) and one forward pass on graph ``graph_index``
+    with the weights of ``state`` (selected, min-loss or last).
 
-    Raises ``GnnvizError`` naming the file or option for a missing or damaged run, or an index
-    out of range.
+    Raises ``GnnvizError`` naming the file or option for a missing or damaged run, a state the
+    run does not keep, or an index out of range.
     """
-    from gnnviz.runs.load import load_run
+    from gnnviz.runs.load import check_state_name, kept_states, load_run, state_file
 
     run_dir = Path(run_dir)
+    check_state_name(state)
     run = load_run(run_dir)
+    path = state_file(run_dir, state)
     dataset = _dataset_name(run)
-    f = _forward(run_dir, graph_index, dataset)
+    f = _forward(run_dir, graph_index, dataset, state, path)
     label = f"{dataset} test graph {graph_index}" if f["num_graphs"] > 1 else dataset
     curves = _curves(run.metrics)
     num_classes = f["logits"].shape[1]
@@ -65,7 +68,7 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
         coefficients=f["coefficients"],
         split=f["split"],
         class_names=class_names(dataset, num_classes) if f["task"] == "multiclass" else None,
-        checkpoint=_checkpoint(f["epoch"], run.summary, curves),
+        checkpoint=_checkpoint(f["epoch"], run.summary, curves, state, tuple(kept_states(run.summary)), _chance(f)),
         curves=curves,
         switched_off=f["switched_off"],
         switch_off_seconds=float(f.get("switch_off_seconds", 0.0)),
@@ -104,15 +107,33 @@ def _curves(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
     return {k: np.array([r[k] for r in rows], dtype=float) for k in rows[0]}
 
 
-def _checkpoint(epoch: int | None, summary: dict[str, Any], curves: dict[str, np.ndarray]) -> Checkpoint:
+def _chance(f: dict[str, Any]) -> float | None:
+    """The share of the most common class among the validation nodes (single-label tasks): the
+    accuracy of always predicting it. None for multi-label tasks or without validation nodes."""
+    y = f["y"][f["split"] == "val"]
+    if f["task"] != "multiclass" or y.size == 0 or y.ndim != 1:
+        return None
+    return float(np.bincount(y.astype(np.int64)).max()) / y.size
+
+
+def _checkpoint(
+    epoch: int | None,
+    summary: dict[str, Any],
+    curves: dict[str, np.ndarray],
+    state: str = "selected",
+    states: tuple[str, ...] = ("selected",),
+    chance: float | None = None,
+) -> Checkpoint:
     """Scores of the drawn epoch from metrics.csv (the summary's where the row is missing)."""
+    from gnnviz.runs.load import kept_states
 
     def num(v: Any) -> float | None:
         return float(v) if isinstance(v, (int, float)) and np.isfinite(v) else None
 
-    if epoch is None and isinstance(summary.get("best_epoch"), int):
-        epoch = summary["best_epoch"]
-    val_metric, val_loss = num(summary.get("val_metric")), None
+    recorded = kept_states(summary).get(state, {})
+    if epoch is None and isinstance(recorded.get("epoch"), int):
+        epoch = recorded["epoch"]
+    val_metric, val_loss = num(recorded.get("val_metric", summary.get("val_metric"))), num(recorded.get("val_loss"))
     min_epoch = epochs_run = None
     if curves and "val_loss" in curves and "epoch" in curves:
         epochs, loss = curves["epoch"].astype(int), curves["val_loss"]
@@ -126,18 +147,26 @@ def _checkpoint(epoch: int | None, summary: dict[str, Any], curves: dict[str, np
             val_loss = num(float(loss[at[0]]))
             val_metric = num(float(curves["val_metric"][at[0]])) if "val_metric" in curves else val_metric
     metric = str(summary.get("metric") or "metric")
-    return Checkpoint(epoch, metric, val_metric, val_loss, epochs_run or num(summary.get("epochs_run")), min_epoch)
+    test = num(recorded.get("test_metric", summary.get("test_metric")))
+    return Checkpoint(
+        epoch, metric, val_metric, val_loss, epochs_run or num(summary.get("epochs_run")), min_epoch, state, chance, states, test
+    )
 
 
 # ----------------------------------------------------------------------------- the forward pass and its cache
 
 
-def _forward(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
-    """The model's forward on one stored graph, from the cache when these exact files were seen."""
-    digest = hashlib.sha256(f"v{FORWARD_VERSION}:{graph_index}:".encode())
+def _forward(run_dir: Path, graph_index: int, dataset: str, state: str, checkpoint: Path) -> dict[str, Any]:
+    """The model's forward on one stored graph, from the cache when these exact files were seen
+    for this state (``checkpoint``: the file holding it)."""
+    # The state's name is in the key (so that an entry of one state is never drawn for another, even
+    # where two states share a file), except the selected state's: its entries stay those of runs
+    # from before other states were kept.
+    named = "" if state == "selected" else f"{state}:"
+    digest = hashlib.sha256(f"v{FORWARD_VERSION}:{graph_index}:{named}".encode())
     try:
-        for name in ("checkpoint.pt", "graph.pt"):
-            with open(run_dir / name, "rb") as f:
+        for path_read in (checkpoint, run_dir / "graph.pt"):
+            with open(path_read, "rb") as f:
                 for block in iter(lambda: f.read(1 << 20), b""):
                     digest.update(block)
         path: Path | None = cache.entry("forward", digest.hexdigest())
@@ -153,26 +182,28 @@ def _forward(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
             # The key covers checkpoint.pt and graph.pt only: config.yaml and summary.json may have
             # changed since, so what the checkpoint says about its model is checked again.
             from gnnviz.runs.checks import check_agrees
+            from gnnviz.runs.load import check_state_epoch
 
-            check_agrees(run_dir / "checkpoint.pt", f["facts"])
+            check_agrees(checkpoint, f["facts"])
+            check_state_epoch(checkpoint, state, f["epoch"])
             return f
-    result = _compute(run_dir, graph_index, dataset)
+    result = _compute(run_dir, graph_index, dataset, state)
     if path is not None:
         cache.write(path, **_to_cache(result))
     return result
 
 
-def _compute(run_dir: Path, graph_index: int, dataset: str) -> dict[str, Any]:
+def _compute(run_dir: Path, graph_index: int, dataset: str, state: str = "selected") -> dict[str, Any]:
     import torch
 
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits, checkpoint_facts
-    from gnnviz.runs.load import load_checkpoint
+    from gnnviz.runs.load import load_checkpoint, state_file
     from gnnviz.runs.store import read_graphs
 
-    checkpoint = load_checkpoint(run_dir)
+    checkpoint = load_checkpoint(run_dir, state)
     stored = read_graphs(run_dir)
-    check_fits(run_dir, checkpoint, stored)
+    check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
     model = rebuild(checkpoint)
     graphs, task = stored.graphs, stored.task
     if not 0 <= graph_index < len(graphs):

@@ -29,7 +29,8 @@ from gnnviz.analysis import run as analysis  # noqa: E402
 from gnnviz.analysis.arrays import RunArrays  # noqa: E402
 from gnnviz.errors import RunError  # noqa: E402
 from gnnviz.progress import Stages  # noqa: E402
-from gnnviz.runs.layout import check_out_dir  # noqa: E402
+from gnnviz.runs.layout import DEFAULT_STATE, check_out_dir  # noqa: E402
+from gnnviz.runs.load import check_state_name  # noqa: E402
 from gnnviz.viz import load as run_arrays  # noqa: E402
 from gnnviz.viz import write as render  # noqa: E402
 from gnnviz.viz.coords import layout  # noqa: E402
@@ -73,39 +74,43 @@ def visualize(
     dpi: int = DEFAULT_DPI,
     graph_index: int = 0,
     embedding: str | None = None,
+    state: str = DEFAULT_STATE,
     quiet: bool = False,
     log: Callable[[str], Any] = print,
 ) -> Path:
-    """Draw every figure for a run into ``out_dir`` (default ``run_dir/viz``) and return that folder.
+    """Draw every figure for a run into ``out_dir`` (default ``run_dir/viz``; ``run_dir/viz-<state>``
+    for a state other than the selected one) and return that folder.
 
     ``layers``/``heads`` are 0-based (None: all layers; head 0 plus the mean over heads).
     ``graph_index`` picks the test graph of a multi-graph dataset (PPI). ``embedding`` projects
     the embeddings with tsne, umap or pca (None: the run's ``run.embedding``, else tsne) into
-    ``<method>.png`` and the explorer. Per-stage seconds are
+    ``<method>.png`` and the explorer. ``state``: which of the states the run keeps is drawn
+    (``runs.layout.STATES``: selected, min-loss, last); every title names it. Per-stage seconds are
     written to ``timings.json`` and, unless ``quiet``, passed to ``log``.
     Raises ``GnnvizError`` (before writing anything) for any bad input.
     """
     say: Callable[[str], Any] = (lambda _m: None) if quiet else log
     stages = Stages("visualize", enabled=False if quiet else None)
     try:
-        return _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, say, stages)
+        return _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, state, say, stages)
     finally:
         stages.close()
 
 
-def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, say, stages) -> Path:
+def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, state, say, stages) -> Path:
     timer = _Timer()
     started = time.perf_counter()
     options = Options(tuple(nodes), top_k, layers, heads, fmt, dpi, graph_index)
     options.check()
     if embedding is not None:
         check_method(embedding)
+    check_state_name(state)
     stages.start(f"loading {run_dir}")
     with timer("load"):
-        arrays = load_arrays(Path(run_dir), graph_index)
+        arrays = load_arrays(Path(run_dir), graph_index, state)
         method = embedding or run_embedding(arrays)
         selection = select(arrays, options)
-        out = Path(out_dir) if out_dir is not None else Path(run_dir) / "viz"
+        out = Path(out_dir) if out_dir is not None else default_out(Path(run_dir), state)
         check_out_dir(out)  # the same rule as for run directories
     notes = list(selection.notes) + ([selection.hubs_note] if selection.hubs_note else [])
     if arrays.attention and not arrays.switched_off and arrays.edge_index.shape[1] > run_arrays.SWITCH_OFF_MAX_EDGES:
@@ -182,6 +187,12 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
     say("timings: " + ", ".join(f"{s} {v:.2f}s" for s, v in timings.items()))
     say(f"wrote {len(writer.written)} files to {out}")
     return out
+
+
+def default_out(run_dir: Path, state: str = DEFAULT_STATE) -> Path:
+    """``RUN/viz`` for the selected state, ``RUN/viz-<state>`` for another: drawing a second state
+    never replaces the figures of the first."""
+    return run_dir / ("viz" if state == DEFAULT_STATE else f"viz-{state}")
 
 
 def _projected(a: RunArrays) -> list[tuple[str, Any]]:

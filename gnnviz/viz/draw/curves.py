@@ -21,10 +21,12 @@ def plot_curves(
     metric: str,
     title: str,
     min_loss_epoch: int | None = None,
+    marked: str = "best epoch",
 ) -> Figure:
     """Loss and metric per epoch, train and val, the checkpointed epoch marked (dashed). All [T].
 
     min_loss_epoch: also mark where the validation loss was lowest (dotted), when it matters.
+    marked: what the checkpointed epoch is called in the legend ("min-loss state, epoch").
     """
     fig = Figure(figsize=(11, 4.2))
     ax_loss, ax_metric = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.85, bottom=0.6, wgap=0.9)[0]
@@ -44,7 +46,7 @@ def plot_curves(
                     mec="black",
                     ms=7,
                     zorder=3,
-                    label=f"best epoch {best_epoch}: val {va[at[0]]:.3f}",
+                    label=f"{marked} {best_epoch}: val {va[at[0]]:.3f}",
                 )
         if min_loss_epoch is not None:
             ax.axvline(min_loss_epoch, color="tab:red", ls=":", lw=1.2, label=f"lowest val loss: epoch {min_loss_epoch}")

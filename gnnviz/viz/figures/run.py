@@ -75,7 +75,7 @@ def build(c: Context) -> list[FigureSpec]:
     a, pred = c.arrays, c.predictions
     model = a.model.upper()
     graph = literal(a.graph_label)
-    stamp = f"checkpoint {literal(a.checkpoint.label)}"
+    stamp = literal(a.checkpoint.stamp)
     on = f"{model} on {graph} ({stamp})"
     colours = run_colours(a)
     specs: list[FigureSpec] = []
@@ -115,8 +115,8 @@ def build(c: Context) -> list[FigureSpec]:
 
     if a.curves:
         col, metric = a.curves, literal(a.checkpoint.metric)
-        test = a.summary.get("test_metric")
-        tested = f"; test {metric.replace('_', ' ')} {test:.3f}" if isinstance(test, (int, float)) else ""
+        test = a.checkpoint.test_metric  # the drawn state's, as training recorded it
+        tested = f"; test {metric.replace('_', ' ')} {test:.3f}" if test is not None else ""
         heading = f"{model} on {literal(a.dataset)}: training curves ({stamp}{tested})"
         caption = "Loss and metric per epoch; dashed line = the checkpoint drawn"
         if a.checkpoint.warning:
@@ -135,6 +135,7 @@ def build(c: Context) -> list[FigureSpec]:
             metric=metric,
             title=heading,
             min_loss_epoch=a.checkpoint.min_val_loss_epoch if a.checkpoint.warning else None,
+            **({} if a.checkpoint.state == "selected" else {"marked": f"{a.checkpoint.state} state, epoch"}),
         )
 
     # One method for every panel (visualize projects them together): its name is the file's stem.
@@ -204,7 +205,7 @@ def run_colours(a: RunArrays) -> style.NodeColours:
 
 def _neighbourhoods(c: Context, colours: style.NodeColours, model: str) -> list[FigureSpec]:
     a, sel = c.arrays, c.selection
-    stamp = f"checkpoint {literal(a.checkpoint.label)}"
+    stamp = literal(a.checkpoint.stamp)
     specs = []
     if a.attention:
         what = "incoming attention per layer and head"

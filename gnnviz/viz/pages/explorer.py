@@ -368,7 +368,7 @@ def run_inputs(
         lift_mean = [by_layer[i][:, -1] if i in by_layer and a.attention[i].heads > 1 else None for i in range(len(a.attention))]
     gcn = (a.coefficients.edge_index, a.coefficients.weight) if a.coefficients is not None and not a.attention else None
     return dict(
-        title=f"{a.model.upper()} on {a.graph_label} (checkpoint {a.checkpoint.label})",
+        title=f"{a.model.upper()} on {a.graph_label} ({a.checkpoint.stamp})",
         num_nodes=n,
         edge_index=a.edge_index,
         coords=coords,

@@ -40,18 +40,24 @@ def index_html(
     """The page. explorer_skipped: why there is no explorer page (None: link to it)."""
     e = html.escape
     ck = a.checkpoint
-    rows = [("run", str(a.run_dir)), ("graph", a.graph_label), ("layout", layout_method), ("checkpoint drawn", ck.label)]
+    rows = [
+        ("run", str(a.run_dir)),
+        ("graph", a.graph_label),
+        ("layout", layout_method),
+        ("state drawn", state_line(a)),
+        ("checkpoint drawn", ck.label),
+    ]
     rows.append(("misclassified", misclassified))
-    rows += [(k, _fmt(v)) for k, v in shareable(a.summary).items()]
+    rows += [(k, _fmt(v)) for k, v in shareable(a.summary).items() if k != "states"]  # the states: in "state drawn"
     summary = "\n".join(f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
     import yaml
 
     config = yaml.safe_dump(a.config, sort_keys=False)
-    name = f"{a.model.upper()} on {a.graph_label}, checkpoint {ck.label}"
+    name = f"{a.model.upper()} on {a.graph_label}, {ck.stamp}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(a.model.upper())} on {e(a.dataset)} ({e(ck.label)}): gnnviz</title>",
+        f"<title>{e(a.model.upper())} on {e(a.dataset)} ({e(ck.label if ck.state == 'selected' else ck.stamp)}): gnnviz</title>",
         STYLE,
         "</head><body>",
         f"<h1>{e(name)}</h1>",
@@ -139,6 +145,27 @@ def _insight_html(ins: dict[str, Any]) -> str:
             rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
         parts.append(f"<p>Attention switched off, on the {e(ins['switched_off_nodes'])} nodes:</p><table>{''.join(rows)}</table>")
     return "\n".join(parts)
+
+
+STATE_MEANS = {
+    "selected": "the state the stopping rule selected",
+    "min-loss": "the state of lowest validation loss",
+    "last": "the last state trained",
+}
+
+
+def state_line(a: RunArrays) -> str:
+    """Which state is drawn and which others the run keeps (``--state`` draws them)."""
+    ck = a.checkpoint
+    means = STATE_MEANS.get(ck.state, ck.state)
+    if ck.state == "selected":
+        rule = (a.config.get("training") or {}).get("early_stopping")
+        means += f" (training.early_stopping={rule})" if rule else ""
+    states = a.summary.get("states")
+    if not isinstance(states, dict):
+        return f"{ck.state}: {means}; the run keeps no other (it was trained before gnnviz kept other states)"
+    others = [f"{n} (epoch {row.get('epoch')})" for n, row in states.items() if n != ck.state and isinstance(row, dict)]
+    return f"{ck.state}: {means}" + (f"; the run also keeps {', '.join(others)}: draw one with --state" if others else "")
 
 
 def _anchor(text: str) -> str:

@@ -104,19 +104,26 @@ def _history(losses):
     return [{"epoch": i + 1, "val_loss": v, "val_metric": 0.5} for i, v in enumerate(losses)]
 
 
-def test_train_says_when_the_kept_state_is_far_before_the_loss_minimum():
-    from gnnviz.experiment import kept_state_note
-    from gnnviz.training.loop import FitResult
+def test_train_warns_when_the_selected_state_is_far_before_the_loss_minimum_or_untrained():
+    from gnnviz.experiment import selected_state_warning
+    from gnnviz.training.loop import FitResult, KeptState
 
-    def result(best, losses):
-        return FitResult("completed", best, len(losses), 0.5, 0.5, {}, 1.0, history=_history(losses))
+    def result(best, losses, val=0.5, last_val=0.5):
+        nan = float("nan")
+        states = {"selected": KeptState(best, {}, val, nan, 0.5), "min-loss": KeptState(len(losses), {}, last_val, nan, 0.6)}
+        states["last"] = states["min-loss"]
+        return FitResult("completed", best, len(losses), val, 0.5, {}, 1.0, history=_history(losses), states=states)
 
     falling = [2.0 - i / 100 for i in range(200)]  # the loss falls for all 200 epochs
-    note = kept_state_note(result(10, falling), "accuracy", "metric_or_loss")
-    assert note and "epoch 10" in note and "until epoch 200 of 200" in note and "training.early_stopping=loss" in note
-    assert kept_state_note(result(190, falling), "accuracy", "metric_or_loss") is None  # near the minimum
-    assert kept_state_note(result(10, falling), "accuracy", "loss") is None  # the rule already keeps the minimum
-    assert kept_state_note(result(0, [float("nan")] * 5), "accuracy", "metric") is None  # no finite loss
+    warning = selected_state_warning(result(10, falling), "accuracy", None)
+    assert warning and "epoch 10" in warning and "until epoch 200 of 200" in warning and "--state min-loss" in warning
+    assert warning.endswith("; the run also keeps min-loss and last (epoch 200: val accuracy 0.5000, test 0.6000)")
+    assert selected_state_warning(result(190, falling), "accuracy", None) is None  # near the minimum
+    assert selected_state_warning(result(0, [float("nan")] * 5), "accuracy", None) is None  # no finite loss
+    # Near the minimum but no better than always predicting the most common class: untrained.
+    untrained = selected_state_warning(result(190, falling, val=0.02, last_val=0.23), "accuracy", 0.25)
+    assert untrained and "no better than always predicting the most common class (0.250)" in untrained
+    assert "--state last" in untrained
 
 
 @pytest.mark.parametrize("fast", [True, False])
