@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from gnnviz.viz.draw.style import _axes_grid, _bare, _count_text, _wrap, power_label
+from gnnviz.viz.draw.style import _axes_grid, _bare, _count_text, _wrap, power_label, sig, sig_apart
 
 ENTROPY_COLUMNS = 5  # entropy grid panels per row (a layer with more heads wraps)
 # KL from uniform of attention spread evenly over half of a node's neighbours: a yardstick on the log axis.
@@ -46,12 +46,9 @@ def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, l
     """Both histograms with the same even bin edges: learned filled, uniform as a black outline."""
     learned, _ = np.histogram(panel.entropy, bins=bins)
     uniform, _ = np.histogram(panel.uniform, bins=bins)
-    ax.stairs(
-        learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned attention (mean {panel.entropy.mean():.3f})"
-    )
-    ax.stairs(
-        uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree incl. self-loop) (mean {panel.uniform.mean():.3f})"
-    )
+    mean_learned, mean_uniform = sig_apart([panel.entropy.mean(), panel.uniform.mean()], 4)
+    ax.stairs(learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned attention (mean {mean_learned})")
+    ax.stairs(uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree incl. self-loop) (mean {mean_uniform})")
     if title:
         ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
     ax.set_xlim(bins[0], bins[-1])
@@ -128,7 +125,7 @@ def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, kl_bins: np.nd
     ax_kl.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax_kl.set_ylabel("nodes")
     ax_kl.set_title(
-        f"distance from uniform, median {float(np.median(kl)) if kl.size else float('nan'):.2e}", fontsize=10, y=1.0, pad=4
+        f"distance from uniform, median {sig(float(np.median(kl)) if kl.size else float('nan'))}", fontsize=10, y=1.0, pad=4
     )
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig

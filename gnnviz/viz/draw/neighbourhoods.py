@@ -21,6 +21,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
 from gnnviz.analysis.attention import Neighbourhood
+from gnnviz.viz.draw import style
 from gnnviz.viz.draw.style import NodeColours, _axes_grid, _bare, _colour_bar, _colour_key, _wrap, _wrap_to
 
 # Edge width in points for a weight w: WIDTH_FLOOR + WIDTH_PER_WEIGHT * w. The same mapping in
@@ -180,7 +181,7 @@ def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours
         ax.add_patch(
             PathPatch(_loop_path(SELF_LOOP_GAP_DEG / 2), fill=False, lw=float(edge_width(w)), ec=cmap(norm(w)), zorder=2)
         )
-        ax.text(0, 0.62, f"self-loop {w:.3g}", ha="center", va="bottom", fontsize=8, fontweight="bold", zorder=5)
+        ax.text(0, 0.62, f"self-loop {style.sig(w)}", ha="center", va="bottom", fontsize=8, fontweight="bold", zorder=5)
     if k <= LABEL_ALL_UP_TO:
         for i in range(k):
             x, y = xy[i]
@@ -243,21 +244,25 @@ def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray, *
     lines = [f"{hood.sources.size} neighbours + self-loop" if hood.self_weight is not None else f"{hood.sources.size} neighbours"]
     if normalised:
         h = float(-(w[w > 0] * np.log(w[w > 0])).sum())
-        lines.append(f"sum = {hood.total:.3f}; max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}")
+        top, even = style.sig_apart([w.max(), 1 / deg])
+        lines.append(f"sum = {hood.total:.3f}; max {top}; uniform 1/{deg} = {even}")
         if deg > 1:
-            lines.append(f"entropy {h:.3f} of log({deg}) = {math.log(deg):.3f}: H/log(deg) = {h / math.log(deg):.3f}")
+            ent, most = style.sig_apart([h, math.log(deg)], 4)
+            lines.append(f"entropy {ent} of log({deg}) = {most}: H/log(deg) = {style.share(h / math.log(deg), 3)}")
     else:
         raw = raw or hood
         r = np.append(raw.weights, [raw.self_weight] if raw.self_weight is not None else [])
-        lines.append(f"raw coefficients: sum {raw.total:.4g} (need not be 1); max {r.max():.3g}, min {r.min():.3g}")
-        lines.append(f"drawn as shares (each / {raw.total:.4g}): max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}")
+        total = style.sig(raw.total, 4)
+        lines.append(f"raw coefficients: sum {total} (need not be 1); max {style.sig(r.max())}, min {style.sig(r.min())}")
+        top, even = style.sig_apart([w.max(), 1 / deg])
+        lines.append(f"drawn as shares (each / {total}): max {top}; uniform 1/{deg} = {even}")
     if heaviest.size:
-        items = [f"{hood.sources[i]}: {hood.weights[i]:.3g}" for i in heaviest]
+        items = [f"{hood.sources[i]}: {style.sig(hood.weights[i])}" for i in heaviest]
         half = (len(items) + 1) // 2
         lines.append(("heaviest (outlined): " if normalised else "heaviest shares (outlined): ") + ", ".join(items[:half]))
         lines.append(", ".join(items[half:]))
         cut = hood.weights[heaviest[-1]]
         tied = int((hood.weights == cut).sum()) - int((hood.weights[heaviest] == cut).sum())
         if tied:
-            lines.append(f"{tied} more with weight {cut:.3g} not outlined (ties: first in edge order)")
+            lines.append(f"{tied} more with weight {style.sig(cut)} not outlined (ties: first in edge order)")
     return "\n".join(line for line in lines if line)

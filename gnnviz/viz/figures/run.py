@@ -62,8 +62,8 @@ def literal(text: str) -> str:
 
 
 def sci(value: float | None) -> str:
-    """KL values span decades: scientific notation, 2 significant digits after the point."""
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.2e}"
+    """KL values and lifts span decades: 3 significant figures (``style.sig``: 6.6e-6, 0.00021)."""
+    return "n/a" if value is None else style.sig(float(value))
 
 
 def num(value: float | None) -> str:
