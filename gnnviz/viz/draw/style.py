@@ -124,14 +124,18 @@ def power_ticks(axis: matplotlib.axis.Axis) -> None:
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
-def sig(value: float, digits: int = 3, *, signed: bool = False) -> str:
-    """``value`` to ``digits`` significant figures, never rounded to zero: 0.00673, 1.2e-05,
-    0.83; with ``signed``, a leading + or − (a true 0 is written "0")."""
+def sig(value: float, digits: int = 3, *, signed: bool = False, short: bool = False) -> str:
+    """``value`` to ``digits`` significant figures, never rounded to zero: 0.00673, 1.2e-5,
+    0.83; with ``signed``, a leading + or − (a true 0 is written "0"); with ``short``, the
+    shorter of the plain and the scientific form (3.4e-4 rather than 0.00034: a table's cell)."""
     if not np.isfinite(value):
         return "n/a"
     if value == 0:
         return "0"
     text = f"{abs(value):.{digits}g}".replace("e-0", "e-").replace("e+0", "e")
+    if short:
+        science = f"{abs(value):.{digits - 1}e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+        text = science if len(science) < len(text) else text
     sign = "−" if value < 0 else ("+" if signed else "")
     return sign + text
 

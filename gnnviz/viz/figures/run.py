@@ -181,7 +181,7 @@ def _flows(c: Context, on: str) -> list[FigureSpec]:
             "attention_stats.json (class_flow).",
             ip.plot_class_flow,
             ([(f.label, f.flow.share) for f in c.flows], c.flows[0].flow.uniform_share, names),
-            {"title": f"{on}\nwhere each class's {what} goes, by neighbour class"},
+            {"title": f"{on}\nwhere each class's {what} {'goes' if a.attention else 'go'}, by neighbour class"},
         )
     ]
 
