@@ -248,7 +248,7 @@ def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray, *
         lines.append(f"sum = {hood.total:.3f}; max {top}; uniform 1/{deg} = {even}")
         if deg > 1:
             ent, most = style.sig_apart([h, math.log(deg)], 4)
-            lines.append(f"entropy {ent} of log({deg}) = {most}: H/log(deg) = {style.share(h / math.log(deg), 3)}")
+            lines.append(f"entropy {ent} of log({deg}) = {most}: {style.stated('H/log(deg)', style.share(h / math.log(deg), 3))}")
     else:
         raw = raw or hood
         r = np.append(raw.weights, [raw.self_weight] if raw.self_weight is not None else [])

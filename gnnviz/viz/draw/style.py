@@ -124,15 +124,16 @@ def power_ticks(axis: matplotlib.axis.Axis) -> None:
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
-def sig(value: float, digits: int = 3, *, signed: bool = False, short: bool = False) -> str:
+def sig(value: float, digits: int = 3, *, signed: bool = False, short: bool = False, zeros: bool = False) -> str:
     """``value`` to ``digits`` significant figures, never rounded to zero: 0.00673, 1.2e-5,
     0.83; with ``signed``, a leading + or − (a true 0 is written "0"); with ``short``, the
-    shorter of the plain and the scientific form (3.4e-4 rather than 0.00034: a table's cell)."""
+    shorter of the plain and the scientific form (3.4e-4 rather than 0.00034: a table's cell);
+    with ``zeros``, trailing zeros kept (5.12990 beside 5.12989)."""
     if not np.isfinite(value):
         return "n/a"
     if value == 0:
         return "0"
-    text = f"{abs(value):.{digits}g}".replace("e-0", "e-").replace("e+0", "e")
+    text = f"{abs(value):{'#' if zeros else ''}.{digits}g}".replace("e-0", "e-").replace("e+0", "e").rstrip(".")
     if short:
         science = f"{abs(value):.{digits - 1}e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
         text = science if len(science) < len(text) else text
@@ -146,7 +147,7 @@ def sig_apart(values: Sequence[float], digits: int = 3, *, most: int = 6, signed
     values that differ are written differently, so 0.9151 beside 0.9150 never reads as equal."""
     values = [float(v) for v in values]
     for d in range(digits, most + 1):
-        texts = [sig(v, d, signed=signed) for v in values]
+        texts = [sig(v, d, signed=signed, zeros=True) for v in values]
         if all(texts[i] != texts[j] for i in range(len(values)) for j in range(i) if values[i] != values[j]):
             return texts
     return texts
@@ -165,6 +166,11 @@ def share(value: float, decimals: int = 2) -> str:
     if float(text) == 1.0:
         return f">{1 - 10.0**-decimals:.{decimals}f}"
     return text
+
+
+def stated(name: str, text: str) -> str:
+    """``name = text``, or ``name > text`` where ``text`` is already a bound (``share``'s >0.999)."""
+    return f"{name} {text[0]} {text[1:]}" if text[:1] in "<>" else f"{name} = {text}"
 
 
 def plus_minus(mean: float, spread: float) -> str:

@@ -66,6 +66,11 @@ def sci(value: float | None) -> str:
     return "n/a" if value is None else style.sig(float(value))
 
 
+def share(value: float | None) -> str:
+    """A share in [0, 1] (H/log(deg), agreement) to 3 places, never rounded to 1 (``style.share``)."""
+    return "n/a" if value is None else style.share(float(value), 3)
+
+
 def num(value: float | None) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
 
@@ -296,7 +301,7 @@ def _entropy(c: Context, on: str) -> list[FigureSpec]:
     for name, panel in files:
         st = panel.stats
         subtitle = (
-            f"{panel.title.split(':')[0]}: mean H/log(deg) = {num(st['mean_normalised_entropy'])}, "
+            f"{panel.title.split(':')[0]}: {style.stated('mean H/log(deg)', share(st['mean_normalised_entropy']))}, "
             f"mean KL from uniform = {sci(st['mean_kl_from_uniform'])} nats"
         )
         specs.append(

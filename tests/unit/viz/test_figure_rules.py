@@ -29,9 +29,11 @@ def test_sig_keeps_significant_figures_and_never_rounds_to_zero():
 
 
 def test_numbers_read_side_by_side_are_written_apart_when_they_differ():
-    assert style.sig_apart([0.9151, 0.9150]) == ["0.9151", "0.915"]
+    assert style.sig_apart([0.9151, 0.9150]) == ["0.9151", "0.9150"]
     assert style.sig_apart([5.12301, 5.12299], 4) == ["5.12301", "5.12299"]
-    assert style.sig_apart([0.5, 0.5]) == ["0.5", "0.5"]  # equal values stay equal
+    assert style.sig_apart([0.5, 0.5]) == ["0.500", "0.500"]  # equal values stay equal
+    assert style.sig_apart([5.12989, 5.1299], 4) == ["5.12989", "5.12990"]  # same digits for both
+    assert style.stated("H/log(deg)", style.share(0.99996, 3)) == "H/log(deg) > 0.999"
     assert style.sig_apart([0.00601, 0.00592]) == ["0.00601", "0.00592"]
 
 
