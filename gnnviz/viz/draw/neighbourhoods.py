@@ -94,10 +94,14 @@ def plot_neighbourhoods(
     fig = Figure(figsize=(fw, 5.45 * rows + top + bottom + 0.45 * (rows - 1)))
     # Panels as wide as they draw (4.6 in each), centred, with the colour bar just right of them:
     # a figure widened for its legend must not leave one panel stranded far from its colour bar.
+    # Where the figure has room, the panels are centred under the heading and the bar sits in the
+    # right margin (a lone gcn_norm panel read as pushed aside); else panels and bar are centred together.
     content = 4.6 * cols + 0.2 * (cols - 1)
-    left = max(0.1, (fw - 1.4 - content) / 2)
+    bar_room = 1.3  # colour bar, its ticks and label
+    centred = (fw - content) / 2
+    left = centred if centred >= bar_room + 0.1 else max(0.1, (fw - bar_room - content) / 2)
     axes = _axes_grid(fig, rows, cols, left=left, right=fw - left - content, top=top, bottom=bottom, wgap=0.2, hgap=0.45)
-    bar_x = left + content + 0.4
+    bar_x = left + content + 0.1
     for ax, panel in zip(axes.ravel(), panels, strict=False):  # the last row may have spare axes
         if isinstance(panel, NeighbourhoodPanel):
             draw_neighbourhood(ax, panel, colours)
