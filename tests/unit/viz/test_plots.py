@@ -291,3 +291,12 @@ def test_degree_title_names_the_run_on_its_own_line_without_nested_parentheses()
     fig = graph.plot_degree(np.array([3, 5, 1]), title="Cora", drawn_for="GAT on Cora (checkpoint epoch 49, val accuracy 0.830)")
     heading = fig._suptitle.get_text()
     assert heading.splitlines()[-1].startswith("drawn for GAT on Cora") and _nesting(heading) == 1
+
+
+def test_a_lone_panel_is_centred_under_its_heading_with_its_colour_bar_beside_it():
+    # gcn_norm/ draws one panel in a figure widened for its legend: it used to sit left of centre.
+    panel = neighbourhoods.NeighbourhoodPanel(star([0.2, 0.3, 0.1]), "the same in every layer")
+    fig = neighbourhoods.plot_neighbourhoods([panel], colours(4), title="GCN, node 0")
+    ring, bar = fig.axes[0].get_position(), fig.axes[-1].get_position()
+    assert (ring.x0 + ring.x1) / 2 == pytest.approx(0.5, abs=0.01)
+    assert 0 < bar.x0 - ring.x1 < 0.05  # beside the panel, not across a gap
