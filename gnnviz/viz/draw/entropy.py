@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from gnnviz.viz.draw.style import _axes_grid, _bare, _count_text, _wrap, power_label, sig, sig_apart
 
-ENTROPY_COLUMNS = 5  # entropy grid panels per row (a layer with more heads wraps)
+ENTROPY_COLUMNS = 4  # entropy grid panels per row (a layer with more heads wraps): 5 made the text too small as shown
 # KL from uniform of attention spread evenly over half of a node's neighbours: a yardstick on the log axis.
 HALF_KL = math.log(2)
 UNDERFLOW_BINS = 2  # width of the bar for nodes below the KL axis's first edge, in bins
@@ -154,10 +154,14 @@ def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], kl_bins: np.ndarra
         if gc == 0:
             ax.set_ylabel("nodes")
     fig.supxlabel(
-        "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
-        "dotted: log 2, all weight spread evenly over half the neighbours;\nhatched grey bar: nodes below the axis "
-        f"({power_label(kl_bins[0])}: uniform to float precision, or only a self-loop)",
-        fontsize=9,
+        _wrap(
+            "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
+            "dotted: log 2, all weight spread evenly over half the neighbours; hatched grey bar: nodes below the axis "
+            f"({power_label(kl_bins[0])}: uniform to float precision, or only a self-loop)",
+            fig,
+            10,
+        ),
+        fontsize=10,
         y=0.12 / fig.get_size_inches()[1] + 0.01,
     )
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)
