@@ -110,7 +110,7 @@ def plot_curve_bands(panels: Sequence[tuple[str, Sequence[Band]]], *, title: str
                 [], [], ls="", marker="o", mfc="white", mec="0.3", mew=1.5, ms=6, label="a seed stopped; mean of the rest after"
             )
         )
-    axes[0].legend(handles=handles, fontsize=8, frameon=False)
+    axes[0].legend(handles=handles, fontsize=9, frameon=False)
     fig.suptitle(title, fontsize=11)
     return fig
 
