@@ -80,6 +80,10 @@ def test_lift_by_degree_lines_follow_the_bins():
     assert lines["GCN"].get_linestyle() == "--"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2-3", "4-7"]
     assert texts(ax) == ["n=5", "n=7", "n=0"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the points, never over one
 
 
 def test_ablation_bars_are_the_metric_change_with_the_changed_counts():
@@ -126,7 +130,7 @@ def test_class_flow_shows_uniform_shares_first_then_each_layers_change_from_them
     layer = np.array([[0.9, 0.1], [0.3, 0.7]])
     fig = plot_class_flow([("layer 0, mean of 8 heads", layer)], uniform, ["class 0: a", "class 1: b"], title="t")
     maps = [ax for ax in fig.axes if ax.images]
-    assert [ax.get_title() for ax in maps][1] == "layer 0, mean of 8 heads: change from uniform" and len(maps) == 2
+    assert [ax.get_title() for ax in maps][1] == "layer 0, mean of 8 heads:\nchange from uniform" and len(maps) == 2
     np.testing.assert_allclose(maps[1].images[0].get_array(), layer - uniform)  # colour = the change
     assert {t.get_text() for t in maps[1].texts} == {"+0.1", "−0.1", "0"}  # only the change: no share beside it
     assert {t.get_text() for t in maps[0].texts} == {"0.80", "0.20", "0.30", "0.70"}
