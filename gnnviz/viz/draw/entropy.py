@@ -118,9 +118,14 @@ def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, kl_bins: np.nd
     ax.set_title("entropy, learned vs uniform (same bins)", fontsize=10, y=1.0, pad=4)
     draw_kl_histogram(ax_kl, panel, kl_bins, title=False)
     kl = panel.divergence
+    below = (
+        f"\nhatched grey: below {power_label(kl_bins[0])} (uniform to float precision, or only a self-loop)"
+        if (kl < kl_bins[0]).any()
+        else ""
+    )
     ax_kl.set_xlabel(
         "KL from uniform = log(in-degree) - H (nats, log axis)\ndashed: median; dotted: log 2 = even over half the neighbours;"
-        f"\nhatched grey: below {power_label(kl_bins[0])} (uniform to float precision, or only a self-loop)"
+        + below
     )
     ax_kl.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax_kl.set_ylabel("nodes")

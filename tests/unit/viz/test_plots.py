@@ -151,6 +151,18 @@ def test_kl_panel_draws_the_nodes_below_its_log_axis_as_a_bar_of_their_own():
     assert f"<{style.power_label(bins[0])}" in [t.get_text() for t in ax.get_xticklabels()]
 
 
+def test_the_kl_key_names_the_hatched_bar_only_where_there_is_one():
+    near = entropy.EntropyPanel(np.array([0.0, np.log(3) - 1e-9, 0.1]), np.array([0.0, np.log(3), np.log(3)]), "x")
+    far = entropy.EntropyPanel(np.array([0.5, 0.1, 0.2]), np.array([np.log(3), np.log(3), np.log(2)]), "x")
+    keys = []
+    for panel in (near, far):
+        fig = entropy.plot_entropy_histogram(
+            panel, att.entropy_bins(panel.uniform, panel.entropy), att.kl_bins(panel.divergence), title="t"
+        )
+        keys.append(fig.axes[1].get_xlabel())
+    assert "hatched grey" in keys[0] and "hatched grey" not in keys[1]
+
+
 def test_entropy_grid_has_a_panel_per_layer_and_head():
     p = entropy.EntropyPanel(np.ones(5) * 0.5, np.ones(5), "x")
     kl_bins = att.kl_bins(p.divergence)
