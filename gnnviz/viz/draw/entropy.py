@@ -121,12 +121,12 @@ def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, kl_bins: np.nd
     draw_kl_histogram(ax_kl, panel, kl_bins, title=False)
     kl = panel.divergence
     below = (
-        f"\nhatched grey: below {power_label(kl_bins[0])} (uniform to float precision, or only a self-loop)"
+        f";\nhatched grey: below {power_label(kl_bins[0])} (uniform to float precision, or only a self-loop)"
         if (kl < kl_bins[0]).any()
         else ""
     )
     ax_kl.set_xlabel(
-        "KL from uniform = log(in-degree) - H (nats, log axis)\ndashed: median; dotted: log 2 = even over half the neighbours;"
+        "KL from uniform = log(in-degree) - H (nats, log axis)\ndashed: median; dotted: log 2 = even over half the neighbours"
         + below
     )
     ax_kl.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))

@@ -132,6 +132,8 @@ def test_entropy_histograms_share_bin_edges_and_kl_is_on_a_log_axis():
     np.testing.assert_array_equal(edges[0], edges[1])
     np.testing.assert_array_equal(edges[0], bins)
     assert steps[0].get_data().values.sum() == 50 and steps[1].get_data().values.sum() == 50
+    tallest = max(s.get_data().values.max() for s in steps)
+    assert fig.axes[0].get_ylim()[1] >= 1.25 * tallest  # room for the key above the bars
     (kl,) = [p for p in fig.axes[1].patches if isinstance(p, StepPatch)]
     assert fig.axes[1].get_xscale() == "log"
     np.testing.assert_array_equal(kl.get_data().edges, kl_bins)
