@@ -108,26 +108,48 @@ def test_numbers_in_every_figure_are_written_by_the_shared_rules(drawn):
     assert not bad, bad
 
 
+def bar_problems(stem, fig) -> tuple[list, int]:
+    """(stem, what) for each bar container whose value axis hides 0 or whose bars do not rise
+    from 0, and the number of containers checked. A log value axis has no 0 (degree.png's
+    counts): it is exempt, and it says it is a log scale."""
+    problems, checked = [], 0
+    for ax in fig.axes:
+        for c in ax.containers:
+            if not isinstance(c, BarContainer) or not c.patches:
+                continue
+            vertical = c.orientation == "vertical"
+            if (ax.yaxis if vertical else ax.xaxis).get_scale() == "log":
+                continue
+            checked += 1
+            lo, hi = sorted(ax.get_ylim() if vertical else ax.get_xlim())
+            if not lo <= 0 <= hi:
+                problems.append((stem, f"axis {lo:.3g}..{hi:.3g} hides 0"))
+            for p in c.patches:
+                base = p.get_y() if vertical else p.get_x()
+                end = base + (p.get_height() if vertical else p.get_width())
+                if min(base, end) > 1e-12 or max(base, end) < -1e-12:
+                    problems.append((stem, "a bar not rising from 0"))
+    return problems, checked
+
+
 def test_every_bar_starts_at_zero_on_an_axis_that_shows_zero(drawn):
-    """A bar's length is its value: the value axis must include 0 and bars must rise from it. A log
-    axis has no 0 (degree.png's counts): it is exempt, and it says it is a log scale."""
-    checked = 0
-    for stem, fig in drawn:
-        for ax in fig.axes:
-            for c in ax.containers:
-                if not isinstance(c, BarContainer) or not c.patches:
-                    continue
-                vertical = c.orientation == "vertical"
-                axis = ax.yaxis if vertical else ax.xaxis
-                if axis.get_scale() == "log":
-                    continue
-                lo, hi = ax.get_ylim() if vertical else ax.get_xlim()
-                assert min(lo, hi) <= 0 <= max(lo, hi), (stem, lo, hi)
-                bases = [p.get_y() if vertical else p.get_x() for p in c.patches]
-                ends = [p.get_y() + p.get_height() if vertical else p.get_x() + p.get_width() for p in c.patches]
-                assert all(min(b, e) <= 1e-12 and max(b, e) >= -1e-12 for b, e in zip(bases, ends, strict=True)), stem
-                checked += 1
-    assert checked >= 5  # lift, ranking, switched_off, the histograms: the rule ran
+    """A bar's length is its value: the value axis must include 0 and bars must rise from it."""
+    results = [bar_problems(stem, fig) for stem, fig in drawn]
+    assert [p for problems, _ in results for p in problems] == []
+    assert sum(n for _, n in results) >= 5  # lift, ranking, switched_off, the KL underflow bars: the rule ran
+
+
+def test_the_bar_rule_catches_a_truncated_axis_and_floating_bars():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.bar([0, 1], [0.9, 1.0])
+    ax.set_ylim(0.45, 1.1)  # the ranking.png of before issue 19
+    assert bar_problems("t", fig)[0] == [("t", "axis 0.45..1.1 hides 0")]
+    fig = Figure()
+    fig.add_subplot().bar([0], [0.5], bottom=0.4)
+    assert ("t", "a bar not rising from 0") in bar_problems("t", fig)[0]
 
 
 PAGE_PX = 1370  # index.html's column (max-width 1400 px less padding): a wider figure is shown shrunk
@@ -153,3 +175,10 @@ def test_text_stays_readable_at_the_size_the_page_shows_each_figure(drawn):
     assert {s for s in small if not still_small(s)} == set(), {s: sizes[s] for s in small}
     assert all(any(s == p or s.startswith(p) for s in small) for p in STILL_SMALL), small  # each exception still needed
     assert "insight/class_flow" in sizes  # the rule ran on it (7 pt on 16.5 inches before: 2.9 pt as shown)
+
+
+def test_the_number_rules_catch_what_issue_19_saw_and_pass_what_sig_writes():
+    for bad in ("0.92\n+0.00", "−0", "median KL 6.55e-06", "+0.0"):
+        assert PADDED_EXPONENT.search(bad) or SIGNED_ZERO.search(bad), bad
+    for good in ("+0.0015", "0", "−0.00044", "+7.4e-5", "10⁻⁶", "0.00673", "n=1"):
+        assert not (PADDED_EXPONENT.search(good) or SIGNED_ZERO.search(good)), good
