@@ -163,8 +163,13 @@ def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], kl_bins: np.ndarra
     fig.supxlabel(
         _wrap(
             "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
-            "dotted: log 2, all weight spread evenly over half the neighbours; hatched grey bar: nodes below the axis "
-            f"({power_label(kl_bins[0])}: uniform to float precision, or only a self-loop)",
+            "dotted: log 2, all weight spread evenly over half the neighbours"
+            + (
+                f"; hatched grey bar: nodes below the axis ({power_label(kl_bins[0])}: uniform to float precision, "
+                "or only a self-loop)"
+                if any((p.divergence < kl_bins[0]).any() for _, _, p in placed)
+                else ""
+            ),
             fig,
             10,
         ),
