@@ -110,7 +110,7 @@ def plot_curve_bands(panels: Sequence[tuple[str, Sequence[Band]]], *, title: str
                 [], [], ls="", marker="o", mfc="white", mec="0.3", mew=1.5, ms=6, label="a seed stopped; mean of the rest after"
             )
         )
-    axes[0].legend(handles=handles, fontsize=8, frameon=False)
+    axes[0].legend(handles=handles, fontsize=9, frameon=False)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -164,9 +164,14 @@ def plot_test_metric(
         for y, s in zip(v[ok], np.asarray(sds, dtype=object)[ok], strict=True):
             if s is not None:
                 ax.annotate(f"seed {s}", (i + 0.32, y), fontsize=7, va="center")
-        spread = f" +- {std:.4f}" if ok.sum() > 1 else (f" +- {half:.4f} (95%)" if binomial and ok.sum() == 1 else "")
+        if ok.sum() > 1:
+            written = f"{style.plus_minus(mean, std)}\n(n={int(ok.sum())}, ± std)"
+        elif half:
+            written = f"{style.plus_minus(mean, half)}\n(n=1, ± 95% interval)"
+        else:
+            written = f"{style.sig(mean, 4)}\n(n=1, no spread)"
         ax.annotate(
-            f"{mean:.4f}{spread}\n(n={int(ok.sum())})",
+            written,
             (i, 0),
             xycoords=("data", "axes fraction"),
             xytext=(0, 4),
@@ -192,7 +197,7 @@ def plot_test_metric(
         Line2D([], [], ls="", marker="o", color="0.6", mec="black", mew=0.6, label="a seed"),
     ]
     if any(sum(x is not None for x in vals) > 1 for vals in values):
-        key.insert(1, Line2D([], [], color="black", lw=1.2, marker="_", ms=10, label="+- std over seeds (n - 1)"))
+        key.insert(1, Line2D([], [], color="black", lw=1.2, marker="_", ms=10, label="± std over seeds (n − 1)"))
     if binomial:
         key.insert(
             1,
@@ -279,7 +284,7 @@ def plot_layer_stats(
         if base is not None and (base > 0 or not log):
             ax.axhline(base, color=BASELINE_COLOUR, ls="--", lw=1.2, label="GCN's fixed coefficients", zorder=1)
             ax.annotate(
-                f"GCN fixed: {base:.2g}",
+                f"GCN fixed: {style.sig(base, 2)}",
                 (1.0, base),
                 xycoords=("axes fraction", "data"),
                 xytext=(-3, 3),
@@ -298,7 +303,7 @@ def plot_layer_stats(
     style.lift_axis(ax_lift, marks, limits=shown[ax_lift])
     ax_lift.set_ylabel("lift: same-label mass - local homophily")
     if max_lift is not None:  # a legend line without a mark: the ceiling would flatten the marks if drawn
-        ax_lift.plot([], [], " ", label=f"largest possible: {max_lift:.3g}")
+        ax_lift.plot([], [], " ", label=f"largest possible: {style.sig(max_lift)}")
     ax_lift.set_title("lift: weight on same-label neighbours beyond averaging", fontsize=10, y=1.0, pad=6)
     ax_kl.set_yscale("log")
     if shown[ax_kl]:
@@ -338,7 +343,7 @@ def plot_agreement(matrix: Sequence[Sequence[float | None]], labels: Sequence[st
         for j in range(r):
             if np.isfinite(m[i, j]):
                 dark = m[i, j] < vmin + 0.6 * (1.0 - vmin)
-                ax.text(j, i, f"{m[i, j]:.3f}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
+                ax.text(j, i, style.share(m[i, j], 3), ha="center", va="center", fontsize=8, color="white" if dark else "black")
     short = [_wrap(t, 18) for t in labels]
     ax.set_xticks(range(r), short, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(r), short, fontsize=8)

@@ -40,7 +40,8 @@ def plot_projections(
     the rings (default "misclassified (<count>)"); where the panels draw a sample, it adds how
     many of the rings the sample holds.
     """
-    fig = Figure(figsize=(6.0 * len(panels) + 2.6, 6.6))
+    # 5 in a panel: at 6 the page showed the two-panel figure shrunk until its 9 pt legend read as 4 pt.
+    fig = Figure(figsize=(5.0 * len(panels) + 2.6, 5.8))
     axes = _axes_grid(fig, 1, len(panels), left=0.15, right=2.6, top=0.95, bottom=0.15, wgap=0.25)[0]
     n_all = colours.rgba.shape[0]
     size = float(np.clip(20000.0 / max(n_all, 1), 10.0, 90.0))

@@ -14,9 +14,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from gnnviz.viz.draw.style import _axes_grid, _bare, _count_text, _wrap, power_label
+from gnnviz.viz.draw.style import _axes_grid, _bare, _count_text, _wrap, power_label, sig, sig_apart
 
-ENTROPY_COLUMNS = 5  # entropy grid panels per row (a layer with more heads wraps)
+ENTROPY_COLUMNS = 4  # entropy grid panels per row (a layer with more heads wraps): 5 made the text too small as shown
 # KL from uniform of attention spread evenly over half of a node's neighbours: a yardstick on the log axis.
 HALF_KL = math.log(2)
 UNDERFLOW_BINS = 2  # width of the bar for nodes below the KL axis's first edge, in bins
@@ -46,19 +46,18 @@ def draw_entropy_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, l
     """Both histograms with the same even bin edges: learned filled, uniform as a black outline."""
     learned, _ = np.histogram(panel.entropy, bins=bins)
     uniform, _ = np.histogram(panel.uniform, bins=bins)
-    ax.stairs(
-        learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned attention (mean {panel.entropy.mean():.3f})"
-    )
-    ax.stairs(
-        uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree incl. self-loop) (mean {panel.uniform.mean():.3f})"
-    )
+    mean_learned, mean_uniform = sig_apart([panel.entropy.mean(), panel.uniform.mean()], 4)
+    ax.stairs(learned, bins, fill=True, color="tab:orange", alpha=0.6, label=f"learned attention (mean {mean_learned})")
+    ax.stairs(uniform, bins, color="black", lw=1.2, label=f"uniform, log(in-degree incl. self-loop) (mean {mean_uniform})")
     if title:
         ax.set_title(panel.title, fontsize=9, y=1.0, pad=4)
     ax.set_xlim(bins[0], bins[-1])
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_text))
     ax.grid(alpha=0.3)
     if legend:
-        ax.legend(fontsize=8, frameon=False, loc="best")
+        # Headroom above the tallest bar for the key: "best" still laid it over Karate's peak.
+        ax.set_ylim(0, max(float(learned.max(initial=0)), float(uniform.max(initial=0)), 1.0) * 1.3)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
 
 
 def draw_kl_histogram(ax: Axes, panel: EntropyPanel, bins: np.ndarray, *, title: bool = True) -> None:
@@ -121,14 +120,19 @@ def plot_entropy_histogram(panel: EntropyPanel, bins: np.ndarray, kl_bins: np.nd
     ax.set_title("entropy, learned vs uniform (same bins)", fontsize=10, y=1.0, pad=4)
     draw_kl_histogram(ax_kl, panel, kl_bins, title=False)
     kl = panel.divergence
+    below = (
+        f";\nhatched grey: below {power_label(kl_bins[0])} (uniform to float precision, or only a self-loop)"
+        if (kl < kl_bins[0]).any()
+        else ""
+    )
     ax_kl.set_xlabel(
-        "KL from uniform = log(in-degree) - H (nats, log axis)\ndashed: median; dotted: log 2 = even over half the neighbours;"
-        f"\nhatched grey: below {power_label(kl_bins[0])} (uniform to float precision, or only a self-loop)"
+        "KL from uniform = log(in-degree) - H (nats, log axis)\ndashed: median; dotted: log 2 = even over half the neighbours"
+        + below
     )
     ax_kl.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax_kl.set_ylabel("nodes")
     ax_kl.set_title(
-        f"distance from uniform, median {float(np.median(kl)) if kl.size else float('nan'):.2e}", fontsize=10, y=1.0, pad=4
+        f"distance from uniform, median {sig(float(np.median(kl)) if kl.size else float('nan'))}", fontsize=10, y=1.0, pad=4
     )
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig
@@ -157,10 +161,19 @@ def plot_entropy_grid(rows: Sequence[Sequence[EntropyPanel]], kl_bins: np.ndarra
         if gc == 0:
             ax.set_ylabel("nodes")
     fig.supxlabel(
-        "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
-        "dotted: log 2, all weight spread evenly over half the neighbours;\nhatched grey bar: nodes below the axis "
-        f"({power_label(kl_bins[0])}: uniform to float precision, or only a self-loop)",
-        fontsize=9,
+        _wrap(
+            "KL from uniform attention over the same neighbours = log(in-degree) - H, per node (nats, log axis); dashed: median; "
+            "dotted: log 2, all weight spread evenly over half the neighbours"
+            + (
+                f"; hatched grey bar: nodes below the axis ({power_label(kl_bins[0])}: uniform to float precision, "
+                "or only a self-loop)"
+                if any((p.divergence < kl_bins[0]).any() for _, _, p in placed)
+                else ""
+            ),
+            fig,
+            10,
+        ),
+        fontsize=10,
         y=0.12 / fig.get_size_inches()[1] + 0.01,
     )
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)

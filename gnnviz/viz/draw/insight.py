@@ -13,7 +13,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from gnnviz.viz.draw import style
 
@@ -147,7 +149,8 @@ def plot_lift_by_degree(
         )
     ax.set_xlabel("neighbours (self-loop not counted)", labelpad=18)
     ax.set_ylabel("mean lift (symmetric-log)")
-    ax.legend(fontsize=8)
+    # Beside the axes: inside, "best" still covered a bin's point whenever every corner held one.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(title, fontsize=10)
     return fig
 
@@ -272,49 +275,78 @@ def plot_over_training(
 
 
 def plot_class_flow(panels: Sequence[tuple[str, np.ndarray]], uniform: np.ndarray, names: Sequence[str], *, title: str) -> Figure:
-    """Class-to-class attention: one heat map per panel (title, share [C, C]), rows = the class of
-    the node paying attention, columns = the class of the neighbour it pays it to, each row summing
-    to 1; first, ``uniform`` [C, C], the shares that plain averaging over the same neighbours gives
-    (the graph's own mix). Up to ``FLOW_NUMBERS_UP_TO`` classes each cell also shows its share and,
-    on attention panels, the change from uniform to two significant figures (0 only when exactly
-    0). names: [C] class labels for the rows."""
+    """Class-to-class attention: rows = the class of the node paying attention, columns = the
+    class of the neighbour it pays it to. First ``uniform`` [C, C], the shares that plain
+    averaging over the same neighbours gives (the graph's own mix, each row summing to 1, in
+    blue); then one panel per (title, share [C, C]) coloured and written as its change from
+    uniform (share - uniform; red: more than averaging, blue: less), on one linear colour scale
+    shared by the panels (a faint panel changed little), to two significant figures (0 only when
+    exactly 0). Only the change is written: a share
+    and its uniform share written side by side read as a difference that rounding made (0.92 vs
+    0.91 for a change of 7e-5). Up to ``FLOW_NUMBERS_UP_TO`` classes the cells carry numbers.
+    Panels sit two to a row, so the figure stays narrow enough for its text to be read where the
+    page shows it. names: [C] class labels for the rows."""
     c = uniform.shape[0]
-    cols = 1 + len(panels)
-    cell = float(np.clip(5.0 / max(c, 1), 0.18, 0.6))
-    side = max(c * cell, 2.6)
-    left = 1.9 if names else 0.7
-    fig = Figure(figsize=(left + cols * (side + 0.35) + 1.0, side + 1.7))
+    numbers = c <= FLOW_NUMBERS_UP_TO
+    shown = [("uniform weights over the same neighbours\n(the graph's own mix): share", uniform), *panels]
+    cols = min(2, len(shown))
+    rows = -(-len(shown) // cols)
+    cell = float(np.clip(4.0 / max(c, 1), 0.12, 0.55))
+    side = min(max(c * cell, 2.6), 5.5)
+    tick = 9 if c <= 12 else 7
+    # Room for the longest class name at ``tick`` points (about 0.55 em a character) and the axis label.
+    left = 0.6 + 0.5 * tick / 72 * max((len(n) for n in names), default=2)
+    gap, row_gap, top, bottom, bars = 0.45, 1.15, 1.05, 0.55, 2.3
+    fig = Figure(figsize=(left + cols * side + (cols - 1) * gap + bars, top + rows * side + (rows - 1) * row_gap + bottom))
     fw, fh = fig.get_size_inches()
-    cmap = colormaps["Blues"]
-    shown = [("uniform weights over the same neighbours\n(the graph's own mix)", uniform), *panels]
-    if c <= FLOW_NUMBERS_UP_TO:
-        shown[1:] = [(f"{name}\nshare, then change from uniform", share) for name, share in panels]
-    image = None
+    changes = [share - uniform for _, share in panels]
+    finite = np.concatenate([d[np.isfinite(d)].ravel() for d in changes]) if changes else np.zeros(0)
+    reach = max(float(np.abs(finite).max()) if finite.size else 0.0, style.ROUNDING)
+    change_norm = Normalize(-reach, reach)  # linear: a colour's strength is the change's size
+    share_image = change_image = None
     for k, (name, share) in enumerate(shown):
-        ax = fig.add_axes(((left + k * (side + 0.35)) / fw, 0.6 / fh, side / fw, side / fh))
-        image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(name, fontsize=9)
-        ax.set_xticks(range(c))
-        ax.set_yticks(range(c))
-        ax.set_xticklabels([str(i) for i in range(c)], fontsize=7 if c > 12 else 8)
-        ax.set_yticklabels(list(names) if k == 0 and names else [str(i) for i in range(c)], fontsize=7 if c > 12 else 8)
-        ax.set_xlabel("neighbour's class", fontsize=8)
+        r, col = divmod(k, cols)
+        x, y = left + col * (side + gap), fh - top - (r + 1) * side - r * row_gap
+        ax = fig.add_axes((x / fw, y / fh, side / fw, side / fh))
+        values = share if k == 0 else changes[k - 1]
         if k == 0:
-            ax.set_ylabel("attending node's class", fontsize=8)
-        if c <= FLOW_NUMBERS_UP_TO:
-            for i in range(c):
-                for j in range(c):
-                    v = share[i, j]
-                    if not np.isfinite(v):
-                        continue
-                    text = f"{v:.2f}" if v >= 0.01 or v == 0 else style.sig(float(v), 1)
-                    if k > 0 and np.isfinite(uniform[i, j]):
-                        # Significant figures: attention's changes are often 1e-4, which two
-                        # decimals would print as "+0.00" in every cell.
-                        text += "\n" + style.sig(float(v - uniform[i, j]), 2, signed=True)
-                    ax.text(j, i, text, ha="center", va="center", fontsize=7 if k else 7.5, color="white" if v > 0.6 else "black")
-    assert image is not None
-    cax = fig.add_axes(((fw - 0.75) / fw, 0.6 / fh, 0.15 / fw, side / fh))
-    fig.colorbar(image, cax=cax, label="share of the row's attention")
-    fig.suptitle(title, fontsize=10, y=1 - 0.1 / fh, va="top")
+            share_image = ax.imshow(
+                np.ma.masked_invalid(values), cmap=colormaps["Blues"], vmin=0, vmax=1, interpolation="nearest"
+            )
+        else:
+            change_image = ax.imshow(
+                np.ma.masked_invalid(values), cmap=colormaps["RdBu_r"], norm=change_norm, interpolation="nearest"
+            )
+            name = f"{name}:\nchange from uniform"
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks(range(c), [str(i) for i in range(c)], fontsize=tick)
+        ax.set_yticks(range(c), list(names) if col == 0 and names else [str(i) for i in range(c)], fontsize=tick)
+        ax.set_xlabel("neighbour's class", fontsize=9)
+        if col == 0:
+            ax.set_ylabel("attending node's class", fontsize=9)
+        if not numbers:
+            continue
+        for i in range(c):
+            for j in range(c):
+                v = float(values[i, j])
+                if not np.isfinite(v):
+                    continue
+                if k == 0:
+                    text, dark = style.share(v), v > 0.6
+                else:
+                    text, dark = style.sig(v, 2, signed=True, short=True), abs(change_norm(v) - 0.5) > 0.35
+                ax.text(j, i, text, ha="center", va="center", fontsize=8.5, color="white" if dark else "black")
+    bar_height = min(side, 3.5)
+    bar_y = fh - top - bar_height
+    x0 = left + cols * side + (cols - 1) * gap + 0.3
+    if share_image is not None:
+        cax = fig.add_axes((x0 / fw, bar_y / fh, 0.15 / fw, bar_height / fh))
+        fig.colorbar(share_image, cax=cax).set_label("uniform share", fontsize=9, labelpad=2)
+    if change_image is not None:
+        cax = fig.add_axes(((x0 + 0.85) / fw, bar_y / fh, 0.15 / fw, bar_height / fh))
+        bar = fig.colorbar(change_image, cax=cax)
+        bar.set_label("change from uniform", fontsize=9, labelpad=2)
+        # Significant figures, no offset label ("1e-4" above the bar reads as part of the scale).
+        cax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: style.sig(v, 2, signed=True, short=True)))
+    fig.suptitle(title, fontsize=11, y=1 - 0.1 / fh, va="top")
     return fig

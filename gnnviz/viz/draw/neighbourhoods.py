@@ -21,6 +21,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
 from gnnviz.analysis.attention import Neighbourhood
+from gnnviz.viz.draw import style
 from gnnviz.viz.draw.style import NodeColours, _axes_grid, _bare, _colour_bar, _colour_key, _wrap, _wrap_to
 
 # Edge width in points for a weight w: WIDTH_FLOOR + WIDTH_PER_WEIGHT * w. The same mapping in
@@ -93,10 +94,14 @@ def plot_neighbourhoods(
     fig = Figure(figsize=(fw, 5.45 * rows + top + bottom + 0.45 * (rows - 1)))
     # Panels as wide as they draw (4.6 in each), centred, with the colour bar just right of them:
     # a figure widened for its legend must not leave one panel stranded far from its colour bar.
+    # Where the figure has room, the panels are centred under the heading and the bar sits in the
+    # right margin (a lone gcn_norm panel read as pushed aside); else panels and bar are centred together.
     content = 4.6 * cols + 0.2 * (cols - 1)
-    left = max(0.1, (fw - 1.4 - content) / 2)
+    bar_room = 1.3  # colour bar, its ticks and label
+    centred = (fw - content) / 2
+    left = centred if centred >= bar_room + 0.1 else max(0.1, (fw - bar_room - content) / 2)
     axes = _axes_grid(fig, rows, cols, left=left, right=fw - left - content, top=top, bottom=bottom, wgap=0.2, hgap=0.45)
-    bar_x = left + content + 0.4
+    bar_x = left + content + 0.1
     for ax, panel in zip(axes.ravel(), panels, strict=False):  # the last row may have spare axes
         if isinstance(panel, NeighbourhoodPanel):
             draw_neighbourhood(ax, panel, colours)
@@ -180,7 +185,7 @@ def draw_neighbourhood(ax: Axes, panel: NeighbourhoodPanel, colours: NodeColours
         ax.add_patch(
             PathPatch(_loop_path(SELF_LOOP_GAP_DEG / 2), fill=False, lw=float(edge_width(w)), ec=cmap(norm(w)), zorder=2)
         )
-        ax.text(0, 0.62, f"self-loop {w:.3g}", ha="center", va="bottom", fontsize=8, fontweight="bold", zorder=5)
+        ax.text(0, 0.62, f"self-loop {style.sig(w)}", ha="center", va="bottom", fontsize=8, fontweight="bold", zorder=5)
     if k <= LABEL_ALL_UP_TO:
         for i in range(k):
             x, y = xy[i]
@@ -243,21 +248,25 @@ def _hood_caption(hood: Neighbourhood, normalised: bool, heaviest: np.ndarray, *
     lines = [f"{hood.sources.size} neighbours + self-loop" if hood.self_weight is not None else f"{hood.sources.size} neighbours"]
     if normalised:
         h = float(-(w[w > 0] * np.log(w[w > 0])).sum())
-        lines.append(f"sum = {hood.total:.3f}; max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}")
+        top, even = style.sig_apart([w.max(), 1 / deg])
+        lines.append(f"sum = {hood.total:.3f}; max {top}; uniform 1/{deg} = {even}")
         if deg > 1:
-            lines.append(f"entropy {h:.3f} of log({deg}) = {math.log(deg):.3f}: H/log(deg) = {h / math.log(deg):.3f}")
+            ent, most = style.sig_apart([h, math.log(deg)], 4)
+            lines.append(f"entropy {ent} of log({deg}) = {most}: {style.stated('H/log(deg)', style.share(h / math.log(deg), 3))}")
     else:
         raw = raw or hood
         r = np.append(raw.weights, [raw.self_weight] if raw.self_weight is not None else [])
-        lines.append(f"raw coefficients: sum {raw.total:.4g} (need not be 1); max {r.max():.3g}, min {r.min():.3g}")
-        lines.append(f"drawn as shares (each / {raw.total:.4g}): max {w.max():.3g}; uniform 1/{deg} = {1 / deg:.3g}")
+        total = style.sig(raw.total, 4)
+        lines.append(f"raw coefficients: sum {total} (need not be 1); max {style.sig(r.max())}, min {style.sig(r.min())}")
+        top, even = style.sig_apart([w.max(), 1 / deg])
+        lines.append(f"drawn as shares (each / {total}): max {top}; uniform 1/{deg} = {even}")
     if heaviest.size:
-        items = [f"{hood.sources[i]}: {hood.weights[i]:.3g}" for i in heaviest]
+        items = [f"{hood.sources[i]}: {style.sig(hood.weights[i])}" for i in heaviest]
         half = (len(items) + 1) // 2
         lines.append(("heaviest (outlined): " if normalised else "heaviest shares (outlined): ") + ", ".join(items[:half]))
         lines.append(", ".join(items[half:]))
         cut = hood.weights[heaviest[-1]]
         tied = int((hood.weights == cut).sum()) - int((hood.weights[heaviest] == cut).sum())
         if tied:
-            lines.append(f"{tied} more with weight {cut:.3g} not outlined (ties: first in edge order)")
+            lines.append(f"{tied} more with weight {style.sig(cut)} not outlined (ties: first in edge order)")
     return "\n".join(line for line in lines if line)

@@ -1,6 +1,10 @@
 """What every figure here shares: node colours and their key, axes placed in inches, headings
 wrapped to fit, plain-text ticks for powers of ten, the one axis for lifts (``lift_axis``),
-numbers to significant figures (``sig``), rings around the misclassified.
+rings around the misclassified, and the one way to write a number in a figure: ``sig``
+(significant figures, never rounded to zero), ``sig_apart`` (numbers read side by side, written
+apart when they differ), ``share`` (a share in [0, 1], never rounded to 0 or 1) and
+``plus_minus`` (mean ± spread). Fixed decimals elsewhere are for bounded metrics only
+(accuracy 0.774, loss 1.836).
 
 Figures are built with ``Figure()`` directly (no pyplot state, no GUI backend), so drawing is
 headless-safe and figures are freed as soon as they go out of scope. ``write.py`` saves them.
@@ -120,16 +124,62 @@ def power_ticks(axis: matplotlib.axis.Axis) -> None:
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
-def sig(value: float, digits: int = 3, *, signed: bool = False) -> str:
-    """``value`` to ``digits`` significant figures, never rounded to zero: 0.00673, 1.2e-05,
-    0.83; with ``signed``, a leading + or − (a true 0 is written "0")."""
+def sig(value: float, digits: int = 3, *, signed: bool = False, short: bool = False, zeros: bool = False) -> str:
+    """``value`` to ``digits`` significant figures, never rounded to zero: 0.00673, 1.2e-5,
+    0.83; with ``signed``, a leading + or − (a true 0 is written "0"); with ``short``, the
+    shorter of the plain and the scientific form (3.4e-4 rather than 0.00034: a table's cell);
+    with ``zeros``, trailing zeros kept (5.12990 beside 5.12989)."""
     if not np.isfinite(value):
         return "n/a"
     if value == 0:
         return "0"
-    text = f"{abs(value):.{digits}g}".replace("e-0", "e-").replace("e+0", "e")
+    text = f"{abs(value):{'#' if zeros else ''}.{digits}g}".replace("e-0", "e-").replace("e+0", "e").rstrip(".")
+    if short:
+        science = f"{abs(value):.{digits - 1}e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+        text = science if len(science) < len(text) else text
     sign = "−" if value < 0 else ("+" if signed else "")
     return sign + text
+
+
+def sig_apart(values: Sequence[float], digits: int = 3, *, most: int = 6, signed: bool = False) -> list[str]:
+    """``sig`` for numbers read side by side (a learned mean next to the uniform one, two groups'
+    means): the fewest significant figures, at least ``digits`` and at most ``most``, at which
+    values that differ are written differently, so 0.9151 beside 0.9150 never reads as equal."""
+    values = [float(v) for v in values]
+    for d in range(digits, most + 1):
+        texts = [sig(v, d, signed=signed, zeros=True) for v in values]
+        if all(texts[i] != texts[j] for i in range(len(values)) for j in range(i) if values[i] != values[j]):
+            return texts
+    return texts
+
+
+def share(value: float, decimals: int = 2) -> str:
+    """A share in [0, 1] to ``decimals`` places, never rounded to 0 or 1 when it is neither:
+    0.73, 0.0007 (significant figures below the last place), >0.99."""
+    if not np.isfinite(value):
+        return "n/a"
+    if value in (0.0, 1.0):
+        return f"{value:g}"
+    text = f"{value:.{decimals}f}"
+    if float(text) == 0.0:
+        return sig(value, 1)
+    if float(text) == 1.0:
+        return f">{1 - 10.0**-decimals:.{decimals}f}"
+    return text
+
+
+def stated(name: str, text: str) -> str:
+    """``name = text``, or ``name > text`` where ``text`` is already a bound (``share``'s >0.999)."""
+    return f"{name} {text[0]} {text[1:]}" if text[:1] in "<>" else f"{name} = {text}"
+
+
+def plus_minus(mean: float, spread: float) -> str:
+    """``mean ± spread``, the spread to 2 significant figures and the mean to the same decimal
+    place (0.7783 ± 0.0080); without a spread (not finite), the mean to 3 significant figures."""
+    if not np.isfinite(spread) or spread <= 0:
+        return sig(mean, 3)
+    places = max(0, 1 - math.floor(math.log10(spread)))
+    return f"{mean:.{places}f} ± {spread:.{places}f}".replace("-", "−")
 
 
 ROUNDING = 1e-12  # below this a lift (or a change of it) is float64 rounding

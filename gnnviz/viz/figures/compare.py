@@ -12,7 +12,7 @@ from gnnviz.analysis.comparison import Comparison
 from gnnviz.viz.draw import compare as cp
 from gnnviz.viz.draw import neighbourhoods as hood_plots
 from gnnviz.viz.draw import style
-from gnnviz.viz.figures.run import FigureSpec, literal, num, run_colours, sci
+from gnnviz.viz.figures.run import FigureSpec, literal, run_colours, sci
 
 
 def build(c: Comparison) -> list[FigureSpec]:
@@ -191,5 +191,5 @@ def _test_nodes(c: Comparison) -> int | None:
 def _mean_std(agg: dict) -> str:
     if agg["mean"] is None:
         return "n/a"
-    std = f" +- {num(agg['std'])}" if agg["std"] is not None else ""
-    return f"{agg['mean']:.3f}{std} (n={agg['n']})"
+    spread = agg["std"] if agg["std"] is not None else float("nan")
+    return f"{style.plus_minus(agg['mean'], spread)} (n={agg['n']})"

@@ -62,8 +62,13 @@ def literal(text: str) -> str:
 
 
 def sci(value: float | None) -> str:
-    """KL values span decades: scientific notation, 2 significant digits after the point."""
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.2e}"
+    """KL values and lifts span decades: 3 significant figures (``style.sig``: 6.6e-6, 0.00021)."""
+    return "n/a" if value is None else style.sig(float(value))
+
+
+def share(value: float | None) -> str:
+    """A share in [0, 1] (H/log(deg), agreement) to 3 places, never rounded to 1 (``style.share``)."""
+    return "n/a" if value is None else style.share(float(value), 3)
 
 
 def num(value: float | None) -> str:
@@ -182,7 +187,7 @@ def _flows(c: Context, on: str) -> list[FigureSpec]:
             "attention_stats.json (class_flow).",
             ip.plot_class_flow,
             ([(f.label, f.flow.share) for f in c.flows], c.flows[0].flow.uniform_share, names),
-            {"title": f"{on}\nwhere each class's {what} goes, by neighbour class"},
+            {"title": f"{on}\nwhere each class's {what} {'goes' if a.attention else 'go'}, by neighbour class"},
         )
     ]
 
@@ -297,7 +302,7 @@ def _entropy(c: Context, on: str) -> list[FigureSpec]:
     for name, panel in files:
         st = panel.stats
         subtitle = (
-            f"{panel.title.split(':')[0]}: mean H/log(deg) = {num(st['mean_normalised_entropy'])}, "
+            f"{panel.title.split(':')[0]}: {style.stated('mean H/log(deg)', share(st['mean_normalised_entropy']))}, "
             f"mean KL from uniform = {sci(st['mean_kl_from_uniform'])} nats"
         )
         specs.append(

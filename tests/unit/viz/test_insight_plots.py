@@ -80,6 +80,10 @@ def test_lift_by_degree_lines_follow_the_bins():
     assert lines["GCN"].get_linestyle() == "--"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2-3", "4-7"]
     assert texts(ax) == ["n=5", "n=7", "n=0"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the points, never over one
 
 
 def test_ablation_bars_are_the_metric_change_with_the_changed_counts():
@@ -119,25 +123,35 @@ def test_insight_modules_import_no_torch_and_no_pyplot():
     assert out == ["False", "False"]
 
 
-def test_class_flow_shows_uniform_first_then_each_layer_with_its_change():
+def test_class_flow_shows_uniform_shares_first_then_each_layers_change_from_them():
     from gnnviz.viz.draw.insight import plot_class_flow
 
     uniform = np.array([[0.8, 0.2], [0.3, 0.7]])
     layer = np.array([[0.9, 0.1], [0.3, 0.7]])
     fig = plot_class_flow([("layer 0, mean of 8 heads", layer)], uniform, ["class 0: a", "class 1: b"], title="t")
     maps = [ax for ax in fig.axes if ax.images]
-    assert [ax.get_title() for ax in maps][1] == "layer 0, mean of 8 heads\nshare, then change from uniform" and len(maps) == 2
-    np.testing.assert_array_equal(maps[1].images[0].get_array(), layer)
-    texts = {t.get_text() for t in maps[1].texts}
-    assert {"0.90\n+0.1", "0.10\n−0.1", "0.30\n0"} <= texts  # share, then change from uniform
+    assert [ax.get_title() for ax in maps][1] == "layer 0, mean of 8 heads:\nchange from uniform" and len(maps) == 2
+    np.testing.assert_allclose(maps[1].images[0].get_array(), layer - uniform)  # colour = the change
+    assert {t.get_text() for t in maps[1].texts} == {"+0.1", "−0.1", "0"}  # only the change: no share beside it
     assert {t.get_text() for t in maps[0].texts} == {"0.80", "0.20", "0.30", "0.70"}
     assert [t.get_text() for t in maps[0].get_yticklabels()] == ["class 0: a", "class 1: b"]
 
 
-def test_class_flow_changes_keep_significant_figures():
-    # Attention's changes from uniform are ~1e-4 on Cora: two decimals printed "+0.00" everywhere.
-    uniform = np.array([[0.8, 0.2], [0.3, 0.7]])
-    layer = uniform + np.array([[1.3e-4, -1.3e-4], [-6.9e-5, 6.9e-5]])
+def test_class_flow_changes_keep_significant_figures_and_never_read_as_rounding():
+    # Cora: attention's changes from uniform are ~1e-4. Two decimals printed "+0.00" everywhere,
+    # and a share written beside its uniform share read 0.92 vs 0.91 for a change of 7e-5.
+    uniform = np.array([[0.915, 0.085], [0.3, 0.7]])
+    layer = uniform + np.array([[7.4e-5, -7.4e-5], [-6.9e-5, 6.9e-5]])
     fig = ip.plot_class_flow([("layer 0", layer)], uniform, [], title="t")
-    texts = {t.get_text() for t in [ax for ax in fig.axes if ax.images][1].texts}
-    assert {"0.80\n+0.00013", "0.20\n−0.00013", "0.30\n−6.9e-5", "0.70\n+6.9e-5"} == texts
+    maps = [ax for ax in fig.axes if ax.images]
+    assert {t.get_text() for t in maps[1].texts} == {"+7.4e-5", "−7.4e-5", "−6.9e-5", "+6.9e-5"}
+    assert not any(t.get_text().startswith(("0.9", "0.08")) for t in maps[1].texts)
+
+
+def test_class_flow_panels_sit_two_to_a_row():
+    uniform = np.full((3, 3), 1 / 3)
+    fig = ip.plot_class_flow([(f"layer {i}", uniform) for i in range(3)], uniform, [], title="t")
+    maps = [ax for ax in fig.axes if ax.images]
+    lefts = sorted({round(ax.get_position().x0, 3) for ax in maps})
+    rows = sorted({round(ax.get_position().y0, 3) for ax in maps})
+    assert len(maps) == 4 and len(lefts) == 2 and len(rows) == 2

@@ -132,6 +132,8 @@ def test_entropy_histograms_share_bin_edges_and_kl_is_on_a_log_axis():
     np.testing.assert_array_equal(edges[0], edges[1])
     np.testing.assert_array_equal(edges[0], bins)
     assert steps[0].get_data().values.sum() == 50 and steps[1].get_data().values.sum() == 50
+    tallest = max(s.get_data().values.max() for s in steps)
+    assert fig.axes[0].get_ylim()[1] >= 1.25 * tallest  # room for the key above the bars
     (kl,) = [p for p in fig.axes[1].patches if isinstance(p, StepPatch)]
     assert fig.axes[1].get_xscale() == "log"
     np.testing.assert_array_equal(kl.get_data().edges, kl_bins)
@@ -149,6 +151,20 @@ def test_kl_panel_draws_the_nodes_below_its_log_axis_as_a_bar_of_their_own():
     assert bar.get_x() + bar.get_width() < bins[0] and ax.get_xlim()[0] < bar.get_x()  # left of the axis, in view
     fig.canvas.draw()
     assert f"<{style.power_label(bins[0])}" in [t.get_text() for t in ax.get_xticklabels()]
+
+
+def test_the_kl_key_names_the_hatched_bar_only_where_there_is_one():
+    near = entropy.EntropyPanel(np.array([0.0, np.log(3) - 1e-9, 0.1]), np.array([0.0, np.log(3), np.log(3)]), "x")
+    far = entropy.EntropyPanel(np.array([0.5, 0.1, 0.2]), np.array([np.log(3), np.log(3), np.log(2)]), "x")
+    keys = []
+    for panel in (near, far):
+        fig = entropy.plot_entropy_histogram(
+            panel, att.entropy_bins(panel.uniform, panel.entropy), att.kl_bins(panel.divergence), title="t"
+        )
+        keys.append(fig.axes[1].get_xlabel())
+        grid = entropy.plot_entropy_grid([[panel]], att.kl_bins(panel.divergence), title="t")
+        keys.append(" ".join(t.get_text() for t in grid.texts))
+    assert ["hatched grey" in k for k in keys] == [True, True, False, False]
 
 
 def test_entropy_grid_has_a_panel_per_layer_and_head():
@@ -291,3 +307,12 @@ def test_degree_title_names_the_run_on_its_own_line_without_nested_parentheses()
     fig = graph.plot_degree(np.array([3, 5, 1]), title="Cora", drawn_for="GAT on Cora (checkpoint epoch 49, val accuracy 0.830)")
     heading = fig._suptitle.get_text()
     assert heading.splitlines()[-1].startswith("drawn for GAT on Cora") and _nesting(heading) == 1
+
+
+def test_a_lone_panel_is_centred_under_its_heading_with_its_colour_bar_beside_it():
+    # gcn_norm/ draws one panel in a figure widened for its legend: it used to sit left of centre.
+    panel = neighbourhoods.NeighbourhoodPanel(star([0.2, 0.3, 0.1]), "the same in every layer")
+    fig = neighbourhoods.plot_neighbourhoods([panel], colours(4), title="GCN, node 0")
+    ring, bar = fig.axes[0].get_position(), fig.axes[-1].get_position()
+    assert (ring.x0 + ring.x1) / 2 == pytest.approx(0.5, abs=0.01)
+    assert 0 < bar.x0 - ring.x1 < 0.05  # beside the panel, not across a gap
