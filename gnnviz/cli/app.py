@@ -304,6 +304,9 @@ def explain(
     epochs: Annotated[int, typer.Option("--epochs", help="GNNExplainer's optimisation steps per node.")] = 100,
     keep: Annotated[float, typer.Option("--keep", help="Share of a node's computation edges that fidelity keeps.")] = 0.2,
     per_class: Annotated[int, typer.Option("--per-class", help="Sampled nodes per class and split (without --nodes).")] = 1,
+    repeats: Annotated[
+        int, typer.Option("--repeats", help="Seeds per node for stochastic methods (GNNExplainer): their mean and spread.")
+    ] = 1,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG figures (30 to 1200).")] = 150,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
 ) -> None:
@@ -318,6 +321,8 @@ def explain(
       gnnviz explain --run outputs/ba_shapes-gcn-20261204-101500
 
       gnnviz explain --run outputs/my-gat-run --nodes 12,345 --methods saliency,attention
+
+      gnnviz explain --run outputs/my-run --methods gnnexplainer --repeats 5
     """
     if not 30 <= dpi <= 1200:
         raise ConfigError(f"--dpi {dpi} must be between 30 and 1200")
@@ -334,6 +339,7 @@ def explain(
         epochs=epochs,
         keep=keep,
         per_class=per_class,
+        repeats=repeats,
         dpi=dpi,
         log=None if quiet else to_stderr,
     )

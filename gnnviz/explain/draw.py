@@ -134,3 +134,50 @@ def plot_summary(methods: dict[str, dict], *, title: str, ground_truth: bool, sp
     fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside lower right")
     fig.suptitle(title, fontsize=9)
     return fig
+
+
+def plot_curves(
+    curves: dict[str, dict],
+    *,
+    spread: dict[str, tuple[np.ndarray, np.ndarray]],
+    repeats: int,
+    title: str,
+) -> Figure:
+    """Fidelity curves per method and, where a stochastic method ran several seeds, its spread.
+
+    curves: method -> {"keep": [K] shares of top edges kept, "fid_plus": [K], "fid_minus": [K]}
+    (means over nodes); spread: method -> (mean score [m], std over the ``repeats`` seeds [m]) over
+    the explained nodes' computation edges, drawn as a third panel (one dot per edge) when given.
+    """
+    k = 2 + bool(spread)
+    fig = Figure(figsize=(4.4 * k, 3.8), layout="constrained")
+    axes = fig.subplots(1, k, squeeze=False)[0]
+    colors = [f"C{i}" for i in range(len(curves))]
+    for ax, key, what in (
+        (axes[0], "fid_plus", "fidelity+: the top edges removed\n(higher: the prediction depends on them)"),
+        (axes[1], "fid_minus", "fidelity-: only the top edges kept\n(lower: they suffice for the prediction)"),
+    ):
+        for color, (name, c) in zip(colors, curves.items(), strict=True):
+            ax.plot(c["keep"], c[key], marker="o", ms=3, lw=1.2, color=color, label=name)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("share of the node's computation edges taken as explanation (top by score)", fontsize=7)
+        ax.set_ylabel("share of explained nodes whose prediction changes", fontsize=7)
+        ax.set_title(what, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    if spread:
+        ax = axes[2]
+        for color, name in zip(colors, curves, strict=True):
+            if name in spread:
+                mean, std = spread[name]
+                ax.scatter(mean, std, s=6, alpha=0.5, color=color, label=name)
+        ax.set_xlabel("edge score, mean over seeds", fontsize=7)
+        ax.set_ylabel("standard deviation over seeds", fontsize=7)
+        ax.set_title(f"stability: {repeats} seeds per node, one dot per edge", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return fig

@@ -26,6 +26,7 @@ from gnnviz.explain.nodes import default_nodes
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
 DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
+CURVE_KEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the fidelity curve's shares of top edges kept
 
 DEFINITIONS = {
     "computation_edges": "input edges that can carry a message to the node: edges into nodes within layers-1 hops "
@@ -44,6 +45,13 @@ DEFINITIONS = {
     "mean over the nodes where both vary (null where none); rows and columns in agreement.methods order",
     "agreement.top_overlap": "Jaccard overlap of two methods' explanations (top keep share of the computation edges), "
     "mean over nodes",
+    "fidelity_curve": "fid_plus and fid_minus (as above, mean over nodes) with the explanation taken as the top share "
+    "of the computation edges, for each share in fidelity_curve.keep (settings.curve_keep)",
+    "stability": "stochastic methods only (methods.*.stochastic), run settings.repeats times per node with seeds "
+    "seed + node + r * num_nodes (r = 0 .. repeats-1); the method's score is the mean over repeats. Per node: "
+    "edge_std_mean / edge_std_max = mean / max over computation edges of the standard deviation of an edge's score "
+    "across repeats; top_overlap = Jaccard overlap of the top keep share, mean over pairs of repeats; spearman = "
+    "rank correlation between repeats, mean over pairs where both vary. In methods.*.stability: means over nodes",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -84,7 +92,7 @@ def check_out(out: Path) -> list[str]:
     try:
         return [str(f) for f in json.loads((out / "explain.json").read_text(encoding="utf-8"))["files"]]
     except (OSError, ValueError, KeyError, TypeError):
-        if all(re.fullmatch(r"node-\d+\.png|summary\.png|\..*\.tmp", e) for e in entries):
+        if all(re.fullmatch(r"node-\d+\.png|(summary|fidelity|features)\.png|index\.html|\..*\.tmp", e) for e in entries):
             return entries  # an explain stopped before its explain.json (written last)
         raise ConfigError(f"--out {out} holds files that 'gnnviz explain' did not write; pass a new or empty folder") from None
 
@@ -99,6 +107,7 @@ def explain(
     epochs: int = 100,
     keep: float = 0.2,
     per_class: int = 1,
+    repeats: int = 1,
     dpi: int = 150,
     log: Callable[[str], None] | None = None,
 ) -> Path:
@@ -119,6 +128,8 @@ def explain(
         raise ConfigError(f"--keep {keep} must be a share in (0, 1], e.g. --keep 0.2")
     if per_class < 1:
         raise ConfigError(f"--per-class {per_class} must be at least 1")
+    if repeats < 1:
+        raise ConfigError(f"--repeats {repeats} must be at least 1 (runs of each stochastic method per node)")
     run_dir = Path(run_dir)
     out = Path(out) if out is not None else run_dir / "explain"
     earlier = check_out(out)
@@ -146,7 +157,7 @@ def explain(
     x = g.x.float() if g.x.layout == torch.strided else g.x.to_dense().float()
     truth_e = g.truth_edge_mask.numpy().astype(bool) if "truth_edge_mask" in g else None
     truth_n = g.truth_node_mask.numpy().astype(bool) if "truth_node_mask" in g else None
-    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, dpi])
+    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, repeats, dpi])
     if _up_to_date(out, key):
         say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
         return out
@@ -173,11 +184,17 @@ def explain(
             )
         per: dict[str, dict[str, Any]] = {}
         values: dict[str, np.ndarray] = {}
+        spread: dict[str, np.ndarray] = {}
         for name in chosen:
+            spec = METHODS[name]
             tick = time.perf_counter()
-            s = METHODS[name].score(sub, seed + node, epochs).float().numpy().astype(np.float64)
-            hard = sc.top_share(s, comp, keep)
-            plus, minus = sc.fidelity(rebuild(checkpoint), sub.x, sub_ei, index, hard)
+            runs = [
+                spec.score(sub, seed + node + r * n, epochs).float().numpy().astype(np.float64)
+                for r in range(repeats if spec.stochastic else 1)
+            ]
+            s = np.mean(runs, axis=0)
+            hards = [sc.top_share(s, comp, share) for share in (keep, *CURVE_KEEP)]
+            (plus, minus), *curve = sc.fidelities(rebuild(checkpoint), sub.x, sub_ei, index, hards)
             seconds[name] += time.perf_counter() - tick
             values[name] = s
             top = np.flatnonzero(comp)[np.argsort(-s[comp], kind="stable")[:5]]
@@ -185,8 +202,12 @@ def explain(
                 "auc": sc.auc(s[comp], truth_e[orig.numpy()][comp]) if truth_e is not None else None,
                 "fid_plus": plus,
                 "fid_minus": minus,
+                "fidelity_curve": {"fid_plus": [c[0] for c in curve], "fid_minus": [c[1] for c in curve]},
                 "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
             }
+            if len(runs) > 1:
+                spread[name] = np.std(runs, axis=0)[comp]
+                per[name]["stability"] = _stability([r[comp] for r in runs], spread[name], keep)
         truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
         rows.append(
             {
@@ -199,6 +220,7 @@ def explain(
                 "truth_edges": None if truth_here is None else int(truth_here.sum()),
                 "methods": per,
                 "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values.items()}, truth_here),
+                "_spread": spread,
             }
         )
 
@@ -216,20 +238,29 @@ def explain(
     for line in notes:
         say(f"note: {line}")
 
-    from gnnviz.explain.draw import plot_node, plot_summary
+    from gnnviz.explain.draw import plot_curves, plot_node, plot_summary
 
     names = arrays.class_names
     label = lambda c: names[c] if names else str(c)  # noqa: E731
-    figures: dict[str, Any] = {}
+    ep = arrays.checkpoint.epoch
+    about = f"{arrays.dataset}, {arrays.model}, checkpoint epoch {ep}: {len(rows)} nodes explained"
+    figures: dict[str, Any] = {
+        "fidelity.png": plot_curves(
+            {m: summary[m]["fidelity_curve"] for m in chosen},
+            spread={m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]},
+            repeats=repeats,
+            title=about,
+        )
+    }
     for row in rows:
+        row.pop("_spread")
         s_src, s_dst, vals, truth_here = row.pop("_draw")
         figures[f"node-{row['node']}.png"] = _node_figure(
             row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node
         )
-    ep = arrays.checkpoint.epoch
     figures["summary.png"] = plot_summary(
         summary,
-        title=f"{arrays.dataset}, {arrays.model}, checkpoint epoch {ep}: {len(rows)} nodes explained",
+        title=about,
         ground_truth=truth_e is not None,
         spearman=agreement["spearman"] if len(chosen) > 1 else None,
     )
@@ -244,7 +275,15 @@ def explain(
         "layers": layers,
         "num_nodes": n,
         "ground_truth": truth_e is not None,
-        "settings": {"methods": chosen, "seed": seed, "gnnexplainer_epochs": epochs, "keep": keep, "per_class": per_class},
+        "settings": {
+            "methods": chosen,
+            "seed": seed,
+            "gnnexplainer_epochs": epochs,
+            "keep": keep,
+            "per_class": per_class,
+            "repeats": repeats,
+            "curve_keep": list(CURVE_KEEP),
+        },
         "definitions": DEFINITIONS,
         "methods": summary,
         "agreement": agreement,
@@ -259,7 +298,7 @@ def explain(
     return out
 
 
-EXPLAIN_VERSION = 1  # bump when what explain computes changes
+EXPLAIN_VERSION = 2  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list) -> str:
@@ -294,7 +333,15 @@ def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, di
             s = np.concatenate([r["_draw"][2][name] for r in rows])
             t = np.concatenate([r["_draw"][3] for r in rows])
             pooled = sc.auc(s, t)
+        curve = {
+            "keep": list(CURVE_KEEP),
+            **{
+                f: [float(v) for v in np.mean([r["methods"][name]["fidelity_curve"][f] for r in rows], axis=0)]
+                for f in ("fid_plus", "fid_minus")
+            },
+        }
         out[name] = {
+            "stochastic": METHODS[name].stochastic,
             "auc_mean": float(ok.mean()) if ok.size else None,
             "auc_std": float(ok.std()) if ok.size else None,
             "auc_nodes": int(ok.size),
@@ -303,8 +350,45 @@ def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, di
             "fid_plus": plus,
             "fid_minus": minus,
             "characterization": sc.characterization(plus, minus),
+            "fidelity_curve": curve,
         }
+        stab = [r["methods"][name]["stability"] for r in rows if "stability" in r["methods"][name]]
+        if stab:
+            out[name]["stability"] = {
+                "repeats": stab[0]["repeats"],
+                **{
+                    k: (float(np.mean(v)) if (v := [d[k] for d in stab if d[k] is not None]) else None)
+                    for k in ("edge_std_mean", "edge_std_max", "top_overlap", "spearman")
+                },
+            }
     return out
+
+
+def _stability(runs: list[np.ndarray], std: np.ndarray, keep: float) -> dict[str, Any]:
+    """How much a stochastic method's repeats differ on one node: runs [R][m] over its computation edges."""
+    from itertools import combinations
+
+    from scipy.stats import spearmanr
+
+    every = np.ones(std.size, dtype=bool)
+    hard = [sc.top_share(r, every, keep) for r in runs]
+    pairs = list(combinations(range(len(runs)), 2))
+    rho = [float(spearmanr(runs[i], runs[j]).statistic) for i, j in pairs if np.ptp(runs[i]) > 0 and np.ptp(runs[j]) > 0]
+    return {
+        "repeats": len(runs),
+        "edge_std_mean": float(std.mean()) if std.size else None,
+        "edge_std_max": float(std.max()) if std.size else None,
+        "top_overlap": float(np.mean([sc.jaccard(hard[i], hard[j]) for i, j in pairs])) if std.size else None,
+        "spearman": float(np.mean(rho)) if rho else None,
+    }
+
+
+def _pooled_spread(rows: list[dict], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every explained node's computation edges together: (mean score [m], std over repeats [m])."""
+    return (
+        np.concatenate([r["_draw"][2][name] for r in rows]),
+        np.concatenate([r["_spread"][name] for r in rows]),
+    )
 
 
 def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, Any]:
@@ -358,6 +442,9 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
     notes = {m: "" if d["auc"] is None else f"AUC {d['auc']:.2f}" for m, d in row["methods"].items()}
     for m, d in row["methods"].items():
         notes[m] = (notes[m] + "  " if notes[m] else "") + f"fid+ {d['fid_plus']:.0f} fid- {d['fid_minus']:.0f}"
+        if "stability" in d:
+            st = d["stability"]
+            notes[m] += f"\nmean of {st['repeats']} seeds, edge std {st['edge_std_mean']:.2g} (max {st['edge_std_max']:.2g})"
     title = (
         f"{arrays.dataset}, {arrays.model}, epoch {arrays.checkpoint.epoch}: node {row['node']} ({row['split']}), "
         f"true {label(row['true'])}, predicted {label(row['predicted'])}{'' if row['correct'] else ' (wrong)'}{shown}"
