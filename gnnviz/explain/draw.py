@@ -136,29 +136,20 @@ def plot_summary(methods: dict[str, dict], *, title: str, ground_truth: bool, sp
     return fig
 
 
-def plot_curves(
-    curves: dict[str, dict],
-    *,
-    spread: dict[str, tuple[np.ndarray, np.ndarray]],
-    repeats: int,
-    title: str,
-) -> Figure:
-    """Fidelity curves per method and, where a stochastic method ran several seeds, its spread.
+def plot_curves(curves: dict[str, dict], *, title: str) -> Figure:
+    """Fidelity curves per method: fid+ and fid- (means over nodes) against the share of a node's
+    computation edges taken as its explanation.
 
-    curves: method -> {"keep": [K] shares of top edges kept, "fid_plus": [K], "fid_minus": [K]}
-    (means over nodes); spread: method -> (mean score [m], std over the ``repeats`` seeds [m]) over
-    the explained nodes' computation edges, drawn as a third panel (one dot per edge) when given.
+    curves: method -> {"keep": [K] shares of top edges kept, "fid_plus": [K], "fid_minus": [K]}.
     """
-    k = 2 + bool(spread)
-    fig = Figure(figsize=(4.4 * k, 3.8), layout="constrained")
-    axes = fig.subplots(1, k, squeeze=False)[0]
-    colors = [f"C{i}" for i in range(len(curves))]
+    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
+    axes = fig.subplots(1, 2, squeeze=False)[0]
     for ax, key, what in (
         (axes[0], "fid_plus", "fidelity+: the top edges removed\n(higher: the prediction depends on them)"),
         (axes[1], "fid_minus", "fidelity-: only the top edges kept\n(lower: they suffice for the prediction)"),
     ):
-        for color, (name, c) in zip(colors, curves.items(), strict=True):
-            ax.plot(c["keep"], c[key], marker="o", ms=3, lw=1.2, color=color, label=name)
+        for i, (name, c) in enumerate(curves.items()):
+            ax.plot(c["keep"], c[key], marker="o", ms=3, lw=1.2, color=f"C{i}", label=name)
         ax.set_xlim(0, 1.02)
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("share of the node's computation edges taken as explanation (top by score)", fontsize=7)
@@ -167,17 +158,25 @@ def plot_curves(
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    if spread:
-        ax = axes[2]
-        for color, name in zip(colors, curves, strict=True):
-            if name in spread:
-                mean, std = spread[name]
-                ax.scatter(mean, std, s=6, alpha=0.5, color=color, label=name)
-        ax.set_xlabel("edge score, mean over seeds", fontsize=7)
-        ax.set_ylabel("standard deviation over seeds", fontsize=7)
-        ax.set_title(f"stability: {repeats} seeds per node, one dot per edge", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def plot_stability(spread: dict[str, tuple[np.ndarray, np.ndarray]], *, repeats: int, title: str) -> Figure:
+    """How much a stochastic method's edge scores move between seeds: one dot per computation edge
+    of every explained node.
+
+    spread: method -> (mean score over the ``repeats`` seeds [m], standard deviation over them [m]).
+    """
+    fig = Figure(figsize=(5.2, 4.0), layout="constrained")
+    ax = fig.subplots()
+    for i, (name, (mean, std)) in enumerate(spread.items()):
+        ax.scatter(mean, std, s=6, alpha=0.5, color=f"C{i}", label=f"{name} (mean std {std.mean():.3g})")
+    ax.set_xlabel("edge score, mean over seeds", fontsize=7)
+    ax.set_ylabel("standard deviation over seeds", fontsize=7)
+    ax.set_title(f"stability: {repeats} seeds per node, one dot per computation edge", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
     return fig

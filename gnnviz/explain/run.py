@@ -49,9 +49,12 @@ DEFINITIONS = {
     "of the computation edges, for each share in fidelity_curve.keep (settings.curve_keep)",
     "stability": "stochastic methods only (methods.*.stochastic), run settings.repeats times per node with seeds "
     "seed + node + r * num_nodes (r = 0 .. repeats-1); the method's score is the mean over repeats. Per node: "
+    "edge_std = the standard deviation (numpy, population) of each computation edge's score across repeats; "
     "edge_std_mean / edge_std_max = mean / max over computation edges of the standard deviation of an edge's score "
     "across repeats; top_overlap = Jaccard overlap of the top keep share, mean over pairs of repeats; spearman = "
     "rank correlation between repeats, mean over pairs where both vary. In methods.*.stability: means over nodes",
+    "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores "
+    "and nodes.*.methods.*.stability.edge_std are in this order",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -92,7 +95,10 @@ def check_out(out: Path) -> list[str]:
     try:
         return [str(f) for f in json.loads((out / "explain.json").read_text(encoding="utf-8"))["files"]]
     except (OSError, ValueError, KeyError, TypeError):
-        if all(re.fullmatch(r"node-\d+\.png|(summary|fidelity|features)\.png|index\.html|\..*\.tmp", e) for e in entries):
+        if all(
+            re.fullmatch(r"node-\d+\.png|(summary|fidelity_curve|stability|features)\.png|index\.html|\..*\.tmp", e)
+            for e in entries
+        ):
             return entries  # an explain stopped before its explain.json (written last)
         raise ConfigError(f"--out {out} holds files that 'gnnviz explain' did not write; pass a new or empty folder") from None
 
@@ -204,10 +210,12 @@ def explain(
                 "fid_minus": minus,
                 "fidelity_curve": {"fid_plus": [c[0] for c in curve], "fid_minus": [c[1] for c in curve]},
                 "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
+                "scores": [float(v) for v in s[comp]],
             }
             if len(runs) > 1:
                 spread[name] = np.std(runs, axis=0)[comp]
                 per[name]["stability"] = _stability([r[comp] for r in runs], spread[name], keep)
+                per[name]["stability"]["edge_std"] = [float(v) for v in spread[name]]
         truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
         rows.append(
             {
@@ -217,6 +225,7 @@ def explain(
                 "predicted": int(pred[node]),
                 "correct": bool(y[node] == pred[node]),
                 "computation_edges": int(comp.sum()),
+                "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
                 "truth_edges": None if truth_here is None else int(truth_here.sum()),
                 "methods": per,
                 "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values.items()}, truth_here),
@@ -238,20 +247,16 @@ def explain(
     for line in notes:
         say(f"note: {line}")
 
-    from gnnviz.explain.draw import plot_curves, plot_node, plot_summary
+    from gnnviz.explain.draw import plot_curves, plot_node, plot_stability, plot_summary
 
     names = arrays.class_names
     label = lambda c: names[c] if names else str(c)  # noqa: E731
     ep = arrays.checkpoint.epoch
     about = f"{arrays.dataset}, {arrays.model}, checkpoint epoch {ep}: {len(rows)} nodes explained"
-    figures: dict[str, Any] = {
-        "fidelity.png": plot_curves(
-            {m: summary[m]["fidelity_curve"] for m in chosen},
-            spread={m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]},
-            repeats=repeats,
-            title=about,
-        )
-    }
+    figures: dict[str, Any] = {"fidelity_curve.png": plot_curves({m: summary[m]["fidelity_curve"] for m in chosen}, title=about)}
+    spread = {m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]}
+    if spread:
+        figures["stability.png"] = plot_stability(spread, repeats=repeats, title=about)
     for row in rows:
         row.pop("_spread")
         s_src, s_dst, vals, truth_here = row.pop("_draw")

@@ -56,7 +56,59 @@ def test_saliency_auc_matches_a_recomputation_on_the_whole_graph(runs, tmp_path)
     assert got["auc_mean"] == pytest.approx(np.mean([r["methods"]["saliency"]["auc"] for r in doc["nodes"]]))
     assert 0 <= got["fid_plus"] <= 1 and 0 <= got["fid_minus"] <= 1
     assert set(doc["definitions"]) >= {"auc", "auc_pooled", "fid_plus", "fid_minus", "computation_edges"}
-    assert entries(out) == sorted(["explain.json", "summary.png", *(f"node-{v}.png" for v in motif)])
+    assert entries(out) == sorted(["explain.json", "fidelity_curve.png", "summary.png", *(f"node-{v}.png" for v in motif)])
+
+
+def test_fidelity_curve_matches_masking_the_top_edges_on_the_whole_graph(runs, tmp_path):
+    """Each point of a node's curve is PyG's fidelity of its top share of edges, recomputed here on
+    the whole graph with PyG's masks; at the --keep share it is the node's fid+/fid-, and keeping
+    every computation edge keeps every prediction (fid- = 0 at share 1)."""
+    from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
+
+    from gnnviz.models.gnn import rebuild
+    from gnnviz.runs.load import load_checkpoint
+
+    (by_model, g) = runs
+    nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:4]] + [0, 1]
+    out = explain(by_model["gcn"], tmp_path, ("nodes", nodes), ("methods", "saliency,integrated_gradients"))
+    doc = json.loads((out / "explain.json").read_text())
+    shares = doc["settings"]["curve_keep"]
+    assert shares[0] > 0 and shares[-1] == 1.0 and shares == sorted(shares) and "fidelity_curve" in doc["definitions"]
+    at_keep = shares.index(doc["settings"]["keep"])
+    model = rebuild(load_checkpoint(by_model["gcn"]))
+    pairs = {(int(u), int(v)): i for i, (u, v) in enumerate(g.edge_index.T.tolist())}
+    checked = 0
+
+    def predict(mask):
+        set_masks(model, mask, g.edge_index, apply_sigmoid=False)
+        with torch.no_grad():
+            p = int(model(g.x, g.edge_index)[node].argmax())
+        clear_masks(model)
+        return p
+
+    for row in doc["nodes"]:
+        node = row["node"]
+        for m in ("saliency", "integrated_gradients"):
+            d = row["methods"][m]
+            curve = d["fidelity_curve"]
+            assert len(curve["fid_plus"]) == len(shares) == len(curve["fid_minus"])
+            assert (curve["fid_plus"][at_keep], curve["fid_minus"][at_keep]) == (d["fid_plus"], d["fid_minus"])
+            assert curve["fid_minus"][-1] == 0.0
+            k = int(np.ceil(shares[0] * row["computation_edges"]))
+            top = d["top_edges"]
+            if k >= len(top) or top[k - 1][2] <= top[k][2]:
+                continue  # the top k edges are not all listed, or tie with the next one
+            hard = torch.zeros(g.edge_index.size(1))
+            hard[[pairs[(u, v)] for u, v, _ in top[:k]]] = 1.0
+            want = predict(torch.ones_like(hard))
+            assert curve["fid_plus"][0] == float(predict(1.0 - hard) != want)
+            assert curve["fid_minus"][0] == float(predict(hard) != want)
+            checked += 1
+    assert checked >= 4
+    got = doc["methods"]["saliency"]["fidelity_curve"]
+    assert got["keep"] == shares
+    want = np.mean([r["methods"]["saliency"]["fidelity_curve"]["fid_plus"] for r in doc["nodes"]], axis=0)
+    np.testing.assert_allclose(got["fid_plus"], want)
 
 
 def test_default_methods_are_those_the_model_allows():
@@ -108,10 +160,10 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     recomputed = json.loads((again / "explain.json").read_text())
     assert recomputed["nodes"] == doc["nodes"] and recomputed["key"] == doc["key"]
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "fidelity_curve.png", "node-0.png", "summary.png"]
     (first / "explain.json").unlink()  # as if stopped before its last file: still its folder
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "fidelity_curve.png", "node-0.png", "summary.png"]
 
 
 @pytest.mark.parametrize(
