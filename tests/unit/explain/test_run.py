@@ -111,6 +111,39 @@ def test_fidelity_curve_matches_masking_the_top_edges_on_the_whole_graph(runs, t
     np.testing.assert_allclose(got["fid_plus"], want)
 
 
+def test_repeats_average_gnnexplainer_over_seeds_and_report_their_spread_per_edge(runs, tmp_path):
+    """--repeats 2 runs GNNExplainer with seeds seed + node and seed + node + num_nodes: the same
+    masks two single runs give with --seed 0 and --seed num_nodes; its score is their mean, its
+    spread per edge their population standard deviation. Saliency (deterministic) runs once."""
+    from gnnviz.explain.run import explain as run_explain
+
+    (by_model, g) = runs
+    nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]
+    common = {"nodes": nodes, "methods": "gnnexplainer,saliency", "epochs": 5}
+    n = g.num_nodes
+
+    def read(folder, **kw):
+        return json.loads((run_explain(by_model["gcn"], tmp_path / folder, **common, **kw) / "explain.json").read_text())
+
+    two, first, second = read("two", repeats=2), read("first", seed=0), read("second", seed=n)
+    assert "stability.png" in two["files"] and "stability.png" not in first["files"]
+    for r2, r0, r1 in zip(two["nodes"], first["nodes"], second["nodes"], strict=True):
+        assert r2["edges"] == r0["edges"] == r1["edges"] and len(r2["edges"]) == r2["computation_edges"]
+        a, b = np.array(r0["methods"]["gnnexplainer"]["scores"]), np.array(r1["methods"]["gnnexplainer"]["scores"])
+        assert not np.allclose(a, b)  # another seed, another mask
+        got = r2["methods"]["gnnexplainer"]
+        np.testing.assert_allclose(got["scores"], (a + b) / 2, rtol=1e-6)
+        np.testing.assert_allclose(got["stability"]["edge_std"], np.abs(a - b) / 2, rtol=1e-6, atol=1e-9)
+        assert got["stability"]["repeats"] == 2
+        assert got["stability"]["edge_std_max"] == pytest.approx(np.abs(a - b).max() / 2)
+        assert r2["methods"]["saliency"]["scores"] == r0["methods"]["saliency"]["scores"]
+        assert "stability" not in r2["methods"]["saliency"] and "stability" not in r0["methods"]["gnnexplainer"]
+    summary = two["methods"]["gnnexplainer"]["stability"]
+    want = np.mean([r["methods"]["gnnexplainer"]["stability"]["edge_std_mean"] for r in two["nodes"]])
+    assert summary["edge_std_mean"] == pytest.approx(want) and 0 <= summary["top_overlap"] <= 1
+    assert "stability" not in two["methods"]["saliency"] and two["settings"]["repeats"] == 2
+
+
 def test_default_methods_are_those_the_model_allows():
     from gnnviz.explain.run import parse_methods
 
@@ -173,6 +206,7 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
         (["--methods", "attention"], 2, "has no attention"),
         (["--nodes", "9999"], 2, "--nodes 9999 out of range"),
         (["--keep", "0"], 2, "--keep 0"),
+        (["--repeats", "0"], 2, "--repeats 0 must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(runs, tmp_path, capsys, args, code, words):
