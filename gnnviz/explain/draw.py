@@ -180,3 +180,44 @@ def plot_stability(spread: dict[str, tuple[np.ndarray, np.ndarray]], *, repeats:
     ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
     return fig
+
+
+def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] | None, title: str, shown: int = 8) -> Figure:
+    """Feature attribution, one panel per explained node: the first method's ``shown`` top
+    features, each method's bar as a share of its largest feature score on that node.
+
+    nodes: [(panel title, method -> [[feature index, score], ...] best first)]; names: feature
+    names by index, or None (indices are shown).
+    """
+    cols = min(len(nodes), 4)
+    rows = -(-len(nodes) // cols)
+    bars = min(shown, max((len(next(iter(per.values()))) for _, per in nodes), default=1))
+    fig = Figure(figsize=(3.4 * cols, (0.22 * bars + 0.9) * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(nodes) :]:
+        ax.set_axis_off()
+    methods = list(nodes[0][1]) if nodes else []
+    height = 0.8 / max(len(methods), 1)
+    for ax, (label, per) in zip(axes, nodes, strict=False):
+        first = [int(i) for i, _ in per[methods[0]][:shown]]
+        y = np.arange(len(first))
+        for j, m in enumerate(methods):
+            score = {int(i): float(v) for i, v in per[m]}
+            top = max(score.values(), default=0.0)
+            share = [score.get(i, 0.0) / top if top > 0 else 0.0 for i in first]
+            ax.barh(y + (j - (len(methods) - 1) / 2) * height, share, height=height, color=f"C{j}", label=m)
+        ticks = [names[i] if names is not None else f"feature {i}" for i in first]
+        ax.set_yticks(y, ticks, fontsize=6)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.05)
+        ax.tick_params(axis="x", labelsize=6)
+        ax.set_title(label, fontsize=7)
+    if methods:
+        axes[0].legend(fontsize=6, loc="lower right")
+    fig.supxlabel(
+        f"attribution as a share of the method's largest feature score on the node "
+        f"(the node's top {bars} features by {methods[0] if methods else ''})",
+        fontsize=7,
+    )
+    fig.suptitle(title, fontsize=9)
+    return fig

@@ -26,6 +26,7 @@ from gnnviz.explain.nodes import default_nodes
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
 DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
+TOP_FEATURES = 10  # features listed per node and method
 CURVE_KEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the fidelity curve's shares of top edges kept
 
 DEFINITIONS = {
@@ -55,6 +56,10 @@ DEFINITIONS = {
     "rank correlation between repeats, mean over pairs where both vary. In methods.*.stability: means over nodes",
     "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores "
     "and nodes.*.methods.*.stability.edge_std are in this order",
+    "top_features": "methods with a feature attribution (integrated_gradients, saliency): the features with the "
+    "largest attribution to the node's prediction, as [feature index, score]; score = the method's absolute attribution "
+    "to that feature column summed over the nodes of the computation subgraph (PyG node_mask_type='attributes', no edge "
+    "mask); names in feature_names where the dataset has them (null: indices only)",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -212,6 +217,12 @@ def explain(
                 "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
                 "scores": [float(v) for v in s[comp]],
             }
+            if spec.features is not None:
+                tick = time.perf_counter()
+                f = spec.features(sub, seed + node).float().sum(dim=0).numpy().astype(np.float64)  # [F]
+                seconds[name] += time.perf_counter() - tick
+                order = np.argsort(-f, kind="stable")[:TOP_FEATURES]
+                per[name]["top_features"] = [[int(i), float(f[i])] for i in order]
             if len(runs) > 1:
                 spread[name] = np.std(runs, axis=0)[comp]
                 per[name]["stability"] = _stability([r[comp] for r in runs], spread[name], keep)
@@ -247,8 +258,10 @@ def explain(
     for line in notes:
         say(f"note: {line}")
 
-    from gnnviz.explain.draw import plot_curves, plot_node, plot_stability, plot_summary
+    from gnnviz.explain.draw import plot_curves, plot_features, plot_node, plot_stability, plot_summary
+    from gnnviz.viz.labels import feature_names as names_of
 
+    feature_names = names_of(arrays.config.get("dataset") or {}, int(x.size(1)))
     names = arrays.class_names
     label = lambda c: names[c] if names else str(c)  # noqa: E731
     ep = arrays.checkpoint.epoch
@@ -262,6 +275,19 @@ def explain(
         s_src, s_dst, vals, truth_here = row.pop("_draw")
         figures[f"node-{row['node']}.png"] = _node_figure(
             row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node
+        )
+    with_features = [m for m in chosen if METHODS[m].features is not None]
+    if with_features:
+        figures["features.png"] = plot_features(
+            [
+                (
+                    f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
+                    {m: r["methods"][m]["top_features"] for m in with_features},
+                )
+                for r in rows
+            ],
+            names=feature_names,
+            title=f"{about}: feature attribution",
         )
     figures["summary.png"] = plot_summary(
         summary,
@@ -289,6 +315,7 @@ def explain(
             "repeats": repeats,
             "curve_keep": list(CURVE_KEEP),
         },
+        "feature_names": feature_names,
         "definitions": DEFINITIONS,
         "methods": summary,
         "agreement": agreement,
@@ -303,7 +330,7 @@ def explain(
     return out
 
 
-EXPLAIN_VERSION = 2  # bump when what explain computes changes
+EXPLAIN_VERSION = 3  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list) -> str:

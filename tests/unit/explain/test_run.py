@@ -56,7 +56,21 @@ def test_saliency_auc_matches_a_recomputation_on_the_whole_graph(runs, tmp_path)
     assert got["auc_mean"] == pytest.approx(np.mean([r["methods"]["saliency"]["auc"] for r in doc["nodes"]]))
     assert 0 <= got["fid_plus"] <= 1 and 0 <= got["fid_minus"] <= 1
     assert set(doc["definitions"]) >= {"auc", "auc_pooled", "fid_plus", "fid_minus", "computation_edges"}
-    assert entries(out) == sorted(["explain.json", "fidelity_curve.png", "summary.png", *(f"node-{v}.png" for v in motif)])
+    assert entries(out) == sorted(
+        ["explain.json", "features.png", "fidelity_curve.png", "summary.png", *(f"node-{v}.png" for v in motif)]
+    )
+    from gnnviz.explain.methods import METHODS, Subgraph
+
+    for row in doc["nodes"][:2]:  # feature attribution: |d predicted logit / d x| summed over nodes
+        x = g.x.clone().requires_grad_(True)
+        logits = model(x, g.edge_index)[row["node"]]
+        (grad,) = torch.autograd.grad(logits[logits.argmax()], x)
+        want = grad.abs().sum(0).numpy()
+        got = row["methods"]["saliency"]["top_features"]
+        assert [i for i, _ in got] == list(np.argsort(-want, kind="stable"))
+        np.testing.assert_allclose([v for _, v in got], np.sort(want)[::-1], rtol=1e-5)
+    assert doc["feature_names"] is None and "top_features" in doc["definitions"]
+    assert METHODS["gnnexplainer"].features is None and isinstance(Subgraph, type)
 
 
 def test_fidelity_curve_matches_masking_the_top_edges_on_the_whole_graph(runs, tmp_path):
@@ -193,10 +207,10 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     recomputed = json.loads((again / "explain.json").read_text())
     assert recomputed["nodes"] == doc["nodes"] and recomputed["key"] == doc["key"]
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "fidelity_curve.png", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "node-0.png", "summary.png"]
     (first / "explain.json").unlink()  # as if stopped before its last file: still its folder
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "fidelity_curve.png", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "node-0.png", "summary.png"]
 
 
 @pytest.mark.parametrize(
