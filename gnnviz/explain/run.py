@@ -297,7 +297,7 @@ def explain(
     )
     for m in summary.values():
         m.pop("auc_per_node")
-    files = ["explain.json", *figures]
+    files = ["explain.json", "index.html", *figures]
     doc = {
         "run": str(run_dir),
         "dataset": arrays.dataset,
@@ -315,6 +315,7 @@ def explain(
             "repeats": repeats,
             "curve_keep": list(CURVE_KEEP),
         },
+        "class_names": names,
         "feature_names": feature_names,
         "definitions": DEFINITIONS,
         "methods": summary,
@@ -325,6 +326,7 @@ def explain(
         "key": key,
     }
     blobs = {name: _png(fig, dpi) for name, fig in figures.items()}
+    blobs["index.html"] = _page(doc, rows).encode("utf-8")
     blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
     _write(out, blobs, earlier)
     return out
@@ -492,6 +494,37 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
         title=title,
         notes=notes,
     )
+
+
+CAPTIONS = {
+    "summary.png": "ROC AUC per method against the known explanation (a dot per node), fidelity+ and fidelity- at "
+    "the --keep share, agreement between methods",
+    "fidelity_curve.png": "fidelity+ and fidelity- per method as the share of each node's top computation edges "
+    "taken as its explanation grows",
+    "stability.png": "GNNExplainer's edge scores over --repeats seeds: mean against standard deviation, a dot per edge",
+    "features.png": "feature attribution per node: the top features, each method's bar as a share of its largest",
+}
+
+
+def _page(doc: dict[str, Any], rows: list[dict]) -> str:
+    from gnnviz.viz.pages.index import PageFigure, explain_html
+
+    names = doc["class_names"]
+    label = lambda c: names[c] if names else str(c)  # noqa: E731
+    summary = [
+        PageFigure(f, CAPTIONS[f])
+        for f in ("summary.png", "fidelity_curve.png", "stability.png", "features.png")
+        if f in doc["files"]
+    ]
+    nodes = [
+        PageFigure(
+            f"node-{r['node']}.png",
+            f"node {r['node']} ({r['split']}): true {label(r['true'])}, predicted {label(r['predicted'])}"
+            f"{'' if r['correct'] else ' (wrong)'}; {r['computation_edges']} computation edges, one panel per method",
+        )
+        for r in rows
+    ]
+    return explain_html(doc, {"summary figures": summary, "nodes": nodes})
 
 
 def _png(fig, dpi: int) -> bytes:

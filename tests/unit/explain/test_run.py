@@ -1,6 +1,8 @@
 """``gnnviz explain`` on tiny trained runs with a known explanation: numbers, files and errors."""
 
+import html
 import json
+import re
 
 import numpy as np
 import pytest
@@ -57,7 +59,7 @@ def test_saliency_auc_matches_a_recomputation_on_the_whole_graph(runs, tmp_path)
     assert 0 <= got["fid_plus"] <= 1 and 0 <= got["fid_minus"] <= 1
     assert set(doc["definitions"]) >= {"auc", "auc_pooled", "fid_plus", "fid_minus", "computation_edges"}
     assert entries(out) == sorted(
-        ["explain.json", "features.png", "fidelity_curve.png", "summary.png", *(f"node-{v}.png" for v in motif)]
+        ["explain.json", "features.png", "fidelity_curve.png", "index.html", "summary.png", *(f"node-{v}.png" for v in motif)]
     )
     from gnnviz.explain.methods import METHODS, Subgraph
 
@@ -192,6 +194,18 @@ def test_default_nodes_cover_classes_and_splits(runs, tmp_path):
     np.testing.assert_allclose(rho, rho.T)
     np.testing.assert_allclose(np.diag(overlap), 1.0)
     assert ((overlap >= 0) & (overlap <= 1)).all()
+    page = (out / "index.html").read_text()  # the run page's look, every figure, the numbers with definitions
+    from gnnviz.viz.pages.index import STYLE
+
+    assert STYLE in page and "index.html" in doc["files"]
+    shown = set(re.findall(r'<img src="([^"]+)"', page))
+    assert shown == {f for f in doc["files"] if f.endswith(".png")} and len(shown) == len(doc["nodes"]) + 3
+    for m in doc["settings"]["methods"]:
+        got = doc["methods"][m]
+        assert f"<td>{m}</td><td>{got['auc_mean']:.3f} +- {got['auc_std']:.3f} ({got['auc_nodes']})</td>" in page
+        assert f"<td>{got['fid_plus']:.3f}</td><td>{got['fid_minus']:.3f}</td>" in page
+    assert all(html.escape(d) in page for d in doc["definitions"].values())
+    assert not re.search(r"\b(pid|host)\b", page)
 
 
 def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(runs, tmp_path):
@@ -207,10 +221,10 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     recomputed = json.loads((again / "explain.json").read_text())
     assert recomputed["nodes"] == doc["nodes"] and recomputed["key"] == doc["key"]
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
     (first / "explain.json").unlink()  # as if stopped before its last file: still its folder
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
 @pytest.mark.parametrize(
