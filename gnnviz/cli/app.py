@@ -314,7 +314,9 @@ def explain(
 
     Each node is explained on its computation subgraph by each method; where the graph carries a
     known explanation (generated datasets), each method's edge scores get a ROC AUC against it;
-    fidelity+ and fidelity- everywhere. Definitions of every number are in explain.json.
+    fidelity+ and fidelity- everywhere. Definitions of every number are in explain.json. A
+    '--seeds N' folder: each seed is explained in OUT/seed-N for the same nodes, and OUT/explain.json
+    says how much the explanations differ across the training seeds.
 
     Examples:
 

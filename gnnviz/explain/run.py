@@ -101,7 +101,7 @@ def check_out(out: Path) -> list[str]:
         return [str(f) for f in json.loads((out / "explain.json").read_text(encoding="utf-8"))["files"]]
     except (OSError, ValueError, KeyError, TypeError):
         if all(
-            re.fullmatch(r"node-\d+\.png|(summary|fidelity_curve|stability|features)\.png|index\.html|\..*\.tmp", e)
+            re.fullmatch(r"node-\d+\.png|(summary|fidelity_curve|stability|features)\.png|index\.html|seed-\d+|\..*\.tmp", e)
             for e in entries
         ):
             return entries  # an explain stopped before its explain.json (written last)
@@ -143,6 +143,12 @@ def explain(
         raise ConfigError(f"--repeats {repeats} must be at least 1 (runs of each stochastic method per node)")
     run_dir = Path(run_dir)
     out = Path(out) if out is not None else run_dir / "explain"
+    from gnnviz.viz.compare import _seed_runs
+
+    seed_runs = _seed_runs(run_dir)
+    if seed_runs is not None:
+        settings = {"methods": methods, "seed": seed, "epochs": epochs, "keep": keep, "per_class": per_class}
+        return _explain_seeds(seed_runs, out, nodes, settings | {"repeats": repeats, "dpi": dpi}, say)
     earlier = check_out(out)
     arrays = load_arrays(run_dir)
     if arrays.task != "multiclass":
@@ -525,6 +531,83 @@ def _page(doc: dict[str, Any], rows: list[dict]) -> str:
         for r in rows
     ]
     return explain_html(doc, {"summary figures": summary, "nodes": nodes})
+
+
+SEED_DEFINITIONS = {
+    "seeds": "the --seeds folder's runs (trained with different run.seed on one graph), each explained in its own "
+    "folder seed-<N>/ (its explain.json and index.html) for the same nodes: those given, or the first seed's sample",
+    "predicted_same": "share of the explained nodes that every seed's model predicts the same class for",
+    "spearman": "per node: Spearman rank correlation of two seeds' scores of the same method over the node's "
+    "computation edges, mean over pairs of seeds where both vary (null: none); per method: mean over nodes",
+    "top_overlap": "per node: Jaccard overlap of two seeds' explanations (top keep share of the computation edges), "
+    "mean over pairs of seeds; per method: mean over nodes",
+}
+
+
+def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, settings: dict, say) -> Path:
+    """A ``--seeds`` folder: each seed run explained into ``out/seed-N`` for the same nodes, then how
+    much the explanations of a node differ across the training seeds (``out/explain.json``)."""
+    from itertools import combinations
+
+    from scipy.stats import spearmanr
+
+    from gnnviz.runs.load import load_run
+
+    earlier = check_out(out)
+    for r in runs:  # every seed readable and finished before anything is written
+        load_run(r)
+    kw = {k: v for k, v in settings.items() if k != "methods"}
+    docs = []
+    for r in runs:
+        folder = explain(r, out / r.name, nodes=nodes, methods=settings["methods"], **kw, log=say)
+        docs.append(json.loads((folder / "explain.json").read_text(encoding="utf-8")))
+        nodes = [row["node"] for row in docs[0]["nodes"]]
+    import hashlib
+
+    key = hashlib.sha256(json.dumps([EXPLAIN_VERSION, [d["key"] for d in docs]]).encode()).hexdigest()
+    if _up_to_date(out, key):
+        say(f"{out} already compares these seeds' explanations; nothing recomputed")
+        return out
+    chosen = docs[0]["settings"]["methods"]
+    keep = docs[0]["settings"]["keep"]
+    pairs = list(combinations(range(len(docs)), 2))
+    rows = []
+    for i, node in enumerate(nodes):
+        per_seed = [d["nodes"][i] for d in docs]
+        if any(p["edges"] != per_seed[0]["edges"] for p in per_seed):
+            raise RunError(f"the seeds of {out.parent} were trained on different graphs; explain each seed on its own")
+        every = np.ones(len(per_seed[0]["edges"]), dtype=bool)
+        per: dict[str, dict[str, Any]] = {}
+        for m in chosen:
+            vals = [np.asarray(p["methods"][m]["scores"], dtype=float) for p in per_seed]
+            hard = [sc.top_share(v, every, keep) for v in vals]
+            rho = [float(spearmanr(vals[a], vals[b]).statistic) for a, b in pairs if np.ptp(vals[a]) > 0 and np.ptp(vals[b]) > 0]
+            per[m] = {
+                "spearman": float(np.mean(rho)) if rho else None,
+                "top_overlap": float(np.mean([sc.jaccard(hard[a], hard[b]) for a, b in pairs])) if every.size else None,
+            }
+        rows.append({"node": node, "predicted": [p["predicted"] for p in per_seed], "methods": per})
+
+    def mean(v: list) -> float | None:
+        v = [x for x in v if x is not None]
+        return float(np.mean(v)) if v else None
+
+    doc = {
+        "seeds": [r.name for r in runs],
+        "settings": docs[0]["settings"],
+        "definitions": SEED_DEFINITIONS,
+        "predicted_same": float(np.mean([len(set(r["predicted"])) == 1 for r in rows])),
+        "methods": {m: {k: mean([r["methods"][m][k] for r in rows]) for k in ("spearman", "top_overlap")} for m in chosen},
+        "nodes": rows,
+        "files": ["explain.json", "index.html"],
+        "key": key,
+    }
+    from gnnviz.viz.pages.index import seeds_html
+
+    blobs = {"index.html": seeds_html(doc).encode("utf-8")}
+    blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
+    _write(out, blobs, [f for f in earlier if not f.startswith("seed-")])
+    return out
 
 
 def _png(fig, dpi: int) -> bytes:

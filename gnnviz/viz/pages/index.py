@@ -419,3 +419,43 @@ def explain_html(doc: dict[str, Any], figures: dict[str, list[PageFigure]]) -> s
     parts += _figure_sections(figures)
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def seeds_html(doc: dict[str, Any]) -> str:
+    """``gnnviz explain`` of a ``--seeds`` folder: how much each method's explanations of the same
+    nodes differ across training seeds, with links to each seed's own page."""
+    e = html.escape
+    methods = doc["methods"]
+    name = f"Explanations across {len(doc['seeds'])} training seeds: {len(doc['nodes'])} nodes"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(name)}: gnnviz explain</title>",
+        STYLE,
+        "</head><body>",
+        f"<h1>{e(name)}</h1>",
+        "<p>Each seed's explanations: "
+        + ", ".join(f'<a href="{e(s, quote=True)}/index.html">{e(s)}</a>' for s in doc["seeds"])
+        + f". Every seed predicts the same class for {num(doc['predicted_same'])} of the nodes.</p>",
+        _table(
+            ("method", "spearman across seeds", "top overlap across seeds"),
+            [(m, num(v["spearman"]), num(v["top_overlap"])) for m, v in methods.items()],
+        ),
+        "<h2>Nodes</h2>",
+        _table(
+            ("node", "predicted per seed", *(f"{m} spearman / overlap" for m in methods)),
+            [
+                (
+                    r["node"],
+                    ", ".join(map(str, r["predicted"])),
+                    *(f"{num(r['methods'][m]['spearman'])} / {num(r['methods'][m]['top_overlap'])}" for m in methods),
+                )
+                for r in doc["nodes"]
+            ],
+        ),
+        "<h2>Definitions</h2>",
+        _table(("number", "definition"), list(doc["definitions"].items())),
+        '<p>Every number is in <a href="explain.json">explain.json</a>.</p>',
+        "</body></html>\n",
+    ]
+    return "\n".join(parts)

@@ -160,6 +160,56 @@ def test_repeats_average_gnnexplainer_over_seeds_and_report_their_spread_per_edg
     assert "stability" not in two["methods"]["saliency"] and two["settings"]["repeats"] == 2
 
 
+def test_a_seeds_folder_compares_the_explanations_of_the_same_nodes_across_training_seeds(runs, tmp_path):
+    """Each seed explained in seed-N/ for the first seed's nodes; per node and method, the rank
+    correlation and top-share overlap between seeds recomputed from the seeds' own explain.json;
+    seed-2 is a copy of seed-0, so that pair agrees exactly. A second explain recomputes nothing."""
+    import shutil
+
+    from scipy.stats import spearmanr
+
+    from gnnviz.explain import scores as sc
+    from gnnviz.explain.run import explain as run_explain
+    from gnnviz.runs.store import save_summary
+
+    (by_model, g) = runs
+    agg = tmp_path / "agg"
+    agg.mkdir()
+    shutil.copytree(by_model["gcn"], agg / "seed-0")
+    trained_run(agg, g, "gcn", steps=100, name="seed-1", seed=1)
+    shutil.copytree(by_model["gcn"], agg / "seed-2")
+    save_summary(agg, {"dataset": "tiny", "model": "gcn", "metric": "accuracy", "status": "completed", "runs": []})
+    nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]] + [0]
+    out = run_explain(agg, nodes=nodes, methods="saliency")
+    assert out == agg / "explain" and sorted(p.name for p in out.iterdir()) == [
+        "explain.json",
+        "index.html",
+        "seed-0",
+        "seed-1",
+        "seed-2",
+    ]
+    doc = json.loads((out / "explain.json").read_text())
+    seeds = [json.loads((out / s / "explain.json").read_text()) for s in ("seed-0", "seed-1", "seed-2")]
+    assert [r["node"] for r in doc["nodes"]] == nodes and doc["seeds"] == ["seed-0", "seed-1", "seed-2"]
+    for i, row in enumerate(doc["nodes"]):
+        a, b, c = (np.array(d["nodes"][i]["methods"]["saliency"]["scores"]) for d in seeds)
+        assert np.array_equal(a, c)
+        rho = [spearmanr(x, y).statistic for x, y in ((a, b), (a, c), (b, c))]
+        assert row["methods"]["saliency"]["spearman"] == pytest.approx(np.mean(rho))
+        every = np.ones(a.size, dtype=bool)
+        hard = [sc.top_share(v, every, 0.2) for v in (a, b, c)]
+        want = np.mean([sc.jaccard(hard[0], hard[1]), 1.0, sc.jaccard(hard[1], hard[2])])
+        assert row["methods"]["saliency"]["top_overlap"] == pytest.approx(want)
+        assert row["predicted"] == [d["nodes"][i]["predicted"] for d in seeds]
+    assert doc["methods"]["saliency"]["spearman"] == pytest.approx(
+        np.mean([r["methods"]["saliency"]["spearman"] for r in doc["nodes"]])
+    )
+    assert 'href="seed-1/index.html"' in (out / "index.html").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    run_explain(agg, nodes=nodes, methods="saliency")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
+
+
 def test_default_methods_are_those_the_model_allows():
     from gnnviz.explain.run import parse_methods
 
