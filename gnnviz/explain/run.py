@@ -143,12 +143,12 @@ def explain(
         raise ConfigError(f"--repeats {repeats} must be at least 1 (runs of each stochastic method per node)")
     run_dir = Path(run_dir)
     out = Path(out) if out is not None else run_dir / "explain"
-    from gnnviz.viz.compare import _seed_runs
+    from gnnviz.viz.compare import seed_runs
 
-    seed_runs = _seed_runs(run_dir)
-    if seed_runs is not None:
+    seeds = seed_runs(run_dir)
+    if seeds is not None:
         settings = {"methods": methods, "seed": seed, "epochs": epochs, "keep": keep, "per_class": per_class}
-        return _explain_seeds(seed_runs, out, nodes, settings | {"repeats": repeats, "dpi": dpi}, say)
+        return _explain_seeds(seeds, out, nodes, settings | {"repeats": repeats, "dpi": dpi}, say)
     earlier = check_out(out)
     arrays = load_arrays(run_dir)
     if arrays.task != "multiclass":

@@ -124,7 +124,7 @@ def expand_runs(runs: Sequence[Path]) -> list[Path]:
     paths: list[tuple[Path, Path | None]] = []  # (run, the --seeds folder it came from)
     for given in runs:
         p = Path(given).expanduser()
-        seeds = _seed_runs(p)
+        seeds = seed_runs(p)
         paths.extend([(s, p) for s in seeds] if seeds is not None else [(p, None)])
     if len(paths) < 2:
         got = f"one ({paths[0][0]})" if paths else "none"
@@ -147,7 +147,7 @@ def expand_runs(runs: Sequence[Path]) -> list[Path]:
     return [p for p, _ in paths]
 
 
-def _seed_runs(p: Path) -> list[Path] | None:
+def seed_runs(p: Path) -> list[Path] | None:
     """The seed runs of a ``--seeds`` folder (by seed), or None if ``p`` is not one."""
     if not p.is_dir() or (p / "checkpoint.pt").exists() or not (p / "summary.json").is_file():
         return None
