@@ -368,6 +368,9 @@ def explain(
     epochs: Annotated[int, typer.Option("--epochs", help="GNNExplainer's optimisation steps per node.")] = 100,
     keep: Annotated[float, typer.Option("--keep", help="Share of a node's computation edges that fidelity keeps.")] = 0.2,
     per_class: Annotated[int, typer.Option("--per-class", help="Sampled nodes per class and split (without --nodes).")] = 1,
+    repeats: Annotated[
+        int, typer.Option("--repeats", help="Seeds per node for stochastic methods (GNNExplainer): their mean and spread.")
+    ] = 1,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG figures (30 to 1200).")] = 150,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
     state: Annotated[str, STATE_OPTION] = "selected",
@@ -379,7 +382,9 @@ def explain(
 
     Each node is explained on its computation subgraph by each method; where the graph carries a
     known explanation (generated datasets), each method's edge scores get a ROC AUC against it;
-    fidelity+ and fidelity- everywhere. Definitions of every number are in explain.json.
+    fidelity+ and fidelity- everywhere. Definitions of every number are in explain.json. A
+    '--seeds N' folder: each seed is explained in OUT/seed-N for the same nodes, and OUT/explain.json
+    says how much the explanations differ across the training seeds.
 
     Examples:
 
@@ -388,6 +393,8 @@ def explain(
       gnnviz explain --run outputs/my-gat-run --nodes 12,345 --methods saliency,attention
 
       gnnviz explain --run outputs/my-gat-run --state min-loss
+
+      gnnviz explain --run outputs/my-run --methods gnnexplainer --repeats 5
     """
     from gnnviz.runs.load import check_state_name
 
@@ -407,6 +414,7 @@ def explain(
         epochs=epochs,
         keep=keep,
         per_class=per_class,
+        repeats=repeats,
         dpi=dpi,
         state=state,
         log=None if quiet else to_stderr,

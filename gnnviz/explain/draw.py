@@ -138,3 +138,90 @@ def plot_summary(methods: dict[str, dict], *, title: str, ground_truth: bool, sp
     fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside lower right")
     fig.suptitle(title, fontsize=9)
     return fig
+
+
+def plot_curves(curves: dict[str, dict], *, title: str) -> Figure:
+    """Fidelity curves per method: fid+ and fid- (means over nodes) against the share of a node's
+    computation edges taken as its explanation.
+
+    curves: method -> {"keep": [K] shares of top edges kept, "fid_plus": [K], "fid_minus": [K]}.
+    """
+    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
+    axes = fig.subplots(1, 2, squeeze=False)[0]
+    for ax, key, what in (
+        (axes[0], "fid_plus", "fidelity+: the top edges removed\n(higher: the prediction depends on them)"),
+        (axes[1], "fid_minus", "fidelity-: only the top edges kept\n(lower: they suffice for the prediction)"),
+    ):
+        for i, (name, c) in enumerate(curves.items()):
+            ax.plot(c["keep"], c[key], marker="o", ms=3, lw=1.2, color=f"C{i}", label=name)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("share of the node's computation edges taken as explanation (top by score)", fontsize=7)
+        ax.set_ylabel("share of explained nodes whose prediction changes", fontsize=7)
+        ax.set_title(what, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def plot_stability(spread: dict[str, tuple[np.ndarray, np.ndarray]], *, repeats: int, title: str) -> Figure:
+    """How much a stochastic method's edge scores move between seeds: one dot per computation edge
+    of every explained node.
+
+    spread: method -> (mean score over the ``repeats`` seeds [m], standard deviation over them [m]).
+    """
+    fig = Figure(figsize=(5.2, 4.0), layout="constrained")
+    ax = fig.subplots()
+    for i, (name, (mean, std)) in enumerate(spread.items()):
+        ax.scatter(mean, std, s=6, alpha=0.5, color=f"C{i}", label=f"{name} (mean std {std.mean():.3g})")
+    ax.set_xlabel("edge score, mean over seeds", fontsize=7)
+    ax.set_ylabel("standard deviation over seeds", fontsize=7)
+    ax.set_title(f"stability: {repeats} seeds per node, one dot per computation edge", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] | None, title: str, shown: int = 8) -> Figure:
+    """Feature attribution, one panel per explained node: the first method's ``shown`` top
+    features, each method's bar as a share of its largest feature score on that node.
+
+    nodes: [(panel title, method -> [[feature index, score], ...] best first)]; names: feature
+    names by index, or None (indices are shown).
+    """
+    cols = min(len(nodes), 4)
+    rows = -(-len(nodes) // cols)
+    bars = min(shown, max((len(next(iter(per.values()))) for _, per in nodes), default=1))
+    fig = Figure(figsize=(3.4 * cols, (0.22 * bars + 0.9) * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(nodes) :]:
+        ax.set_axis_off()
+    methods = list(nodes[0][1]) if nodes else []
+    height = 0.8 / max(len(methods), 1)
+    for ax, (label, per) in zip(axes, nodes, strict=False):
+        first = [int(i) for i, _ in per[methods[0]][:shown]]
+        y = np.arange(len(first))
+        for j, m in enumerate(methods):
+            score = {int(i): float(v) for i, v in per[m]}
+            top = max(score.values(), default=0.0)
+            share = [score.get(i, 0.0) / top if top > 0 else 0.0 for i in first]
+            ax.barh(y + (j - (len(methods) - 1) / 2) * height, share, height=height, color=f"C{j}", label=m)
+        ticks = [names[i] if names is not None else f"feature {i}" for i in first]
+        ax.set_yticks(y, ticks, fontsize=6)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.05)
+        ax.tick_params(axis="x", labelsize=6)
+        ax.set_title(label, fontsize=7)
+    if methods:
+        axes[0].legend(fontsize=6, loc="lower right")
+    fig.supxlabel(
+        f"attribution as a share of the method's largest feature score on the node "
+        f"(the node's top {bars} features by {methods[0] if methods else ''})",
+        fontsize=7,
+    )
+    fig.suptitle(title, fontsize=9)
+    return fig

@@ -6,7 +6,10 @@ GNNExplainer are PyG's (``torch_geometric.explain``), run as ``explanation_type=
 object-level edge mask; PyG multiplies the mask into every message, and ``GNN.graph`` removes
 the input's self-loops and appends one per node, which is the layout PyG's mask handling expects,
 so the masks align with the input edges (the appended self-loops are not scored).
-Integrated Gradients' attributions can be negative; the score is their absolute value.
+Integrated Gradients' attributions can be negative; the score is their absolute value. The two
+gradient methods also attribute the prediction to the node features (``MethodSpec.features``: a
+second explainer with a mask on every feature of every node and none on the edges, so the edge
+scores are not changed by it).
 Code branches on ``MethodSpec.attention`` (the model must have attention), never on a name.
 """
 
@@ -41,13 +44,23 @@ class MethodSpec:
     score: Callable[[Subgraph, int, int], Tensor]  # (subgraph, seed, epochs) -> [E_sub]
     attention: bool = False  # only for models whose layers compute attention
     stochastic: bool = False  # depends on the seed
+    # (subgraph, seed) -> [n, F] attribution of the prediction to each node's features, or None:
+    # the method gives no feature attribution
+    features: Callable[[Subgraph, int], Tensor] | None = None
 
 
-def explainer(model: torch.nn.Module, algorithm):
+def explainer(model: torch.nn.Module, algorithm, *, edges: bool = True):
+    """PyG's ``Explainer`` for the model's own prediction: an edge mask (``edges``) or, without
+    it, a mask on every node feature ("attributes")."""
     from torch_geometric.explain import Explainer
 
     return Explainer(
-        model, algorithm, explanation_type="model", edge_mask_type="object", node_mask_type=None, model_config=MODEL_CONFIG
+        model,
+        algorithm,
+        explanation_type="model",
+        edge_mask_type="object" if edges else None,
+        node_mask_type=None if edges else "attributes",
+        model_config=MODEL_CONFIG,
     )
 
 
@@ -69,6 +82,18 @@ def _captum(name: str) -> Callable[[Subgraph, int, int], Tensor]:
     return score
 
 
+def _captum_features(name: str) -> Callable[[Subgraph, int], Tensor]:
+    def features(sub: Subgraph, seed: int) -> Tensor:
+        from torch_geometric.explain import CaptumExplainer
+
+        torch.manual_seed(seed)
+        x = sub.x.detach().clone().requires_grad_(True)  # captum warns about inputs without gradients
+        mask = explainer(sub.fresh(), CaptumExplainer(name), edges=False)(x, sub.edge_index, index=sub.index).node_mask
+        return mask.detach().abs()
+
+    return features
+
+
 def _attention(reading: str) -> Callable[[Subgraph, int, int], Tensor]:
     def score(sub: Subgraph, seed: int, epochs: int) -> Tensor:
         with torch.no_grad():
@@ -88,8 +113,13 @@ METHODS: dict[str, MethodSpec] = {
     "integrated_gradients": MethodSpec(
         "Integrated Gradients of the predicted logit w.r.t. the edge mask (captum via PyG), absolute value",
         _captum("IntegratedGradients"),
+        features=_captum_features("IntegratedGradients"),
     ),
-    "saliency": MethodSpec("saliency: |d predicted logit / d edge mask| at mask = 1 (captum via PyG)", _captum("Saliency")),
+    "saliency": MethodSpec(
+        "saliency: |d predicted logit / d edge mask| at mask = 1 (captum via PyG)",
+        _captum("Saliency"),
+        features=_captum_features("Saliency"),
+    ),
     "attention_last": MethodSpec(
         "the last layer's attention coefficient on each edge (mean over heads)", _attention("last"), attention=True
     ),

@@ -26,6 +26,8 @@ from gnnviz.explain.nodes import default_nodes
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
 DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
+TOP_FEATURES = 10  # features listed per node and method
+CURVE_KEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the fidelity curve's shares of top edges kept
 
 DEFINITIONS = {
     "computation_edges": "input edges that can carry a message to the node: edges into nodes within layers-1 hops "
@@ -44,6 +46,20 @@ DEFINITIONS = {
     "mean over the nodes where both vary (null where none); rows and columns in agreement.methods order",
     "agreement.top_overlap": "Jaccard overlap of two methods' explanations (top keep share of the computation edges), "
     "mean over nodes",
+    "fidelity_curve": "fid_plus and fid_minus (as above, mean over nodes) with the explanation taken as the top share "
+    "of the computation edges, for each share in fidelity_curve.keep (settings.curve_keep)",
+    "stability": "stochastic methods only (methods.*.stochastic), run settings.repeats times per node with seeds "
+    "seed + node + r * num_nodes (r = 0 .. repeats-1); the method's score is the mean over repeats. Per node: "
+    "edge_std = the standard deviation (numpy, population) of each computation edge's score across repeats; "
+    "edge_std_mean / edge_std_max = mean / max over computation edges of the standard deviation of an edge's score "
+    "across repeats; top_overlap = Jaccard overlap of the top keep share, mean over pairs of repeats; spearman = "
+    "rank correlation between repeats, mean over pairs where both vary. In methods.*.stability: means over nodes",
+    "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores "
+    "and nodes.*.methods.*.stability.edge_std are in this order",
+    "top_features": "methods with a feature attribution (integrated_gradients, saliency): the features with the "
+    "largest attribution to the node's prediction, as [feature index, score]; score = the method's absolute attribution "
+    "to that feature column summed over the nodes of the computation subgraph (PyG node_mask_type='attributes', no edge "
+    "mask); names in feature_names where the dataset has them (null: indices only)",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -84,7 +100,10 @@ def check_out(out: Path) -> list[str]:
     try:
         return [str(f) for f in json.loads((out / "explain.json").read_text(encoding="utf-8"))["files"]]
     except (OSError, ValueError, KeyError, TypeError):
-        if all(re.fullmatch(r"node-\d+\.png|summary\.png|\..*\.tmp", e) for e in entries):
+        if all(
+            re.fullmatch(r"node-\d+\.png|(summary|fidelity_curve|stability|features)\.png|index\.html|seed-\d+|\..*\.tmp", e)
+            for e in entries
+        ):
             return entries  # an explain stopped before its explain.json (written last)
         raise ConfigError(f"--out {out} holds files that 'gnnviz explain' did not write; pass a new or empty folder") from None
 
@@ -99,6 +118,7 @@ def explain(
     epochs: int = 100,
     keep: float = 0.2,
     per_class: int = 1,
+    repeats: int = 1,
     dpi: int = 150,
     state: str = "selected",
     log: Callable[[str], None] | None = None,
@@ -122,8 +142,17 @@ def explain(
     if per_class < 1:
         raise ConfigError(f"--per-class {per_class} must be at least 1")
     check_state_name(state)
+    if repeats < 1:
+        raise ConfigError(f"--repeats {repeats} must be at least 1 (runs of each stochastic method per node)")
     run_dir = Path(run_dir)
     out = Path(out) if out is not None else run_dir / ("explain" if state == "selected" else f"explain-{state}")
+    from gnnviz.viz.compare import seed_runs
+
+    seeds = seed_runs(run_dir)
+    if seeds is not None:
+        settings = {"methods": methods, "seed": seed, "epochs": epochs, "keep": keep, "per_class": per_class}
+        return _explain_seeds(seeds, out, nodes, settings | {"repeats": repeats, "dpi": dpi, "state": state}, say)
+
     earlier = check_out(out)
     arrays = load_arrays(run_dir, state=state)
     if arrays.task != "multiclass":
@@ -151,7 +180,7 @@ def explain(
     truth_n = g.truth_node_mask.numpy().astype(bool) if "truth_node_mask" in g else None
     # The state's name only where not the selected one: earlier explanations stay up to date.
     named = [] if state == "selected" else [state]
-    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, dpi, *named], state_file(run_dir, state).name)
+    key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, repeats, dpi, *named], state_file(run_dir, state).name)
     if _up_to_date(out, key):
         say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
         return out
@@ -178,11 +207,17 @@ def explain(
             )
         per: dict[str, dict[str, Any]] = {}
         values: dict[str, np.ndarray] = {}
+        spread: dict[str, np.ndarray] = {}
         for name in chosen:
+            spec = METHODS[name]
             tick = time.perf_counter()
-            s = METHODS[name].score(sub, seed + node, epochs).float().numpy().astype(np.float64)
-            hard = sc.top_share(s, comp, keep)
-            plus, minus = sc.fidelity(rebuild(checkpoint), sub.x, sub_ei, index, hard)
+            runs = [
+                spec.score(sub, seed + node + r * n, epochs).float().numpy().astype(np.float64)
+                for r in range(repeats if spec.stochastic else 1)
+            ]
+            s = np.mean(runs, axis=0)
+            hards = [sc.top_share(s, comp, share) for share in (keep, *CURVE_KEEP)]
+            (plus, minus), *curve = sc.fidelities(rebuild(checkpoint), sub.x, sub_ei, index, hards)
             seconds[name] += time.perf_counter() - tick
             values[name] = s
             top = np.flatnonzero(comp)[np.argsort(-s[comp], kind="stable")[:5]]
@@ -190,8 +225,20 @@ def explain(
                 "auc": sc.auc(s[comp], truth_e[orig.numpy()][comp]) if truth_e is not None else None,
                 "fid_plus": plus,
                 "fid_minus": minus,
+                "fidelity_curve": {"fid_plus": [c[0] for c in curve], "fid_minus": [c[1] for c in curve]},
                 "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
+                "scores": [float(v) for v in s[comp]],
             }
+            if spec.features is not None:
+                tick = time.perf_counter()
+                f = spec.features(sub, seed + node).float().sum(dim=0).numpy().astype(np.float64)  # [F]
+                seconds[name] += time.perf_counter() - tick
+                order = np.argsort(-f, kind="stable")[:TOP_FEATURES]
+                per[name]["top_features"] = [[int(i), float(f[i])] for i in order]
+            if len(runs) > 1:
+                spread[name] = np.std(runs, axis=0)[comp]
+                per[name]["stability"] = _stability([r[comp] for r in runs], spread[name], keep)
+                per[name]["stability"]["edge_std"] = [float(v) for v in spread[name]]
         truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
         rows.append(
             {
@@ -201,9 +248,11 @@ def explain(
                 "predicted": int(pred[node]),
                 "correct": bool(y[node] == pred[node]),
                 "computation_edges": int(comp.sum()),
+                "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
                 "truth_edges": None if truth_here is None else int(truth_here.sum()),
                 "methods": per,
                 "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values.items()}, truth_here),
+                "_spread": spread,
             }
         )
 
@@ -221,27 +270,49 @@ def explain(
     for line in notes:
         say(f"note: {line}")
 
-    from gnnviz.explain.draw import plot_node, plot_summary
+    from gnnviz.explain.draw import plot_curves, plot_features, plot_node, plot_stability, plot_summary
+    from gnnviz.viz.labels import feature_names as names_of
 
+    feature_names = names_of(arrays.config.get("dataset") or {}, int(x.size(1)))
     names = arrays.class_names
     label = lambda c: names[c] if names else str(c)  # noqa: E731
-    figures: dict[str, Any] = {}
+    ep = arrays.checkpoint.epoch
+    about = (
+        f"{arrays.dataset}, {arrays.model}, {'checkpoint ' if state == 'selected' else ''}"
+        f"{arrays.checkpoint.stamp_short}: {len(rows)} nodes explained"
+    )
+    figures: dict[str, Any] = {"fidelity_curve.png": plot_curves({m: summary[m]["fidelity_curve"] for m in chosen}, title=about)}
+    spread = {m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]}
+    if spread:
+        figures["stability.png"] = plot_stability(spread, repeats=repeats, title=about)
     for row in rows:
+        row.pop("_spread")
         s_src, s_dst, vals, truth_here = row.pop("_draw")
         figures[f"node-{row['node']}.png"] = _node_figure(
             row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node
         )
-    ep = arrays.checkpoint.epoch
+    with_features = [m for m in chosen if METHODS[m].features is not None]
+    if with_features:
+        figures["features.png"] = plot_features(
+            [
+                (
+                    f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
+                    {m: r["methods"][m]["top_features"] for m in with_features},
+                )
+                for r in rows
+            ],
+            names=feature_names,
+            title=f"{about}: feature attribution",
+        )
     figures["summary.png"] = plot_summary(
         summary,
-        title=f"{arrays.dataset}, {arrays.model}, {'checkpoint ' if state == 'selected' else ''}"
-        f"{arrays.checkpoint.stamp_short}: {len(rows)} nodes explained",
+        title=about,
         ground_truth=truth_e is not None,
         spearman=agreement["spearman"] if len(chosen) > 1 else None,
     )
     for m in summary.values():
         m.pop("auc_per_node")
-    files = ["explain.json", *figures]
+    files = ["explain.json", "index.html", *figures]
     doc = {
         "run": str(run_dir),
         "dataset": arrays.dataset,
@@ -251,7 +322,17 @@ def explain(
         "layers": layers,
         "num_nodes": n,
         "ground_truth": truth_e is not None,
-        "settings": {"methods": chosen, "seed": seed, "gnnexplainer_epochs": epochs, "keep": keep, "per_class": per_class},
+        "settings": {
+            "methods": chosen,
+            "seed": seed,
+            "gnnexplainer_epochs": epochs,
+            "keep": keep,
+            "per_class": per_class,
+            "repeats": repeats,
+            "curve_keep": list(CURVE_KEEP),
+        },
+        "class_names": names,
+        "feature_names": feature_names,
         "definitions": DEFINITIONS,
         "methods": summary,
         "agreement": agreement,
@@ -261,12 +342,13 @@ def explain(
         "key": key,
     }
     blobs = {name: _png(fig, dpi) for name, fig in figures.items()}
+    blobs["index.html"] = _page(doc, rows).encode("utf-8")
     blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
     _write(out, blobs, earlier)
     return out
 
 
-EXPLAIN_VERSION = 1  # bump when what explain computes changes
+EXPLAIN_VERSION = 3  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:
@@ -302,7 +384,15 @@ def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, di
             s = np.concatenate([r["_draw"][2][name] for r in rows])
             t = np.concatenate([r["_draw"][3] for r in rows])
             pooled = sc.auc(s, t)
+        curve = {
+            "keep": list(CURVE_KEEP),
+            **{
+                f: [float(v) for v in np.mean([r["methods"][name]["fidelity_curve"][f] for r in rows], axis=0)]
+                for f in ("fid_plus", "fid_minus")
+            },
+        }
         out[name] = {
+            "stochastic": METHODS[name].stochastic,
             "auc_mean": float(ok.mean()) if ok.size else None,
             "auc_std": float(ok.std()) if ok.size else None,
             "auc_nodes": int(ok.size),
@@ -311,8 +401,45 @@ def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, di
             "fid_plus": plus,
             "fid_minus": minus,
             "characterization": sc.characterization(plus, minus),
+            "fidelity_curve": curve,
         }
+        stab = [r["methods"][name]["stability"] for r in rows if "stability" in r["methods"][name]]
+        if stab:
+            out[name]["stability"] = {
+                "repeats": stab[0]["repeats"],
+                **{
+                    k: (float(np.mean(v)) if (v := [d[k] for d in stab if d[k] is not None]) else None)
+                    for k in ("edge_std_mean", "edge_std_max", "top_overlap", "spearman")
+                },
+            }
     return out
+
+
+def _stability(runs: list[np.ndarray], std: np.ndarray, keep: float) -> dict[str, Any]:
+    """How much a stochastic method's repeats differ on one node: runs [R][m] over its computation edges."""
+    from itertools import combinations
+
+    from scipy.stats import spearmanr
+
+    every = np.ones(std.size, dtype=bool)
+    hard = [sc.top_share(r, every, keep) for r in runs]
+    pairs = list(combinations(range(len(runs)), 2))
+    rho = [float(spearmanr(runs[i], runs[j]).statistic) for i, j in pairs if np.ptp(runs[i]) > 0 and np.ptp(runs[j]) > 0]
+    return {
+        "repeats": len(runs),
+        "edge_std_mean": float(std.mean()) if std.size else None,
+        "edge_std_max": float(std.max()) if std.size else None,
+        "top_overlap": float(np.mean([sc.jaccard(hard[i], hard[j]) for i, j in pairs])) if std.size else None,
+        "spearman": float(np.mean(rho)) if rho else None,
+    }
+
+
+def _pooled_spread(rows: list[dict], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every explained node's computation edges together: (mean score [m], std over repeats [m])."""
+    return (
+        np.concatenate([r["_draw"][2][name] for r in rows]),
+        np.concatenate([r["_spread"][name] for r in rows]),
+    )
 
 
 def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, Any]:
@@ -366,6 +493,9 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
     notes = {m: "" if d["auc"] is None else f"AUC {d['auc']:.2f}" for m, d in row["methods"].items()}
     for m, d in row["methods"].items():
         notes[m] = (notes[m] + "  " if notes[m] else "") + f"fid+ {d['fid_plus']:.0f} fid- {d['fid_minus']:.0f}"
+        if "stability" in d:
+            st = d["stability"]
+            notes[m] += f"\nmean of {st['repeats']} seeds, edge std {st['edge_std_mean']:.2g} (max {st['edge_std_max']:.2g})"
     title = (
         f"{arrays.dataset}, {arrays.model}, {arrays.checkpoint.stamp_short}: node {row['node']} ({row['split']}), "
         f"true {label(row['true'])}, predicted {label(row['predicted'])}{'' if row['correct'] else ' (wrong)'}{shown}"
@@ -381,6 +511,114 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
         title=title,
         notes=notes,
     )
+
+
+CAPTIONS = {
+    "summary.png": "ROC AUC per method against the known explanation (a dot per node), fidelity+ and fidelity- at "
+    "the --keep share, agreement between methods",
+    "fidelity_curve.png": "fidelity+ and fidelity- per method as the share of each node's top computation edges "
+    "taken as its explanation grows",
+    "stability.png": "GNNExplainer's edge scores over --repeats seeds: mean against standard deviation, a dot per edge",
+    "features.png": "feature attribution per node: the top features, each method's bar as a share of its largest",
+}
+
+
+def _page(doc: dict[str, Any], rows: list[dict]) -> str:
+    from gnnviz.viz.pages.index import PageFigure, explain_html
+
+    names = doc["class_names"]
+    label = lambda c: names[c] if names else str(c)  # noqa: E731
+    summary = [
+        PageFigure(f, CAPTIONS[f])
+        for f in ("summary.png", "fidelity_curve.png", "stability.png", "features.png")
+        if f in doc["files"]
+    ]
+    nodes = [
+        PageFigure(
+            f"node-{r['node']}.png",
+            f"node {r['node']} ({r['split']}): true {label(r['true'])}, predicted {label(r['predicted'])}"
+            f"{'' if r['correct'] else ' (wrong)'}; {r['computation_edges']} computation edges, one panel per method",
+        )
+        for r in rows
+    ]
+    return explain_html(doc, {"summary figures": summary, "nodes": nodes})
+
+
+SEED_DEFINITIONS = {
+    "seeds": "the --seeds folder's runs (trained with different run.seed on one graph), each explained in its own "
+    "folder seed-<N>/ (its explain.json and index.html) for the same nodes: those given, or the first seed's sample",
+    "predicted_same": "share of the explained nodes that every seed's model predicts the same class for",
+    "spearman": "per node: Spearman rank correlation of two seeds' scores of the same method over the node's "
+    "computation edges, mean over pairs of seeds where both vary (null: none); per method: mean over nodes",
+    "top_overlap": "per node: Jaccard overlap of two seeds' explanations (top keep share of the computation edges), "
+    "mean over pairs of seeds; per method: mean over nodes",
+}
+
+
+def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, settings: dict, say) -> Path:
+    """A ``--seeds`` folder: each seed run explained into ``out/seed-N`` for the same nodes, then how
+    much the explanations of a node differ across the training seeds (``out/explain.json``)."""
+    from itertools import combinations
+
+    from scipy.stats import spearmanr
+
+    from gnnviz.runs.load import load_run
+
+    earlier = check_out(out)
+    for r in runs:  # every seed readable and finished before anything is written
+        load_run(r)
+    kw = {k: v for k, v in settings.items() if k != "methods"}
+    docs = []
+    for r in runs:
+        folder = explain(r, out / r.name, nodes=nodes, methods=settings["methods"], **kw, log=say)
+        docs.append(json.loads((folder / "explain.json").read_text(encoding="utf-8")))
+        nodes = [row["node"] for row in docs[0]["nodes"]]
+    import hashlib
+
+    key = hashlib.sha256(json.dumps([EXPLAIN_VERSION, [d["key"] for d in docs]]).encode()).hexdigest()
+    if _up_to_date(out, key):
+        say(f"{out} already compares these seeds' explanations; nothing recomputed")
+        return out
+    chosen = docs[0]["settings"]["methods"]
+    keep = docs[0]["settings"]["keep"]
+    pairs = list(combinations(range(len(docs)), 2))
+    rows = []
+    for i, node in enumerate(nodes):
+        per_seed = [d["nodes"][i] for d in docs]
+        if any(p["edges"] != per_seed[0]["edges"] for p in per_seed):
+            raise RunError(f"the seeds of {out.parent} were trained on different graphs; explain each seed on its own")
+        every = np.ones(len(per_seed[0]["edges"]), dtype=bool)
+        per: dict[str, dict[str, Any]] = {}
+        for m in chosen:
+            vals = [np.asarray(p["methods"][m]["scores"], dtype=float) for p in per_seed]
+            hard = [sc.top_share(v, every, keep) for v in vals]
+            rho = [float(spearmanr(vals[a], vals[b]).statistic) for a, b in pairs if np.ptp(vals[a]) > 0 and np.ptp(vals[b]) > 0]
+            per[m] = {
+                "spearman": float(np.mean(rho)) if rho else None,
+                "top_overlap": float(np.mean([sc.jaccard(hard[a], hard[b]) for a, b in pairs])) if every.size else None,
+            }
+        rows.append({"node": node, "predicted": [p["predicted"] for p in per_seed], "methods": per})
+
+    def mean(v: list) -> float | None:
+        v = [x for x in v if x is not None]
+        return float(np.mean(v)) if v else None
+
+    doc = {
+        "seeds": [r.name for r in runs],
+        "settings": docs[0]["settings"],
+        "definitions": SEED_DEFINITIONS,
+        "predicted_same": float(np.mean([len(set(r["predicted"])) == 1 for r in rows])),
+        "methods": {m: {k: mean([r["methods"][m][k] for r in rows]) for k in ("spearman", "top_overlap")} for m in chosen},
+        "nodes": rows,
+        "files": ["explain.json", "index.html"],
+        "key": key,
+    }
+    from gnnviz.viz.pages.index import seeds_html
+
+    blobs = {"index.html": seeds_html(doc).encode("utf-8")}
+    blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
+    _write(out, blobs, [f for f in earlier if not f.startswith("seed-")])
+    return out
 
 
 def _png(fig, dpi: int) -> bytes:

@@ -38,6 +38,13 @@ def fidelity(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor, 
     """PyG's (fid+, fid-) of the hard edge mask ``hard`` [E] for the model's prediction at ``index``
     ("model" explanations: fid+ = 1 if removing the mask's edges changes the predicted class,
     fid- = 1 if keeping only them changes it)."""
+    return fidelities(model, x, edge_index, index, [hard])[0]
+
+
+def fidelities(
+    model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor, index: int, hards: list[np.ndarray]
+) -> list[tuple[float, float]]:
+    """``fidelity`` of each hard mask in ``hards`` (one prediction of the unmasked model shared)."""
     from torch_geometric.explain.algorithm import DummyExplainer
     from torch_geometric.explain.metric import fidelity as pyg_fidelity
 
@@ -45,9 +52,18 @@ def fidelity(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor, 
 
     e = explainer(model, DummyExplainer())
     explanation = e(x, edge_index, index=index)
-    explanation.edge_mask = torch.from_numpy(hard.astype(np.float32))
-    plus, minus = pyg_fidelity(e, explanation)
-    return float(plus), float(minus)
+    out = []
+    for hard in hards:
+        explanation.edge_mask = torch.from_numpy(hard.astype(np.float32))
+        plus, minus = pyg_fidelity(e, explanation)
+        out.append((float(plus), float(minus)))
+    return out
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Overlap of two bool masks: |a & b| / |a | b| (1 where both are empty)."""
+    union = int((a | b).sum())
+    return float((a & b).sum() / union) if union else 1.0
 
 
 def characterization(plus: float, minus: float) -> float | None:

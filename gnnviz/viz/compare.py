@@ -152,7 +152,7 @@ def expand_runs(runs: Sequence[Path], states: Sequence[str] | None = None) -> li
     paths: list[tuple[Path, Path | None, str]] = []  # (run, the --seeds folder it came from, state)
     for given, state in zip(runs, states, strict=True):
         p = Path(given).expanduser()
-        seeds = _seed_runs(p)
+        seeds = seed_runs(p)
         paths.extend([(s, p, state) for s in seeds] if seeds is not None else [(p, None, state)])
     if len(paths) < 2:
         got = f"one ({paths[0][0]})" if paths else "none"
@@ -176,7 +176,7 @@ def expand_runs(runs: Sequence[Path], states: Sequence[str] | None = None) -> li
     return [(p, state) for p, _, state in paths]
 
 
-def _seed_runs(p: Path) -> list[Path] | None:
+def seed_runs(p: Path) -> list[Path] | None:
     """The seed runs of a ``--seeds`` folder (by seed), or None if ``p`` is not one."""
     if not p.is_dir() or (p / "checkpoint.pt").exists() or not (p / "summary.json").is_file():
         return None

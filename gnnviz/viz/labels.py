@@ -1,4 +1,5 @@
-"""Class names of the datasets that have them, by the dataset's display name. No torch.
+"""Class names of the datasets that have them, by the dataset's display name, and feature names
+where a generated dataset's settings give them. No torch.
 
 Planetoid's Cora and CiteSeer store labels as integers. The names below are the original
 datasets' subject labels, matched to Planetoid's integers by class size (Cora: 351, 217, 418, 818,
@@ -27,3 +28,15 @@ def class_names(dataset: str, num_classes: int) -> list[str] | None:
     """Names for classes 0..num_classes-1, or None when the dataset has none (or another count)."""
     names = CLASS_NAMES.get(dataset)
     return list(names) if names is not None and len(names) == num_classes else None
+
+
+def feature_names(dataset: dict, num_features: int) -> list[str] | None:
+    """Names of feature columns 0..F-1 from a run's ``dataset`` config, where they mean something:
+    ``infection``'s healthy / infected columns (PyG's ``InfectionDataset`` order) and the one-hot
+    ``degree`` features of the motif graphs (the last column: that degree or more); None elsewhere
+    (Planetoid's files carry no words for Cora's bag-of-words columns)."""
+    if dataset.get("name") == "infection" and num_features == 2:
+        return ["healthy", "infected"]
+    if dataset.get("node_features") == "degree" and num_features > 1:
+        return [f"degree {i}" for i in range(num_features - 1)] + [f"degree >= {num_features - 1}"]
+    return None

@@ -34,13 +34,20 @@ def house_graph(seed: int = 0, base: int = 24, motifs: int = 4):
 
 
 def trained_run(
-    folder: Path, g, model: str = "gcn", steps: int = 300, layers: int = 3, hidden: int = 16, name: str = "x"
+    folder: Path,
+    g,
+    model: str = "gcn",
+    steps: int = 300,
+    layers: int = 3,
+    hidden: int = 16,
+    name: str = "x",
+    seed: int = 0,
 ) -> Path:
-    """A run of ``model`` trained full-batch on all of ``g``'s nodes for ``steps`` Adam steps (seed 0)."""
+    """A run of ``model`` trained full-batch on all of ``g``'s nodes for ``steps`` Adam steps."""
     from gnnviz.config import load_config
     from gnnviz.models.gnn import GNN
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     kw = {"heads": 2, "out_heads": 1, "attn_dropout": 0.0} if model.startswith("gat") else {}
     classes = int(g.y.max()) + 1
     m = GNN(model, g.x.size(1), classes, hidden=hidden, layers=layers, dropout=0.0, **kw)

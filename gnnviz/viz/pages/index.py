@@ -323,3 +323,167 @@ def _agg(a: dict[str, Any], *, sci_: bool = False, digits: int = 3) -> str:
     show = sci if sci_ else (lambda v: f"{v:.{digits}f}")
     std = f" +- {show(a['std'])}" if a["std"] is not None else ""
     return f"{show(a['mean'])}{std} (n={a['n']})"
+
+
+# ----------------------------------------------------------------------------- gnnviz explain
+
+
+def explain_html(doc: dict[str, Any], figures: dict[str, list[PageFigure]]) -> str:
+    """``gnnviz explain``'s index.html: the settings, every method's numbers, the fidelity curves,
+    the agreement between methods, the explained nodes, the definitions and every figure.
+    ``doc`` is the content of explain.json."""
+    e = html.escape
+    methods, chosen = doc["methods"], doc["settings"]["methods"]
+    names = doc.get("class_names")
+
+    def label(c: int) -> str:
+        return f"{c} {names[c]}" if names else str(c)
+
+    def stability(m: dict[str, Any]) -> str:
+        st = m.get("stability")
+        if st is None:
+            return ""
+        return f"edge std {num(st['edge_std_mean'])} (max {num(st['edge_std_max'])}), top overlap {num(st['top_overlap'])}"
+
+    name = f"{doc['model'].upper()} on {doc['dataset']}, checkpoint epoch {doc['checkpoint_epoch']}: {len(doc['nodes'])} nodes explained"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(name)}: gnnviz explain</title>",
+        STYLE,
+        "</head><body>",
+        f"<h1>{e(name)}</h1>",
+    ]
+    parts += [f'<p class="warning"><strong>Note:</strong> {e(n)}.</p>' for n in doc["notes"]]
+    sections = ["methods", "fidelity curve", "agreement", "nodes", "definitions", *figures]
+    parts.append("<nav>" + "".join(f'<a href="#{e(_anchor(k))}">{e(k)}</a>' for k in sections) + "</nav>")
+    settings = doc["settings"]
+    rows = [("run", doc["run"]), ("layers", doc["layers"]), ("graph nodes", doc["num_nodes"])]
+    rows += [("known explanation", "yes (truth_edge_mask)" if doc["ground_truth"] else "no")]
+    rows += [(k, ", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in settings.items()]
+    parts.append(_table(("setting", "value"), rows))
+    parts.append('<h2 id="methods">Methods</h2>')
+    auc = ("AUC mean +- std (nodes)", "AUC pooled") if doc["ground_truth"] else ()
+    parts.append(
+        _table(
+            ("method", *auc, "fid+", "fid-", "characterization", "stability over repeats", "seconds", "what"),
+            [
+                (
+                    m,
+                    *(
+                        (
+                            "n/a"
+                            if methods[m]["auc_mean"] is None
+                            else f"{num(methods[m]['auc_mean'])} +- {num(methods[m]['auc_std'])} ({methods[m]['auc_nodes']})",
+                            num(methods[m]["auc_pooled"]),
+                        )
+                        if doc["ground_truth"]
+                        else ()
+                    ),
+                    num(methods[m]["fid_plus"]),
+                    num(methods[m]["fid_minus"]),
+                    num(methods[m]["characterization"]),
+                    stability(methods[m]),
+                    f"{methods[m]['seconds']:.2f}",
+                    methods[m]["description"],
+                )
+                for m in chosen
+            ],
+        )
+    )
+    parts.append('<h2 id="fidelity-curve">Fidelity curve</h2>')
+    parts.append(f"<p>{e(doc['definitions']['fidelity_curve'])}. Each cell: fid+ / fid-.</p>")
+    keep = settings["curve_keep"]
+    parts.append(
+        _table(
+            ("method", *(f"top {k:g}" for k in keep)),
+            [
+                (m, *(f"{num(p)} / {num(q)}" for p, q in zip(c["fid_plus"], c["fid_minus"], strict=True)))
+                for m in chosen
+                for c in [methods[m]["fidelity_curve"]]
+            ],
+        )
+    )
+    agreement = doc["agreement"]
+    parts.append('<h2 id="agreement">Agreement between methods</h2>')
+    for key, what in (("spearman", "agreement.spearman"), ("top_overlap", "agreement.top_overlap")):
+        parts.append(f"<p>{e(key)}: {e(doc['definitions'][what])}.</p>")
+        parts.append(
+            _table(
+                ("", *agreement["methods"]),
+                [(a, *(num(v) for v in row)) for a, row in zip(agreement["methods"], agreement[key], strict=True)],
+            )
+        )
+    parts.append('<h2 id="nodes">Explained nodes</h2>')
+    truth = ("motif edges",) if doc["ground_truth"] else ()
+    parts.append(
+        _table(
+            (
+                "node",
+                "split",
+                "true",
+                "predicted",
+                "computation edges",
+                *truth,
+                *(f"{m} AUC" for m in chosen if doc["ground_truth"]),
+            ),
+            [
+                (
+                    r["node"],
+                    r["split"],
+                    label(r["true"]),
+                    label(r["predicted"]) + ("" if r["correct"] else " (wrong)"),
+                    r["computation_edges"],
+                    *((r["truth_edges"],) if doc["ground_truth"] else ()),
+                    *(num(r["methods"][m]["auc"]) for m in chosen if doc["ground_truth"]),
+                )
+                for r in doc["nodes"]
+            ],
+        )
+    )
+    parts.append('<h2 id="definitions">Definitions</h2>')
+    parts.append(_table(("number", "definition"), list(doc["definitions"].items())))
+    parts.append('<p>Every number is in <a href="explain.json">explain.json</a>.</p>')
+    parts += _figure_sections(figures)
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def seeds_html(doc: dict[str, Any]) -> str:
+    """``gnnviz explain`` of a ``--seeds`` folder: how much each method's explanations of the same
+    nodes differ across training seeds, with links to each seed's own page."""
+    e = html.escape
+    methods = doc["methods"]
+    name = f"Explanations across {len(doc['seeds'])} training seeds: {len(doc['nodes'])} nodes"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(name)}: gnnviz explain</title>",
+        STYLE,
+        "</head><body>",
+        f"<h1>{e(name)}</h1>",
+        "<p>Each seed's explanations: "
+        + ", ".join(f'<a href="{e(s, quote=True)}/index.html">{e(s)}</a>' for s in doc["seeds"])
+        + f". Every seed predicts the same class for {num(doc['predicted_same'])} of the nodes.</p>",
+        _table(
+            ("method", "spearman across seeds", "top overlap across seeds"),
+            [(m, num(v["spearman"]), num(v["top_overlap"])) for m, v in methods.items()],
+        ),
+        "<h2>Nodes</h2>",
+        _table(
+            ("node", "predicted per seed", *(f"{m} spearman / overlap" for m in methods)),
+            [
+                (
+                    r["node"],
+                    ", ".join(map(str, r["predicted"])),
+                    *(f"{num(r['methods'][m]['spearman'])} / {num(r['methods'][m]['top_overlap'])}" for m in methods),
+                )
+                for r in doc["nodes"]
+            ],
+        ),
+        "<h2>Definitions</h2>",
+        _table(("number", "definition"), list(doc["definitions"].items())),
+        '<p>Every number is in <a href="explain.json">explain.json</a>.</p>',
+        "</body></html>\n",
+    ]
+    return "\n".join(parts)

@@ -81,3 +81,21 @@ def test_top_share_keeps_the_highest_scores_among_the_allowed_edges():
     s = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
     among = np.array([False, True, True, True, True])
     assert scores.top_share(s, among, 0.5).tolist() == [False, True, True, False, False]
+
+
+def test_feature_names_follow_the_generators_columns():
+    """infection's columns are named by what PyG's generator puts there (class 0 = infected nodes);
+    one-hot degree columns by degree; Cora's bag of words has no names in PyG's files."""
+    from torch_geometric.datasets import InfectionDataset
+    from torch_geometric.datasets.graph_generator import ERGraph
+
+    from gnnviz.viz.labels import feature_names
+
+    torch.manual_seed(0)
+    d = InfectionDataset(ERGraph(40, 0.1), num_infected_nodes=5, max_path_length=2)[0]
+    names = feature_names({"name": "infection"}, d.x.size(1))
+    assert {names[int(c)] for c in d.x[d.y == 0].argmax(1)} == {"infected"}
+    assert {names[int(c)] for c in d.x[d.y > 0].argmax(1)} == {"healthy"}
+    assert feature_names({"name": "ba_shapes", "node_features": "degree"}, 3) == ["degree 0", "degree 1", "degree >= 2"]
+    assert feature_names({"name": "ba_shapes", "node_features": "constant"}, 10) is None
+    assert feature_names({"name": "cora"}, 1433) is None

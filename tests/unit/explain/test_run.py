@@ -1,6 +1,8 @@
 """``gnnviz explain`` on tiny trained runs with a known explanation: numbers, files and errors."""
 
+import html
 import json
+import re
 
 import numpy as np
 import pytest
@@ -56,7 +58,155 @@ def test_saliency_auc_matches_a_recomputation_on_the_whole_graph(runs, tmp_path)
     assert got["auc_mean"] == pytest.approx(np.mean([r["methods"]["saliency"]["auc"] for r in doc["nodes"]]))
     assert 0 <= got["fid_plus"] <= 1 and 0 <= got["fid_minus"] <= 1
     assert set(doc["definitions"]) >= {"auc", "auc_pooled", "fid_plus", "fid_minus", "computation_edges"}
-    assert entries(out) == sorted(["explain.json", "summary.png", *(f"node-{v}.png" for v in motif)])
+    assert entries(out) == sorted(
+        ["explain.json", "features.png", "fidelity_curve.png", "index.html", "summary.png", *(f"node-{v}.png" for v in motif)]
+    )
+    from gnnviz.explain.methods import METHODS, Subgraph
+
+    for row in doc["nodes"][:2]:  # feature attribution: |d predicted logit / d x| summed over nodes
+        x = g.x.clone().requires_grad_(True)
+        logits = model(x, g.edge_index)[row["node"]]
+        (grad,) = torch.autograd.grad(logits[logits.argmax()], x)
+        want = grad.abs().sum(0).numpy()
+        got = row["methods"]["saliency"]["top_features"]
+        assert [i for i, _ in got] == list(np.argsort(-want, kind="stable"))
+        np.testing.assert_allclose([v for _, v in got], np.sort(want)[::-1], rtol=1e-5)
+    assert doc["feature_names"] is None and "top_features" in doc["definitions"]
+    assert METHODS["gnnexplainer"].features is None and isinstance(Subgraph, type)
+
+
+def test_fidelity_curve_matches_masking_the_top_edges_on_the_whole_graph(runs, tmp_path):
+    """Each point of a node's curve is PyG's fidelity of its top share of edges, recomputed here on
+    the whole graph with PyG's masks; at the --keep share it is the node's fid+/fid-, and keeping
+    every computation edge keeps every prediction (fid- = 0 at share 1)."""
+    from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
+
+    from gnnviz.models.gnn import rebuild
+    from gnnviz.runs.load import load_checkpoint
+
+    (by_model, g) = runs
+    nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:4]] + [0, 1]
+    out = explain(by_model["gcn"], tmp_path, ("nodes", nodes), ("methods", "saliency"))
+    doc = json.loads((out / "explain.json").read_text())
+    shares = doc["settings"]["curve_keep"]
+    assert shares[0] > 0 and shares[-1] == 1.0 and shares == sorted(shares) and "fidelity_curve" in doc["definitions"]
+    at_keep = shares.index(doc["settings"]["keep"])
+    model = rebuild(load_checkpoint(by_model["gcn"]))
+    pairs = {(int(u), int(v)): i for i, (u, v) in enumerate(g.edge_index.T.tolist())}
+    checked = 0
+
+    def predict(mask):
+        set_masks(model, mask, g.edge_index, apply_sigmoid=False)
+        with torch.no_grad():
+            p = int(model(g.x, g.edge_index)[node].argmax())
+        clear_masks(model)
+        return p
+
+    for row in doc["nodes"]:
+        node = row["node"]
+        d = row["methods"]["saliency"]
+        curve = d["fidelity_curve"]
+        assert len(curve["fid_plus"]) == len(shares) == len(curve["fid_minus"])
+        assert (curve["fid_plus"][at_keep], curve["fid_minus"][at_keep]) == (d["fid_plus"], d["fid_minus"])
+        assert curve["fid_minus"][-1] == 0.0
+        k = int(np.ceil(shares[0] * row["computation_edges"]))
+        top = d["top_edges"]
+        if k >= len(top) or top[k - 1][2] <= top[k][2]:
+            continue  # the top k edges are not all listed, or tie with the next one
+        hard = torch.zeros(g.edge_index.size(1))
+        hard[[pairs[(u, v)] for u, v, _ in top[:k]]] = 1.0
+        want = predict(torch.ones_like(hard))
+        assert curve["fid_plus"][0] == float(predict(1.0 - hard) != want)
+        assert curve["fid_minus"][0] == float(predict(hard) != want)
+        checked += 1
+    assert checked >= 3
+    got = doc["methods"]["saliency"]["fidelity_curve"]
+    assert got["keep"] == shares
+    want = np.mean([r["methods"]["saliency"]["fidelity_curve"]["fid_plus"] for r in doc["nodes"]], axis=0)
+    np.testing.assert_allclose(got["fid_plus"], want)
+
+
+def test_repeats_average_gnnexplainer_over_seeds_and_report_their_spread_per_edge(runs, tmp_path):
+    """--repeats 2 runs GNNExplainer with seeds seed + node and seed + node + num_nodes: the same
+    masks two single runs give with --seed 0 and --seed num_nodes; its score is their mean, its
+    spread per edge their population standard deviation. Saliency (deterministic) runs once."""
+    from gnnviz.explain.run import explain as run_explain
+
+    (by_model, g) = runs
+    nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]
+    common = {"nodes": nodes, "methods": "gnnexplainer,saliency", "epochs": 5}
+    n = g.num_nodes
+
+    def read(folder, **kw):
+        return json.loads((run_explain(by_model["gcn"], tmp_path / folder, **common, **kw) / "explain.json").read_text())
+
+    two, first, second = read("two", repeats=2), read("first", seed=0), read("second", seed=n)
+    assert "stability.png" in two["files"] and "stability.png" not in first["files"]
+    for r2, r0, r1 in zip(two["nodes"], first["nodes"], second["nodes"], strict=True):
+        assert r2["edges"] == r0["edges"] == r1["edges"] and len(r2["edges"]) == r2["computation_edges"]
+        a, b = np.array(r0["methods"]["gnnexplainer"]["scores"]), np.array(r1["methods"]["gnnexplainer"]["scores"])
+        assert not np.allclose(a, b)  # another seed, another mask
+        got = r2["methods"]["gnnexplainer"]
+        np.testing.assert_allclose(got["scores"], (a + b) / 2, rtol=1e-6)
+        np.testing.assert_allclose(got["stability"]["edge_std"], np.abs(a - b) / 2, rtol=1e-6, atol=1e-9)
+        assert got["stability"]["repeats"] == 2
+        assert got["stability"]["edge_std_max"] == pytest.approx(np.abs(a - b).max() / 2)
+        assert r2["methods"]["saliency"]["scores"] == r0["methods"]["saliency"]["scores"]
+        assert "stability" not in r2["methods"]["saliency"] and "stability" not in r0["methods"]["gnnexplainer"]
+    summary = two["methods"]["gnnexplainer"]["stability"]
+    want = np.mean([r["methods"]["gnnexplainer"]["stability"]["edge_std_mean"] for r in two["nodes"]])
+    assert summary["edge_std_mean"] == pytest.approx(want) and 0 <= summary["top_overlap"] <= 1
+    assert "stability" not in two["methods"]["saliency"] and two["settings"]["repeats"] == 2
+
+
+def test_a_seeds_folder_compares_the_explanations_of_the_same_nodes_across_training_seeds(runs, tmp_path):
+    """Each seed explained in seed-N/ for the first seed's nodes; per node and method, the rank
+    correlation and top-share overlap between seeds recomputed from the seeds' own explain.json;
+    seed-2 is a copy of seed-0, so that pair agrees exactly. A second explain recomputes nothing."""
+    import shutil
+
+    from scipy.stats import spearmanr
+
+    from gnnviz.explain import scores as sc
+    from gnnviz.explain.run import explain as run_explain
+    from gnnviz.runs.store import save_summary
+
+    (by_model, g) = runs
+    agg = tmp_path / "agg"
+    agg.mkdir()
+    shutil.copytree(by_model["gcn"], agg / "seed-0")
+    trained_run(agg, g, "gcn", steps=100, name="seed-1", seed=1)
+    shutil.copytree(by_model["gcn"], agg / "seed-2")
+    save_summary(agg, {"dataset": "tiny", "model": "gcn", "metric": "accuracy", "status": "completed", "runs": []})
+    nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]] + [0]
+    out = run_explain(agg, nodes=nodes, methods="saliency")
+    assert out == agg / "explain" and sorted(p.name for p in out.iterdir()) == [
+        "explain.json",
+        "index.html",
+        "seed-0",
+        "seed-1",
+        "seed-2",
+    ]
+    doc = json.loads((out / "explain.json").read_text())
+    seeds = [json.loads((out / s / "explain.json").read_text()) for s in ("seed-0", "seed-1", "seed-2")]
+    assert [r["node"] for r in doc["nodes"]] == nodes and doc["seeds"] == ["seed-0", "seed-1", "seed-2"]
+    for i, row in enumerate(doc["nodes"]):
+        a, b, c = (np.array(d["nodes"][i]["methods"]["saliency"]["scores"]) for d in seeds)
+        assert np.array_equal(a, c)
+        rho = [spearmanr(x, y).statistic for x, y in ((a, b), (a, c), (b, c))]
+        assert row["methods"]["saliency"]["spearman"] == pytest.approx(np.mean(rho))
+        every = np.ones(a.size, dtype=bool)
+        hard = [sc.top_share(v, every, 0.2) for v in (a, b, c)]
+        want = np.mean([sc.jaccard(hard[0], hard[1]), 1.0, sc.jaccard(hard[1], hard[2])])
+        assert row["methods"]["saliency"]["top_overlap"] == pytest.approx(want)
+        assert row["predicted"] == [d["nodes"][i]["predicted"] for d in seeds]
+    assert doc["methods"]["saliency"]["spearman"] == pytest.approx(
+        np.mean([r["methods"]["saliency"]["spearman"] for r in doc["nodes"]])
+    )
+    assert 'href="seed-1/index.html"' in (out / "index.html").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    run_explain(agg, nodes=nodes, methods="saliency")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
 
 
 def test_default_methods_are_those_the_model_allows():
@@ -93,6 +243,18 @@ def test_default_nodes_cover_classes_and_splits(runs, tmp_path):
     np.testing.assert_allclose(rho, rho.T)
     np.testing.assert_allclose(np.diag(overlap), 1.0)
     assert ((overlap >= 0) & (overlap <= 1)).all()
+    page = (out / "index.html").read_text()  # the run page's look, every figure, the numbers with definitions
+    from gnnviz.viz.pages.index import STYLE
+
+    assert STYLE in page and "index.html" in doc["files"]
+    shown = set(re.findall(r'<img src="([^"]+)"', page))
+    assert shown == {f for f in doc["files"] if f.endswith(".png")} and len(shown) == len(doc["nodes"]) + 3
+    for m in doc["settings"]["methods"]:
+        got = doc["methods"][m]
+        assert f"<td>{m}</td><td>{got['auc_mean']:.3f} +- {got['auc_std']:.3f} ({got['auc_nodes']})</td>" in page
+        assert f"<td>{got['fid_plus']:.3f}</td><td>{got['fid_minus']:.3f}</td>" in page
+    assert all(html.escape(d) in page for d in doc["definitions"].values())
+    assert not re.search(r"\b(pid|host)\b", page)
 
 
 def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(runs, tmp_path):
@@ -108,10 +270,10 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     recomputed = json.loads((again / "explain.json").read_text())
     assert recomputed["nodes"] == doc["nodes"] and recomputed["key"] == doc["key"]
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
     (first / "explain.json").unlink()  # as if stopped before its last file: still its folder
     explain(by_model["gat"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
-    assert entries(first) == ["explain.json", "node-0.png", "summary.png"]
+    assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
 @pytest.mark.parametrize(
@@ -121,6 +283,7 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
         (["--methods", "attention"], 2, "has no attention"),
         (["--nodes", "9999"], 2, "--nodes 9999 out of range"),
         (["--keep", "0"], 2, "--keep 0"),
+        (["--repeats", "0"], 2, "--repeats 0 must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(runs, tmp_path, capsys, args, code, words):
