@@ -15,8 +15,10 @@ page is ``explorer.html`` beside ``index.html`` plus an ``explorer/`` folder:
 Neighbourhoods are stored as CSR by target node: ``indptr [N+1]``, ``src [E]``, edges sorted by
 (target, source). An attention layer whose edges are the graph's plus one self-loop per node (GAT
 and GCN in PyG) stores no index of its own: row ``v`` is ``[v]`` then the graph's row ``v``.
-Attention weights are in [0, 1] and stored as uint16 fixed point (``round(a * 65535)``,
-error below 1e-5), so the three decimals the page shows are those of the float32 weights.
+Attention weights are stored as the float32 the model gave: the page prints three significant
+figures, and a weight of 0.0059 (uniform over 168 neighbours) needs 5e-6 absolute precision, more
+than uint16 fixed point (7.6e-6) holds. Multi-label probabilities, shown with the same three
+significant figures but only compared with 0.5, stay uint16 fixed point (``round(p * 65535)``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ ASSET_DIR = Path(__file__).with_name("explorer_assets")  # package data (pyproje
 PAGE = "explorer.html"
 FOLDER = "explorer"
 DATA = f"{FOLDER}/data.js"
-FIXED = 65535  # uint16 fixed point for weights in [0, 1]
+FIXED = 65535  # uint16 fixed point for multi-label probabilities in [0, 1]
 # Above this many nodes visualize writes no explorer page: at 100k nodes its data is ~30 MB and
 # ready in ~10 s (issue 10's budgets), so 1M nodes would be ~300 MB that a browser tab loads for
 # minutes, and a sample of nodes would show neighbourhoods that are not the model's. The static
@@ -132,7 +134,7 @@ def explorer_files(
         alpha = alpha.reshape(alpha.shape[0], -1)
         heads = alpha.shape[1]
         order, shared = _layer_order(np.asarray(ei, dtype=np.int64), n, indptr, src, f"layer {i}", arrays, f"l{i}_")
-        arrays[f"att{i}"] = _fixed(alpha[order])
+        arrays[f"att{i}"] = np.ascontiguousarray(alpha[order])
         layer: dict[str, Any] = {"heads": heads, "shared": shared}
         if i < len(entropy) and entropy[i] is not None:
             arrays[f"ent{i}"] = _per_node(entropy[i], n, heads, f"entropy[{i}]")
@@ -149,7 +151,7 @@ def explorer_files(
     if gcn is not None:
         ei, coef = gcn
         order, shared = _layer_order(np.asarray(ei, dtype=np.int64), n, indptr, src, "gcn", arrays, "gcn_")
-        # Not fixed point: coefficients are 1/sqrt(d_i d_j), shown with more digits than attention.
+        # float32 like attention: coefficients are 1/sqrt(d_i d_j), shown to the same significant figures.
         arrays["gcn"] = np.asarray(coef, dtype=np.float32).reshape(-1)[order]
         gcn_meta = {"shared": shared}
     projections = []

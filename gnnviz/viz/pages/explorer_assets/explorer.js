@@ -116,7 +116,14 @@
     const K = M.num_classes;
     const names = M.class_names;
     const className = (c) => (names ? `${names[c]} (${c})` : `class ${c}`);
-    const fx = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : "n/a");
+    // One rule for every number the page prints (weights, coefficients, entropies, probabilities):
+    // three significant figures, so 0.00673 and 0.00574 differ where three decimals read 0.007 and
+    // 0.006 (a weight near 1/deg on a hub); scientific notation below 1e-4.
+    const fx = (v) => {
+      if (!Number.isFinite(v)) return "n/a";
+      if (v === 0) return "0";
+      return Math.abs(v) < 1e-4 ? v.toExponential(2) : v.toPrecision(3);
+    };
     const indptr = A.indptr, src = A.src;
     const degree = A.degree;
 
@@ -151,14 +158,16 @@
       const ip = A[prefix + "indptr"], s = A[prefix + "src"];
       return { sources: Array.from(s.subarray(ip[v], ip[v + 1])), start: ip[v] };
     }
+    // In-degree of v in layer l, self-loop included: the number of weights uniform attention shares.
+    const rowLength = (l, v) => (M.layers[l].shared ? indptr[v + 1] - indptr[v] + 1 : A[`l${l}_indptr`][v + 1] - A[`l${l}_indptr`][v]);
     const attWeight = (l, pos, head) => {
       const H = M.layers[l].heads, a = A["att" + l];
       if (head === "mean") {
         let s = 0;
         for (let h = 0; h < H; h++) s += a[pos * H + h];
-        return s / H / M.fixed_point;
+        return s / H;
       }
-      return a[pos * H + head] / M.fixed_point;
+      return a[pos * H + head];
     };
     // Incoming neighbourhood of v in the chosen layer: [{u, w, heads: [...], mean}], self first.
     function hood(v, l, head) {
@@ -200,12 +209,22 @@
       const a = A[kind + l];
       return a ? a[v * L.heads + h] : NaN;
     }
+    // KL(attention || uniform) = log(in-degree) - H, clipped at 0 (float rounding), as
+    // gnnviz/analysis/run.py's LayerEntropy.kl and entropy.png: raw H grows as log(degree) even for
+    // uniform attention, so colouring by H draws a degree map. NaN for a node whose only incoming
+    // edge is its self-loop: it has nothing to choose among.
+    function klOf(l, v) {
+      const d = rowLength(l, v);
+      if (d <= 1) return NaN;
+      return Math.max(Math.log(d) - perNode("ent", l, v), 0);
+    }
+    const KL_FLOOR = 1e-6; // analysis/attention.py's KL_FLOOR: uniform to float32 precision
     const hasEntropy = M.layers.some((L) => L.entropy);
     const hasLift = M.layers.some((L) => L.lift);
 
     const colourModes = [["class", M.multilabel ? "true labels (count)" : "class"], ["prediction", M.multilabel ? "predicted labels (count)" : "prediction"],
       ["error", M.multilabel ? "error (node F1 < 0.5)" : "error"], ["degree", "degree"]];
-    if (hasEntropy) colourModes.push(["entropy", "attention entropy"]);
+    if (hasEntropy) colourModes.push(["kl", "attention: KL from uniform"]);
     if (hasLift) colourModes.push(["lift", "attention lift"]);
 
     // Colours and the legend for the current mode: [N] CSS colours.
@@ -213,12 +232,11 @@
       const mode = state.colour;
       const colours = new Array(N);
       let legend;
-      const continuous = (values, label, lo, hi, stops, log) => {
+      const continuous = (values, label, lo, hi, stops, show = fx) => {
         for (let v = 0; v < N; v++) {
           const x = values(v);
           colours[v] = Number.isFinite(x) ? ramp(stops, hi > lo ? (x - lo) / (hi - lo) : 0.5) : MISSING;
         }
-        const show = (x) => (log ? Math.round(Math.expm1(x)) : fx(x));
         legend = `<div>${label}</div><canvas class="bar" width="160" height="10"></canvas><div class="ends"><span>${show(lo)}</span><span>${show(hi)}</span></div>`;
         return stops;
       };
@@ -245,11 +263,16 @@
       } else if (mode === "degree") {
         const f = (v) => Math.log1p(degree[v]);
         const [lo, hi] = range(f);
-        stops = continuous(f, "degree (log scale)", lo, Math.max(hi, lo + 1e-9), VIRIDIS, true);
-      } else if (mode === "entropy") {
-        const f = (v) => perNode("ent", state.layer, v);
+        stops = continuous(f, "degree (log scale)", lo, Math.max(hi, lo + 1e-9), VIRIDIS, (x) => Math.round(Math.expm1(x)));
+      } else if (mode === "kl") {
+        // On a log axis from the floor, like entropy.png: dark = near uniform, bright = focused.
+        const f = (v) => { const k = klOf(state.layer, v); return Number.isFinite(k) ? Math.log10(Math.max(k, KL_FLOOR)) : NaN; };
         const [lo, hi] = range(f);
-        stops = continuous(f, `entropy (nats), layer ${state.layer}, ${headName(state.layer)}`, lo, hi, VIRIDIS);
+        stops = continuous(f, `KL from uniform attention, layer ${state.layer}, ${headName(state.layer)}</div><div class="note">log(in-degree) \u2212 H in nats, log scale: dark = near uniform, bright = focused`,
+          lo, Math.max(hi, lo + 1e-9), VIRIDIS, (x) => fx(10 ** x));
+        let none = 0;
+        for (let v = 0; v < N; v++) none += !Number.isFinite(f(v));
+        if (none) legend += `<div><span class="swatch" style="background:${MISSING}"></span>self-loop only, nothing to choose (${none} nodes)</div>`;
       } else if (mode === "lift") {
         const f = (v) => perNode("lift", state.layer, v);
         const [lo, hi] = range(f);
@@ -434,13 +457,13 @@
         ["split", M.splits[A.split[v]]], ["degree", `<span data-field="degree">${degree[v]}</span>`]];
       M.layers.forEach((L, l) => {
         if (L.entropy || L.entropy_mean) {
-          rows.push([`entropy, layer ${l}`, `<span data-field="entropy" data-layer="${l}">${fx(perNode("ent", l, v))}</span> nats (${headName(l)}; uniform ${fx(Math.log(rowLength(l, v)))})`]);
+          const d = rowLength(l, v), H = perNode("ent", l, v);
+          rows.push([`KL from uniform, layer ${l}`, `<span data-field="kl" data-layer="${l}">${fx(klOf(l, v))}</span> nats (${headName(l)}; entropy H = <span data-field="entropy" data-layer="${l}">${fx(H)}</span> of uniform's log ${d} = ${fx(Math.log(d))})`]);
         }
         if (L.lift || L.lift_mean) rows.push([`lift, layer ${l}`, `<span data-field="lift" data-layer="${l}">${fx(perNode("lift", l, v))}</span> (${headName(l)})`]);
       });
       return `<table class="kv">${rows.map(([k, x]) => `<tr><th>${k}</th><td class="text">${x}</td></tr>`).join("")}</table>`;
     }
-    const rowLength = (l, v) => (M.layers[l].shared ? indptr[v + 1] - indptr[v] + 1 : A[`l${l}_indptr`][v + 1] - A[`l${l}_indptr`][v]);
 
     function detailsHtml(v) {
       let html = `<h2>Node ${v}</h2>${factsTable(v)}`;
@@ -456,20 +479,27 @@
       const srcCell = (u) => `<td data-src="${u}"><a class="node" data-node="${u}">${u}</a>${u === v ? " (self)" : ""}</td>${classCell(u)}`;
       if (M.layers.length) {
         const L = M.layers[l], h = headFor(l);
+        const deg = entries.length;
         html += `<h3>Incoming attention, layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""}; edge thickness: ${headName(l)})</h3>`;
         const cols = Array.from({ length: L.heads }, (_, k) => k);
-        html += `<table id="hood-table" data-layer="${l}"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th>${cols.map((k) => `<th class="${h === k ? "sel" : ""}">h${k}</th>`).join("")}${L.heads > 1 ? `<th class="${h === "mean" ? "sel" : ""}">mean</th>` : ""}</tr>`;
+        html += `<table id="hood-table" data-layer="${l}"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th>${cols.map((k) => `<th class="${h === k ? "sel" : ""}">h${k}</th>`).join("")}${L.heads > 1 ? `<th class="${h === "mean" ? "sel" : ""}">mean</th>` : ""}`
+          + `<th class="sel" title="the ${headName(l)} weight times the in-degree ${deg}: 1 = uniform attention, 2 = twice its share">× uniform</th></tr>`;
         for (const e of shown) {
-          html += `<tr>${srcCell(e.u)}${cols.map((k) => `<td data-head="${k}" class="${h === k ? "sel" : ""}">${fx(e.heads[k])}</td>`).join("")}${L.heads > 1 ? `<td data-head="mean" class="${h === "mean" ? "sel" : ""}">${fx(e.mean)}</td>` : ""}</tr>`;
+          html += `<tr>${srcCell(e.u)}${cols.map((k) => `<td data-head="${k}" class="${h === k ? "sel" : ""}">${fx(e.heads[k])}</td>`).join("")}${L.heads > 1 ? `<td data-head="mean" class="${h === "mean" ? "sel" : ""}">${fx(e.mean)}</td>` : ""}`
+            + `<td data-head="rel" class="sel">${fx(e.w * deg)}</td></tr>`;
         }
         html += "</table>";
         const sum = entries.reduce((s, e) => s + e.w, 0);
-        html += `<p class="hint">${entries.length} incoming edges incl. self-loop; weights of ${headName(l)} sum to ${fx(sum)}.</p>`;
+        html += `<p class="hint">${deg} incoming edges incl. self-loop, so uniform attention gives each ${fx(1 / deg)}; weights of ${headName(l)} sum to ${fx(sum)}. × uniform = weight × ${deg}.</p>`;
       } else if (M.gcn) {
         html += "<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer)</h3>";
-        html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th></tr>`;
-        for (const e of shown) html += `<tr>${srcCell(e.u)}<td data-head="gcn">${fx(e.w, 4)}</td></tr>`;
+        // The coefficients do not sum to 1 (5.7 at a Cora hub), so shares of the row sum sit beside them.
+        const deg = entries.length, sum = entries.reduce((s, e) => s + e.w, 0);
+        html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th>`
+          + `<th title="coefficient / row sum ${fx(sum)}">share</th><th title="share times the in-degree ${deg}: 1 = an even share">× uniform</th></tr>`;
+        for (const e of shown) html += `<tr>${srcCell(e.u)}<td data-head="gcn">${fx(e.w)}</td><td data-head="share">${fx(e.w / sum)}</td><td data-head="rel">${fx((e.w / sum) * deg)}</td></tr>`;
         html += "</table>";
+        html += `<p class="hint">${deg} incoming edges incl. self-loop; the coefficients sum to ${fx(sum)}, not 1; share = coefficient / ${fx(sum)}, × uniform = share × ${deg}.</p>`;
       } else {
         html += `<h3>Incoming neighbours (this model has no per-edge weights)</h3><table id="hood-table"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th></tr>`;
         for (const e of shown) html += `<tr>${srcCell(e.u)}</tr>`;
@@ -572,7 +602,7 @@
     else { $("projection").disabled = true; }
 
     const afterWeightsChange = () => {
-      if (state.colour === "entropy" || state.colour === "lift") recolour();
+      if (state.colour === "kl" || state.colour === "lift") recolour();
       if (state.selected !== null) select(state.selected); else refreshAll();
     };
     $("colour").addEventListener("change", (ev) => { state.colour = ev.target.value; recolour(); refreshAll(); });
