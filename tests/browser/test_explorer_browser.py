@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 import pytest
@@ -65,6 +66,12 @@ def luminance(hex_colour: str) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def wait_camera(page, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while page.js("return window.gnnvizExplorer.renderer.getCamera().isAnimated()") and time.monotonic() < end:
+        time.sleep(0.05)
+
+
 def drawn_fraction(pixels: np.ndarray) -> float:
     """Share of pixels that are not (near) white background."""
     return float((pixels.min(axis=2) < 235).mean())
@@ -96,11 +103,26 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
     assert close(field(page, "kl", layer=0), np.log(deg33) - kw["entropy_mean"][0][33], slack=1e-6)
     assert close(field(page, "lift", layer=0), kw["lift_mean"][0][33])
     page.driver.save_screenshot(str(tmp_path / "karate-gat-hover.png"))
+    # A head switch while the tooltip is up redraws it (the mouse stays: the event is sent by script).
+    page.js("const s = document.getElementById('head'); s.value = '3'; s.dispatchEvent(new Event('change'))")
+    tip = page.js("return document.getElementById('tooltip').textContent")
+    assert "head 3 of 8" in tip and "mean of 8 heads" not in tip, tip
+    assert close(field(page, "entropy", layer=0), kw["entropy"][0][33, 3])
+    page.js("const s = document.getElementById('head'); s.value = 'mean'; s.dispatchEvent(new Event('change'))")
 
     # Click: node 32's incoming attention in layer 0, every head and the mean, and thicker edges for more
     # attention (not node 0: its weights start at offset 0 whichever way the page counts).
+    assert page.js("return document.getElementById('show-all').hidden") is True
     page.click_node(32)
     assert page.js("return window.gnnvizExplorer.state.selected") == 32
+    # The tooltip goes with the click (the camera moves to the neighbourhood, as search does).
+    assert page.js("return document.getElementById('tooltip').hidden") is True
+    assert page.js("return !document.getElementById('show-all').hidden"), "nothing says how to go back"
+    assert "Esc" in page.js("return document.getElementById('details').textContent")
+    # The details table (8 heads, the mean and x uniform) fits the 1400 px window without scrolling.
+    assert page.js("const d = document.getElementById('details'); return d.scrollWidth <= d.clientWidth"), (
+        "details scroll sideways"
+    )
     ei, alpha = kw["attention"][0]
     want = incoming_weights(ei, alpha, 32)
     got = rows(page)
@@ -118,6 +140,24 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
     assert len({round(lw, 6) for _, _, lw in drawn}) > 1
     assert page.js("return window.gnnvizExplorer.tsneRenderer.getNodeDisplayData('32').highlighted") is True
     page.driver.save_screenshot(str(tmp_path / "karate-gat-click.png"))
+    page.js("document.getElementById('hood-table').scrollIntoView()")
+    page.driver.save_screenshot(str(tmp_path / "karate-gat-click-table.png"))
+    # Escape goes back to the whole graph.
+    page.driver.find_element("tag name", "body").send_keys("\ue00c")
+    assert page.js("return window.gnnvizExplorer.state.selected") is None
+    assert page.js("return document.getElementById('show-all').hidden") is True
+    # A click on a low-degree node zooms to its neighbourhood, centred on it.
+    page.click_node(16)
+    assert page.js("return window.gnnvizExplorer.state.selected") == 16
+    wait_camera(page)
+    cam = page.js("return window.gnnvizExplorer.renderer.getCamera().getState()")
+    d = page.js("return window.gnnvizExplorer.renderer.getNodeDisplayData('16')")
+    assert cam["ratio"] < 0.9 and abs(cam["x"] - d["x"]) < 1e-3 and abs(cam["y"] - d["y"]) < 1e-3, (cam, d)
+    page.driver.find_element("id", "show-all").click()  # the button does what Escape does
+    wait_camera(page)
+    assert page.js("return window.gnnvizExplorer.renderer.getCamera().getState().ratio") == 1
+    page.click_node(32)
+    assert page.js("return window.gnnvizExplorer.state.selected") == 32
 
     # Head 3: the table marks it, edges follow its weights.
     page.select("head", "3")
@@ -172,6 +212,8 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
     page.select("colour", "lift")
     colours = page.js("return window.gnnvizExplorer.graph.mapNodes((n, a) => a.color)")
     lift1 = kw["lift"][1][:, 0]
+    # Near-zero lift is a mid grey, not white on the white page.
+    assert max(luminance(c) for c in colours) < 225, colours
     assert "lift" in page.js("return document.getElementById('legend').textContent")
     assert colours[int(np.argmin(np.abs(lift1)))] != colours[int(np.argmax(lift1))]
     for a, b in [(i, j) for i in range(34) for j in range(34) if lift1[i] == lift1[j] and i < j]:
@@ -200,7 +242,11 @@ def test_karate_gcn_shows_fixed_coefficients(karate_runs, open_page, tmp_path):
         assert close(cells["share"], want[u] / total, slack=1e-6), u
         assert close(cells["rel"], want[u] / total * len(want), slack=1e-5), u
     assert page.js("return document.getElementById('layer').disabled") is True
+    head = page.js("const s = document.getElementById('head'); return [s.disabled, s.options.length && s.options[0].text]")
+    assert head == [True, "no heads (GCN)"], head
     page.driver.save_screenshot(str(tmp_path / "karate-gcn-click.png"))
+    page.js("document.getElementById('hood-table').scrollIntoView()")
+    page.driver.save_screenshot(str(tmp_path / "karate-gcn-click-table.png"))
     assert page.console_errors() == []
 
 

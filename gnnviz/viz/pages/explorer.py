@@ -306,6 +306,7 @@ def _page(title: str) -> str:
   <label>t-SNE <select id="projection"></select></label>
   <form id="search"><label>Node <input id="search-id" type="search" inputmode="numeric" placeholder="id" size="8"></label>
   <button type="submit">Find</button></form>
+  <button type="button" id="show-all" hidden title="Escape does the same">Show whole graph (Esc)</button>
   <span id="status" role="status">loading...</span>
 </div>
 <main>

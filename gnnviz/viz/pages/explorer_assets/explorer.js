@@ -52,8 +52,9 @@
   const TAB20 = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5",
     "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5"];
   const VIRIDIS = ["#440154", "#472c7a", "#3b518b", "#2c718e", "#21908d", "#27ad81", "#5cc863", "#aadc32", "#fde725"];
-  const DIVERGING = ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b"];
-  const MISSING = "#d0d0d0";
+  // RdBu without its near-white middle: values near 0 are a mid grey, not white on the white page.
+  const DIVERGING = ["#2166ac", "#4393c3", "#92c5de", "#c4c4c4", "#f4a582", "#d6604d", "#b2182b"];
+  const MISSING = "#dedede"; // no value (a lone self-loop): lighter than lift's grey 0
   const RIGHT = "#bdbdbd";
   const WRONG = "#d62728";
   const DIM = "#ebebeb";
@@ -466,7 +467,7 @@
     }
 
     function detailsHtml(v) {
-      let html = `<h2>Node ${v}</h2>${factsTable(v)}`;
+      let html = `<h2>Node ${v}</h2><p class="hint">Esc, <em>Show whole graph</em> or a click on empty space goes back to the whole graph.</p>${factsTable(v)}`;
       if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the projection\u2019s sample.</p>';
       const l = state.layer;
       const entries = hood(v, l, M.layers.length ? headFor(l) : 0);
@@ -528,9 +529,10 @@
         }
         $("details").innerHTML = detailsHtml(v);
       }
+      showAll.hidden = v === null;
       refreshAll();
       if (moveCamera && v !== null) {
-        tooltip.hidden = true; // the camera moves away from whatever the mouse was over
+        hideTooltip(); // the camera moves away from whatever the mouse was over
         // Centre on the node, zoomed so that its whole neighbourhood fits (framed coordinates: the
         // graph spans 0..1 at ratio 1).
         const d = renderer.getNodeDisplayData(String(v));
@@ -544,6 +546,16 @@
         if (t) tsneRenderer.getCamera().animate({ x: t.x, y: t.y, ratio: Math.min(tsneRenderer.getCamera().ratio, 0.6) }, { duration: 300 });
       }
     }
+    // The way back from a selection: the button beside the controls, Escape, or a click on empty space.
+    const showAll = $("show-all");
+    function showWholeGraph() {
+      select(null);
+      hideTooltip();
+      renderer.getCamera().animatedReset({ duration: 300 });
+      if (tsneRenderer) tsneRenderer.getCamera().animatedReset({ duration: 300 });
+    }
+    showAll.addEventListener("click", showWholeGraph);
+    document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && state.selected !== null) showWholeGraph(); });
     $("details").addEventListener("click", (ev) => {
       const a = ev.target.closest("a.node");
       if (a) select(+a.dataset.node, { moveCamera: true });
@@ -556,6 +568,9 @@
       mouse = { x: ev.clientX, y: ev.clientY };
       if (!tooltip.hidden) placeTooltip();
     });
+    function hideTooltip() { tooltip.hidden = true; delete tooltip.dataset.node; }
+    // After a layer or head switch the facts it shows (entropy, KL, lift of that head) are redrawn.
+    function refreshTooltip() { if (!tooltip.hidden && tooltip.dataset.node !== undefined) tooltip.innerHTML = factsTable(+tooltip.dataset.node); }
     function placeTooltip() {
       const r = tooltip.getBoundingClientRect();
       const x = mouse.x + 14 + r.width > window.innerWidth ? mouse.x - 14 - r.width : mouse.x + 14;
@@ -571,8 +586,9 @@
         tooltip.dataset.node = node;
         placeTooltip();
       });
-      r.on("leaveNode", () => { tooltip.hidden = true; delete tooltip.dataset.node; });
-      r.on("clickNode", ({ node }) => select(+node));
+      r.on("leaveNode", hideTooltip);
+      // Zoom to the neighbourhood as search does; the tooltip goes (the camera moves under the mouse).
+      r.on("clickNode", ({ node }) => select(+node, { moveCamera: true }));
       r.on("clickStage", () => select(null));
     }
 
@@ -597,6 +613,7 @@
     } else {
       layerSel.disabled = headSel.disabled = true;
       fill(layerSel, [["", M.gcn ? "GCN: fixed weights" : "no attention"]], "");
+      fill(headSel, [["", M.gcn ? "no heads (GCN)" : "no heads"]], "");
     }
     if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
     else { $("projection").disabled = true; }
@@ -604,6 +621,7 @@
     const afterWeightsChange = () => {
       if (state.colour === "kl" || state.colour === "lift") recolour();
       if (state.selected !== null) select(state.selected); else refreshAll();
+      refreshTooltip();
     };
     $("colour").addEventListener("change", (ev) => { state.colour = ev.target.value; recolour(); refreshAll(); });
     layerSel.addEventListener("change", (ev) => { state.layer = +ev.target.value; fillHeads(); afterWeightsChange(); });
