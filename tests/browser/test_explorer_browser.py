@@ -146,6 +146,7 @@ def test_karate_gat_hover_click_switch_search(karate_runs, open_page, tmp_path):
     page.driver.find_element("tag name", "body").send_keys("\ue00c")
     assert page.js("return window.gnnvizExplorer.state.selected") is None
     assert page.js("return document.getElementById('show-all').hidden") is True
+    wait_camera(page)
     # A click on a low-degree node zooms to its neighbourhood, centred on it.
     page.click_node(16)
     assert page.js("return window.gnnvizExplorer.state.selected") == 16
@@ -250,14 +251,36 @@ def test_karate_gcn_shows_fixed_coefficients(karate_runs, open_page, tmp_path):
     assert page.console_errors() == []
 
 
-def test_without_webgl_the_page_says_so_and_keeps_summary_and_config(karate_runs, open_page, tmp_path):
-    kw, html = build(karate_runs["gcn"], tmp_path / "viz")
+def test_without_webgl_the_page_says_so_and_keeps_summary_config_and_figures(karate_runs, open_page, tmp_path):
+    kw, html = build(karate_runs["gat"], tmp_path / "viz", figures=[("layout.png", "Whole graph")])
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (31, 119, 180)).save(tmp_path / "viz" / "layout.png")  # a static figure to show
     page = open_page(html, flags=("--disable-webgl", "--disable-3d-apis"))
     assert page.wait_ready() == "error"
+    # Cleanly: no uncaught error from sigma (it is not loaded at all), the reason on the page.
+    assert page.console_errors() == []
+    assert page.js("return typeof Sigma") == "undefined"
     assert "this browser gives no WebGL" in page.js("return document.getElementById('status').textContent")
+    assert "no WebGL" in page.js("return document.getElementById('graph').textContent")
+    # The menus read as they would with a graph (filled, disabled), not empty.
+    menus = page.js("return [...document.querySelectorAll('#controls select')].map(s => [s.id, s.options.length, s.disabled])")
+    assert [m[0] for m in menus] == ["colour", "layer", "head", "projection"]
+    assert all(count >= 1 and disabled for _, count, disabled in menus), menus
+    page.driver.save_screenshot(str(tmp_path / "no-webgl.png"))
     page.driver.find_element("css selector", "nav button[data-view=summary]").click()
     assert str(kw["summary"]["best_epoch"]) in page.js("return document.getElementById('view-summary').textContent")
-    assert "gcn" in page.js("return document.getElementById('config-text').textContent")
+    page.driver.find_element("css selector", "nav button[data-view=config]").click()
+    assert "gat" in page.js("return document.getElementById('config-text').textContent")
+    page.driver.find_element("css selector", "nav button[data-view=figures]").click()
+    imgs = "[...document.querySelectorAll('#view-figures img')]"
+    assert page.js(f"return {imgs}.map(i => i.getAttribute('src'))") == ["layout.png"]
+    page.js(f"{imgs}[0].scrollIntoView()")  # lazy: loads once in view
+    end = time.monotonic() + 10
+    while not page.js(f"return {imgs}[0].complete && {imgs}[0].naturalWidth") and time.monotonic() < end:
+        time.sleep(0.05)
+    assert page.js(f"return {imgs}[0].naturalWidth") == 40
+    assert page.console_errors() == []
 
 
 @pytest.mark.realdata

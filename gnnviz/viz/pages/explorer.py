@@ -10,7 +10,8 @@ page is ``explorer.html`` beside ``index.html`` plus an ``explorer/`` folder:
   compress. A file:// page cannot ``fetch()`` a JSON file in Chromium, but it can load a script.
 - ``explorer/explorer.js``, ``explorer/explorer.css``: the page's code (``explorer_assets/``).
 - ``explorer/vendor/``: sigma.js 3 (WebGL graph renderer) and graphology, with licences and
-  pinned versions (``explorer_assets/vendor/VERSIONS.md``).
+  pinned versions (``explorer_assets/vendor/VERSIONS.md``). explorer.js loads sigma itself, and
+  only where the browser gives a WebGL context: sigma throws as it loads without one.
 
 Neighbourhoods are stored as CSR by target node: ``indptr [N+1]``, ``src [E]``, edges sorted by
 (target, source). An attention layer whose edges are the graph's plus one self-loop per node (GAT
@@ -323,7 +324,6 @@ def _page(title: str) -> str:
 </main>
 <div id="tooltip" hidden></div>
 <script src="{FOLDER}/vendor/graphology.umd.min.js"></script>
-<script src="{FOLDER}/vendor/sigma.min.js"></script>
 <script src="{DATA}"></script>
 <script src="{FOLDER}/explorer.js"></script>
 </body></html>

@@ -6,6 +6,27 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const statusEl = $("status");
+  // An expected failure the page explains itself (no WebGL, a missing file): shown, not logged as a bug.
+  class PageError extends Error {}
+
+  // sigma.js asks for a WebGL context as it loads and throws (an uncaught TypeError) without one,
+  // so it is loaded here, and only where a context can be had; it loads while the data decodes.
+  const HERE = document.currentScript ? document.currentScript.src : "explorer/explorer.js";
+  function hasWebGL() {
+    try {
+      return !!document.createElement("canvas").getContext("webgl");
+    } catch (err) {
+      return false;
+    }
+  }
+  const sigmaLoading = hasWebGL() ? new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = new URL("vendor/sigma.min.js", HERE).href;
+    s.onload = resolve;
+    s.onerror = () => reject(new PageError("explorer/vendor/sigma.min.js did not load; keep explorer.html next to its explorer/ folder"));
+    document.head.appendChild(s);
+  }) : null;
+  if (sigmaLoading) sigmaLoading.catch(() => {}); // reported when main() awaits it
 
   function showError(message) {
     statusEl.textContent = message;
@@ -103,8 +124,8 @@
 
   async function main() {
     const D = window.GNNVIZ_EXPLORER_DATA;
-    if (!D) throw new Error("explorer/data.js did not load; keep explorer.html next to its explorer/ folder");
-    if (typeof DecompressionStream === "undefined") throw new Error("this browser has no DecompressionStream; use a current Chromium or Firefox");
+    if (!D) throw new PageError("explorer/data.js did not load; keep explorer.html next to its explorer/ folder");
+    if (typeof DecompressionStream === "undefined") throw new PageError("this browser has no DecompressionStream; use a current Chromium or Firefox");
     const M = D.meta;
     const N = M.num_nodes;
     fillOtherViews(M);
@@ -228,6 +249,33 @@
     if (hasEntropy) colourModes.push(["kl", "attention: KL from uniform"]);
     if (hasLift) colourModes.push(["lift", "attention lift"]);
 
+    // ---------------------------------------------------------------- controls: filled before the graph is drawn, so
+    // they read right even where it cannot be (no WebGL)
+    const fill = (sel, options, value) => {
+      sel.innerHTML = options.map(([v, t]) => `<option value="${v}">${escapeHtml(t)}</option>`).join("");
+      sel.value = String(value);
+    };
+    fill($("colour"), colourModes, state.colour);
+    const layerSel = $("layer"), headSel = $("head");
+    function fillHeads() {
+      if (!M.layers.length) return;
+      const H = M.layers[state.layer].heads;
+      const opts = Array.from({ length: H }, (_, k) => [k, `head ${k}`]);
+      if (H > 1) opts.push(["mean", "mean over heads"]);
+      fill(headSel, opts, headFor(state.layer));
+    }
+    if (M.layers.length) {
+      state.head = M.layers[0].heads > 1 ? "mean" : 0;
+      fill(layerSel, M.layers.map((L, l) => [l, `layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""})`]), 0);
+      fillHeads();
+    } else {
+      layerSel.disabled = headSel.disabled = true;
+      fill(layerSel, [["", M.gcn ? "GCN: fixed weights" : "no attention"]], "");
+      fill(headSel, [["", M.gcn ? "no heads (GCN)" : "no heads"]], "");
+    }
+    if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
+    else { $("projection").disabled = true; }
+
     // Colours and the legend for the current mode: [N] CSS colours.
     function computeColours() {
       const mode = state.colour;
@@ -291,6 +339,16 @@
     }
 
     // ---------------------------------------------------------------- graph
+    if (!sigmaLoading) {
+      for (const el of document.querySelectorAll("#controls select, #controls input, #controls button")) el.disabled = true;
+      $("graph").insertAdjacentHTML("afterbegin", `<div class="no-webgl"><p><strong>This browser gives this page no WebGL, so the graph cannot be drawn.</strong></p>
+        <p><em>Run summary</em>, <em>Config</em> and <em>Figures</em> above still work, and <a href="index.html">index.html</a> has every static figure.
+        Headless Firefox has no WebGL; a Firefox or Chromium with a display (or Chromium's software WebGL) draws the graph.</p></div>`);
+      $("legend").hidden = true;
+      document.querySelector("#view-graph aside").hidden = true;
+      throw new PageError("this browser gives no WebGL, so the graph cannot be drawn; Run summary, Config and Figures still work");
+    }
+    await sigmaLoading;
     const G = graphology.Graph;
     // Directed and multi: graphology then checks for neither reverse nor duplicate edges, a third
     // faster to build at 400k edges; each pair is added once below and drawn without arrows.
@@ -335,10 +393,7 @@
     }
     // The selected neighbourhood's edges are drawn by the overlay; the others give way.
     const edgeReducer = (edge, data) => (state.selected === null ? data : { ...data, hidden: true });
-    if (typeof Sigma === "undefined") {
-      // sigma.js asks for a WebGL context as it loads, and does not define itself without one.
-      throw new Error("this browser gives no WebGL, so the graph cannot be drawn; Run summary, Config and Figures still work");
-    }
+    if (typeof Sigma === "undefined") throw new PageError("sigma.js did not define itself: keep explorer.html next to its explorer/ folder");
     let renderer;
     try {
       renderer = new Sigma(graph, $("graph"), {
@@ -349,7 +404,7 @@
         minCameraRatio: 0.002, maxCameraRatio: 4,
       });
     } catch (err) {
-      throw new Error(`the graph view needs WebGL, which this browser refused (${err.message})`);
+      throw new PageError(`the graph view needs WebGL, which this browser refused (${err.message})`);
     }
 
     liveRenderers.push(renderer);
@@ -592,31 +647,7 @@
       r.on("clickStage", () => select(null));
     }
 
-    // ---------------------------------------------------------------- controls
-    const fill = (sel, options, value) => {
-      sel.innerHTML = options.map(([v, t]) => `<option value="${v}">${escapeHtml(t)}</option>`).join("");
-      sel.value = String(value);
-    };
-    fill($("colour"), colourModes, state.colour);
-    const layerSel = $("layer"), headSel = $("head");
-    function fillHeads() {
-      if (!M.layers.length) return;
-      const H = M.layers[state.layer].heads;
-      const opts = Array.from({ length: H }, (_, k) => [k, `head ${k}`]);
-      if (H > 1) opts.push(["mean", "mean over heads"]);
-      fill(headSel, opts, headFor(state.layer));
-    }
-    if (M.layers.length) {
-      state.head = M.layers[0].heads > 1 ? "mean" : 0;
-      fill(layerSel, M.layers.map((L, l) => [l, `layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""})`]), 0);
-      fillHeads();
-    } else {
-      layerSel.disabled = headSel.disabled = true;
-      fill(layerSel, [["", M.gcn ? "GCN: fixed weights" : "no attention"]], "");
-      fill(headSel, [["", M.gcn ? "no heads (GCN)" : "no heads"]], "");
-    }
-    if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
-    else { $("projection").disabled = true; }
+    // ---------------------------------------------------------------- controls: listeners
 
     const afterWeightsChange = () => {
       if (state.colour === "kl" || state.colour === "lift") recolour();
@@ -671,7 +702,7 @@
     },
     (err) => {
       showError(`error: ${err.message}`);
-      console.error(err);
+      if (!(err instanceof PageError)) console.error(err);
       document.body.dataset.ready = "error";
     },
   );
