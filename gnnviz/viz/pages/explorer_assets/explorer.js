@@ -316,9 +316,11 @@
       } else if (mode === "kl") {
         // On a log axis from the floor, like entropy.png: dark = near uniform, bright = focused.
         const f = (v) => { const k = klOf(state.layer, v); return Number.isFinite(k) ? Math.log10(Math.max(k, KL_FLOOR)) : NaN; };
-        const [lo, hi] = range(f);
+        // The axis of entropy.png (attention.kl_bins): from the floor to at least 1 nat, so a model whose
+        // attention is uniform everywhere is dark everywhere instead of stretching noise over the ramp.
+        const lo = Math.log10(KL_FLOOR), hi = Math.max(range(f)[1], 0);
         stops = continuous(f, `KL from uniform attention, layer ${state.layer}, ${headName(state.layer)}</div><div class="note">log(in-degree) \u2212 H in nats, log scale: dark = near uniform, bright = focused`,
-          lo, Math.max(hi, lo + 1e-9), VIRIDIS, (x) => fx(10 ** x));
+          lo, hi, VIRIDIS, (x) => fx(10 ** x));
         let none = 0;
         for (let v = 0; v < N; v++) none += !Number.isFinite(f(v));
         if (none) legend += `<div><span class="swatch" style="background:${MISSING}"></span>self-loop only, nothing to choose (${none} nodes)</div>`;
@@ -532,14 +534,14 @@
       // The class as a swatch and its id (name on hover): nine weight columns must fit beside it.
       const classCell = (u) => (M.multilabel ? `<td>${trueCount[u]}</td>`
         : `<td class="text" title="${escapeHtml(className(A.y[u]))}"><span class="swatch" style="background:${classColour(A.y[u], K)}"></span>${A.y[u]}</td>`);
-      const srcCell = (u) => `<td data-src="${u}"><a class="node" data-node="${u}">${u}</a>${u === v ? " (self)" : ""}</td>${classCell(u)}`;
+      const srcCell = (u) => `<td data-src="${u}"><a class="node" data-node="${u}">${u}</a>${u === v ? ' <span class="self">self</span>' : ""}</td>${classCell(u)}`;
       if (M.layers.length) {
         const L = M.layers[l], h = headFor(l);
         const deg = entries.length;
         html += `<h3>Incoming attention, layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""}; edge thickness: ${headName(l)})</h3>`;
         const cols = Array.from({ length: L.heads }, (_, k) => k);
         html += `<table id="hood-table" data-layer="${l}"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th>${cols.map((k) => `<th class="${h === k ? "sel" : ""}">h${k}</th>`).join("")}${L.heads > 1 ? `<th class="${h === "mean" ? "sel" : ""}">mean</th>` : ""}`
-          + `<th class="sel" title="the ${headName(l)} weight times the in-degree ${deg}: 1 = uniform attention, 2 = twice its share">× uniform</th></tr>`;
+          + `<th class="sel" title="the ${headName(l)} weight times the in-degree ${deg}: 1 = uniform attention, 2 = twice its share">×<br>uniform</th></tr>`;
         for (const e of shown) {
           html += `<tr>${srcCell(e.u)}${cols.map((k) => `<td data-head="${k}" class="${h === k ? "sel" : ""}">${fx(e.heads[k])}</td>`).join("")}${L.heads > 1 ? `<td data-head="mean" class="${h === "mean" ? "sel" : ""}">${fx(e.mean)}</td>` : ""}`
             + `<td data-head="rel" class="sel">${fx(e.w * deg)}</td></tr>`;
@@ -552,7 +554,7 @@
         // The coefficients do not sum to 1 (5.7 at a Cora hub), so shares of the row sum sit beside them.
         const deg = entries.length, sum = entries.reduce((s, e) => s + e.w, 0);
         html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th>`
-          + `<th title="coefficient / row sum ${fx(sum)}">share</th><th title="share times the in-degree ${deg}: 1 = an even share">× uniform</th></tr>`;
+          + `<th title="coefficient / row sum ${fx(sum)}">share</th><th title="share times the in-degree ${deg}: 1 = an even share">×<br>uniform</th></tr>`;
         for (const e of shown) html += `<tr>${srcCell(e.u)}<td data-head="gcn">${fx(e.w)}</td><td data-head="share">${fx(e.w / sum)}</td><td data-head="rel">${fx((e.w / sum) * deg)}</td></tr>`;
         html += "</table>";
         html += `<p class="hint">${deg} incoming edges incl. self-loop; the coefficients sum to ${fx(sum)}, not 1; share = coefficient / ${fx(sum)}, × uniform = share × ${deg}.</p>`;
