@@ -35,7 +35,23 @@
 
   // ------------------------------------------------------------------ data
 
-  const CTORS = { f4: Float32Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
+  const CTORS = { f4: Float32Array, f2: Uint16Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
+
+  // float16 (attention weights) to float32, through a table of all 65536 halves (no Float16Array
+  // needed: older browsers lack it).
+  let HALF = null;
+  function halves(bits) {
+    if (!HALF) {
+      HALF = new Float32Array(65536);
+      for (let h = 0; h < 65536; h++) {
+        const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
+        HALF[h] = sign * (e === 0 ? (m / 1024) * 2 ** -14 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15));
+      }
+    }
+    const out = new Float32Array(bits.length);
+    for (let i = 0; i < bits.length; i++) out[i] = HALF[bits[i]];
+    return out;
+  }
 
   function base64Bytes(text) {
     if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
@@ -64,7 +80,8 @@
         for (let i = 0; i < n; i++) bytes[i * k + b] = raw[off + i];
       }
     }
-    return new Ctor(bytes.buffer, 0, bytes.length / k);
+    const values = new Ctor(bytes.buffer, 0, bytes.length / k);
+    return entry.dtype === "f2" ? halves(values) : values;
   }
 
   // ------------------------------------------------------------------ colours
