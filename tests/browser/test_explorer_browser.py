@@ -253,6 +253,11 @@ def test_karate_gcn_shows_fixed_coefficients(karate_runs, open_page, tmp_path):
         assert close(cells["gcn"], want[u]), u
         assert close(cells["share"], want[u] / total, slack=1e-6), u
         assert close(cells["rel"], want[u] / total * len(want), slack=1e-5), u
+    # Lines show each coefficient's share of the row sum, on attention's scale (they sum to 1, not 3.x).
+    drawn = page.js("return window.gnnvizExplorer.overlayDrawn")
+    assert sorted(u for u, _, _ in drawn) == sorted(u for u in want if u != 33)
+    for u, w, _ in drawn:
+        assert abs(w - want[u] / total) <= 1e-6, u
     assert page.js("return document.getElementById('layer').disabled") is True
     head = page.js("const s = document.getElementById('head'); return [s.disabled, s.options.length && s.options[0].text]")
     assert head == [True, "no heads (GCN)"], head

@@ -567,7 +567,7 @@
         const sum = entries.reduce((s, e) => s + e.w, 0);
         html += `<p class="hint">${deg} incoming edges incl. self-loop, so uniform attention gives each ${fx(1 / deg)}; weights of ${headName(l)} sum to ${fx(sum)}. × uniform = weight × ${deg}.</p>`;
       } else if (M.gcn) {
-        html += "<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer)</h3>";
+        html += "<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer; edge thickness: share)</h3>";
         // The coefficients do not sum to 1 (5.7 at a Cora hub), so shares of the row sum sit beside them.
         const deg = entries.length, sum = entries.reduce((s, e) => s + e.w, 0);
         html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th>`
@@ -597,9 +597,12 @@
         $("details").innerHTML = '<p class="hint">Hover a node to see it; click it to see whom it listens to.</p>';
       } else {
         const entries = hood(v, state.layer, M.layers.length ? headFor(state.layer) : 0);
+        // GCN's coefficients sum to more than 1 (5.7 at a Cora hub): lines show each one's share of
+        // the row sum, so they read on attention's scale (weights that sum to 1).
+        const total = !M.layers.length && M.gcn ? entries.reduce((s, e) => s + e.w, 0) : 1;
         for (const e of entries) {
           state.hoodSet.add(e.u);
-          if (e.u !== v) state.focus.push([e.u, e.w]);
+          if (e.u !== v) state.focus.push([e.u, e.w === null ? null : e.w / total]);
         }
         $("details").innerHTML = detailsHtml(v);
       }
