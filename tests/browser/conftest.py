@@ -6,16 +6,14 @@ GNNVIZ_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser is a failure instead
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gnnviz import env
+from tests.browser.page import BasePage
 
 ENABLE = (
     "browser tests need Chromium, chromedriver and Selenium: `apt-get install -y chromium chromium-driver` "
@@ -60,71 +58,87 @@ def chromium():
     return webdriver, binary, driver
 
 
-class Page:
-    """One browser tab on one explorer page."""
+class Page(BasePage):
+    """One Chromium tab on one explorer page (Selenium)."""
+
+    name = "chromium"
 
     def __init__(self, driver):
         self.driver = driver
 
-    def js(self, script: str, *args):
-        return self.driver.execute_script(script, *args)
-
-    def wait_ready(self, timeout: float = 60.0) -> str:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            state = self.js("return document.body && document.body.dataset.ready")
-            if state:
-                return state
-            time.sleep(0.05)
-        status = self.js("return document.getElementById('status').textContent")
-        raise AssertionError(f"page not ready after {timeout} s; status: {status}")
+    def js(self, script: str):
+        return self.driver.execute_script(script)
 
     def console_errors(self) -> list[str]:
         return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
 
-    def pixels(self, element_id: str) -> np.ndarray:
-        """The element as drawn: [H, W, 3] uint8 from a screenshot of it."""
-        from PIL import Image
+    def png(self) -> bytes:
+        return self.driver.get_screenshot_as_png()
 
-        png = self.driver.find_element("id", element_id).screenshot_as_png
-        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-
-    def move_to_node(self, node: int, view: str = "graph") -> None:
+    def move_to(self, x: int, y: int, click: bool = False) -> None:
         from selenium.webdriver.common.action_chains import ActionChains
 
-        p = self.js(f"return window.gnnvizExplorer.nodeOnPage({int(node)}, {view!r})")
         body = self.driver.find_element("tag name", "body")
         # Offsets count from the element's centre in Selenium 4.
-        size = self.js("return [document.body.clientWidth, document.body.clientHeight]")
-        ActionChains(self.driver).move_to_element_with_offset(
-            body, round(p["x"] - size[0] / 2), round(p["y"] - size[1] / 2)
-        ).perform()
+        w, h = self.js("return [document.body.clientWidth, document.body.clientHeight]")
+        chain = ActionChains(self.driver).move_to_element_with_offset(body, x - w // 2, y - h // 2)
+        (chain.click() if click else chain).perform()
 
-    def click_node(self, node: int, view: str = "graph") -> None:
-        from selenium.webdriver.common.action_chains import ActionChains
-
-        self.move_to_node(node, view)
-        ActionChains(self.driver).click().perform()
+    def click(self, css: str) -> None:
+        self.driver.find_element("css selector", css).click()
 
     def select(self, element_id: str, value: str) -> None:
         from selenium.webdriver.support.ui import Select
 
         Select(self.driver.find_element("id", element_id)).select_by_value(value)
 
+    def type_into(self, element_id: str, text: str) -> None:
+        """Clear the field and type ``text`` ("\\n" presses Enter)."""
+        box = self.driver.find_element("id", element_id)
+        box.clear()
+        box.send_keys(text)
 
-@pytest.fixture()
-def open_page(chromium):
-    """open_page(path, flags=()) -> Page, loaded from file:// and ready (or failed, with its message);
-    every browser closed afterwards."""
+    def press_escape(self) -> None:
+        self.driver.find_element("tag name", "body").send_keys("\ue00c")
+
+
+@pytest.fixture(scope="session")
+def firefox_paths():
+    """(firefox, Xvfb) paths, or skip saying how to get them (not required by GNNVIZ_REQUIRE_BROWSER:
+    CI installs Chromium only)."""
+    from tests.browser import firefox
+
+    try:
+        import websocket  # noqa: F401 - websocket-client, a dependency of Selenium
+    except ImportError:
+        pytest.skip("Firefox tests need websocket-client (`pip install -e '.[dev]'`)")
+    found = firefox.find()
+    if found is None:
+        pytest.skip("Firefox tests need Firefox and Xvfb: `apt-get install -y firefox-esr xvfb`")
+    return found
+
+
+@pytest.fixture(params=["chromium", "firefox"])
+def open_page(request):
+    """open_page(path, webgl=True) -> a page object (``page.BasePage``) loaded from file:// and ready
+    (or failed, with its message), in Chromium and again in Firefox; every browser, driver and
+    display it started is ended afterwards, whatever the test did."""
+    if request.param == "chromium":
+        yield from _chromium_pages(request.getfixturevalue("chromium"))
+    else:
+        yield from _firefox_pages(request.getfixturevalue("firefox_paths"))
+
+
+def _chromium_pages(chromium):
     webdriver, binary, driver_path = chromium
     from selenium.webdriver.chrome.service import Service
 
     drivers, profiles = [], []
 
-    def open_(html: Path, timeout: float = 60.0, flags: tuple[str, ...] = ()) -> Page:
+    def open_(html: Path, timeout: float = 60.0, webgl: bool = True) -> Page:
         options = webdriver.ChromeOptions()
         options.binary_location = binary
-        for flag in FLAGS + tuple(flags):
+        for flag in FLAGS + (() if webgl else ("--disable-webgl", "--disable-3d-apis")):
             options.add_argument(flag)
         profiles.append(tempfile.mkdtemp(prefix="gnnviz-chromium-"))  # a new, empty profile per tab
         options.add_argument(f"--user-data-dir={profiles[-1]}")
@@ -136,8 +150,29 @@ def open_page(chromium):
         page.wait_ready(timeout)
         return page
 
-    yield open_
-    for d in drivers:
-        d.quit()
-    for p in profiles:
-        shutil.rmtree(p, ignore_errors=True)
+    try:
+        yield open_
+    finally:
+        for d in drivers:
+            d.quit()
+        for p in profiles:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _firefox_pages(paths):
+    from tests.browser.firefox import Firefox, FirefoxPage
+
+    browsers = []
+
+    def open_(html: Path, timeout: float = 60.0, webgl: bool = True) -> FirefoxPage:
+        browsers.append(Firefox(*paths, webgl=webgl))
+        page = FirefoxPage(browsers[-1])
+        page.open(Path(html).resolve().as_uri())
+        page.wait_ready(timeout)
+        return page
+
+    try:
+        yield open_
+    finally:
+        for b in browsers:
+            b.close()

@@ -10,13 +10,18 @@ page is ``explorer.html`` beside ``index.html`` plus an ``explorer/`` folder:
   compress. A file:// page cannot ``fetch()`` a JSON file in Chromium, but it can load a script.
 - ``explorer/explorer.js``, ``explorer/explorer.css``: the page's code (``explorer_assets/``).
 - ``explorer/vendor/``: sigma.js 3 (WebGL graph renderer) and graphology, with licences and
-  pinned versions (``explorer_assets/vendor/VERSIONS.md``).
+  pinned versions (``explorer_assets/vendor/VERSIONS.md``). explorer.js loads sigma itself, and
+  only where the browser gives a WebGL context: sigma throws as it loads without one.
 
 Neighbourhoods are stored as CSR by target node: ``indptr [N+1]``, ``src [E]``, edges sorted by
 (target, source). An attention layer whose edges are the graph's plus one self-loop per node (GAT
 and GCN in PyG) stores no index of its own: row ``v`` is ``[v]`` then the graph's row ``v``.
-Attention weights are in [0, 1] and stored as uint16 fixed point (``round(a * 65535)``,
-error below 1e-5), so the three decimals the page shows are those of the float32 weights.
+Attention weights are stored as float16: the page prints three significant figures, and a weight
+of 0.0059 (uniform over 168 neighbours) needs 5e-6 absolute precision, more than uint16 fixed
+point (7.6e-6) holds; float16's relative error (at most 2^-11 = 4.9e-4) is below the 5e-4 to
+5e-3 of three significant figures, in the same 2 bytes (a 100k-node page stays under its 30 MB;
+float32 would add 8 MB). Multi-label probabilities, only compared with 0.5, are uint16 fixed
+point (``round(p * 65535)``).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ ASSET_DIR = Path(__file__).with_name("explorer_assets")  # package data (pyproje
 PAGE = "explorer.html"
 FOLDER = "explorer"
 DATA = f"{FOLDER}/data.js"
-FIXED = 65535  # uint16 fixed point for weights in [0, 1]
+FIXED = 65535  # uint16 fixed point for multi-label probabilities in [0, 1]
 # Above this many nodes visualize writes no explorer page: at 100k nodes its data is ~30 MB and
 # ready in ~10 s (issue 10's budgets), so 1M nodes would be ~300 MB that a browser tab loads for
 # minutes, and a sample of nodes would show neighbourhoods that are not the model's. The static
@@ -134,7 +139,7 @@ def explorer_files(
         alpha = alpha.reshape(alpha.shape[0], -1)
         heads = alpha.shape[1]
         order, shared = _layer_order(np.asarray(ei, dtype=np.int64), n, indptr, src, f"layer {i}", arrays, f"l{i}_")
-        arrays[f"att{i}"] = _fixed(alpha[order])
+        arrays[f"att{i}"] = alpha[order].astype(np.float16)
         layer: dict[str, Any] = {"heads": heads, "shared": shared}
         if i < len(entropy) and entropy[i] is not None:
             arrays[f"ent{i}"] = _per_node(entropy[i], n, heads, f"entropy[{i}]")
@@ -151,7 +156,7 @@ def explorer_files(
     if gcn is not None:
         ei, coef = gcn
         order, shared = _layer_order(np.asarray(ei, dtype=np.int64), n, indptr, src, "gcn", arrays, "gcn_")
-        # Not fixed point: coefficients are 1/sqrt(d_i d_j), shown with more digits than attention.
+        # float32 like attention: coefficients are 1/sqrt(d_i d_j), shown to the same significant figures.
         arrays["gcn"] = np.asarray(coef, dtype=np.float32).reshape(-1)[order]
         gcn_meta = {"shared": shared}
     projections = []
@@ -249,7 +254,7 @@ def encode_array(values: np.ndarray, level: int = 6) -> dict[str, Any]:
     """One typed array for the page: dtype (numpy's short code), shape, base64 of deflated,
     byte-shuffled bytes. ``decode_array`` is its inverse (the page's decoder does the same)."""
     values = np.ascontiguousarray(values)
-    code = {"f4": "f4", "i4": "i4", "u2": "u2", "u1": "u1"}[values.dtype.str[1:]]
+    code = {"f4": "f4", "f2": "f2", "i4": "i4", "u2": "u2", "u1": "u1"}[values.dtype.str[1:]]
     raw = values.reshape(-1).view(np.uint8).reshape(-1, values.dtype.itemsize)
     shuffled = np.ascontiguousarray(raw.T).tobytes()
     return {"dtype": code, "shape": list(values.shape), "data": base64.b64encode(zlib.compress(shuffled, level)).decode("ascii")}
@@ -306,6 +311,7 @@ def _page(title: str) -> str:
   <label>t-SNE <select id="projection"></select></label>
   <form id="search"><label>Node <input id="search-id" type="search" inputmode="numeric" placeholder="id" size="8"></label>
   <button type="submit">Find</button></form>
+  <button type="button" id="show-all" hidden title="Escape does the same">Show whole graph (Esc)</button>
   <span id="status" role="status">loading...</span>
 </div>
 <main>
@@ -322,7 +328,6 @@ def _page(title: str) -> str:
 </main>
 <div id="tooltip" hidden></div>
 <script src="{FOLDER}/vendor/graphology.umd.min.js"></script>
-<script src="{FOLDER}/vendor/sigma.min.js"></script>
 <script src="{DATA}"></script>
 <script src="{FOLDER}/explorer.js"></script>
 </body></html>

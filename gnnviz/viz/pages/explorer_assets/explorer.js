@@ -6,6 +6,27 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const statusEl = $("status");
+  // An expected failure the page explains itself (no WebGL, a missing file): shown, not logged as a bug.
+  class PageError extends Error {}
+
+  // sigma.js asks for a WebGL context as it loads and throws (an uncaught TypeError) without one,
+  // so it is loaded here, and only where a context can be had; it loads while the data decodes.
+  const HERE = document.currentScript ? document.currentScript.src : "explorer/explorer.js";
+  function hasWebGL() {
+    try {
+      return !!document.createElement("canvas").getContext("webgl");
+    } catch (err) {
+      return false;
+    }
+  }
+  const sigmaLoading = hasWebGL() ? new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = new URL("vendor/sigma.min.js", HERE).href;
+    s.onload = resolve;
+    s.onerror = () => reject(new PageError("explorer/vendor/sigma.min.js did not load; keep explorer.html next to its explorer/ folder"));
+    document.head.appendChild(s);
+  }) : null;
+  if (sigmaLoading) sigmaLoading.catch(() => {}); // reported when main() awaits it
 
   function showError(message) {
     statusEl.textContent = message;
@@ -14,7 +35,23 @@
 
   // ------------------------------------------------------------------ data
 
-  const CTORS = { f4: Float32Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
+  const CTORS = { f4: Float32Array, f2: Uint16Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
+
+  // float16 (attention weights) to float32, through a table of all 65536 halves (no Float16Array
+  // needed: older browsers lack it).
+  let HALF = null;
+  function halves(bits) {
+    if (!HALF) {
+      HALF = new Float32Array(65536);
+      for (let h = 0; h < 65536; h++) {
+        const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
+        HALF[h] = sign * (e === 0 ? (m / 1024) * 2 ** -14 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15));
+      }
+    }
+    const out = new Float32Array(bits.length);
+    for (let i = 0; i < bits.length; i++) out[i] = HALF[bits[i]];
+    return out;
+  }
 
   function base64Bytes(text) {
     if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
@@ -43,7 +80,8 @@
         for (let i = 0; i < n; i++) bytes[i * k + b] = raw[off + i];
       }
     }
-    return new Ctor(bytes.buffer, 0, bytes.length / k);
+    const values = new Ctor(bytes.buffer, 0, bytes.length / k);
+    return entry.dtype === "f2" ? halves(values) : values;
   }
 
   // ------------------------------------------------------------------ colours
@@ -52,8 +90,9 @@
   const TAB20 = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5",
     "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5"];
   const VIRIDIS = ["#440154", "#472c7a", "#3b518b", "#2c718e", "#21908d", "#27ad81", "#5cc863", "#aadc32", "#fde725"];
-  const DIVERGING = ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b"];
-  const MISSING = "#d0d0d0";
+  // RdBu without its near-white middle: values near 0 are a mid grey, not white on the white page.
+  const DIVERGING = ["#2166ac", "#4393c3", "#92c5de", "#c4c4c4", "#f4a582", "#d6604d", "#b2182b"];
+  const MISSING = "#dedede"; // no value (a lone self-loop): lighter than lift's grey 0
   const RIGHT = "#bdbdbd";
   const WRONG = "#d62728";
   const DIM = "#ebebeb";
@@ -102,8 +141,8 @@
 
   async function main() {
     const D = window.GNNVIZ_EXPLORER_DATA;
-    if (!D) throw new Error("explorer/data.js did not load; keep explorer.html next to its explorer/ folder");
-    if (typeof DecompressionStream === "undefined") throw new Error("this browser has no DecompressionStream; use a current Chromium or Firefox");
+    if (!D) throw new PageError("explorer/data.js did not load; keep explorer.html next to its explorer/ folder");
+    if (typeof DecompressionStream === "undefined") throw new PageError("this browser has no DecompressionStream; use a current Chromium or Firefox");
     const M = D.meta;
     const N = M.num_nodes;
     fillOtherViews(M);
@@ -116,7 +155,14 @@
     const K = M.num_classes;
     const names = M.class_names;
     const className = (c) => (names ? `${names[c]} (${c})` : `class ${c}`);
-    const fx = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : "n/a");
+    // One rule for every number the page prints (weights, coefficients, entropies, probabilities):
+    // three significant figures, so 0.00673 and 0.00574 differ where three decimals read 0.007 and
+    // 0.006 (a weight near 1/deg on a hub); scientific notation below 1e-4.
+    const fx = (v) => {
+      if (!Number.isFinite(v)) return "n/a";
+      if (v === 0) return "0";
+      return Math.abs(v) < 1e-4 ? v.toExponential(2) : v.toPrecision(3);
+    };
     const indptr = A.indptr, src = A.src;
     const degree = A.degree;
 
@@ -151,14 +197,16 @@
       const ip = A[prefix + "indptr"], s = A[prefix + "src"];
       return { sources: Array.from(s.subarray(ip[v], ip[v + 1])), start: ip[v] };
     }
+    // In-degree of v in layer l, self-loop included: the number of weights uniform attention shares.
+    const rowLength = (l, v) => (M.layers[l].shared ? indptr[v + 1] - indptr[v] + 1 : A[`l${l}_indptr`][v + 1] - A[`l${l}_indptr`][v]);
     const attWeight = (l, pos, head) => {
       const H = M.layers[l].heads, a = A["att" + l];
       if (head === "mean") {
         let s = 0;
         for (let h = 0; h < H; h++) s += a[pos * H + h];
-        return s / H / M.fixed_point;
+        return s / H;
       }
-      return a[pos * H + head] / M.fixed_point;
+      return a[pos * H + head];
     };
     // Incoming neighbourhood of v in the chosen layer: [{u, w, heads: [...], mean}], self first.
     function hood(v, l, head) {
@@ -200,25 +248,61 @@
       const a = A[kind + l];
       return a ? a[v * L.heads + h] : NaN;
     }
+    // KL(attention || uniform) = log(in-degree) - H, clipped at 0 (float rounding), as
+    // gnnviz/analysis/run.py's LayerEntropy.kl and entropy.png: raw H grows as log(degree) even for
+    // uniform attention, so colouring by H draws a degree map. NaN for a node whose only incoming
+    // edge is its self-loop: it has nothing to choose among.
+    function klOf(l, v) {
+      const d = rowLength(l, v);
+      if (d <= 1) return NaN;
+      return Math.max(Math.log(d) - perNode("ent", l, v), 0);
+    }
+    const KL_FLOOR = 1e-6; // analysis/attention.py's KL_FLOOR: uniform to float32 precision
     const hasEntropy = M.layers.some((L) => L.entropy);
     const hasLift = M.layers.some((L) => L.lift);
 
     const colourModes = [["class", M.multilabel ? "true labels (count)" : "class"], ["prediction", M.multilabel ? "predicted labels (count)" : "prediction"],
       ["error", M.multilabel ? "error (node F1 < 0.5)" : "error"], ["degree", "degree"]];
-    if (hasEntropy) colourModes.push(["entropy", "attention entropy"]);
+    if (hasEntropy) colourModes.push(["kl", "attention: KL from uniform"]);
     if (hasLift) colourModes.push(["lift", "attention lift"]);
+
+    // ---------------------------------------------------------------- controls: filled before the graph is drawn, so
+    // they read right even where it cannot be (no WebGL)
+    const fill = (sel, options, value) => {
+      sel.innerHTML = options.map(([v, t]) => `<option value="${v}">${escapeHtml(t)}</option>`).join("");
+      sel.value = String(value);
+    };
+    fill($("colour"), colourModes, state.colour);
+    const layerSel = $("layer"), headSel = $("head");
+    function fillHeads() {
+      if (!M.layers.length) return;
+      const H = M.layers[state.layer].heads;
+      const opts = Array.from({ length: H }, (_, k) => [k, `head ${k}`]);
+      if (H > 1) opts.push(["mean", "mean over heads"]);
+      fill(headSel, opts, headFor(state.layer));
+    }
+    if (M.layers.length) {
+      state.head = M.layers[0].heads > 1 ? "mean" : 0;
+      fill(layerSel, M.layers.map((L, l) => [l, `layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""})`]), 0);
+      fillHeads();
+    } else {
+      layerSel.disabled = headSel.disabled = true;
+      fill(layerSel, [["", M.gcn ? "GCN: fixed weights" : "no attention"]], "");
+      fill(headSel, [["", M.gcn ? "no heads (GCN)" : "no heads"]], "");
+    }
+    if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
+    else { $("projection").disabled = true; }
 
     // Colours and the legend for the current mode: [N] CSS colours.
     function computeColours() {
       const mode = state.colour;
       const colours = new Array(N);
       let legend;
-      const continuous = (values, label, lo, hi, stops, log) => {
+      const continuous = (values, label, lo, hi, stops, show = fx) => {
         for (let v = 0; v < N; v++) {
           const x = values(v);
           colours[v] = Number.isFinite(x) ? ramp(stops, hi > lo ? (x - lo) / (hi - lo) : 0.5) : MISSING;
         }
-        const show = (x) => (log ? Math.round(Math.expm1(x)) : fx(x));
         legend = `<div>${label}</div><canvas class="bar" width="160" height="10"></canvas><div class="ends"><span>${show(lo)}</span><span>${show(hi)}</span></div>`;
         return stops;
       };
@@ -245,11 +329,18 @@
       } else if (mode === "degree") {
         const f = (v) => Math.log1p(degree[v]);
         const [lo, hi] = range(f);
-        stops = continuous(f, "degree (log scale)", lo, Math.max(hi, lo + 1e-9), VIRIDIS, true);
-      } else if (mode === "entropy") {
-        const f = (v) => perNode("ent", state.layer, v);
-        const [lo, hi] = range(f);
-        stops = continuous(f, `entropy (nats), layer ${state.layer}, ${headName(state.layer)}`, lo, hi, VIRIDIS);
+        stops = continuous(f, "degree (log scale)", lo, Math.max(hi, lo + 1e-9), VIRIDIS, (x) => Math.round(Math.expm1(x)));
+      } else if (mode === "kl") {
+        // On a log axis from the floor, like entropy.png: dark = near uniform, bright = focused.
+        const f = (v) => { const k = klOf(state.layer, v); return Number.isFinite(k) ? Math.log10(Math.max(k, KL_FLOOR)) : NaN; };
+        // The axis of entropy.png (attention.kl_bins): from the floor to at least 1 nat, so a model whose
+        // attention is uniform everywhere is dark everywhere instead of stretching noise over the ramp.
+        const lo = Math.log10(KL_FLOOR), hi = Math.max(range(f)[1], 0);
+        stops = continuous(f, `KL from uniform attention, layer ${state.layer}, ${headName(state.layer)}</div><div class="note">log(in-degree) \u2212 H in nats, log scale: dark = near uniform, bright = focused`,
+          lo, hi, VIRIDIS, (x) => fx(10 ** x));
+        let none = 0;
+        for (let v = 0; v < N; v++) none += !Number.isFinite(f(v));
+        if (none) legend += `<div><span class="swatch" style="background:${MISSING}"></span>self-loop only, nothing to choose (${none} nodes)</div>`;
       } else if (mode === "lift") {
         const f = (v) => perNode("lift", state.layer, v);
         const [lo, hi] = range(f);
@@ -267,6 +358,16 @@
     }
 
     // ---------------------------------------------------------------- graph
+    if (!sigmaLoading) {
+      for (const el of document.querySelectorAll("#controls select, #controls input, #controls button")) el.disabled = true;
+      $("graph").insertAdjacentHTML("afterbegin", `<div class="no-webgl"><p><strong>This browser gives this page no WebGL, so the graph cannot be drawn.</strong></p>
+        <p><em>Run summary</em>, <em>Config</em> and <em>Figures</em> above still work, and <a href="index.html">index.html</a> has every static figure.
+        Headless Firefox has no WebGL; a Firefox or Chromium with a display (or Chromium's software WebGL) draws the graph.</p></div>`);
+      $("legend").hidden = true;
+      document.querySelector("#view-graph aside").hidden = true;
+      throw new PageError("this browser gives no WebGL, so the graph cannot be drawn; Run summary, Config and Figures still work");
+    }
+    await sigmaLoading;
     const G = graphology.Graph;
     // Directed and multi: graphology then checks for neither reverse nor duplicate edges, a third
     // faster to build at 400k edges; each pair is added once below and drawn without arrows.
@@ -311,10 +412,7 @@
     }
     // The selected neighbourhood's edges are drawn by the overlay; the others give way.
     const edgeReducer = (edge, data) => (state.selected === null ? data : { ...data, hidden: true });
-    if (typeof Sigma === "undefined") {
-      // sigma.js asks for a WebGL context as it loads, and does not define itself without one.
-      throw new Error("this browser gives no WebGL, so the graph cannot be drawn; Run summary, Config and Figures still work");
-    }
+    if (typeof Sigma === "undefined") throw new PageError("sigma.js did not define itself: keep explorer.html next to its explorer/ folder");
     let renderer;
     try {
       renderer = new Sigma(graph, $("graph"), {
@@ -325,7 +423,7 @@
         minCameraRatio: 0.002, maxCameraRatio: 4,
       });
     } catch (err) {
-      throw new Error(`the graph view needs WebGL, which this browser refused (${err.message})`);
+      throw new PageError(`the graph view needs WebGL, which this browser refused (${err.message})`);
     }
 
     liveRenderers.push(renderer);
@@ -434,16 +532,16 @@
         ["split", M.splits[A.split[v]]], ["degree", `<span data-field="degree">${degree[v]}</span>`]];
       M.layers.forEach((L, l) => {
         if (L.entropy || L.entropy_mean) {
-          rows.push([`entropy, layer ${l}`, `<span data-field="entropy" data-layer="${l}">${fx(perNode("ent", l, v))}</span> nats (${headName(l)}; uniform ${fx(Math.log(rowLength(l, v)))})`]);
+          const d = rowLength(l, v), H = perNode("ent", l, v);
+          rows.push([`KL from uniform, layer ${l}`, `<span data-field="kl" data-layer="${l}">${fx(klOf(l, v))}</span> nats (${headName(l)}; entropy H = <span data-field="entropy" data-layer="${l}">${fx(H)}</span> of uniform's log ${d} = ${fx(Math.log(d))})`]);
         }
         if (L.lift || L.lift_mean) rows.push([`lift, layer ${l}`, `<span data-field="lift" data-layer="${l}">${fx(perNode("lift", l, v))}</span> (${headName(l)})`]);
       });
       return `<table class="kv">${rows.map(([k, x]) => `<tr><th>${k}</th><td class="text">${x}</td></tr>`).join("")}</table>`;
     }
-    const rowLength = (l, v) => (M.layers[l].shared ? indptr[v + 1] - indptr[v] + 1 : A[`l${l}_indptr`][v + 1] - A[`l${l}_indptr`][v]);
 
     function detailsHtml(v) {
-      let html = `<h2>Node ${v}</h2>${factsTable(v)}`;
+      let html = `<h2>Node ${v}</h2><p class="hint">Esc, <em>Show whole graph</em> or a click on empty space goes back to the whole graph.</p>${factsTable(v)}`;
       if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the projection\u2019s sample.</p>';
       const l = state.layer;
       const entries = hood(v, l, M.layers.length ? headFor(l) : 0);
@@ -453,23 +551,30 @@
       // The class as a swatch and its id (name on hover): nine weight columns must fit beside it.
       const classCell = (u) => (M.multilabel ? `<td>${trueCount[u]}</td>`
         : `<td class="text" title="${escapeHtml(className(A.y[u]))}"><span class="swatch" style="background:${classColour(A.y[u], K)}"></span>${A.y[u]}</td>`);
-      const srcCell = (u) => `<td data-src="${u}"><a class="node" data-node="${u}">${u}</a>${u === v ? " (self)" : ""}</td>${classCell(u)}`;
+      const srcCell = (u) => `<td data-src="${u}"><a class="node" data-node="${u}">${u}</a>${u === v ? ' <span class="self">self</span>' : ""}</td>${classCell(u)}`;
       if (M.layers.length) {
         const L = M.layers[l], h = headFor(l);
+        const deg = entries.length;
         html += `<h3>Incoming attention, layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""}; edge thickness: ${headName(l)})</h3>`;
         const cols = Array.from({ length: L.heads }, (_, k) => k);
-        html += `<table id="hood-table" data-layer="${l}"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th>${cols.map((k) => `<th class="${h === k ? "sel" : ""}">h${k}</th>`).join("")}${L.heads > 1 ? `<th class="${h === "mean" ? "sel" : ""}">mean</th>` : ""}</tr>`;
+        html += `<table id="hood-table" data-layer="${l}"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th>${cols.map((k) => `<th class="${h === k ? "sel" : ""}">h${k}</th>`).join("")}${L.heads > 1 ? `<th class="${h === "mean" ? "sel" : ""}">mean</th>` : ""}`
+          + `<th class="sel" title="the ${headName(l)} weight times the in-degree ${deg}: 1 = uniform attention, 2 = twice its share">×<br>uniform</th></tr>`;
         for (const e of shown) {
-          html += `<tr>${srcCell(e.u)}${cols.map((k) => `<td data-head="${k}" class="${h === k ? "sel" : ""}">${fx(e.heads[k])}</td>`).join("")}${L.heads > 1 ? `<td data-head="mean" class="${h === "mean" ? "sel" : ""}">${fx(e.mean)}</td>` : ""}</tr>`;
+          html += `<tr>${srcCell(e.u)}${cols.map((k) => `<td data-head="${k}" class="${h === k ? "sel" : ""}">${fx(e.heads[k])}</td>`).join("")}${L.heads > 1 ? `<td data-head="mean" class="${h === "mean" ? "sel" : ""}">${fx(e.mean)}</td>` : ""}`
+            + `<td data-head="rel" class="sel">${fx(e.w * deg)}</td></tr>`;
         }
         html += "</table>";
         const sum = entries.reduce((s, e) => s + e.w, 0);
-        html += `<p class="hint">${entries.length} incoming edges incl. self-loop; weights of ${headName(l)} sum to ${fx(sum)}.</p>`;
+        html += `<p class="hint">${deg} incoming edges incl. self-loop, so uniform attention gives each ${fx(1 / deg)}; weights of ${headName(l)} sum to ${fx(sum)}. × uniform = weight × ${deg}.</p>`;
       } else if (M.gcn) {
-        html += "<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer)</h3>";
-        html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th></tr>`;
-        for (const e of shown) html += `<tr>${srcCell(e.u)}<td data-head="gcn">${fx(e.w, 4)}</td></tr>`;
+        html += "<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer; edge thickness: share)</h3>";
+        // The coefficients do not sum to 1 (5.7 at a Cora hub), so shares of the row sum sit beside them.
+        const deg = entries.length, sum = entries.reduce((s, e) => s + e.w, 0);
+        html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th>`
+          + `<th title="coefficient / row sum ${fx(sum)}">share</th><th title="share times the in-degree ${deg}: 1 = an even share">×<br>uniform</th></tr>`;
+        for (const e of shown) html += `<tr>${srcCell(e.u)}<td data-head="gcn">${fx(e.w)}</td><td data-head="share">${fx(e.w / sum)}</td><td data-head="rel">${fx((e.w / sum) * deg)}</td></tr>`;
         html += "</table>";
+        html += `<p class="hint">${deg} incoming edges incl. self-loop; the coefficients sum to ${fx(sum)}, not 1; share = coefficient / ${fx(sum)}, × uniform = share × ${deg}.</p>`;
       } else {
         html += `<h3>Incoming neighbours (this model has no per-edge weights)</h3><table id="hood-table"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th></tr>`;
         for (const e of shown) html += `<tr>${srcCell(e.u)}</tr>`;
@@ -492,15 +597,19 @@
         $("details").innerHTML = '<p class="hint">Hover a node to see it; click it to see whom it listens to.</p>';
       } else {
         const entries = hood(v, state.layer, M.layers.length ? headFor(state.layer) : 0);
+        // GCN's coefficients sum to more than 1 (5.7 at a Cora hub): lines show each one's share of
+        // the row sum, so they read on attention's scale (weights that sum to 1).
+        const total = !M.layers.length && M.gcn ? entries.reduce((s, e) => s + e.w, 0) : 1;
         for (const e of entries) {
           state.hoodSet.add(e.u);
-          if (e.u !== v) state.focus.push([e.u, e.w]);
+          if (e.u !== v) state.focus.push([e.u, e.w === null ? null : e.w / total]);
         }
         $("details").innerHTML = detailsHtml(v);
       }
+      showAll.hidden = v === null;
       refreshAll();
       if (moveCamera && v !== null) {
-        tooltip.hidden = true; // the camera moves away from whatever the mouse was over
+        hideTooltip(); // the camera moves away from whatever the mouse was over
         // Centre on the node, zoomed so that its whole neighbourhood fits (framed coordinates: the
         // graph spans 0..1 at ratio 1).
         const d = renderer.getNodeDisplayData(String(v));
@@ -514,6 +623,16 @@
         if (t) tsneRenderer.getCamera().animate({ x: t.x, y: t.y, ratio: Math.min(tsneRenderer.getCamera().ratio, 0.6) }, { duration: 300 });
       }
     }
+    // The way back from a selection: the button beside the controls, Escape, or a click on empty space.
+    const showAll = $("show-all");
+    function showWholeGraph() {
+      select(null);
+      hideTooltip();
+      renderer.getCamera().animatedReset({ duration: 300 });
+      if (tsneRenderer) tsneRenderer.getCamera().animatedReset({ duration: 300 });
+    }
+    showAll.addEventListener("click", showWholeGraph);
+    document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && state.selected !== null) showWholeGraph(); });
     $("details").addEventListener("click", (ev) => {
       const a = ev.target.closest("a.node");
       if (a) select(+a.dataset.node, { moveCamera: true });
@@ -526,6 +645,9 @@
       mouse = { x: ev.clientX, y: ev.clientY };
       if (!tooltip.hidden) placeTooltip();
     });
+    function hideTooltip() { tooltip.hidden = true; delete tooltip.dataset.node; }
+    // After a layer or head switch the facts it shows (entropy, KL, lift of that head) are redrawn.
+    function refreshTooltip() { if (!tooltip.hidden && tooltip.dataset.node !== undefined) tooltip.innerHTML = factsTable(+tooltip.dataset.node); }
     function placeTooltip() {
       const r = tooltip.getBoundingClientRect();
       const x = mouse.x + 14 + r.width > window.innerWidth ? mouse.x - 14 - r.width : mouse.x + 14;
@@ -541,39 +663,18 @@
         tooltip.dataset.node = node;
         placeTooltip();
       });
-      r.on("leaveNode", () => { tooltip.hidden = true; delete tooltip.dataset.node; });
-      r.on("clickNode", ({ node }) => select(+node));
+      r.on("leaveNode", hideTooltip);
+      // Zoom to the neighbourhood as search does; the tooltip goes (the camera moves under the mouse).
+      r.on("clickNode", ({ node }) => select(+node, { moveCamera: true }));
       r.on("clickStage", () => select(null));
     }
 
-    // ---------------------------------------------------------------- controls
-    const fill = (sel, options, value) => {
-      sel.innerHTML = options.map(([v, t]) => `<option value="${v}">${escapeHtml(t)}</option>`).join("");
-      sel.value = String(value);
-    };
-    fill($("colour"), colourModes, state.colour);
-    const layerSel = $("layer"), headSel = $("head");
-    function fillHeads() {
-      if (!M.layers.length) return;
-      const H = M.layers[state.layer].heads;
-      const opts = Array.from({ length: H }, (_, k) => [k, `head ${k}`]);
-      if (H > 1) opts.push(["mean", "mean over heads"]);
-      fill(headSel, opts, headFor(state.layer));
-    }
-    if (M.layers.length) {
-      state.head = M.layers[0].heads > 1 ? "mean" : 0;
-      fill(layerSel, M.layers.map((L, l) => [l, `layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""})`]), 0);
-      fillHeads();
-    } else {
-      layerSel.disabled = headSel.disabled = true;
-      fill(layerSel, [["", M.gcn ? "GCN: fixed weights" : "no attention"]], "");
-    }
-    if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
-    else { $("projection").disabled = true; }
+    // ---------------------------------------------------------------- controls: listeners
 
     const afterWeightsChange = () => {
-      if (state.colour === "entropy" || state.colour === "lift") recolour();
+      if (state.colour === "kl" || state.colour === "lift") recolour();
       if (state.selected !== null) select(state.selected); else refreshAll();
+      refreshTooltip();
     };
     $("colour").addEventListener("change", (ev) => { state.colour = ev.target.value; recolour(); refreshAll(); });
     layerSel.addEventListener("change", (ev) => { state.layer = +ev.target.value; fillHeads(); afterWeightsChange(); });
@@ -623,7 +724,7 @@
     },
     (err) => {
       showError(`error: ${err.message}`);
-      console.error(err);
+      if (!(err instanceof PageError)) console.error(err);
       document.body.dataset.ready = "error";
     },
   );
