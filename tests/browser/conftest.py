@@ -104,17 +104,22 @@ class Page(BasePage):
 
 @pytest.fixture(scope="session")
 def firefox_paths():
-    """(firefox, Xvfb) paths, or skip saying how to get them (not required by GNNVIZ_REQUIRE_BROWSER:
-    CI installs Chromium only)."""
+    """(firefox, Xvfb) paths, or skip saying how to get them (a failure with GNNVIZ_REQUIRE_BROWSER=1,
+    which .ci/run sets after installing both browsers)."""
     from tests.browser import firefox
+
+    def missing(what: str) -> None:
+        if env.flag("GNNVIZ_REQUIRE_BROWSER"):
+            pytest.fail(f"GNNVIZ_REQUIRE_BROWSER=1 but {what}")
+        pytest.skip(what)
 
     try:
         import websocket  # noqa: F401 - websocket-client, a dependency of Selenium
     except ImportError:
-        pytest.skip("Firefox tests need websocket-client (`pip install -e '.[dev]'`)")
+        missing("Firefox tests need websocket-client (`pip install -e '.[dev]'`)")
     found = firefox.find()
     if found is None:
-        pytest.skip("Firefox tests need Firefox and Xvfb: `apt-get install -y firefox-esr xvfb`")
+        missing("Firefox tests need Firefox and Xvfb: `apt-get install -y firefox-esr xvfb`")
     return found
 
 
