@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gnnviz.analysis import attention as att
 from gnnviz.analysis.comparison import Comparison
+from gnnviz.datasets.base import SINGLE_LABEL
 from gnnviz.viz.draw import compare as cp
 from gnnviz.viz.draw import neighbourhoods as hood_plots
 from gnnviz.viz.draw import style
@@ -162,7 +163,7 @@ def _neighbourhoods(c: Comparison, colours: style.NodeColours) -> list[FigureSpe
                     panels.append(hood_plots.NeighbourhoodPanel(hood, title, normalised=False))
         a0 = shown[0][1]
         k = int(a0.degree[node])
-        cls = f", {a0.class_name(int(a0.y[node]))}" if a0.task == "multiclass" else ""
+        cls = f", {a0.class_name(int(a0.y[node]))}" if a0.task in SINGLE_LABEL else ""
         title = (
             f"{literal(a0.graph_label)}, node {node} ({k} neighbours{literal(cls)}): incoming weights side by side, "
             "one column per group (its first seed), one row per layer"
