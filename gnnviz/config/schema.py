@@ -82,7 +82,7 @@ class DatasetConfig:
         "share of nodes in the training split (ba_shapes, tree_cycles, tree_grid, infection: null = 0.8; dictionary_lookup: of its copies, null = 0.8; minesweeper: null = 0.5); synthetic: null = 0.1",
     )
     val_fraction: float | None = _f(
-        None, "share of nodes in the validation split; generated datasets: null = 0.1 (minesweeper: 0.25)"
+        None, "share of nodes in the validation split (minesweeper: null = 0.25); other generated datasets: null = 0.1"
     )
     test_fraction: float | None = _f(
         None,

@@ -19,6 +19,14 @@ MULTICLASS, MULTILABEL, BINARY = "multiclass", "multilabel", "binary"
 # BINARY is two classes scored by ROC AUC (class 1 the positive one) instead of accuracy.
 SINGLE_LABEL = (MULTICLASS, BINARY)
 METRICS = {MULTICLASS: "accuracy", MULTILABEL: "micro_f1", BINARY: "roc_auc"}
+_LABELS = {"roc_auc": "ROC AUC"}
+
+
+def metric_label(metric: str) -> str:
+    """How a metric is named to people (printed, on figures and pages): 'ROC AUC', 'micro f1', 'accuracy'."""
+    return _LABELS.get(metric, metric.replace("_", " "))
+
+
 FILES, EMBEDDED, GENERATED = "files", "embedded", "generated"  # where a dataset comes from
 
 

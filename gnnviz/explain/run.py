@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gnnviz.datasets.base import SINGLE_LABEL
 from gnnviz.errors import ConfigError, RunError, did_you_mean
 from gnnviz.explain import scores as sc
 from gnnviz.explain.methods import METHODS, Subgraph
@@ -123,7 +124,7 @@ def explain(
     out = Path(out) if out is not None else run_dir / "explain"
     earlier = check_out(out)
     arrays = load_arrays(run_dir)
-    if arrays.task != "multiclass":
+    if arrays.task not in SINGLE_LABEL:
         raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
     checkpoint = load_checkpoint(run_dir)
     stored = read_graphs(run_dir)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gnnviz.analysis import attention as att
 from gnnviz.analysis.comparison import Comparison
-from gnnviz.datasets.base import SINGLE_LABEL
+from gnnviz.datasets.base import SINGLE_LABEL, metric_label
 from gnnviz.viz.draw import compare as cp
 from gnnviz.viz.draw import neighbourhoods as hood_plots
 from gnnviz.viz.draw import style
@@ -21,7 +21,7 @@ def build(c: Comparison) -> list[FigureSpec]:
     colours = run_colours(c.arrays[0])
     numbers = c.numbers
     graph = literal(c.arrays[0].graph_label)
-    metric = numbers["metric"].replace("_", " ")
+    metric = metric_label(numbers["metric"])
     runs = f"{len(c.arrays)} runs in {len(c.groups)} groups"
     specs: list[FigureSpec] = []
     groups = numbers["groups"]

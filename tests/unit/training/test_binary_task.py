@@ -53,8 +53,8 @@ def test_a_minesweeper_run_stops_on_val_auc_and_names_it(tmp_path):
     rows = (run / "metrics.csv").read_text().splitlines()
     vals = [float(r.split(",")[4]) for r in rows[1:]]
     assert summary["val_metric"] == pytest.approx(max(vals))  # the rule 'metric' keeps the best val AUC
-    model = rebuild(load_checkpoint(run / "checkpoint.pt"))
-    g = read_graphs(run / "graph.pt").graphs[0]
+    model = rebuild(load_checkpoint(run))
+    g = read_graphs(run).graphs[0]
     with torch.no_grad():
         out = model(g.x, g.edge_index)
     score = (out[:, 1] - out[:, 0]).numpy()
