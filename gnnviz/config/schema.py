@@ -131,6 +131,11 @@ class ModelConfig:
     )
     residual: bool = _f(False, "skip connections around each layer (the GAT paper's PPI model)")
     aggr: str | None = _f(None, "neighbour aggregation for sage; null = mean", ("mean", "max", "sum"))
+    separate_self: str | None = _f(
+        None,
+        "keep each node's own transformed features apart from its aggregated neighbours' in every layer (Platonov et al. 2023's GAT-sep, GCN-sep; for heterophilous graphs): concat or sum them; none = the usual self-loop; null = none",
+        ("none", "concat", "sum"),
+    )
 
 
 @dataclass

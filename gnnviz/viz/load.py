@@ -53,7 +53,8 @@ def load_arrays(run_dir: Path, graph_index: int = 0) -> RunArrays:
     return RunArrays(
         run_dir=run_dir,
         dataset=dataset,
-        model=f["model"],
+        # Named as Platonov et al. name it where the node's own features are kept apart: gat-sep
+        model=f["model"] + ("-sep" if f["facts"]["kwargs"].get("separate_self", "none") not in (None, "none") else ""),
         task=f["task"],
         graph_label=label,
         num_graphs=f["num_graphs"],
