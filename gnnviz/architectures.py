@@ -32,7 +32,8 @@ class ModelSpec:
     ``attention``: its layers compute attention coefficients (returned per layer and head by
     ``forward(return_details=True)``) and take ``heads``, ``out_heads`` and ``attn_dropout``.
     ``edge_weight``: its layers take GCN's fixed coefficients D^-1/2 (A+I) D^-1/2 as edge weights.
-    ``self_loops``: the graph gets exactly one self-loop per node before the layers see it.
+    ``self_loops``: the graph gets exactly one self-loop per node before the layers see it (none at all
+    with ``separate_self``, an option of the models that list it: ``models.gnn.GNN.join_own``).
     ``sparse_input``: its layers accept a sparse feature matrix (SAGE gathers raw features: dense only).
     ``fast_kernel``: ``"module:function"`` of its fast-path layer (``training.fast``), or None.
     ``inference_kernel``: ``"module:function"`` computing one layer over the whole graph in eval
@@ -68,6 +69,9 @@ class ModelSpec:
         return option in self.options or (self.attention and option in ATTENTION_OPTIONS)
 
 
+# ``model.separate_self`` fits the models whose layers mix a node's own features with its
+# neighbours' through a self-loop; SAGE already keeps them apart (its root weight, summed).
+_SEPARATE = ("separate_self",)
 _GAT_DEFAULTS = {"hidden": 64, "heads": 8, "out_heads": 1, "dropout": 0.6, "attn_dropout": 0.6}
 
 MODELS: dict[str, ModelSpec] = {
@@ -79,6 +83,7 @@ MODELS: dict[str, ModelSpec] = {
         inference_kernel="gnnviz.models.fast:gat_inference",
         activation="elu",
         defaults=_GAT_DEFAULTS,
+        options=_SEPARATE,
     ),
     "gatv2": ModelSpec(
         "GATv2, dynamic attention (Brody et al. 2022)",
@@ -86,6 +91,7 @@ MODELS: dict[str, ModelSpec] = {
         attention=True,
         activation="elu",
         defaults=_GAT_DEFAULTS,
+        options=_SEPARATE,
     ),
     "gcn": ModelSpec(
         "graph convolutional network (Kipf & Welling 2017)",
@@ -93,6 +99,7 @@ MODELS: dict[str, ModelSpec] = {
         edge_weight=True,
         fast_kernel="gnnviz.models.fast:gcn_kernel",
         defaults={"hidden": 16, "dropout": 0.5},
+        options=_SEPARATE,
     ),
     "sage": ModelSpec(
         "GraphSAGE (Hamilton et al. 2017)",
@@ -136,3 +143,4 @@ class ModelArgs:
     attn_dropout: float | None = None
     residual: bool = False
     aggr: str | None = None
+    separate_self: str = "none"

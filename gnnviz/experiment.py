@@ -19,7 +19,7 @@ from gnnviz import distributed, signals, tensorboard
 from gnnviz.config.schema import Config
 from gnnviz.config.validate import fanouts
 from gnnviz.datasets import generated_params, load_dataset
-from gnnviz.datasets.base import GraphDataset
+from gnnviz.datasets.base import GraphDataset, metric_label
 from gnnviz.distributed import World
 from gnnviz.errors import ConfigError, DivergedError, Terminated, is_out_of_memory, memory_message, os_error_message
 from gnnviz.models.gnn import build_model, num_params
@@ -262,7 +262,7 @@ def _train_seeds(cfg, dataset, device, root: Path, seeds: int, attempt: Attempt,
     if tests:
         seeds_text = f"{len(tests)} finished seed" + ("s" if len(tests) > 1 else "")
         kw["log"](
-            f"test {dataset.metric} over {seeds_text}: {summary['test_metric_mean']:.4f} +- {summary['test_metric_std']:.4f}"
+            f"test {metric_label(dataset.metric)} over {seeds_text}: {summary['test_metric_mean']:.4f} +- {summary['test_metric_std']:.4f}"
         )
     if stop is not None:
         raise stop
@@ -374,7 +374,7 @@ def train_into(
         log(f"{how} after {result.epochs_run} epochs; best state (epoch {result.best_epoch}) saved in {run}")
         raise result.interrupt
     log(
-        f"{label}: test {dataset.metric} {result.test_metric:.4f} at epoch {result.best_epoch} "
+        f"{label}: test {metric_label(dataset.metric)} {result.test_metric:.4f} at epoch {result.best_epoch} "
         f"(val {result.val_metric:.4f}; {result.epochs_run} epochs, {result.seconds_per_epoch * 1000:.1f} ms/epoch)"
     )
     warning = selected_state_warning(result, dataset.metric, majority_share(dataset))
@@ -476,7 +476,7 @@ def _fit_into(
         torch.cuda.reset_peak_memory_stats(device)
     board = tensorboard.Board(run, log=to_stderr) if cfg.run.tensorboard else None
     writer = MetricsWriter(run / "metrics.csv")
-    bar = Progress(cfg.training.epochs, label, dataset.metric, enabled=False if quiet else progress)
+    bar = Progress(cfg.training.epochs, label, metric_label(dataset.metric), enabled=False if quiet else progress)
 
     def on_epoch(row: dict[str, float]) -> None:
         writer.write(row)

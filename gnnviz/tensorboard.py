@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gnnviz.datasets.base import SINGLE_LABEL
 from gnnviz.errors import ConfigError
 
 FOLDER = "tb"
@@ -175,7 +176,7 @@ def _fill_projector(folder: Path, arrays: Any) -> None:
     writer = _summary_writer()(log_dir=str(folder))
     try:
         names = arrays.class_names
-        if arrays.task == "multiclass":
+        if arrays.task in SINGLE_LABEL:
             pred = arrays.logits.argmax(1)
 
             def name(c: int) -> str:

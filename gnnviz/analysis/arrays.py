@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gnnviz.datasets.base import metric_label
+
 # Warn when the validation loss kept falling this long after the drawn checkpoint: at least this
 # many epochs, and at least this share of the epochs run.
 FAR_EPOCHS, FAR_SHARE = 20, 0.2
@@ -64,7 +66,7 @@ class Checkpoint:
         """'epoch 49, val accuracy 0.830, val loss 0.712'."""
         parts = [f"epoch {self.epoch}" if self.epoch is not None else "epoch unknown"]
         if self.val_metric is not None:
-            parts.append(f"val {self.metric.replace('_', ' ')} {self.val_metric:.3f}")
+            parts.append(f"val {metric_label(self.metric)} {self.val_metric:.3f}")
         if self.val_loss is not None:
             parts.append(f"val loss {self.val_loss:.3f}")
         return ", ".join(parts)

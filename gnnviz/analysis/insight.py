@@ -473,8 +473,22 @@ def _score(pred: np.ndarray, y: np.ndarray, multilabel: bool) -> float:
     return 2 * tp / (2 * tp + wrong) if tp + wrong > 0 else float("nan")
 
 
+def _roc_auc(logits: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of class 1's score ``logits[:, 1] - logits[:, 0]`` (scikit-learn); NaN with one class only."""
+    from sklearn.metrics import roc_auc_score
+
+    if y.size == 0 or np.unique(y).size < 2:
+        return float("nan")
+    return float(roc_auc_score(y, logits[:, 1] - logits[:, 0]))
+
+
 def prediction_change(
-    before: np.ndarray, after: np.ndarray, labels: np.ndarray, *, mask: np.ndarray | Sequence[int] | None = None
+    before: np.ndarray,
+    after: np.ndarray,
+    labels: np.ndarray,
+    *,
+    mask: np.ndarray | Sequence[int] | None = None,
+    binary: bool = False,
 ) -> dict[str, Any]:
     """How predictions change from logits ``before`` to ``after`` (both [N, C]) on the nodes of ``mask``.
 
@@ -483,7 +497,8 @@ def prediction_change(
     class (its predicted label set) differs. Returns ``{"metric", "nodes", "before", "after",
     "change" (after - before), "changed": count, "changed_nodes": [ids], "fixed": wrong before
     and right after, "broken": right before and wrong after}``; for multi-label, right means
-    the whole label set is right.
+    the whole label set is right. ``binary`` (two classes, ``datasets.BINARY``): the metric is
+    ROC AUC of class 1's score, which changes even where no prediction does.
     """
     y = np.asarray(labels)
     multilabel = y.ndim == 2
@@ -498,9 +513,12 @@ def prediction_change(
     else:
         changed = pb != pa
         right_b, right_a = pb == yt, pa == yt
-    sb, sa = _score(pb, yt, multilabel), _score(pa, yt, multilabel)
+    if binary:
+        sb, sa = _roc_auc(b[rows], yt), _roc_auc(a[rows], yt)
+    else:
+        sb, sa = _score(pb, yt, multilabel), _score(pa, yt, multilabel)
     return {
-        "metric": "micro_f1" if multilabel else "accuracy",
+        "metric": "roc_auc" if binary else "micro_f1" if multilabel else "accuracy",
         "nodes": int(rows.sum()),
         "before": _num(sb),
         "after": _num(sa),

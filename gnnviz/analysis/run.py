@@ -14,6 +14,7 @@ import numpy as np
 
 from gnnviz.analysis import attention as att
 from gnnviz.analysis.arrays import RunArrays
+from gnnviz.datasets.base import BINARY, SINGLE_LABEL
 
 # A multi-label node counts as misclassified when its own F1 over the labels is below this.
 MULTILABEL_WRONG_F1 = 0.5
@@ -217,7 +218,10 @@ def insight(a: RunArrays, layers: list[int]) -> Insight | None:
         ranking.append(ins.ranking_agreement(la.edge_index, la.alpha, num_nodes=n, pairs=pairs[1]))
     test = a.split == "test"
     mask, on = (test, "test") if test.any() else (None, "all")
-    off = {name: ins.prediction_change(a.logits, logits, y, mask=mask) for name, logits in a.switched_off.items()}
+    off = {
+        name: ins.prediction_change(a.logits, logits, y, mask=mask, binary=a.task == BINARY)
+        for name, logits in a.switched_off.items()
+    }
     return Insight(list(layers) if a.attention else [], labels, baseline, node_lift, ranking, off, on)
 
 
@@ -249,7 +253,7 @@ def class_flows(a: RunArrays, layers: list[int]) -> list[Flow]:
     """Per selected attention layer (head mean), or once for fixed coefficients: where each class's
     nodes put their weight, by neighbour class. [] for multi-label runs (a node has no one class)
     and for models with neither attention nor coefficients."""
-    if a.task != "multiclass":
+    if a.task not in SINGLE_LABEL:
         return []
     y = a.y.astype(np.int64)
     c = max(int(y.max()) + 1, a.logits.shape[1])

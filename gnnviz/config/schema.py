@@ -79,12 +79,14 @@ class DatasetConfig:
     )
     train_fraction: float | None = _f(
         None,
-        "share of nodes in the training split (ba_shapes, tree_cycles, tree_grid, infection: null = 0.8; dictionary_lookup: of its copies, null = 0.8); synthetic: null = 0.1",
+        "share of nodes in the training split (ba_shapes, tree_cycles, tree_grid, infection: null = 0.8; dictionary_lookup: of its copies, null = 0.8; minesweeper: null = 0.5); synthetic: null = 0.1",
     )
-    val_fraction: float | None = _f(None, "share of nodes in the validation split; all generated datasets: null = 0.1")
+    val_fraction: float | None = _f(
+        None, "share of nodes in the validation split (minesweeper: null = 0.25); other generated datasets: null = 0.1"
+    )
     test_fraction: float | None = _f(
         None,
-        "share of nodes in the test split, the rest unlabelled (ba_shapes, tree_cycles, tree_grid, infection, dictionary_lookup: null = 0.1); synthetic: null = 0.2",
+        "share of nodes in the test split, the rest unlabelled (ba_shapes, tree_cycles, tree_grid, infection, dictionary_lookup: null = 0.1; minesweeper: null = 0.25); synthetic: null = 0.2",
     )
     seed: int | None = _f(None, "generated datasets: seed of the graph, features and split (run.seed seeds training); null = 0")
     # The settings of the graphs with known explanations (gnnviz/datasets/groundtruth.py; features, splits and
@@ -105,6 +107,11 @@ class DatasetConfig:
     # its copies: defaults 0.8, 0.1, 0.1) and the seed above.
     keys: int | None = _f(None, "dictionary_lookup: key nodes (and query nodes) per copy, k; null = 10")
     graphs: int | None = _f(None, "dictionary_lookup: copies of the k-by-k bipartite graph, each with its own values; null = 500")
+    # minesweeper's settings (gnnviz/datasets/minesweeper.py, MinesweeperParams); it also takes the three fractions (null =
+    # 0.5, 0.25, 0.25, the paper's) and the seed above.
+    grid_size: int | None = _f(None, "minesweeper: cells along each side of the square grid; null = 100 (10,000 nodes)")
+    mine_fraction: float | None = _f(None, "minesweeper: share of cells that are mines (the positive class); null = 0.2")
+    hidden_fraction: float | None = _f(None, "minesweeper: share of cells whose neighbouring-mine count is hidden; null = 0.5")
 
 
 @dataclass
@@ -127,6 +134,11 @@ class ModelConfig:
     )
     residual: bool = _f(False, "skip connections around each layer (the GAT paper's PPI model)")
     aggr: str | None = _f(None, "neighbour aggregation for sage; null = mean", ("mean", "max", "sum"))
+    separate_self: str | None = _f(
+        None,
+        "keep each node's own transformed features apart from its aggregated neighbours' in every layer (Platonov et al. 2023's GAT-sep, GCN-sep; for heterophilous graphs): concat or sum them; none = the usual self-loop; null = none",
+        ("none", "concat", "sum"),
+    )
 
 
 @dataclass

@@ -9,7 +9,8 @@ Floor plan (each module imports only those above it):
 - ``planetoid`` (Cora, CiteSeer), ``ppi``, ``karate`` (embedded in PyG), ``ogb`` (OGB's node
   datasets from their raw CSVs), ``synthetic`` (generated block-model graphs, with the checks of
   their settings), ``groundtruth`` (generated graphs with known explanations: ba_shapes,
-  tree_cycles, tree_grid, infection): each declares its specs in its own ``DATASETS``.
+  tree_cycles, tree_grid, infection), ``dictionary_lookup`` (Brody et al.'s lookup), ``minesweeper``
+  (Platonov et al.'s heterophilous grid, a binary task): each declares its specs in its own ``DATASETS``.
 - here: the table, the names refused with a reason, ``dataset_spec``, ``generated_params`` and ``load_dataset``.
 - ``inventory``: what ``gnnviz datasets`` lists (``describe_datasets``).
 
@@ -22,7 +23,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gnnviz.datasets import dictionary_lookup, groundtruth, karate, ogb, planetoid, ppi, synthetic
+from gnnviz.datasets import dictionary_lookup, groundtruth, karate, minesweeper, ogb, planetoid, ppi, synthetic
 from gnnviz.datasets.base import EMBEDDED, GENERATED, DatasetSpec, GraphDataset
 from gnnviz.datasets.store import data_root, prepared
 from gnnviz.errors import ConfigError, lookup
@@ -37,6 +38,7 @@ DATASETS: dict[str, DatasetSpec] = {
     **synthetic.DATASETS,
     **groundtruth.DATASETS,
     **dictionary_lookup.DATASETS,
+    **minesweeper.DATASETS,
     **ogb.DATASETS,
 }
 

@@ -14,7 +14,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from torch_geometric.data import Data
 
-MULTICLASS, MULTILABEL = "multiclass", "multilabel"
+MULTICLASS, MULTILABEL, BINARY = "multiclass", "multilabel", "binary"
+# Tasks with one label per node (integer ``y`` [N], one logit per class): trained and drawn alike.
+# BINARY is two classes scored by ROC AUC (class 1 the positive one) instead of accuracy.
+SINGLE_LABEL = (MULTICLASS, BINARY)
+METRICS = {MULTICLASS: "accuracy", MULTILABEL: "micro_f1", BINARY: "roc_auc"}
+_LABELS = {"roc_auc": "ROC AUC"}
+
+
+def metric_label(metric: str) -> str:
+    """How a metric is named to people (printed, on figures and pages): 'ROC AUC', 'micro f1', 'accuracy'."""
+    return _LABELS.get(metric, metric.replace("_", " "))
+
+
 FILES, EMBEDDED, GENERATED = "files", "embedded", "generated"  # where a dataset comes from
 
 
@@ -40,7 +52,7 @@ class GraphDataset:
     """A loaded dataset. Transductive datasets hold one graph with masks in all three lists."""
 
     name: str
-    task: str  # MULTICLASS or MULTILABEL: picks loss and metric
+    task: str  # MULTICLASS, MULTILABEL or BINARY: picks loss and metric
     num_features: int
     num_classes: int
     train: list[Data]
@@ -53,4 +65,4 @@ class GraphDataset:
 
     @property
     def metric(self) -> str:
-        return "accuracy" if self.task == MULTICLASS else "micro_f1"
+        return METRICS[self.task]

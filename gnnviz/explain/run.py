@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gnnviz.datasets.base import SINGLE_LABEL
 from gnnviz.errors import ConfigError, RunError, did_you_mean
 from gnnviz.explain import scores as sc
 from gnnviz.explain.methods import METHODS, Subgraph
@@ -155,7 +156,7 @@ def explain(
 
     earlier = check_out(out)
     arrays = load_arrays(run_dir, state=state)
-    if arrays.task != "multiclass":
+    if arrays.task not in SINGLE_LABEL:
         raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
     checkpoint = load_checkpoint(run_dir, state)
     stored = read_graphs(run_dir)

@@ -250,6 +250,10 @@ def forward_plan(model: nn.Module, plan: Plan) -> Tensor:
     last = len(model.convs) - 1
     for i, (conv, hop) in enumerate(zip(model.convs, plan.hops, strict=True)):
         out = layer(conv, h, hop, model.dropout, model.training)
+        if len(model.selfs):  # separate_self: GNN.join_own on the layer's outputs
+            h_in = h[: hop.n_out] if isinstance(h, Tensor) else h
+            own = _linear(h_in, model.selfs[i].weight, model.dropout, model.training)[: hop.n_out]
+            out = torch.cat([own, out], dim=1) if model.separate == "concat" and i < last else out + own
         if len(model.skips):
             h_in = h[: hop.n_out] if isinstance(h, Tensor) else h
             out = out + _linear(h_in, model.skips[i].weight, 0.0, False)[: hop.n_out]

@@ -68,6 +68,7 @@ def sage_conv(args: ModelArgs, d_in: int, d_out: int, last: bool) -> nn.Module:
 
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"elu": F.elu, "relu": F.relu}
+SEPARATE_SELF = {"none": "none", "concat": "concat", "sum": "sum"}  # model.separate_self's values
 
 
 def dropout(x: Tensor, p: float, training: bool) -> Tensor:
@@ -106,20 +107,29 @@ class GNN(nn.Module):
         self._kernel = resolve(spec.fast_kernel) if spec.fast_kernel else None
         self._infer = resolve(spec.inference_kernel) if spec.inference_kernel else None
         build = resolve(spec.layer)
+        self.separate = lookup(SEPARATE_SELF, a.separate_self, "model.separate_self value", ConfigError)
+        if self.separate != "none" and not spec.takes("separate_self"):
+            raise ConfigError(f"model.separate_self is not for model.name={a.name}; remove it")
         dims = [a.in_channels] + [a.hidden] * (a.layers - 1) + [a.out_channels]
+        # concat: a hidden layer's output is [own ; neighbours'], twice its width, for the next layer
+        widths = [a.in_channels] + [d * (2 if self.separate == "concat" else 1) for d in dims[1:-1]] + [a.out_channels]
         self.convs = nn.ModuleList()
         self.skips = nn.ModuleList()
+        self.selfs = nn.ModuleList()  # per layer, the projection of a node's own features (separate_self)
         for i in range(a.layers):
-            d_in, d_out = dims[i], dims[i + 1]
+            d_in, d_out = widths[i], dims[i + 1]
             self.convs.append(build(a, d_in, d_out, i == a.layers - 1))
+            if self.separate != "none":
+                self.selfs.append(nn.Linear(d_in, d_out, bias=False))  # the conv's bias serves both
             if a.residual:
                 # A learned projection: the GAT paper's PPI model adds skip connections like this.
-                self.skips.append(nn.Linear(d_in, d_out, bias=False))
+                self.skips.append(nn.Linear(d_in, widths[i + 1], bias=False))
         self._cache: tuple[Tensor, int, Tensor, Tensor | None] | None = None
         self._incoming: tuple[Tensor, int, InEdges] | None = None
 
     def graph(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor | None]:
-        """The edge index the layers use (one self-loop per node if the model wants them) and
+        """The edge index the layers use (one self-loop per node if the model wants them, none with
+        ``separate_self``) and
         GCN's coefficients [E] for models that take edge weights (else None).
 
         Cached for the last graph seen, so full-batch training pays for it once.
@@ -130,7 +140,9 @@ class GNN(nn.Module):
         from torch_geometric.utils import add_self_loops, remove_self_loops
 
         ei, weight = edge_index, None
-        if self.spec.self_loops:
+        if self.separate != "none":  # neighbours only: the node's own features take their own path
+            ei, _ = remove_self_loops(edge_index)
+        elif self.spec.self_loops:
             ei, _ = remove_self_loops(edge_index)
             ei, _ = add_self_loops(ei, num_nodes=num_nodes)
         if self.spec.edge_weight:
@@ -165,6 +177,7 @@ class GNN(nn.Module):
                 h = conv(h, ei, weight)
             else:
                 h = conv(h, ei)
+            h = self.join_own(i, h, h_in)
             if len(self.skips):
                 h = h + self.skips[i](h_in)
             if i < len(self.convs) - 1:
@@ -191,7 +204,7 @@ class GNN(nn.Module):
         """
         if self.training:
             raise RuntimeError("GNN.inference is for eval mode; call model.eval() first")
-        if x.layout != torch.strided and (self._infer is None or len(self.skips)):
+        if x.layout != torch.strided and (self._infer is None or len(self.skips) or len(self.selfs)):
             x = x.to_dense()
         n = x.size(0)
         ei, weight = self.graph(edge_index, n)
@@ -211,6 +224,7 @@ class GNN(nn.Module):
         keep_alpha = self.is_attention and return_details
         for i, conv in enumerate(self.convs):
             out, alpha_all = layer(conv, h, ei, incoming, bounds, keep_alpha, weight)
+            out = self.join_own(i, out, h)
             if len(self.skips):
                 out = out + self.skips[i](h)
             h = self.act(out) if i < len(self.convs) - 1 else out
@@ -221,6 +235,20 @@ class GNN(nn.Module):
         if return_details:
             return h, {"embeddings": embeddings, "attention": attention}
         return h
+
+    def join_own(self, i: int, out: Tensor, h_in: Tensor) -> Tensor:
+        """Layer ``i``'s output ``out`` [N, d] from its neighbours joined with each node's own
+        features ``h_in`` [N, F] projected (``separate_self``; with its own dropout mask): concat
+        [own ; out] in hidden layers, summed in the last (a concat mapped to the classes by a
+        linear layer would be the same function), summed everywhere under sum. ``out`` unchanged
+        under none."""
+        if not len(self.selfs):
+            return out
+        x, w = dropout(h_in, self.dropout, self.training), self.selfs[i].weight
+        own = F.linear(x, w) if x.layout == torch.strided else torch.sparse.mm(x, w.t())
+        if self.separate == "concat" and i < len(self.convs) - 1:
+            return torch.cat([own, out], dim=1)
+        return out + own
 
     def _block_layer(
         self,
@@ -341,6 +369,7 @@ def build_model(model_cfg, in_channels: int, out_channels: int) -> GNN:
         attn_dropout=m.attn_dropout,
         residual=m.residual,
         aggr=m.aggr,
+        separate_self=m.separate_self or "none",
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gnnviz.datasets.base import METRICS
 from gnnviz.errors import RunError
 from gnnviz.io import atomic_torch_save, atomic_write_text, named
 from gnnviz.runs.layout import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, METRIC_COLUMNS
@@ -346,7 +347,7 @@ def read_graphs(run: str | Path) -> StoredGraphs:
             _check_graph(g, n)
             graphs.append(g)
         task, num_classes = blob["task"], blob.get("num_classes")
-        if task not in ("multiclass", "multilabel") or not (num_classes is None or isinstance(num_classes, int)):
+        if task not in METRICS or not (num_classes is None or isinstance(num_classes, int)):
             raise ValueError("task")
     except (KeyError, TypeError, RuntimeError, ValueError, AttributeError):
         raise RunError(f"{path} is damaged or not written by gnnviz; train the run again") from None

@@ -21,6 +21,7 @@ CLASS_NAMES: dict[str, tuple[str, ...]] = {
         "Rule_Learning",
     ),
     "CiteSeer": ("AI", "ML", "IR", "DB", "Agents", "HCI"),
+    "Minesweeper": ("safe", "mine"),
 }
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from gnnviz.analysis.arrays import Checkpoint, EdgeCoefficients, LayerAttention, RunArrays
+from gnnviz.datasets.base import METRICS, SINGLE_LABEL
 from gnnviz.errors import ConfigError, RunError
 from gnnviz.viz import cache
 from gnnviz.viz.labels import class_names
@@ -55,7 +56,8 @@ def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected") ->
     return RunArrays(
         run_dir=run_dir,
         dataset=dataset,
-        model=f["model"],
+        # Named as Platonov et al. name it where the node's own features are kept apart: gat-sep
+        model=f["model"] + ("-sep" if f["facts"]["kwargs"].get("separate_self", "none") not in (None, "none") else ""),
         task=f["task"],
         graph_label=label,
         num_graphs=f["num_graphs"],
@@ -67,7 +69,7 @@ def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected") ->
         attention=f["attention"],
         coefficients=f["coefficients"],
         split=f["split"],
-        class_names=class_names(dataset, num_classes) if f["task"] == "multiclass" else None,
+        class_names=class_names(dataset, num_classes) if f["task"] in SINGLE_LABEL else None,
         checkpoint=_checkpoint(f["epoch"], run.summary, curves, state, tuple(kept_states(run.summary)), _chance(f)),
         curves=curves,
         switched_off=f["switched_off"],
@@ -346,7 +348,7 @@ def _check(f: dict[str, Any]) -> None:
         if a.dtype.kind != "f" or a.shape[: len(shape)] != shape or a.ndim != max(len(shape), 2) or not np.isfinite(a).all():
             raise ValueError("float array")
 
-    if n < 1 or f["num_graphs"] < 1 or f["task"] not in ("multiclass", "multilabel") or not f["embeddings"]:
+    if n < 1 or f["num_graphs"] < 1 or f["task"] not in METRICS or not f["embeddings"]:
         raise ValueError("meta")
     if not isinstance(f["facts"], dict) or not isinstance(f["facts"].get("kwargs"), dict):
         raise ValueError("checkpoint facts")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from gnnviz.datasets.base import metric_label
 from gnnviz.viz.draw.style import _axes_grid, _wrap
 
 
@@ -30,7 +31,7 @@ def plot_curves(
     """
     fig = Figure(figsize=(11, 4.2))
     ax_loss, ax_metric = _axes_grid(fig, 1, 2, left=0.75, right=0.2, top=0.85, bottom=0.6, wgap=0.9)[0]
-    pairs = ((ax_loss, train_loss, val_loss, "loss"), (ax_metric, train_metric, val_metric, metric.replace("_", " ")))
+    pairs = ((ax_loss, train_loss, val_loss, "loss"), (ax_metric, train_metric, val_metric, metric_label(metric)))
     for ax, tr, va, name in pairs:
         ax.plot(epochs, tr, color="tab:blue", lw=1.4, label=f"train {name}")
         ax.plot(epochs, va, color="tab:orange", lw=1.4, label=f"val {name}")
@@ -55,6 +56,6 @@ def plot_curves(
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9, frameon=False)
     ax_loss.set_title("loss", y=1.0, pad=6)
-    ax_metric.set_title(metric.replace("_", " "), y=1.0, pad=6)
+    ax_metric.set_title(metric_label(metric), y=1.0, pad=6)
     fig.suptitle(_wrap(title, fig, 11), fontsize=11)
     return fig

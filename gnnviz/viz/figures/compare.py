@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gnnviz.analysis import attention as att
 from gnnviz.analysis.comparison import Comparison
+from gnnviz.datasets.base import SINGLE_LABEL, metric_label
 from gnnviz.viz.draw import compare as cp
 from gnnviz.viz.draw import neighbourhoods as hood_plots
 from gnnviz.viz.draw import style
@@ -20,7 +21,7 @@ def build(c: Comparison) -> list[FigureSpec]:
     colours = run_colours(c.arrays[0])
     numbers = c.numbers
     graph = literal(c.arrays[0].graph_label)
-    metric = numbers["metric"].replace("_", " ")
+    metric = metric_label(numbers["metric"])
     runs = f"{len(c.arrays)} runs in {len(c.groups)} groups"
     specs: list[FigureSpec] = []
     groups = numbers["groups"]
@@ -162,7 +163,7 @@ def _neighbourhoods(c: Comparison, colours: style.NodeColours) -> list[FigureSpe
                     panels.append(hood_plots.NeighbourhoodPanel(hood, title, normalised=False))
         a0 = shown[0][1]
         k = int(a0.degree[node])
-        cls = f", {a0.class_name(int(a0.y[node]))}" if a0.task == "multiclass" else ""
+        cls = f", {a0.class_name(int(a0.y[node]))}" if a0.task in SINGLE_LABEL else ""
         title = (
             f"{literal(a0.graph_label)}, node {node} ({k} neighbours{literal(cls)}): incoming weights side by side, "
             "one column per group (its first seed), one row per layer"

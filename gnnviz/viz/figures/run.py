@@ -18,6 +18,7 @@ import numpy as np
 from gnnviz.analysis import attention as att
 from gnnviz.analysis.arrays import RunArrays
 from gnnviz.analysis.run import LayerEntropy, Predictions
+from gnnviz.datasets.base import metric_label
 from gnnviz.viz.draw import curves as curve_plots
 from gnnviz.viz.draw import embeddings as embedding_plots
 from gnnviz.viz.draw import entropy as entropy_plots
@@ -121,7 +122,7 @@ def build(c: Context) -> list[FigureSpec]:
     if a.curves:
         col, metric = a.curves, literal(a.checkpoint.metric)
         test = a.checkpoint.test_metric  # the drawn state's, as training recorded it
-        tested = f"; test {metric.replace('_', ' ')} {test:.3f}" if test is not None else ""
+        tested = f"; test {metric_label(metric)} {test:.3f}" if test is not None else ""
         heading = f"{model} on {literal(a.dataset)}: training curves ({stamp}{tested})"
         caption = "Loss and metric per epoch; dashed line = the checkpoint drawn"
         if a.checkpoint.warning:
@@ -452,7 +453,7 @@ def _insight(c: Context, on: str) -> list[FigureSpec]:
                 ip.plot_over_training,
                 (epochs, [r.get("val_metric") for r in snaps], lift, kl),
                 {
-                    "metric": c.arrays.checkpoint.metric.replace("_", " "),
+                    "metric": metric_label(c.arrays.checkpoint.metric),
                     "best_epoch": c.arrays.checkpoint.epoch,
                     "title": f"{on}\nattention over training",
                 },
@@ -461,7 +462,7 @@ def _insight(c: Context, on: str) -> list[FigureSpec]:
     if ins.switched_off:
         names = list(ins.switched_off)
         ch = [ins.switched_off[k] for k in names]
-        metric = ch[0]["metric"].replace("_", " ")
+        metric = metric_label(ch[0]["metric"])
         specs.append(
             FigureSpec(
                 "insight/switched_off",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gnnviz.analysis.arrays import RunArrays
+from gnnviz.datasets.base import metric_label
 from gnnviz.runs.schema import shareable
 from gnnviz.viz.figures.run import num, sci
 
@@ -189,7 +190,7 @@ def compare_html(
     nodes and every figure. ``numbers`` is the content of compare.json."""
     e = html.escape
     groups, runs = numbers["groups"], numbers["runs"]
-    metric = numbers["metric"].replace("_", " ")
+    metric = metric_label(numbers["metric"])
     name = f"{numbers['graph']}: {len(runs)} runs in {len(groups)} groups compared"
     parts = [
         "<!DOCTYPE html>",

@@ -336,6 +336,19 @@ def test_prediction_change_by_hand():
     assert ins.prediction_change(before, before, y)["changed"] == 0
 
 
+def test_prediction_change_binary_roc_auc_by_hand():
+    """A binary run's switched-off change is in ROC AUC of class 1's score, which moves even
+    where no argmax prediction does."""
+    y = np.array([0, 1, 0, 1])
+    before = np.array([[0.0, -3], [0, -1], [0, -2], [0, -0.5]])  # scores -3, -1, -2, -0.5: AUC 1
+    after = np.array([[0.0, -1], [0, -3], [0, -2], [0, -0.5]])  # -1, -3, -2, -0.5: pairs (1,0) (1,2) lost: AUC 0.5
+    out = ins.prediction_change(before, after, y, binary=True)
+    assert out["metric"] == "roc_auc" and out["before"] == 1.0 and out["after"] == 0.5 and out["change"] == -0.5
+    assert out["changed"] == 0  # every node is predicted class 0 before and after
+    assert out["before"] == pytest.approx(ins.prediction_change(before, before, y, binary=True)["after"])
+    assert ins.prediction_change(before, after, np.zeros(4, dtype=int), binary=True)["before"] is None  # one class: undefined
+
+
 def test_prediction_change_multilabel_micro_f1_by_hand():
     y = np.array([[1, 0], [1, 1]])
     before = np.array([[1.0, -1], [1, -1]])  # TP 2, FN 1: F1 = 4 / 5

@@ -64,7 +64,7 @@ def test_ppi_loader_on_small_raw_graphs(tmp_path):
 
 def test_describe_lists_every_dataset(with_mirror, tmp_path):
     infos = {d.name: d for d in describe_datasets(tmp_path)}
-    generated = {"synthetic", "ba_shapes", "tree_cycles", "tree_grid", "infection", "dictionary_lookup"}
+    generated = {"synthetic", "ba_shapes", "tree_cycles", "tree_grid", "infection", "dictionary_lookup", "minesweeper"}
     assert set(infos) == {"cora", "citeseer", "ppi", "karate", "ogbn-arxiv", "ogbn-products"} | generated
     assert all(infos[n].status.startswith("generated") for n in generated)
     assert infos["cora"].nodes == 2708 and infos["cora"].edges == 5278

@@ -21,6 +21,10 @@ CASES = {
     "gat-residual-3": dict(heads=2, out_heads=1, residual=True, layers=3),
     "gcn": {},
     "gcn-residual-3": dict(residual=True, layers=3),
+    # separate_self: no self-loops, each node's own projection concatenated or summed
+    "gat-concat-3": dict(heads=2, out_heads=2, layers=3, separate_self="concat"),
+    "gcn-sum-residual-3": dict(residual=True, layers=3, separate_self="sum"),
+    "gcn-concat": dict(separate_self="concat"),
 }
 
 

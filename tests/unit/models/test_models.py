@@ -172,7 +172,7 @@ def test_checkpoint_kwargs_are_the_constructor_arguments(karate):
     model = make("gat", karate)
     assert model.kwargs == asdict(model.args) and isinstance(model.args, ModelArgs)
     assert list(model.kwargs) == [
-        "name", "in_channels", "out_channels", "hidden", "layers", "heads", "out_heads", "dropout", "attn_dropout", "residual", "aggr",
+        "name", "in_channels", "out_channels", "hidden", "layers", "heads", "out_heads", "dropout", "attn_dropout", "residual", "aggr", "separate_self",
     ]  # fmt: skip
     with pytest.raises(RunError, match="checkpoint does not match its model description"):
         rebuild({"model": {"kwargs": {**model.kwargs, "name": "nope"}}, "state_dict": model.state_dict()})
