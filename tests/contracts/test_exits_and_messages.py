@@ -323,3 +323,43 @@ def test_train_without_config_says_it_trains_the_defaults(tmp_path, capsys):
     (tmp_path / "k.yaml").write_text("dataset: {name: karate}\n")
     code, _, err = run_cli(capsys, "train", "--config", tmp_path / "k.yaml", *quick, "--name", "b")
     assert code == 0 and "config: none given" not in err
+
+
+def test_advice_names_what_to_do_not_train_again(tmp_path, capsys, monkeypatch):
+    # Issue 19's wrong-advice cases, each with the advice it must give instead of "train again".
+    from tests.support.cli import run_cli
+
+    cfg = load_config(None, ["dataset.name=karate", "training.epochs=2"])
+    run = train(cfg, out=tmp_path / "outs", name="k", quiet=True)
+    (run / "viz").mkdir()
+    code, _, err = run_cli(capsys, "visualize", tmp_path / "outs")
+    assert code != 0 and f"{tmp_path / 'outs'} is a folder of runs (k), not a run; pass one of them, e.g. {run}" in err
+    assert "train again" not in err
+    code, _, err = run_cli(capsys, "visualize", run / "viz")
+    assert code != 0 and f"is inside the run {run}" in err and f"pass the run itself: {run}" in err
+    # A run still training (this very process): wait, then run the command again; not "visualize it".
+    summary = json.loads((run / "summary.json").read_text())
+    from gnnviz.runs.status import _process_start
+
+    summary.update(status="running", pid=os.getpid(), pid_started=_process_start(os.getpid()))
+    summary.pop("host", None)
+    (run / "summary.json").write_text(json.dumps(summary))
+    other = train(cfg, out=tmp_path / "outs", name="k2", quiet=True)
+    code, _, err = run_cli(capsys, "compare", run, other, "--out", tmp_path / "cmp")
+    assert code != 0 and f"{run} is still training (process {os.getpid()}); wait for it to finish" in err
+    assert "then run this again" in err and "visualize it" not in err
+    # A mirror that is set but lacks the files is named as such, not as "no mirror".
+    (tmp_path / "mirror").mkdir()
+    monkeypatch.setenv("GNNVIZ_DATA_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setenv("GNNVIZ_OFFLINE", "1")
+    code, out, err = run_cli(capsys, "datasets", "--data-root", tmp_path / "empty")
+    assert code == 0 and f"the mirror GNNVIZ_DATA_MIRROR={tmp_path / 'mirror'} lacks them" in out + err
+
+
+def test_seeds_are_labelled_as_their_folders(tmp_path, capsys):
+    from tests.support.cli import run_cli
+
+    code, _, err = run_cli(capsys, "train", *KARATE, "--seeds", "2", "--out", tmp_path, "--name", "s")
+    assert code == 0
+    assert [line.split(":")[0] for line in err.splitlines() if line.startswith("seed-")] == ["seed-0 (1 of 2)", "seed-1 (2 of 2)"]
+    assert sorted(p.name for p in (tmp_path / "s").glob("seed-*")) == ["seed-0", "seed-1"]
