@@ -129,11 +129,11 @@ def main() -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="gnnviz-homophily-"))
     started = time.perf_counter()
     load = os.getloadavg()
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     if args.self_only:
         self_only(out)
     else:
         sweep([float(x) for x in args.homophily.split(",")], out)
-    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     print(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {rev}, load average at start "
         f"{load[0]:.2f}, {time.perf_counter() - started:.0f} s; runs in {out}"
