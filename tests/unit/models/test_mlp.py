@@ -1,7 +1,8 @@
 """``model.name=mlp``: Linear layers with the GNNs' hidden/layers/dropout/activation and no
 message passing. Its outputs do not depend on the edges; the attention keys are refused in one
 line; it trains on a synthetic graph (through the fast-path setting, which it routes around) and
-visualize draws it, leaving out the edge and attention figures with a note."""
+visualize draws it, leaving out the edge and attention figures with a note; explain, which
+attributes predictions to edges, refuses it in one line."""
 
 import json
 
@@ -68,3 +69,10 @@ def test_trains_on_synthetic_and_visualize_leaves_out_edge_figures(tmp_path):
     assert {"index.html", "layout.png", "curves.png"} <= files
     assert not any(f.startswith(("neighbourhood", "entropy", "insight", "flow")) for f in files), files
     assert "mlp passes no messages" in (out / "index.html").read_text()
+    # explain attributes predictions to edges: refused in one line, nothing written
+    from gnnviz.explain.run import explain
+
+    with pytest.raises(ConfigError) as exc:
+        explain(run, tmp_path / "explain")
+    assert "passes no messages" in str(exc.value) and "\n" not in str(exc.value)
+    assert not (tmp_path / "explain").exists()
