@@ -39,6 +39,8 @@ class ModelSpec:
     ``inference_kernel``: ``"module:function"`` computing one layer over the whole graph in eval
     mode from per-node projections made once (``GNN.inference``), or None (the layer then runs on
     each block of targets with all their sources).
+    ``message_passing``: its layers read the edges (False: each node's output depends on its own
+    features only, and visualize leaves out the figures about edges and attention, with a note).
     ``activation``: between layers, a name in ``models.gnn.ACTIVATIONS``.
     ``defaults``: values for the model fields a config leaves null (the published hyperparameters).
     ``options``: model fields beyond ``ATTENTION_OPTIONS`` that only this kind of model takes (``aggr``).
@@ -52,6 +54,7 @@ class ModelSpec:
     sparse_input: bool = True
     fast_kernel: str | None = None
     inference_kernel: str | None = None
+    message_passing: bool = True
     activation: str = "relu"
     defaults: Mapping[str, Any] = field(default_factory=dict)
     options: tuple[str, ...] = ()
@@ -108,6 +111,13 @@ MODELS: dict[str, ModelSpec] = {
         sparse_input=False,
         defaults={"hidden": 256, "dropout": 0.5, "aggr": "mean"},
         options=("aggr",),
+    ),
+    "mlp": ModelSpec(
+        "multilayer perceptron: Linear layers, no message passing (the baseline that ignores edges)",
+        "gnnviz.models.gnn:mlp_layer",
+        self_loops=False,
+        message_passing=False,
+        defaults={"hidden": 64, "dropout": 0.5},
     ),
 }
 

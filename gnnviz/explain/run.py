@@ -162,6 +162,11 @@ def explain(
     stored = read_graphs(run_dir)
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
     base = rebuild(checkpoint)
+    if not base.spec.message_passing:
+        raise ConfigError(
+            f"{run_dir} is a {base.name} run, which passes no messages: gnnviz explain attributes predictions to "
+            "edges; explain a GNN run instead"
+        )
     chosen = parse_methods(methods, base.is_attention)
     g = stored.graphs[0]
     n = int(g.num_nodes)

@@ -67,6 +67,21 @@ def sage_conv(args: ModelArgs, d_in: int, d_out: int, last: bool) -> nn.Module:
     return SAGEConv(d_in, d_out, aggr=args.aggr or "mean")
 
 
+class NodeLinear(nn.Linear):
+    """A ``Linear`` layer taking ``(x, edge_index)`` like a conv and ignoring the edges: each node's
+    output depends on its own features only (model.name=mlp). ``x`` may be sparse."""
+
+    def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:  # noqa: ARG002 (a conv's call)
+        if x.layout == torch.strided:
+            return super().forward(x)
+        return torch.sparse.mm(x, self.weight.t()) + self.bias
+
+
+def mlp_layer(args: ModelArgs, d_in: int, d_out: int, last: bool) -> nn.Module:
+    """``NodeLinear``: the MLP's layer, no message passing."""
+    return NodeLinear(d_in, d_out)
+
+
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"elu": F.elu, "relu": F.relu}
 SEPARATE_SELF = {"none": "none", "concat": "concat", "sum": "sum"}  # model.separate_self's values
 

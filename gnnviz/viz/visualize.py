@@ -118,6 +118,11 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
             f"attention was not switched off (insight/switched_off): the graph has {arrays.edge_index.shape[1]} edges, "
             f"more than {run_arrays.SWITCH_OFF_MAX_EDGES}, and that takes six more forward passes"
         )
+    if not _passes_messages(arrays.model):
+        notes.append(
+            f"{arrays.model} passes no messages (each node's output reads only its own features): the figures about "
+            "edges and attention (neighbourhoods, entropy, insight, class flow) are left out"
+        )
     if arrays.checkpoint.warning:
         say(f"note: {arrays.checkpoint.warning}")
     for note in notes:
@@ -228,3 +233,11 @@ def _layout(a: RunArrays, projections: list[tuple[str, Any]]) -> Any:
         return graph_layout(a.edge_index, a.num_nodes, seed=VIZ_SEED)
     (title, x), (_, proj) = _projected(a)[0], projections[0]
     return layout.embedding_layout(x, proj.index, proj.coords, what=title.split(" (")[0], seed=VIZ_SEED, projection=proj.label)
+
+
+def _passes_messages(model: str) -> bool:
+    """Whether the model table says ``model`` reads edges (an unknown name: assume it does)."""
+    from gnnviz.architectures import MODELS
+
+    spec = MODELS.get(model)
+    return spec is None or spec.message_passing

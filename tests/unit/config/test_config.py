@@ -83,7 +83,10 @@ def test_unknown_section_suggests(tmp_path):
 
 def test_unknown_model_lists_choices(tmp_path):
     msg = error_of(tmp_path, "model: {name: gcnn}\n")
-    assert msg == f"{tmp_path / 'c.yaml'}:1: unknown model.name 'gcnn'; choose one of gat, gatv2, gcn, sage (did you mean 'gcn'?)"
+    assert (
+        msg
+        == f"{tmp_path / 'c.yaml'}:1: unknown model.name 'gcnn'; choose one of gat, gatv2, gcn, sage, mlp (did you mean 'gcn'?)"
+    )
 
 
 def test_unknown_dataset(tmp_path):

@@ -12,6 +12,7 @@ KW = {
     "gatv2": dict(heads=4, out_heads=1, attn_dropout=0.5),
     "gcn": {},
     "sage": dict(aggr="mean"),
+    "mlp": {},
 }
 
 
