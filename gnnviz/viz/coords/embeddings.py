@@ -10,7 +10,7 @@ scikit-learn's defaults take 11 s of CPU on Cora's 2708 x 64 hidden layer. Reduc
 dimensions with PCA first and a coarser Barnes-Hut angle (0.8) keep the same clusters. openTSNE's
 optimiser (learning rate n/12, exact neighbours below its Annoy threshold) reaches a lower KL
 divergence in 175 iterations (100 of them early exaggeration) than scikit-learn in 400 (250), at
-the same trustworthiness, in about 60% of the CPU time (docs/performance.md). The result is cached
+the same trustworthiness, in less than half the CPU time (docs/performance.md, bench/tsne_impl.py). The result is cached
 by the embedding's bytes, so a second visualize of the same run costs nothing.
 
 UMAP (``umap-learn``, the optional ``umap`` extra: ``pip install gnnviz[umap]``): its defaults
