@@ -360,8 +360,9 @@ def explain(
         typer.Option(
             "--methods",
             help="Comma-separated: gnnexplainer, integrated_gradients, saliency, attention_last, attention_mean, "
-            "attention_tree (attention = all three; attention models only).",
-            show_default="all the model allows",
+            "attention_tree (attention = all three; attention models only), pgexplainer (trained on up to 300 "
+            "training nodes first; only when named).",
+            show_default="all the model allows but pgexplainer",
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the node sample and of GNNExplainer.")] = 0,
@@ -395,6 +396,8 @@ def explain(
       gnnviz explain --run outputs/my-gat-run --state min-loss
 
       gnnviz explain --run outputs/my-run --methods gnnexplainer --repeats 5
+
+      gnnviz explain --run outputs/ba_shapes-gcn-20261204-101500 --methods pgexplainer,gnnexplainer
     """
     from gnnviz.runs.load import check_state_name
 
