@@ -564,7 +564,8 @@ CAPTIONS = {
     "the --keep share, agreement between methods",
     "fidelity_curve.png": "fidelity+ and fidelity- per method as the share of each node's top computation edges "
     "taken as its explanation grows",
-    "stability.png": "GNNExplainer's edge scores over --repeats seeds: mean against standard deviation, a dot per edge",
+    "stability.png": "the stochastic methods' (GNNExplainer, PGExplainer) edge scores over --repeats seeds: mean "
+    "against standard deviation, a dot per edge",
     "features.png": "feature attribution per node: the top features, each method's bar as a share of its largest",
 }
 
