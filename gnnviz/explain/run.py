@@ -27,6 +27,7 @@ from gnnviz.explain.nodes import default_nodes
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
 DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
 TOP_FEATURES = 10  # features listed per node and method
+ZERO_NOTE = 0.5  # a method scoring more than this share of computation edges exactly 0 gets a note
 CURVE_KEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the fidelity curve's shares of top edges kept
 
 DEFINITIONS = {
@@ -289,6 +290,13 @@ def explain(
             f"the model predicts class {int(pred[0])} for every node (accuracy {float((pred == y).mean()):.3f}): "
             "it does not tell the nodes apart, so these explanations describe a constant function"
         )
+    for name in chosen:  # a collapsed mask (PGExplainer's sigmoid underflows): its ranking rests on ties at 0
+        every = np.concatenate([r["_draw"][2][name] for r in rows])
+        if every.size and (zero := float(np.mean(every == 0))) > ZERO_NOTE:
+            notes.append(
+                f"{name} scores {zero:.0%} of the computation edges exactly 0 (tied; AUC counts ties half, "
+                f"fidelity takes them in edge order): its scores rank only the rest"
+            )
     for line in notes:
         say(f"note: {line}")
 

@@ -289,6 +289,9 @@ def test_pgexplainer_is_trained_on_training_nodes_scored_and_not_recomputed(runs
     for row in doc["nodes"]:
         scores = row["methods"]["pgexplainer"]["scores"]
         assert len(scores) == row["computation_edges"] and all(0 <= v <= 1 for v in scores)
+    for m in doc["settings"]["methods"]:  # a note names a method scoring most edges exactly 0, and only then
+        zero = np.mean([v == 0 for r in doc["nodes"] for v in r["methods"][m]["scores"]])
+        assert any(n.startswith(f"{m} scores") for n in doc["notes"]) == (zero > 0.5), (m, zero, doc["notes"])
     stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     explain(by_model["gcn"], tmp_path, ("nodes", motif), ("methods", "pgexplainer,saliency"))
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps  # same seed: nothing recomputed
@@ -307,6 +310,19 @@ def test_pgexplainer_is_trained_on_training_nodes_scored_and_not_recomputed(runs
         and len(err.strip().splitlines()) == 1
     ), err
     assert not (tmp_path / "none").exists() and entries(run) == before
+
+
+def test_a_method_scoring_most_edges_exactly_zero_gets_a_note(runs, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from gnnviz.explain.methods import METHODS
+
+    (by_model, g) = runs
+    flat = replace(METHODS["saliency"], score=lambda sub, seed, epochs: torch.zeros(sub.edge_index.size(1)), features=None)
+    monkeypatch.setitem(METHODS, "saliency", flat)
+    out = explain(by_model["gcn"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
+    notes = json.loads((out / "explain.json").read_text())["notes"]
+    assert any(n.startswith("saliency scores 100% of the computation edges exactly 0") for n in notes), notes
 
 
 @pytest.mark.parametrize(
