@@ -106,10 +106,9 @@ def _pg_fit(train: list[Subgraph], seed: int) -> Callable[[Subgraph, int, int], 
     torch.manual_seed(seed)  # the explainer network's initial weights and its concrete-distribution samples
     model = train[0].fresh().requires_grad_(False)  # gradients flow to the mask only
     algorithm = PGExplainer(epochs=PG_EPOCHS, lr=PG_LR)
-    try:
-        pg = Explainer(model, algorithm, explanation_type="phenomenon", edge_mask_type="object", model_config=MODEL_CONFIG)
-    except ValueError as exc:  # PyG's supports(): the configurations PGExplainer cannot explain
-        raise ConfigError(f"--methods pgexplainer cannot explain this model: {exc}") from None
+    # PyG's PGExplainer.supports() accepts this (phenomenon, node level, object edge mask, no
+    # feature mask) for every model gnnviz trains; explain refuses the tasks it would not (multi-label).
+    pg = Explainer(model, algorithm, explanation_type="phenomenon", edge_mask_type="object", model_config=MODEL_CONFIG)
 
     def predicted(sub: Subgraph) -> Tensor:
         with torch.no_grad():
