@@ -360,16 +360,21 @@ def explain(
         typer.Option(
             "--methods",
             help="Comma-separated: gnnexplainer, integrated_gradients, saliency, attention_last, attention_mean, "
-            "attention_tree (attention = all three; attention models only).",
-            show_default="all the model allows",
+            "attention_tree (attention = all three; attention models only), pgexplainer (trained on up to 300 "
+            "training nodes first; only when named).",
+            show_default="all the model allows but pgexplainer",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the node sample and of GNNExplainer.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the node sample, GNNExplainer and PGExplainer.")] = 0,
     epochs: Annotated[int, typer.Option("--epochs", help="GNNExplainer's optimisation steps per node.")] = 100,
     keep: Annotated[float, typer.Option("--keep", help="Share of a node's computation edges that fidelity keeps.")] = 0.2,
     per_class: Annotated[int, typer.Option("--per-class", help="Sampled nodes per class and split (without --nodes).")] = 1,
     repeats: Annotated[
-        int, typer.Option("--repeats", help="Seeds per node for stochastic methods (GNNExplainer): their mean and spread.")
+        int,
+        typer.Option(
+            "--repeats",
+            help="Seeds per node for stochastic methods (GNNExplainer; PGExplainer: one training per seed): their mean and spread.",
+        ),
     ] = 1,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG figures (30 to 1200).")] = 150,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder.")] = False,
@@ -395,6 +400,8 @@ def explain(
       gnnviz explain --run outputs/my-gat-run --state min-loss
 
       gnnviz explain --run outputs/my-run --methods gnnexplainer --repeats 5
+
+      gnnviz explain --run outputs/ba_shapes-gcn-20261204-101500 --methods pgexplainer,gnnexplainer
     """
     from gnnviz.runs.load import check_state_name
 

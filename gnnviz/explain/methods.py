@@ -10,20 +10,34 @@ Integrated Gradients' attributions can be negative; the score is their absolute 
 gradient methods also attribute the prediction to the node features (``MethodSpec.features``: a
 second explainer with a mask on every feature of every node and none on the edges, so the edge
 scores are not changed by it).
-Code branches on ``MethodSpec.attention`` (the model must have attention), never on a name.
+PGExplainer (Luo et al. 2020, PyG's ``PGExplainer``) is a trained method (``MethodSpec.fit``): a
+small network mapping (source, target, explained node) embeddings to an edge score, trained once
+per explain call on a seeded sample of the run's training nodes (each on its computation subgraph,
+for the model's own prediction: PyG's "phenomenon" explanation with target = the predicted
+class), then run on every explained node. It is off by default (``MethodSpec.default``): its
+training costs ``PG_EPOCHS`` x the sampled nodes forward/backward passes before the first node.
+Code branches on ``MethodSpec.attention`` (the model must have attention), ``fit`` and
+``default``, never on a name.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from gnnviz.errors import ConfigError
 from gnnviz.explain import attention as att
 
 MODEL_CONFIG = {"mode": "multiclass_classification", "task_level": "node", "return_type": "raw"}
+# PGExplainer's training, as in PyG's PGExplainer example (epochs=30, lr=0.003): passes over the
+# sampled training nodes, its learning rate, and how many training nodes are sampled at most.
+PG_EPOCHS = 30
+PG_LR = 0.003
+PG_TRAIN_NODES = 300
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,10 @@ class MethodSpec:
     # (subgraph, seed) -> [n, F] attribution of the prediction to each node's features, or None:
     # the method gives no feature attribution
     features: Callable[[Subgraph, int], Tensor] | None = None
+    # a trained method: (training nodes' subgraphs, seed) -> the score function explained nodes get;
+    # ``score`` is then never called unfitted
+    fit: Callable[[list[Subgraph], int], Callable[[Subgraph, int, int], Tensor]] | None = None
+    default: bool = True  # run when --methods is not given
 
 
 def explainer(model: torch.nn.Module, algorithm, *, edges: bool = True):
@@ -69,6 +87,46 @@ def _gnnexplainer(sub: Subgraph, seed: int, epochs: int) -> Tensor:
 
     torch.manual_seed(seed)
     return explainer(sub.fresh(), GNNExplainer(epochs=epochs))(sub.x, sub.edge_index, index=sub.index).edge_mask.detach()
+
+
+def _unfitted(sub: Subgraph, seed: int, epochs: int) -> Tensor:
+    raise RuntimeError("a trained method scores nodes only through the function its fit returns")
+
+
+def _pg_fit(train: list[Subgraph], seed: int) -> Callable[[Subgraph, int, int], Tensor]:
+    """Train PyG's PGExplainer on ``train`` (PG_EPOCHS passes, nodes in a seeded order) for the
+    model's own predictions; returns the score of an explained node's input edges [E_sub]."""
+    from torch_geometric.explain import Explainer, PGExplainer
+
+    if not train:
+        raise ConfigError(
+            "--methods pgexplainer trains on the run's training nodes, and none of them has an edge within reach "
+            "of the model; use gnnexplainer, integrated_gradients or saliency"
+        )
+    torch.manual_seed(seed)  # the explainer network's initial weights and its concrete-distribution samples
+    model = train[0].fresh().requires_grad_(False)  # gradients flow to the mask only
+    algorithm = PGExplainer(epochs=PG_EPOCHS, lr=PG_LR)
+    # PyG's PGExplainer.supports() accepts this (phenomenon, node level, object edge mask, no
+    # feature mask) for every model gnnviz trains; explain refuses the tasks it would not (multi-label).
+    pg = Explainer(model, algorithm, explanation_type="phenomenon", edge_mask_type="object", model_config=MODEL_CONFIG)
+
+    def predicted(sub: Subgraph) -> Tensor:
+        with torch.no_grad():
+            return model(sub.x, sub.edge_index).argmax(dim=-1)
+
+    targets = [predicted(s) for s in train]
+    order = torch.Generator().manual_seed(seed)
+    with warnings.catch_warnings():  # PyG's float(loss) of a tensor that requires grad: harmless
+        warnings.filterwarnings("ignore", "Converting a tensor with requires_grad=True to a scalar")
+        for epoch in range(PG_EPOCHS):
+            for i in torch.randperm(len(train), generator=order).tolist():
+                s = train[i]
+                algorithm.train(epoch, model, s.x, s.edge_index, target=targets[i], index=s.index)
+
+    def score(sub: Subgraph, seed: int, epochs: int) -> Tensor:
+        return pg(sub.x, sub.edge_index, target=predicted(sub), index=sub.index).edge_mask.detach()
+
+    return score
 
 
 def _captum(name: str) -> Callable[[Subgraph, int, int], Tensor]:
@@ -110,6 +168,15 @@ def _attention(reading: str) -> Callable[[Subgraph, int, int], Tensor]:
 
 METHODS: dict[str, MethodSpec] = {
     "gnnexplainer": MethodSpec("GNNExplainer (Ying et al. 2019): a learned soft edge mask, PyG", _gnnexplainer, stochastic=True),
+    "pgexplainer": MethodSpec(
+        f"PGExplainer (Luo et al. 2020), PyG: an edge-scoring network trained once per explain on up to "
+        f"{PG_TRAIN_NODES} training nodes ({PG_EPOCHS} epochs, lr {PG_LR}) for the model's predictions, "
+        "then applied to each node; off by default (--methods pgexplainer)",
+        _unfitted,
+        stochastic=True,
+        fit=_pg_fit,
+        default=False,
+    ),
     "integrated_gradients": MethodSpec(
         "Integrated Gradients of the predicted logit w.r.t. the edge mask (captum via PyG), absolute value",
         _captum("IntegratedGradients"),

@@ -21,13 +21,14 @@ import numpy as np
 from gnnviz.datasets.base import SINGLE_LABEL
 from gnnviz.errors import ConfigError, RunError, did_you_mean
 from gnnviz.explain import scores as sc
-from gnnviz.explain.methods import METHODS, Subgraph
+from gnnviz.explain.methods import METHODS, PG_EPOCHS, PG_LR, PG_TRAIN_NODES, Subgraph
 from gnnviz.explain.nodes import default_nodes
 
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
 DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
 TOP_FEATURES = 10  # features listed per node and method
+ZERO_NOTE = 0.5  # a method scoring more than this share of computation edges exactly 0 gets a note
 CURVE_KEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the fidelity curve's shares of top edges kept
 
 DEFINITIONS = {
@@ -55,6 +56,11 @@ DEFINITIONS = {
     "edge_std_mean / edge_std_max = mean / max over computation edges of the standard deviation of an edge's score "
     "across repeats; top_overlap = Jaccard overlap of the top keep share, mean over pairs of repeats; spearman = "
     "rank correlation between repeats, mean over pairs where both vary. In methods.*.stability: means over nodes",
+    "pgexplainer training": "trained methods (pgexplainer) fit once per explain call, before any node is explained, "
+    "on a sample (numpy default_rng(settings.seed), without replacement) of up to settings.pgexplainer_train_nodes "
+    "of the run's training-split nodes (those with a computation edge), each on its computation subgraph, for the "
+    "model's predicted class; settings.pgexplainer_epochs passes in a seeded order; with --repeats, repeat r fits "
+    "its own explainer with seed seed + r * num_nodes. Their seconds include the training",
     "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores "
     "and nodes.*.methods.*.stability.edge_std are in this order",
     "top_features": "methods with a feature attribution (integrated_gradients, saliency): the features with the "
@@ -69,7 +75,7 @@ def parse_methods(text: str | None, attention: bool) -> list[str]:
     """The methods ``--methods`` names (comma-separated; ``attention`` = its three readings), or
     every method this model allows when ``text`` is None."""
     if text is None or not text.strip():
-        return [m for m, spec in METHODS.items() if attention or not spec.attention]
+        return [m for m, spec in METHODS.items() if spec.default and (attention or not spec.attention)]
     names: list[str] = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
@@ -186,15 +192,14 @@ def explain(
     truth_n = g.truth_node_mask.numpy().astype(bool) if "truth_node_mask" in g else None
     # The state's name only where not the selected one: earlier explanations stay up to date.
     named = [] if state == "selected" else [state]
+    if any(METHODS[m].fit for m in chosen):  # a trained method's training settings
+        named.append([PG_EPOCHS, PG_LR, PG_TRAIN_NODES])
     key = _key(run_dir, [chosen, targets, seed, epochs, keep, per_class, repeats, dpi, *named], state_file(run_dir, state).name)
     if _up_to_date(out, key):
         say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
         return out
-    say(f"explaining {len(targets)} nodes of {run_dir} with {', '.join(chosen)}")
 
-    seconds = dict.fromkeys(chosen, 0.0)
-    rows = []
-    for node in targets:
+    def computation(node: int):
         # L + 1 hops: every node within L hops keeps all its in-edges, so degree-normalised
         # coefficients (GCN) and attention are those of the whole graph.
         subset, sub_ei, mapping, edge_sel = k_hop_subgraph(node, layers + 1, ei, relabel_nodes=True, num_nodes=n)
@@ -202,8 +207,23 @@ def explain(
         orig = edge_sel.nonzero().view(-1)
         src, dst = ei[0, orig], ei[1, orig]
         comp = (torch.isin(dst, inner) & (src != dst)).numpy()
-        index = int(mapping[0])
-        sub = Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint))
+        return Subgraph(x[subset], sub_ei, int(mapping[0]), lambda: rebuild(checkpoint)), orig, src, dst, comp
+
+    train = _training_subgraphs(arrays.split, seed, chosen, run_dir, computation)
+    say(f"explaining {len(targets)} nodes of {run_dir} with {', '.join(chosen)}")
+
+    seconds = dict.fromkeys(chosen, 0.0)
+    # Trained methods (PGExplainer): one fit per repeat, on a seeded sample of the training nodes.
+    fitted: dict[str, list[Callable]] = {}
+    for name in (m for m in chosen if METHODS[m].fit):
+        tick = time.perf_counter()
+        say(f"training {name} on {len(train)} training nodes")
+        fitted[name] = [METHODS[name].fit(train, seed + r * n) for r in range(repeats)]
+        seconds[name] += time.perf_counter() - tick
+    rows = []
+    for node in targets:
+        sub, orig, src, dst, comp = computation(node)
+        sub_ei, index = sub.edge_index, sub.index
         with torch.no_grad():
             logits = base(sub.x, sub_ei)[index].numpy()
         if not np.allclose(logits, arrays.logits[node], atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
@@ -218,7 +238,10 @@ def explain(
             spec = METHODS[name]
             tick = time.perf_counter()
             runs = [
-                spec.score(sub, seed + node + r * n, epochs).float().numpy().astype(np.float64)
+                (fitted[name][r] if name in fitted else spec.score)(sub, seed + node + r * n, epochs)
+                .float()
+                .numpy()
+                .astype(np.float64)
                 for r in range(repeats if spec.stochastic else 1)
             ]
             s = np.mean(runs, axis=0)
@@ -273,6 +296,13 @@ def explain(
             f"the model predicts class {int(pred[0])} for every node (accuracy {float((pred == y).mean()):.3f}): "
             "it does not tell the nodes apart, so these explanations describe a constant function"
         )
+    for name in chosen:  # a collapsed mask (PGExplainer's sigmoid underflows): its ranking rests on ties at 0
+        every = np.concatenate([r["_draw"][2][name] for r in rows])
+        if every.size and (zero := float(np.mean(every == 0))) > ZERO_NOTE:
+            notes.append(
+                f"{name} scores {zero:.0%} of the computation edges exactly 0 (tied; AUC counts ties half, "
+                f"fidelity takes them in edge order): its scores rank only the rest"
+            )
     for line in notes:
         say(f"note: {line}")
 
@@ -332,6 +362,11 @@ def explain(
             "methods": chosen,
             "seed": seed,
             "gnnexplainer_epochs": epochs,
+            **(
+                {"pgexplainer_epochs": PG_EPOCHS, "pgexplainer_lr": PG_LR, "pgexplainer_train_nodes": PG_TRAIN_NODES}
+                if any(METHODS[m].fit for m in chosen)
+                else {}
+            ),
             "keep": keep,
             "per_class": per_class,
             "repeats": repeats,
@@ -354,7 +389,7 @@ def explain(
     return out
 
 
-EXPLAIN_VERSION = 3  # bump when what explain computes changes
+EXPLAIN_VERSION = 4  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:
@@ -376,6 +411,25 @@ def _up_to_date(out: Path, key: str) -> bool:
         return doc["key"] == key and all((out / str(f)).is_file() for f in doc["files"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
+
+
+def _training_subgraphs(split, seed: int, chosen: list[str], run_dir: Path, computation) -> list[Subgraph]:
+    """What trained methods (``MethodSpec.fit``) train on: the computation subgraphs of a seeded
+    sample of up to ``PG_TRAIN_NODES`` training-split nodes, those with a computation edge; [] when
+    no chosen method trains. A run without such nodes is refused here, before anything is written."""
+    trained = [m for m in chosen if METHODS[m].fit]
+    if not trained:
+        return []
+    nodes = np.flatnonzero(np.asarray(split) == "train")
+    sample = np.sort(np.random.default_rng(seed).choice(nodes, min(PG_TRAIN_NODES, nodes.size), replace=False))
+    train = [c[0] for c in map(computation, sample.tolist()) if c[4].any()]
+    if not train:
+        why = "has no training nodes" if not nodes.size else "has no training node with an edge within the model's reach"
+        raise ConfigError(
+            f"--methods {trained[0]} trains on the run's training nodes, and {run_dir} {why}; "
+            "use gnnexplainer, integrated_gradients or saliency"
+        )
+    return train
 
 
 def _summarise(rows: list[dict], chosen: list[str], truth: bool) -> dict[str, dict[str, Any]]:
@@ -524,7 +578,8 @@ CAPTIONS = {
     "the --keep share, agreement between methods",
     "fidelity_curve.png": "fidelity+ and fidelity- per method as the share of each node's top computation edges "
     "taken as its explanation grows",
-    "stability.png": "GNNExplainer's edge scores over --repeats seeds: mean against standard deviation, a dot per edge",
+    "stability.png": "the stochastic methods' (GNNExplainer, PGExplainer) edge scores over --repeats seeds: mean "
+    "against standard deviation, a dot per edge",
     "features.png": "feature attribution per node: the top features, each method's bar as a share of its largest",
 }
 

@@ -99,3 +99,39 @@ def test_feature_names_follow_the_generators_columns():
     assert feature_names({"name": "ba_shapes", "node_features": "degree"}, 3) == ["degree 0", "degree 1", "degree >= 2"]
     assert feature_names({"name": "ba_shapes", "node_features": "constant"}, 10) is None
     assert feature_names({"name": "cora"}, 1433) is None
+
+
+def test_pgexplainer_trains_once_and_gives_the_same_scores_for_the_same_seed():
+    """Trained on several nodes' subgraphs, then applied: same seed, same scores; another seed,
+    other scores; edges outside the node's 2-hop neighbourhood (PyG's hard mask) score zero."""
+    from torch_geometric.utils import k_hop_subgraph
+
+    from tests.support.explain_runs import house_graph
+
+    g = house_graph()
+    torch.manual_seed(0)
+    model = GNN("gcn", 2, 4, hidden=8, layers=2, dropout=0.0).eval()
+    state = model.state_dict()
+
+    def fresh():
+        m = GNN(**model.kwargs)
+        m.load_state_dict(state)
+        return m.eval()
+
+    train = [Subgraph(g.x, g.edge_index, i, fresh) for i in range(0, 40, 10)]
+    spec = METHODS["pgexplainer"]
+    assert spec.fit is not None and not spec.default and spec.stochastic
+    explained = Subgraph(g.x, g.edge_index, 5, fresh)
+    a = spec.fit(train, 7)(explained, 0, 1)
+    b = spec.fit(train, 7)(explained, 0, 1)
+    c = spec.fit(train, 8)(explained, 0, 1)
+    assert a.shape == (g.edge_index.size(1),) and torch.equal(a, b) and not torch.equal(a, c)
+    near = k_hop_subgraph(5, 2, g.edge_index, num_nodes=g.num_nodes)[3]
+    assert (a[~near] == 0).all() and (a[near] > 0).all()
+
+
+def test_pgexplainer_without_training_nodes_says_why():
+    from gnnviz.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="trains on the run's training nodes"):
+        METHODS["pgexplainer"].fit([], 0)

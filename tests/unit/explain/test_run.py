@@ -221,6 +221,7 @@ def test_default_methods_are_those_the_model_allows():
         "attention_tree",
     ]
     assert parse_methods(None, False) == ["gnnexplainer", "integrated_gradients", "saliency"]
+    assert parse_methods("pgexplainer", False) == ["pgexplainer"]  # off by default: it trains first
     assert parse_methods("saliency,attention,saliency", True) == [
         "saliency",
         "attention_last",
@@ -276,6 +277,54 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
+def test_pgexplainer_is_trained_on_training_nodes_scored_and_not_recomputed(runs, tmp_path, capsys):
+    (by_model, g) = runs
+    motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]
+    out = explain(by_model["gcn"], tmp_path, ("nodes", motif), ("methods", "pgexplainer,saliency"))
+    doc = json.loads((out / "explain.json").read_text())
+    got = doc["methods"]["pgexplainer"]
+    assert doc["settings"]["methods"] == ["pgexplainer", "saliency"] and doc["agreement"]["methods"][0] == "pgexplainer"
+    assert doc["settings"]["pgexplainer_train_nodes"] == 300 and "pgexplainer training" in doc["definitions"]
+    assert 0 <= got["auc_pooled"] <= 1 and got["auc_nodes"] == 2 and "PGExplainer" in got["description"]
+    for row in doc["nodes"]:
+        scores = row["methods"]["pgexplainer"]["scores"]
+        assert len(scores) == row["computation_edges"] and all(0 <= v <= 1 for v in scores)
+    for m in doc["settings"]["methods"]:  # a note names a method scoring most edges exactly 0, and only then
+        zero = np.mean([v == 0 for r in doc["nodes"] for v in r["methods"][m]["scores"]])
+        assert any(n.startswith(f"{m} scores") for n in doc["notes"]) == (zero > 0.5), (m, zero, doc["notes"])
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    explain(by_model["gcn"], tmp_path, ("nodes", motif), ("methods", "pgexplainer,saliency"))
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps  # same seed: nothing recomputed
+
+    none = house_graph()  # a run whose split has no training nodes: nothing to train PGExplainer on
+    none.val_mask, none.train_mask = none.val_mask | none.train_mask, torch.zeros_like(none.train_mask)
+    from tests.support.explain_runs import trained_run
+
+    run = trained_run(tmp_path, none, "gcn", steps=5, name="no-train")
+    before = entries(run)
+    code, _, err = run_cli(capsys, "explain", "--run", run, "--methods", "pgexplainer", "--out", tmp_path / "none")
+    assert (
+        code == 2
+        and "trains on the run's training nodes" in err
+        and "has no training nodes" in err
+        and len(err.strip().splitlines()) == 1
+    ), err
+    assert not (tmp_path / "none").exists() and entries(run) == before
+
+
+def test_a_method_scoring_most_edges_exactly_zero_gets_a_note(runs, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from gnnviz.explain.methods import METHODS
+
+    (by_model, g) = runs
+    flat = replace(METHODS["saliency"], score=lambda sub, seed, epochs: torch.zeros(sub.edge_index.size(1)), features=None)
+    monkeypatch.setitem(METHODS, "saliency", flat)
+    out = explain(by_model["gcn"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
+    notes = json.loads((out / "explain.json").read_text())["notes"]
+    assert any(n.startswith("saliency scores 100% of the computation edges exactly 0") for n in notes), notes
+
+
 @pytest.mark.parametrize(
     "args, code, words",
     [
@@ -321,4 +370,4 @@ def test_a_damaged_run_and_a_foreign_out_folder_are_refused(runs, tmp_path, caps
 
 def test_help_shows_the_methods_and_examples(capsys):
     code, out, _ = run_cli(capsys, "explain", "--help")
-    assert code == 0 and "Examples:" in out and "gnnviz explain --run" in out and "attention_tree" in out
+    assert code == 0 and "Examples:" in out and "gnnviz explain --run" in out and "attention_tree" in out and "pgexplainer" in out
