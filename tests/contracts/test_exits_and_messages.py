@@ -126,11 +126,11 @@ BAD_INPUT = {
     ),
     "unknown_model": (
         ["--set", "model.name=gcnn"],
-        "unknown model.name 'gcnn'; choose one of gat, gatv2, gcn, sage (did you mean 'gcn'?)",
+        "unknown model.name 'gcnn'; choose one of gat, gatv2, gcn, sage, mlp (did you mean 'gcn'?)",
     ),
     "unknown_dataset": (
         ["--set", "dataset.name=coraa"],
-        "unknown dataset.name 'coraa'; choose one of cora, citeseer, ppi, karate, synthetic, ba_shapes, tree_cycles, tree_grid, infection, dictionary_lookup, ogbn-arxiv, ogbn-products (did you mean 'cora'?)",
+        "unknown dataset.name 'coraa'; choose one of cora, citeseer, ppi, karate, synthetic, ba_shapes, tree_cycles, tree_grid, infection, dictionary_lookup, minesweeper, ogbn-arxiv, ogbn-products (did you mean 'cora'?)",
     ),
     "unknown_device": (["--device", "tpu"], "run.device='tpu' is not a device; choose auto, cpu, cuda or cuda:N"),
     "set_without_equals": (["--set", "model.hidden"], "--set 'model.hidden' is not key=value; write e.g. --set model.hidden=32"),

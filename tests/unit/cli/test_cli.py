@@ -97,7 +97,7 @@ def test_datasets_lists_statistics(with_mirror):
     r = gnnviz("datasets")
     assert r.returncode == 0, r.stderr
     rows = {line.split()[0]: line for line in r.stdout.splitlines()[1:]}
-    generated = {"synthetic", "ba_shapes", "tree_cycles", "tree_grid", "infection", "dictionary_lookup"}
+    generated = {"synthetic", "ba_shapes", "tree_cycles", "tree_grid", "infection", "dictionary_lookup", "minesweeper"}
     assert set(rows) == {"cora", "citeseer", "ppi", "karate", "ogbn-arxiv", "ogbn-products"} | generated
     assert all("generated" in rows[n] for n in generated) and "10,000" in rows["synthetic"]
     assert "ogbn_arxiv/raw/" in r.stderr and "ogbn_arxiv/split/" in r.stderr, "where OGB's files go"
