@@ -63,6 +63,7 @@ def _on_sigint(signum, frame):  # noqa: ARG001
         # A forked child inherits this handler. gnnviz forks none since the drawing pool went,
         # but a library may (a data-loader worker): the child leaves Ctrl-C to its parent.
         return
+    _state["interrupted"] = True
     raise KeyboardInterrupt
 
 
@@ -127,6 +128,7 @@ def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, pr
     leaves by ``_leave`` (``os._exit`` with the signals blocked) so that the decided code stands.
     """
     _state["pid"] = os.getpid()
+    _state.pop("interrupted", None)  # this command's own signals only
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Not when started with Ctrl-C ignored; _on_late_signal is this function's own, from an earlier call.
     if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _on_late_signal):
@@ -179,6 +181,13 @@ def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, pr
             _traceback()
             _error(memory_message(exc))
             code = ExitCode.FAILURE
+        elif _state.get("interrupted") or _state.get("terminated"):
+            # Our own Ctrl-C or SIGTERM, surfaced as another error: a C extension whose import it
+            # cut short reports "ImportError: initialization failed". The signal is the ending.
+            _traceback()
+            kind = "terminated" if _state.get("terminated") else "interrupted"
+            _stopped(kind)
+            code = ExitCode.TERMINATED if kind == "terminated" else ExitCode.INTERRUPTED
         else:
             _traceback()
             first = (str(exc).strip().splitlines() or [""])[0][:200]

@@ -34,6 +34,7 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
         for s, h in saved.items():
             signal.signal(s, h)
         exits._state.pop("terminated", None)
+        exits._state.pop("interrupted", None)
     out, err = capsys.readouterr()
     return code, out, err
 
