@@ -18,18 +18,16 @@ and the load average before and after (the machine is shared; the ratio is what 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measure import load, median, run_process  # noqa: E402
+from bench.same_outputs import source_tree  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,15 +52,6 @@ def naive_inputs(run: Path, path: Path) -> None:
 
     a = load_arrays(run)
     np.savez(path, n=a.num_nodes, edges=a.edge_index.astype(np.int64), out=a.embeddings[-1].astype(np.float32))
-
-
-def source_tree(rev: str, scratch: Path) -> Path:
-    out = scratch / f"src-{rev.replace('/', '_')}"
-    out.mkdir()
-    blob = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
-        tar.extractall(out, filter="data")
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,14 +55,7 @@ def index_html(
 
     config = yaml.safe_dump(a.config, sort_keys=False)
     name = f"{a.model.upper()} on {a.graph_label}, {ck.stamp}"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(a.model.upper())} on {e(a.dataset)} ({e(ck.label if ck.state == 'selected' else ck.stamp)}): gnnviz</title>",
-        STYLE,
-        "</head><body>",
-        f"<h1>{e(name)}</h1>",
-    ]
+    parts = _head(f"{a.model.upper()} on {a.dataset} ({ck.label if ck.state == 'selected' else ck.stamp}): gnnviz", name)
     if ck.warning:
         parts.append(f'<p class="warning"><strong>Warning:</strong> {e(ck.warning)}.</p>')
     parts += [f"<p>Note: {e(n)}.</p>" for n in notes]
@@ -169,6 +162,19 @@ def state_line(a: RunArrays) -> str:
     return f"{ck.state}: {means}" + (f"; the run also keeps {', '.join(others)}: draw one with --state" if others else "")
 
 
+def _head(title: str, heading: str) -> list[str]:
+    """The opening of every page: doctype, ``title``, the shared style and the ``heading`` (both escaped)."""
+    e = html.escape
+    return [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(title)}</title>",
+        STYLE,
+        "</head><body>",
+        f"<h1>{e(heading)}</h1>",
+    ]
+
+
 def _anchor(text: str) -> str:
     return text.replace(" ", "-")
 
@@ -192,14 +198,7 @@ def compare_html(
     groups, runs = numbers["groups"], numbers["runs"]
     metric = metric_label(numbers["metric"])
     name = f"{numbers['graph']}: {len(runs)} runs in {len(groups)} groups compared"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(name)}: gnnviz compare</title>",
-        STYLE,
-        "</head><body>",
-        f"<h1>{e(name)}</h1>",
-    ]
+    parts = _head(f"{name}: gnnviz compare", name)
     parts += [f'<p class="warning"><strong>Note:</strong> {e(n)}.</p>' for n in notes]
     sections = ["runs", "groups", "agreement", *figures]
     parts.append("<nav>" + "".join(f'<a href="#{e(_anchor(k))}">{e(k)}</a>' for k in sections) + "</nav>")
@@ -347,14 +346,7 @@ def explain_html(doc: dict[str, Any], figures: dict[str, list[PageFigure]]) -> s
         return f"edge std {num(st['edge_std_mean'])} (max {num(st['edge_std_max'])}), top overlap {num(st['top_overlap'])}"
 
     name = f"{doc['model'].upper()} on {doc['dataset']}, checkpoint epoch {doc['checkpoint_epoch']}: {len(doc['nodes'])} nodes explained"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(name)}: gnnviz explain</title>",
-        STYLE,
-        "</head><body>",
-        f"<h1>{e(name)}</h1>",
-    ]
+    parts = _head(f"{name}: gnnviz explain", name)
     parts += [f'<p class="warning"><strong>Note:</strong> {e(n)}.</p>' for n in doc["notes"]]
     sections = ["methods", "fidelity curve", "agreement", "nodes", "definitions", *figures]
     parts.append("<nav>" + "".join(f'<a href="#{e(_anchor(k))}">{e(k)}</a>' for k in sections) + "</nav>")
@@ -456,13 +448,7 @@ def seeds_html(doc: dict[str, Any]) -> str:
     e = html.escape
     methods = doc["methods"]
     name = f"Explanations across {len(doc['seeds'])} training seeds: {len(doc['nodes'])} nodes"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(name)}: gnnviz explain</title>",
-        STYLE,
-        "</head><body>",
-        f"<h1>{e(name)}</h1>",
+    parts = _head(f"{name}: gnnviz explain", name) + [
         "<p>Each seed's explanations: "
         + ", ".join(f'<a href="{e(s, quote=True)}/index.html">{e(s)}</a>' for s in doc["seeds"])
         + f". Every seed predicts the same class for {num(doc['predicted_same'])} of the nodes.</p>",
