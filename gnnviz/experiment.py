@@ -486,6 +486,7 @@ def _fit_into(
             board.epoch(row, lr=cfg.training.lr, metric=dataset.metric)
 
     t = cfg.training
+    result = None
     try:
         result = fit(
             model,
@@ -506,13 +507,22 @@ def _fit_into(
             num_neighbors=_fanouts(cfg),
             world=world,
         )
-        if board is not None:
-            board.hparams(cfg.to_dict(), {"hparams/val_metric": result.val_metric, "hparams/test_metric": result.test_metric})
     finally:
-        bar.close()
-        writer.close()
-        if board is not None:
-            board.close()
+        # A signal from here to the save is held and recorded in the result (signals.taken), so
+        # that it cannot cut the trained states off from the save that follows in train_into.
+        late: list[BaseException] = []
+        with signals.taken(late):
+            try:
+                if board is not None and result is not None:
+                    hp = {"hparams/val_metric": result.val_metric, "hparams/test_metric": result.test_metric}
+                    board.hparams(cfg.to_dict(), hp)
+            finally:
+                bar.close()
+                writer.close()
+                if board is not None:
+                    board.close()
+    assert result is not None  # fit returned: the finally above ran without an exception
+    result.late(late)
     return result
 
 

@@ -8,6 +8,9 @@ the CLI; where a signal must wait, it holds it here and hands it to whatever han
 - ``held()``: around the final writes of a run (summary, checkpoint, removing a folder), so that
   a second Ctrl-C cannot leave a summary saying ``running``; the first signal is delivered after
   the block, unless the block failed (its error is the one to report).
+- ``taken(into)``: around the last steps of training, after its states exist and before they are
+  saved: a signal then is held and its exception (``KeyboardInterrupt``, ``Terminated``) put in
+  ``into`` instead of raised, so that it cannot cut the states off from the save that follows.
 - ``deferred()``: around a loop of steps (drawing figures, where an exception raised inside
   matplotlib's C++ renderer would come out as a ``ValueError``); ``deliver()`` runs the held
   signals' handlers between two steps, and the block's end runs them in any case.
@@ -24,6 +27,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from gnnviz.errors import Terminated
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -58,6 +63,20 @@ def held() -> Iterator[None]:
         yield
     for s in pending[:1]:
         signal.raise_signal(s)  # the original handler: KeyboardInterrupt, Terminated or the default
+
+
+@contextlib.contextmanager
+def taken(into: list[BaseException]) -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the block runs; then run the first one's handler and append
+    the exception it raises to ``into`` (the caller records it as the ending) instead of raising it."""
+    pending: list[int] = []
+    with _holding(pending, skip=(None,)):
+        yield
+    for s in pending[:1]:
+        try:
+            signal.raise_signal(s)  # the handler: sets the command's flags and raises
+        except (KeyboardInterrupt, Terminated) as exc:
+            into.append(exc)
 
 
 @contextlib.contextmanager

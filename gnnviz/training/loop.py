@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gnnviz import signals
 from gnnviz.datasets.base import GraphDataset
 from gnnviz.distributed import World
 from gnnviz.errors import Terminated
@@ -54,6 +55,14 @@ class FitResult:
     # Every state kept, by name (runs.layout.STATES: "selected" is best_state/best_epoch); names
     # that are the same epoch share one KeptState.
     states: dict[str, KeptState] = field(default_factory=dict)
+
+    def late(self, signals: list[BaseException]) -> None:
+        """Record a Ctrl-C/SIGTERM that came after training (``signals.taken``) as the ending,
+        unless one came before; a run that diverged stays diverged."""
+        if signals and self.interrupt is None:
+            self.interrupt = signals[0]
+            if self.status != "diverged":
+                self.status = "interrupted"
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -203,44 +212,50 @@ def fit(
         status, interrupt = "interrupted", exc
     train_seconds = time.perf_counter() - start
     # The test metric of each state, the selected one first; a Ctrl-C/SIGTERM now leaves the
-    # remaining ones unmeasured (NaN), and every state is still saved.
+    # remaining ones unmeasured (NaN). Once that is done, a signal is held (signals.taken) until
+    # the result is built, so that every state still reaches the caller, which saves them.
+    late: list[BaseException] = []
     states: dict[str, KeptState] = {}
     by_epoch: dict[int, KeptState] = {}
-    for name, kept in zip(STATES, (best, low, last), strict=True):
-        if kept["epoch"] not in by_epoch:
-            measured = kept["epoch"] > 0
-            by_epoch[kept["epoch"]] = KeptState(
-                kept["epoch"],
-                kept["state"],
-                kept["metric"] if measured else math.nan,
-                kept["loss"] if measured else math.nan,
-                math.nan,
-            )
-        states[name] = by_epoch[kept["epoch"]]
     test = getattr(evaluate, "local", evaluate)
     try:
-        for kept_state in by_epoch.values():
-            if kept_state.epoch > 0:
-                model.load_state_dict(kept_state.state)
-                _, kept_state.test_metric = test("test")
+        with signals.taken(late):
+            for name, kept in zip(STATES, (best, low, last), strict=True):
+                if kept["epoch"] not in by_epoch:
+                    measured = kept["epoch"] > 0
+                    by_epoch[kept["epoch"]] = KeptState(
+                        kept["epoch"],
+                        kept["state"],
+                        kept["metric"] if measured else math.nan,
+                        kept["loss"] if measured else math.nan,
+                        math.nan,
+                    )
+                states[name] = by_epoch[kept["epoch"]]
+        if not late:
+            for kept_state in by_epoch.values():
+                if kept_state.epoch > 0:
+                    model.load_state_dict(kept_state.state)
+                    _, kept_state.test_metric = test("test")
     except (KeyboardInterrupt, Terminated) as exc:  # as in training: the states are still saved
-        status, interrupt = "interrupted", interrupt or exc
-    finally:
+        late.append(exc)
+    with signals.taken(late):
         model.load_state_dict(best["state"])
-    selected = states["selected"]
-    return FitResult(
-        status=status,
-        best_epoch=best["epoch"],
-        epochs_run=len(history),
-        val_metric=selected.val_metric,
-        test_metric=selected.test_metric,
-        best_state=best["state"],
-        train_seconds=train_seconds,
-        history=history,
-        message=message,
-        interrupt=interrupt,
-        states=states,
-    )
+        selected = states["selected"]
+        result = FitResult(
+            status=status,
+            best_epoch=best["epoch"],
+            epochs_run=len(history),
+            val_metric=selected.val_metric,
+            test_metric=selected.test_metric,
+            best_state=best["state"],
+            train_seconds=train_seconds,
+            history=history,
+            message=message,
+            interrupt=interrupt,
+            states=states,
+        )
+    result.late(late)
+    return result
 
 
 def _snapshot(model: torch.nn.Module) -> dict[str, Tensor]:
