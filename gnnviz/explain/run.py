@@ -67,6 +67,8 @@ DEFINITIONS = {
     "largest attribution to the node's prediction, as [feature index, score]; score = the method's absolute attribution "
     "to that feature column summed over the nodes of the computation subgraph (PyG node_mask_type='attributes', no edge "
     "mask); names in feature_names where the dataset has them (null: indices only)",
+    "inputs_sha256": "SHA-256 of the explained state's checkpoint file and graph.pt: the explorer (gnnviz visualize) "
+    "shows these explanations only on a page drawn from the same bytes",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -137,7 +139,7 @@ def explain(
 
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits
-    from gnnviz.runs.load import check_state_name, load_checkpoint, state_file
+    from gnnviz.runs.load import check_state_name, load_checkpoint, state_digest, state_file
     from gnnviz.runs.store import read_graphs
     from gnnviz.viz.load import load_arrays
 
@@ -355,6 +357,7 @@ def explain(
         "model": arrays.model,
         "checkpoint_epoch": ep,
         "state": state,
+        "inputs_sha256": state_digest(run_dir, state),
         "layers": layers,
         "num_nodes": n,
         "ground_truth": truth_e is not None,
@@ -386,10 +389,13 @@ def explain(
     blobs["index.html"] = _page(doc, rows).encode("utf-8")
     blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
     _write(out, blobs, earlier)
+    from gnnviz.viz.explained import refresh
+
+    refresh(run_dir, state, out, doc, say)  # the explorer of this state, where there is one, shows them
     return out
 
 
-EXPLAIN_VERSION = 4  # bump when what explain computes changes
+EXPLAIN_VERSION = 5  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:

@@ -277,6 +277,37 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
+def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_path):
+    """explain.json names the bytes it explains; an explorer drawn from them (RUN/viz) gets them in
+    explorer/explain.js, as visualize would have embedded them."""
+    import shutil
+
+    from gnnviz.explain.run import explain as run_explain
+    from gnnviz.runs.load import state_digest
+    from gnnviz.viz.pages.explorer import EXPLAIN, PAGE, explain_data, explain_js, read_explain_js
+
+    (by_model, g) = runs
+    run = tmp_path / "run"
+    shutil.copytree(by_model["gcn"], run)
+    viz = run / "viz"
+    (viz / "explorer").mkdir(parents=True)
+    (viz / PAGE).write_text("<html></html>")  # what visualize writes, as far as explain looks
+    (viz / EXPLAIN).write_bytes(explain_js(explain_data(None, state_digest(run))))
+    lines = []
+    out = run_explain(run, nodes=[0, 21], methods="saliency", log=lines.append)
+    doc = json.loads((out / "explain.json").read_text())
+    assert out == run / "explain" and doc["inputs_sha256"] == state_digest(run)
+    page = read_explain_js((viz / EXPLAIN).read_bytes())["explained"]
+    assert page["href"] == "../explain" and page["methods"] == ["saliency"]
+    for row in doc["nodes"]:
+        shown = page["nodes"][str(row["node"])]
+        assert shown["edges"] == [i for e in row["edges"] for i in e]
+        assert shown["methods"]["saliency"]["scores"] == row["methods"]["saliency"]["scores"]
+        assert shown["methods"]["saliency"]["auc"] == row["methods"]["saliency"]["auc"]
+        assert (viz / page["href"] / shown["figure"]).is_file()
+    assert any("shows these explanations" in line for line in lines), lines
+
+
 def test_pgexplainer_is_trained_on_training_nodes_scored_and_not_recomputed(runs, tmp_path, capsys):
     (by_model, g) = runs
     motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]
