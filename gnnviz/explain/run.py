@@ -61,8 +61,9 @@ DEFINITIONS = {
     "of the run's training-split nodes (those with a computation edge), each on its computation subgraph, for the "
     "model's predicted class; settings.pgexplainer_epochs passes in a seeded order; with --repeats, repeat r fits "
     "its own explainer with seed seed + r * num_nodes. Their seconds include the training",
-    "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores "
-    "and nodes.*.methods.*.stability.edge_std are in this order",
+    "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores, "
+    "nodes.*.methods.*.stability.edge_std and nodes.*.truth_edge_mask (true: in the known explanation; null without "
+    "one) are in this order",
     "top_features": "methods with a feature attribution (integrated_gradients, saliency): the features with the "
     "largest attribution to the node's prediction, as [feature index, score]; score = the method's absolute attribution "
     "to that feature column summed over the nodes of the computation subgraph (PyG node_mask_type='attributes', no edge "
@@ -281,6 +282,7 @@ def explain(
                 "computation_edges": int(comp.sum()),
                 "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
                 "truth_edges": None if truth_here is None else int(truth_here.sum()),
+                "truth_edge_mask": None if truth_here is None else truth_here.tolist(),
                 "methods": per,
                 "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values.items()}, truth_here),
                 "_spread": spread,

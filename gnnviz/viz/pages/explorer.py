@@ -306,7 +306,7 @@ def explain_data(
     The result: {"inputs_sha256", "note", "explained": None or {"methods", "descriptions",
     "ground_truth", "keep", "href", "index", "hint", "state", "checkpoint_epoch", "nodes": {id:
     {"edges": [s0, t0, s1, t1, ...] (computation edges, stored ids), "figure", "computation_edges",
-    "truth_edges", "methods": {name: {"scores" [m], "auc", "fid_plus", "fid_minus"}}}}}}.
+    "truth_edges", "truth" ([m] in the known explanation, or None), "methods": {name: {"scores" [m], "auc", "fid_plus", "fid_minus"}}}}}}.
     """
     if doc is None:
         return {"inputs_sha256": digest, "note": note, "explained": None}
@@ -320,6 +320,7 @@ def explain_data(
             "edges": [int(i) for pair in row["edges"] for i in pair],
             "computation_edges": int(row["computation_edges"]),
             "truth_edges": row.get("truth_edges"),
+            "truth": [bool(t) for t in row["truth_edge_mask"]] if row.get("truth_edge_mask") is not None else None,
             "figure": figure if figure in files else None,
             "methods": {m: {k: row["methods"][m][k] for k in ("scores", "auc", "fid_plus", "fid_minus")} for m in methods},
         }

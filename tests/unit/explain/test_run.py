@@ -304,6 +304,8 @@ def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_pa
         assert shown["edges"] == [i for e in row["edges"] for i in e]
         assert shown["methods"]["saliency"]["scores"] == row["methods"]["saliency"]["scores"]
         assert shown["methods"]["saliency"]["auc"] == row["methods"]["saliency"]["auc"]
+        assert shown["truth"] == row["truth_edge_mask"] and sum(shown["truth"]) == row["truth_edges"]
+        assert len(shown["truth"]) == row["computation_edges"]
         assert (viz / page["href"] / shown["figure"]).is_file()
     assert any("shows these explanations" in line for line in lines), lines
 

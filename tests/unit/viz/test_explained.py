@@ -24,6 +24,7 @@ def doc(digest: str, nodes=(3, 7), methods=("saliency", "gnnexplainer")) -> dict
                 "computation_edges": len(edges),
                 "edges": edges,
                 "truth_edges": 1,
+                "truth_edge_mask": [False, True, False],
                 "methods": {
                     m: {"scores": [0.1 * (i + 1) * (k + 1) for i in range(3)], "auc": 0.5 + 0.1 * k, "fid_plus": 1.0,
                         "fid_minus": 0.0, "top_edges": []}
@@ -53,6 +54,7 @@ def test_explain_data_holds_each_explained_node_as_explain_json_has_it():
     for row in d["nodes"]:
         node = ex["nodes"][str(row["node"])]
         assert node["edges"] == [i for pair in row["edges"] for i in pair]  # [s0, t0, s1, t1, ...]
+        assert node["truth"] == row["truth_edge_mask"] and node["computation_edges"] == 3
         for m in ex["methods"]:
             want = row["methods"][m]
             assert node["methods"][m] == {k: want[k] for k in ("scores", "auc", "fid_plus", "fid_minus")}

@@ -243,8 +243,9 @@
       const best = new Map();
       for (let i = 0; i < sc.length; i++) {
         const a = e[2 * i], b = e[2 * i + 1], key = a < b ? `${a},${b}` : `${b},${a}`;
-        const old = best.get(key);
-        if (!old || sc[i] > old.s) best.set(key, { u: a, t: b, s: sc[i] });
+        const old = best.get(key), truth = !!(X.truth && X.truth[i]);
+        if (!old || sc[i] > old.s) best.set(key, { u: a, t: b, s: sc[i], truth: truth || (old ? old.truth : false) });
+        else if (truth) old.truth = true; // a pair is in the known explanation where either direction is
       }
       const pairs = [...best.values()];
       let low = Infinity, high = -Infinity;
@@ -316,7 +317,7 @@
     }
     if (EX) { // the method whose scores the lines show; off: the incoming weights, as without explanations
       $("projection").closest("label").insertAdjacentHTML("afterend", '<label title="gnnviz explain’s edge scores, drawn on an explained node’s computation edges">Explanation <select id="explain-method"></select></label>');
-      fill($("explain-method"), [...EX.methods.map((m) => [m, m]), ["", "off (incoming weights)"]], state.method ?? "");
+      fill($("explain-method"), [...EX.methods.map((m) => [m, m]), ["", "off: weights"]], state.method ?? "");
     }
     if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
     else { $("projection").disabled = true; }
@@ -483,12 +484,19 @@
       scaleEl.hidden = !state.explained;
       if (state.explained) {
         const X = state.explained, seen = new Set([state.selected]);
+        ctx.strokeStyle = "rgba(217,95,2,0.3)"; // the known explanation (motif): explain's node-N.png's orange
+        ctx.lineWidth = 9;
+        for (const p of X.pairs) {
+          if (!p.truth) continue;
+          const a = at(p.u), b = at(p.t);
+          ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
+        }
         for (const p of X.pairs) {
           const a = at(p.u), b = at(p.t), lw = 0.6 + 6 * p.share, alpha = 0.08 + 0.92 * p.share;
           ctx.lineWidth = lw;
           ctx.strokeStyle = `rgba(31,78,153,${alpha.toFixed(3)})`;
           ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
-          overlayDrawn.push([p.u, p.t, p.s, lw, alpha]);
+          overlayDrawn.push([p.u, p.t, p.s, lw, alpha, p.truth]);
           seen.add(p.u); seen.add(p.t);
         }
         seen.delete(state.selected);
@@ -707,7 +715,8 @@
         state.explained = EX && state.method && EX.nodes[String(v)] ? explanationEdges(v, state.method) : null;
         if (state.explained) {
           for (const p of state.explained.pairs) { state.hoodSet.add(p.u); state.hoodSet.add(p.t); }
-          scaleEl.textContent = `explanation of node ${v}, ${state.method}: line width and opacity = score, linear from ${fx(state.explained.low)} (thinnest) to ${fx(state.explained.high)} (thickest)`;
+          scaleEl.textContent = `explanation of node ${v}, ${state.method}: line width and opacity = score, linear from ${fx(state.explained.low)} (thinnest) to ${fx(state.explained.high)} (thickest)`
+            + (EX.nodes[String(v)].truth ? "; orange halo: the known explanation (motif)" : "");
         }
         $("details").innerHTML = detailsHtml(v);
       }
