@@ -26,7 +26,7 @@ from gnnviz.explain.nodes import default_nodes
 
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
-DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
+DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its own, the motif's and its strongest edges only
 TOP_FEATURES = 10  # features listed per node and method
 ZERO_NOTE = 0.5  # a method scoring more than this share of computation edges exactly 0 gets a note
 CURVE_KEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the fidelity curve's shares of top edges kept
@@ -541,15 +541,13 @@ def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, An
 def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node):
     import networkx as nx
 
-    if s_src.size > DRAW_MAX_EDGES:  # the strongest edges of any method, by share of its panel max
-        strength = np.max([v / v.max() if v.max() > 0 else v for v in vals.values()], axis=0)
-        pick = np.sort(np.argsort(-strength, kind="stable")[:DRAW_MAX_EDGES])
-        s_src, s_dst = s_src[pick], s_dst[pick]
-        vals = {m: v[pick] for m, v in vals.items()}
-        truth_here = truth_here[pick] if truth_here is not None else None
-        shown = f" (the {DRAW_MAX_EDGES} strongest of {row['computation_edges']} edges)"
-    else:
-        shown = ""
+    from gnnviz.explain.draw import thin_edges
+
+    pick, thinned = thin_edges(s_src, s_dst, vals, node=row["node"], truth=truth_here, limit=DRAW_MAX_EDGES)
+    s_src, s_dst = s_src[pick], s_dst[pick]
+    vals = {m: v[pick] for m, v in vals.items()}
+    truth_here = truth_here[pick] if truth_here is not None else None
+    shown = f" ({thinned})" if thinned else ""
     ids = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
     local = {int(v): i for i, v in enumerate(ids)}
     edges = np.array([[local[int(u)] for u in s_src], [local[int(v)] for v in s_dst]], dtype=np.int64).reshape(2, -1)

@@ -310,6 +310,41 @@ def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_pa
     assert any("shows these explanations" in line for line in lines), lines
 
 
+def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many():
+    """The thinning (explain/draw.py's thin_edges, tested in test_draw.py) as the node figure uses it."""
+    from types import SimpleNamespace
+
+    from gnnviz.explain.draw import plot_node
+    from gnnviz.explain.run import DRAW_MAX_EDGES, _node_figure
+    from tests.unit.explain.test_draw import hub
+
+    src, dst, scores, truth = hub()
+    methods = {m: {"auc": 0.5, "fid_plus": 1.0, "fid_minus": 0.0} for m in scores}
+    row = {
+        "node": 0,
+        "split": "test",
+        "true": 1,
+        "predicted": 1,
+        "correct": True,
+        "computation_edges": src.size,
+        "methods": methods,
+    }
+    arrays = SimpleNamespace(dataset="ba_shapes", model="gcn", checkpoint=SimpleNamespace(stamp_short="epoch 9"))
+    drawn = {}
+
+    def spy(pos, edges, vals, *, node_ids, **kw):  # what reaches the drawing
+        drawn.update(ids=node_ids[edges], vals=vals, truth=kw["truth_edges"])
+        return plot_node(pos, edges, vals, node_ids=node_ids, **kw)
+
+    fig = _node_figure(row, src, dst, scores, truth, None, 0, str, arrays, spy)
+    s, d = drawn["ids"]
+    assert s.size == DRAW_MAX_EDGES
+    assert int(((s == 0) | (d == 0)).sum()) == int(((src == 0) | (dst == 0)).sum())  # every edge of node 0
+    assert int(drawn["truth"].sum()) == int(truth.sum())  # and every motif edge
+    title = fig._suptitle.get_text().replace("\n", " ")
+    assert f"{DRAW_MAX_EDGES} of {src.size} computation edges drawn" in title, title
+
+
 def test_pgexplainer_is_trained_on_training_nodes_scored_and_not_recomputed(runs, tmp_path, capsys):
     (by_model, g) = runs
     motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]
