@@ -543,6 +543,14 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
 
     from gnnviz.explain.draw import thin_edges
 
+    # Laid out with every computation edge, drawn with those thin_edges keeps: a hub's kept motif
+    # edges stay where their houses hang, not pushed off as pieces the thinning cut loose.
+    every = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
+    at = {int(v): i for i, v in enumerate(every)}
+    graph = nx.Graph()
+    graph.add_nodes_from(range(every.size))
+    graph.add_edges_from([(at[int(u)], at[int(v)]) for u, v in zip(s_src, s_dst, strict=True)])
+    layout = nx.spring_layout(graph, seed=seed)
     pick, thinned = thin_edges(s_src, s_dst, vals, node=row["node"], truth=truth_here, limit=DRAW_MAX_EDGES)
     s_src, s_dst = s_src[pick], s_dst[pick]
     vals = {m: v[pick] for m, v in vals.items()}
@@ -551,11 +559,7 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
     ids = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
     local = {int(v): i for i, v in enumerate(ids)}
     edges = np.array([[local[int(u)] for u in s_src], [local[int(v)] for v in s_dst]], dtype=np.int64).reshape(2, -1)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(ids.size))
-    graph.add_edges_from(edges.T.tolist())
-    layout = nx.spring_layout(graph, seed=seed)
-    pos = np.array([layout[i] for i in range(ids.size)], dtype=float).reshape(-1, 2)
+    pos = np.array([layout[at[int(v)]] for v in ids], dtype=float).reshape(-1, 2)
     notes = {m: "" if d["auc"] is None else f"AUC {d['auc']:.2f}" for m, d in row["methods"].items()}
     for m, d in row["methods"].items():
         notes[m] = (notes[m] + "  " if notes[m] else "") + f"fid+ {d['fid_plus']:.0f} fid- {d['fid_minus']:.0f}"

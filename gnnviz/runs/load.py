@@ -154,11 +154,16 @@ def state_digest(run: str | Path, state: str = DEFAULT_STATE) -> str:
     on the stored graph depend on. Explanations and the explorer that shows them must agree on it."""
     import hashlib
 
+    from gnnviz.io import named
+
     digest = hashlib.sha256()
     for path in (state_file(run, state), Path(run) / "graph.pt"):
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:  # a failed read does not name its file
+            raise named(exc, path) from None
     return digest.hexdigest()
 
 

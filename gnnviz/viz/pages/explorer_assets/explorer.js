@@ -485,7 +485,7 @@
       if (state.explained) {
         const X = state.explained, seen = new Set([state.selected]);
         ctx.strokeStyle = "rgba(217,95,2,0.3)"; // the known explanation (motif): explain's node-N.png's orange
-        ctx.lineWidth = 9;
+        ctx.lineWidth = 12;
         for (const p of X.pairs) {
           if (!p.truth) continue;
           const a = at(p.u), b = at(p.t);
