@@ -327,6 +327,17 @@ def explain_data(
     state = str(doc.get("state") or "selected")
     explained_now = ",".join(str(int(r["node"])) for r in doc["nodes"])
     hint = f"gnnviz explain {_shell(run)} --nodes {explained_now},{{node}} --methods {','.join(methods)}"
+    settings = doc["settings"]
+    # The settings the explained nodes were explained with, where not explain's defaults: the
+    # command must not explain them again differently.
+    for option, key, default in (
+        ("--seed", "seed", 0),
+        ("--epochs", "gnnexplainer_epochs", 100),
+        ("--keep", "keep", 0.2),
+        ("--repeats", "repeats", 1),
+    ):
+        if key in settings and settings[key] != default:
+            hint += f" {option} {settings[key]}"
     if state != "selected":
         hint += f" --state {state}"
     return {

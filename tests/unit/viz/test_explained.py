@@ -63,6 +63,9 @@ def test_explain_data_holds_each_explained_node_as_explain_json_has_it():
     assert ex["index"] == "../explain/index.html"
     assert ex["hint"] == "gnnviz explain 'runs/my run' --nodes 3,7,{node} --methods saliency,gnnexplainer"
     assert ex["descriptions"]["saliency"] == "saliency says"
+    settings = {"methods": ["saliency"], "keep": 0.3, "seed": 0, "gnnexplainer_epochs": 30, "repeats": 1}
+    other = explain_data(d | {"settings": settings, "state": "last"}, "abc", run="r")["explained"]["hint"]
+    assert other == "gnnviz explain r --nodes 3,7,{node} --methods saliency --epochs 30 --keep 0.3 --state last"
     # explain.js round-trips; nothing explained is an explorer as before (null).
     assert read_explain_js(explain_js(got)) == got
     assert explain_data(None, "abc") == {"inputs_sha256": "abc", "note": None, "explained": None}
