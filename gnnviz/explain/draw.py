@@ -22,6 +22,39 @@ def _undirected(edges: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
     return pairs, np.array(list(best.values()), dtype=float)
 
 
+def thin_edges(
+    src: np.ndarray,
+    dst: np.ndarray,
+    scores: dict[str, np.ndarray],
+    *,
+    node: int,
+    truth: np.ndarray | None = None,
+    limit: int = 400,
+) -> tuple[np.ndarray, str]:
+    """Which of a node's computation edges its figure draws, and a note saying so.
+
+    src, dst: [m] endpoints; scores: method -> [m]; truth: [m] in the known explanation, or None.
+    Up to ``limit`` edges every edge is drawn (note ""). Above it: every edge of the node itself
+    (into or out of it) and of the known explanation, whatever their scores, then the strongest of
+    the rest (by the largest share of its panel's maximum over the methods) up to ``limit`` in all;
+    returns (sorted indices [k], a note naming k of m). The node's own and the motif's edges are
+    kept even where they alone pass ``limit``: a figure without them would explain nothing.
+    """
+    src, dst = np.asarray(src), np.asarray(dst)
+    m = int(src.size)
+    if m <= limit:
+        return np.arange(m), ""
+    must = (src == node) | (dst == node)
+    if truth is not None:
+        must |= np.asarray(truth, dtype=bool)
+    strength = np.max([v / v.max() if v.max() > 0 else v for v in (np.asarray(s, dtype=float) for s in scores.values())], axis=0)
+    rest = np.flatnonzero(~must)
+    room = max(limit - int(must.sum()), 0)
+    pick = np.sort(np.concatenate([np.flatnonzero(must), rest[np.argsort(-strength[rest], kind="stable")[:room]]]))
+    kept = f"node {node}'s own" + (" and the known explanation's" if truth is not None else "")
+    return pick, f"{pick.size} of {m} computation edges drawn: {kept}, then the strongest of the rest"
+
+
 def plot_node(
     pos: np.ndarray,
     edges: np.ndarray,

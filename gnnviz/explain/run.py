@@ -26,7 +26,7 @@ from gnnviz.explain.nodes import default_nodes
 
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
-DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its strongest edges only
+DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its own, the motif's and its strongest edges only
 TOP_FEATURES = 10  # features listed per node and method
 ZERO_NOTE = 0.5  # a method scoring more than this share of computation edges exactly 0 gets a note
 CURVE_KEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the fidelity curve's shares of top edges kept
@@ -61,12 +61,15 @@ DEFINITIONS = {
     "of the run's training-split nodes (those with a computation edge), each on its computation subgraph, for the "
     "model's predicted class; settings.pgexplainer_epochs passes in a seeded order; with --repeats, repeat r fits "
     "its own explainer with seed seed + r * num_nodes. Their seconds include the training",
-    "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores "
-    "and nodes.*.methods.*.stability.edge_std are in this order",
+    "nodes.*.edges": "the node's computation edges as [source, target] ids of the stored graph; nodes.*.methods.*.scores, "
+    "nodes.*.methods.*.stability.edge_std and nodes.*.truth_edge_mask (true: in the known explanation; null without "
+    "one) are in this order",
     "top_features": "methods with a feature attribution (integrated_gradients, saliency): the features with the "
     "largest attribution to the node's prediction, as [feature index, score]; score = the method's absolute attribution "
     "to that feature column summed over the nodes of the computation subgraph (PyG node_mask_type='attributes', no edge "
     "mask); names in feature_names where the dataset has them (null: indices only)",
+    "inputs_sha256": "SHA-256 of the explained state's checkpoint file and graph.pt: the explorer (gnnviz visualize) "
+    "shows these explanations only on a page drawn from the same bytes",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -137,7 +140,7 @@ def explain(
 
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits
-    from gnnviz.runs.load import check_state_name, load_checkpoint, state_file
+    from gnnviz.runs.load import check_state_name, load_checkpoint, state_digest, state_file
     from gnnviz.runs.store import read_graphs
     from gnnviz.viz.load import load_arrays
 
@@ -279,6 +282,7 @@ def explain(
                 "computation_edges": int(comp.sum()),
                 "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
                 "truth_edges": None if truth_here is None else int(truth_here.sum()),
+                "truth_edge_mask": None if truth_here is None else truth_here.tolist(),
                 "methods": per,
                 "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values.items()}, truth_here),
                 "_spread": spread,
@@ -355,6 +359,7 @@ def explain(
         "model": arrays.model,
         "checkpoint_epoch": ep,
         "state": state,
+        "inputs_sha256": state_digest(run_dir, state),
         "layers": layers,
         "num_nodes": n,
         "ground_truth": truth_e is not None,
@@ -386,10 +391,13 @@ def explain(
     blobs["index.html"] = _page(doc, rows).encode("utf-8")
     blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
     _write(out, blobs, earlier)
+    from gnnviz.viz.explained import refresh
+
+    refresh(run_dir, state, out, doc, say)  # the explorer of this state, where there is one, shows them
     return out
 
 
-EXPLAIN_VERSION = 4  # bump when what explain computes changes
+EXPLAIN_VERSION = 5  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:
@@ -533,23 +541,25 @@ def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, An
 def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node):
     import networkx as nx
 
-    if s_src.size > DRAW_MAX_EDGES:  # the strongest edges of any method, by share of its panel max
-        strength = np.max([v / v.max() if v.max() > 0 else v for v in vals.values()], axis=0)
-        pick = np.sort(np.argsort(-strength, kind="stable")[:DRAW_MAX_EDGES])
-        s_src, s_dst = s_src[pick], s_dst[pick]
-        vals = {m: v[pick] for m, v in vals.items()}
-        truth_here = truth_here[pick] if truth_here is not None else None
-        shown = f" (the {DRAW_MAX_EDGES} strongest of {row['computation_edges']} edges)"
-    else:
-        shown = ""
+    from gnnviz.explain.draw import thin_edges
+
+    # Laid out with every computation edge, drawn with those thin_edges keeps: a hub's kept motif
+    # edges stay where their houses hang, not pushed off as pieces the thinning cut loose.
+    every = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
+    at = {int(v): i for i, v in enumerate(every)}
+    graph = nx.Graph()
+    graph.add_nodes_from(range(every.size))
+    graph.add_edges_from([(at[int(u)], at[int(v)]) for u, v in zip(s_src, s_dst, strict=True)])
+    layout = nx.spring_layout(graph, seed=seed)
+    pick, thinned = thin_edges(s_src, s_dst, vals, node=row["node"], truth=truth_here, limit=DRAW_MAX_EDGES)
+    s_src, s_dst = s_src[pick], s_dst[pick]
+    vals = {m: v[pick] for m, v in vals.items()}
+    truth_here = truth_here[pick] if truth_here is not None else None
+    shown = f" ({thinned})" if thinned else ""
     ids = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
     local = {int(v): i for i, v in enumerate(ids)}
     edges = np.array([[local[int(u)] for u in s_src], [local[int(v)] for v in s_dst]], dtype=np.int64).reshape(2, -1)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(ids.size))
-    graph.add_edges_from(edges.T.tolist())
-    layout = nx.spring_layout(graph, seed=seed)
-    pos = np.array([layout[i] for i in range(ids.size)], dtype=float).reshape(-1, 2)
+    pos = np.array([layout[at[int(v)]] for v in ids], dtype=float).reshape(-1, 2)
     notes = {m: "" if d["auc"] is None else f"AUC {d['auc']:.2f}" for m, d in row["methods"].items()}
     for m, d in row["methods"].items():
         notes[m] = (notes[m] + "  " if notes[m] else "") + f"fid+ {d['fid_plus']:.0f} fid- {d['fid_minus']:.0f}"

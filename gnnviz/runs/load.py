@@ -149,6 +149,24 @@ def state_file(run: str | Path, state: str = DEFAULT_STATE) -> Path:
     return run / have[state]["file"]
 
 
+def state_digest(run: str | Path, state: str = DEFAULT_STATE) -> str:
+    """SHA-256 of the bytes of ``state``'s checkpoint file and ``graph.pt``: what a model's outputs
+    on the stored graph depend on. Explanations and the explorer that shows them must agree on it."""
+    import hashlib
+
+    from gnnviz.io import named
+
+    digest = hashlib.sha256()
+    for path in (state_file(run, state), Path(run) / "graph.pt"):
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:  # a failed read does not name its file
+            raise named(exc, path) from None
+    return digest.hexdigest()
+
+
 def check_state_epoch(path: Path, state: str, epoch: Any) -> None:
     """The checkpoint at ``path`` holds the epoch summary.json records for ``state`` (where it records
     one): a file copied in from another run, or from another state's, is named."""

@@ -13,6 +13,7 @@
 | ``figures/`` | which figures exist, their titles and captions: ``FigureSpec`` lists, pure (``run.py`` for visualize, ``compare.py`` for compare) | drawing, files |
 | ``draw/`` | pure ``matplotlib.figure.Figure`` builders, one module per figure family, and ``encode.py`` (a spec to PNG/SVG bytes) | files, pyplot |
 | ``pages/`` | page text, pure: ``index.py`` (``index.html``), ``explorer.py`` (the interactive explorer's files) | files |
+| ``explained.py`` | which ``explain.json`` the explorer shows (same checkpoint and graph bytes) and, for ``gnnviz explain``, the rewrite of an explorer's ``explorer/explain.js`` (its one file written outside ``write.py``) | drawing |
 | ``write.py`` | the only writer of output files (atomic), the figure cache, signals held between figures, one JSON encoder | analysis, drawing code |
 | ``visualize.py`` | ``visualize()``: the order of the steps, every check before the first write, timings | everything above |
 | ``compare.py`` | ``compare()``: input checks before any write, the order of the steps, the output folder rule | analysis, drawing |

@@ -170,8 +170,14 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
         if skipped:
             say(f"note: no explorer page: {skipped}")
         else:
+            from gnnviz.runs.load import state_digest
+            from gnnviz.viz.explained import for_page
+
+            shown_explained, stale = for_page(Path(run_dir), state, out, state_digest(run_dir, state))
+            if stale:
+                say(f"note: {stale}")
             for name, data in explorer.explorer_files(
-                **explorer.run_inputs(arrays, lay.coords, projections, found, page_figures)
+                **explorer.run_inputs(arrays, lay.coords, projections, found, page_figures), explained=shown_explained
             ).items():
                 writer.bytes(name, data)
         writer.text("index.html", page.index_html(arrays, lay.method, drawn, stats, notes, timer.seconds, pred.summary, skipped))
@@ -197,7 +203,9 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
 def default_out(run_dir: Path, state: str = DEFAULT_STATE) -> Path:
     """``RUN/viz`` for the selected state, ``RUN/viz-<state>`` for another: drawing a second state
     never replaces the figures of the first."""
-    return run_dir / ("viz" if state == DEFAULT_STATE else f"viz-{state}")
+    from gnnviz.viz.explained import viz_dir
+
+    return viz_dir(run_dir, state)
 
 
 def _projected(a: RunArrays) -> list[tuple[str, Any]]:

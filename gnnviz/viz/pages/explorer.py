@@ -43,6 +43,10 @@ ASSET_DIR = Path(__file__).with_name("explorer_assets")  # package data (pyproje
 PAGE = "explorer.html"
 FOLDER = "explorer"
 DATA = f"{FOLDER}/data.js"
+# What ``gnnviz explain`` found for this run, a script of its own: visualize writes it with the page,
+# and explain rewrites it (and nothing else) when it explains the checkpoint the page draws.
+EXPLAIN = f"{FOLDER}/explain.js"
+EXPLAIN_PREFIX = "window.GNNVIZ_EXPLORER_EXPLAIN = "
 FIXED = 65535  # uint16 fixed point for multi-label probabilities in [0, 1]
 # Above this many nodes visualize writes no explorer page: at 100k nodes its data is ~30 MB and
 # ready in ~10 s (issue 10's budgets), so 1M nodes would be ~300 MB that a browser tab loads for
@@ -83,6 +87,7 @@ def explorer_files(
     summary: Mapping[str, Any] | None = None,
     config_text: str = "",
     figures: Sequence[tuple[str, str]] = (),
+    explained: Mapping[str, Any] | None = None,
     compress_level: int = 6,
 ) -> dict[str, bytes]:
     """The explorer page's files, ``{path relative to the viz folder: bytes}``.
@@ -99,6 +104,7 @@ def explorer_files(
     gcn: (edge_index [2, E + N] with self-loops, coefficients [E + N]) for GCN runs.
     tsne: (title, coords [M, 2], node ids [M]) per projection shown.
     figures: (path relative to the viz folder, caption) of the static figures.
+    explained: ``explain_data``'s result, written to ``explorer/explain.js`` (None: an empty one).
     Raises ValueError when shapes disagree (a bug in the caller, not bad user input).
     """
     n = int(num_nodes)
@@ -185,6 +191,7 @@ def explorer_files(
         "figures": [{"path": str(p), "caption": str(c)} for p, c in figures],
     }
     files = {PAGE: _page(title).encode("utf-8"), DATA: _data_js(meta, arrays, compress_level)}
+    files[EXPLAIN] = explain_js(explained if explained is not None else explain_data(None, ""))
     for name, out in ASSETS:
         files[out] = (ASSET_DIR / name).read_bytes()
     return files
@@ -286,6 +293,95 @@ def read_data_js(data: bytes) -> dict[str, Any]:
     return {"meta": payload["meta"], "arrays": {k: decode_array(v) for k, v in payload["arrays"].items()}}
 
 
+def explain_data(
+    doc: Mapping[str, Any] | None, digest: str, *, href: str = "../explain", run: str = "RUN", note: str | None = None
+) -> dict[str, Any]:
+    """What the explorer shows of an ``explain.json`` (``doc``; None: nothing explained, or ``note``
+    says why what was explained is not shown).
+
+    digest: ``runs.load.state_digest`` of the state the page draws (``explain`` refreshes the page's
+    explanations only where it matches its own). href: the explain folder relative to the page's
+    folder, for the figure links. run: the run directory as the user names it, for the hint that
+    says how to explain a node that has no explanation.
+    The result: {"inputs_sha256", "note", "explained": None or {"methods", "descriptions",
+    "ground_truth", "keep", "href", "index", "hint", "state", "checkpoint_epoch", "nodes": {id:
+    {"edges": [s0, t0, s1, t1, ...] (computation edges, stored ids), "figure", "computation_edges",
+    "truth_edges", "truth" ([m] in the known explanation, or None), "methods": {name: {"scores" [m], "auc", "fid_plus", "fid_minus"}}}}}}.
+    """
+    if doc is None:
+        return {"inputs_sha256": digest, "note": note, "explained": None}
+    methods = [str(m) for m in doc["settings"]["methods"]]
+    files = set(doc.get("files") or ())
+    nodes = {}
+    for row in doc["nodes"]:
+        v = int(row["node"])
+        figure = f"node-{v}.png"
+        nodes[str(v)] = {
+            "edges": [int(i) for pair in row["edges"] for i in pair],
+            "computation_edges": int(row["computation_edges"]),
+            "truth_edges": row.get("truth_edges"),
+            "truth": [bool(t) for t in row["truth_edge_mask"]] if row.get("truth_edge_mask") is not None else None,
+            "figure": figure if figure in files else None,
+            "methods": {m: {k: row["methods"][m][k] for k in ("scores", "auc", "fid_plus", "fid_minus")} for m in methods},
+        }
+    state = str(doc.get("state") or "selected")
+    explained_now = ",".join(str(int(r["node"])) for r in doc["nodes"])
+    hint = f"gnnviz explain {_shell(run)} --nodes {explained_now},{{node}} --methods {','.join(methods)}"
+    settings = doc["settings"]
+    # The settings the explained nodes were explained with, where not explain's defaults: the
+    # command must not explain them again differently.
+    for option, key, default in (
+        ("--seed", "seed", 0),
+        ("--epochs", "gnnexplainer_epochs", 100),
+        ("--keep", "keep", 0.2),
+        ("--repeats", "repeats", 1),
+    ):
+        if key in settings and settings[key] != default:
+            hint += f" {option} {settings[key]}"
+    if state != "selected":
+        hint += f" --state {state}"
+    return {
+        "inputs_sha256": digest,
+        "note": note,
+        "explained": {
+            "methods": methods,
+            "descriptions": {m: str((doc["methods"].get(m) or {}).get("description", "")) for m in methods},
+            "ground_truth": bool(doc.get("ground_truth")),
+            "keep": float(doc["settings"]["keep"]),
+            "href": href,
+            "index": f"{href}/index.html" if "index.html" in files else None,
+            "hint": hint,
+            "state": state,
+            "checkpoint_epoch": doc.get("checkpoint_epoch"),
+            "nodes": nodes,
+        },
+    }
+
+
+def _shell(word: str) -> str:
+    import shlex
+
+    return shlex.quote(str(word))
+
+
+def explain_js(data: Mapping[str, Any]) -> bytes:
+    """``explorer/explain.js``: assigns ``window.GNNVIZ_EXPLORER_EXPLAIN`` (a script, not JSON, for
+    file:// pages, as data.js)."""
+    text = json.dumps(_plain(data), ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return f"{EXPLAIN_PREFIX}{text};\n".encode("ascii")
+
+
+def read_explain_js(data: bytes) -> dict[str, Any]:
+    """``explorer/explain.js`` back to ``explain_data``'s dict; ValueError for anything else."""
+    text = data.decode("ascii").strip()
+    if not text.startswith(EXPLAIN_PREFIX) or not text.endswith(";"):
+        raise ValueError("not an explorer explain file")
+    payload = json.loads(text[len(EXPLAIN_PREFIX) : -1])
+    if not isinstance(payload, dict) or "inputs_sha256" not in payload:
+        raise ValueError("not an explorer explain file")
+    return payload
+
+
 def _page(title: str) -> str:
     t = html.escape(title)
     return f"""<!DOCTYPE html>
@@ -329,6 +425,7 @@ def _page(title: str) -> str:
 <div id="tooltip" hidden></div>
 <script src="{FOLDER}/vendor/graphology.umd.min.js"></script>
 <script src="{DATA}"></script>
+<script src="{EXPLAIN}"></script>
 <script src="{FOLDER}/explorer.js"></script>
 </body></html>
 """

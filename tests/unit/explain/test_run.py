@@ -277,6 +277,74 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
+def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_path):
+    """explain.json names the bytes it explains; an explorer drawn from them (RUN/viz) gets them in
+    explorer/explain.js, as visualize would have embedded them."""
+    import shutil
+
+    from gnnviz.explain.run import explain as run_explain
+    from gnnviz.runs.load import state_digest
+    from gnnviz.viz.pages.explorer import EXPLAIN, PAGE, explain_data, explain_js, read_explain_js
+
+    (by_model, g) = runs
+    run = tmp_path / "run"
+    shutil.copytree(by_model["gcn"], run)
+    viz = run / "viz"
+    (viz / "explorer").mkdir(parents=True)
+    (viz / PAGE).write_text("<html></html>")  # what visualize writes, as far as explain looks
+    (viz / EXPLAIN).write_bytes(explain_js(explain_data(None, state_digest(run))))
+    lines = []
+    out = run_explain(run, nodes=[0, 21], methods="saliency", log=lines.append)
+    doc = json.loads((out / "explain.json").read_text())
+    assert out == run / "explain" and doc["inputs_sha256"] == state_digest(run)
+    page = read_explain_js((viz / EXPLAIN).read_bytes())["explained"]
+    assert page["href"] == "../explain" and page["methods"] == ["saliency"]
+    for row in doc["nodes"]:
+        shown = page["nodes"][str(row["node"])]
+        assert shown["edges"] == [i for e in row["edges"] for i in e]
+        assert shown["methods"]["saliency"]["scores"] == row["methods"]["saliency"]["scores"]
+        assert shown["methods"]["saliency"]["auc"] == row["methods"]["saliency"]["auc"]
+        assert shown["truth"] == row["truth_edge_mask"] and sum(shown["truth"]) == row["truth_edges"]
+        assert len(shown["truth"]) == row["computation_edges"]
+        assert (viz / page["href"] / shown["figure"]).is_file()
+    assert any("shows these explanations" in line for line in lines), lines
+
+
+def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many():
+    """The thinning (explain/draw.py's thin_edges, tested in test_draw.py) as the node figure uses it."""
+    from types import SimpleNamespace
+
+    from gnnviz.explain.draw import plot_node
+    from gnnviz.explain.run import DRAW_MAX_EDGES, _node_figure
+    from tests.unit.explain.test_draw import hub
+
+    src, dst, scores, truth = hub()
+    methods = {m: {"auc": 0.5, "fid_plus": 1.0, "fid_minus": 0.0} for m in scores}
+    row = {
+        "node": 0,
+        "split": "test",
+        "true": 1,
+        "predicted": 1,
+        "correct": True,
+        "computation_edges": src.size,
+        "methods": methods,
+    }
+    arrays = SimpleNamespace(dataset="ba_shapes", model="gcn", checkpoint=SimpleNamespace(stamp_short="epoch 9"))
+    drawn = {}
+
+    def spy(pos, edges, vals, *, node_ids, **kw):  # what reaches the drawing
+        drawn.update(ids=node_ids[edges], vals=vals, truth=kw["truth_edges"])
+        return plot_node(pos, edges, vals, node_ids=node_ids, **kw)
+
+    fig = _node_figure(row, src, dst, scores, truth, None, 0, str, arrays, spy)
+    s, d = drawn["ids"]
+    assert s.size == DRAW_MAX_EDGES
+    assert int(((s == 0) | (d == 0)).sum()) == int(((src == 0) | (dst == 0)).sum())  # every edge of node 0
+    assert int(drawn["truth"].sum()) == int(truth.sum())  # and every motif edge
+    title = fig._suptitle.get_text().replace("\n", " ")
+    assert f"{DRAW_MAX_EDGES} of {src.size} computation edges drawn" in title, title
+
+
 def test_pgexplainer_is_trained_on_training_nodes_scored_and_not_recomputed(runs, tmp_path, capsys):
     (by_model, g) = runs
     motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]

@@ -95,12 +95,13 @@ def test_int64_is_refused_by_the_encoder():
 
 def test_files_are_the_page_its_code_the_data_and_the_vendored_library():
     files = explorer_files(**inputs())
-    assert set(files) == {"explorer.html", "explorer/data.js", *(out for _, out in explorer.ASSETS)}
+    assert set(files) == {"explorer.html", "explorer/data.js", "explorer/explain.js", *(out for _, out in explorer.ASSETS)}
     page = files["explorer.html"].decode()
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts == [
         "explorer/vendor/graphology.umd.min.js",
         "explorer/data.js",
+        "explorer/explain.js",
         "explorer/explorer.js",
     ]
     assert "GAT on test &lt;graph&gt;" in page  # escaped

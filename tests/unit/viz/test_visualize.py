@@ -65,7 +65,7 @@ KARATE_GAT_FILES = {
     # what attention learned (issue 9 part 3)
     *(f"insight/{n}.png" for n in ("lift", "lift_by_degree", "ranking", "switched_off", "class_flow")),
     # the explorer page (issue 10)
-    "explorer.html", "explorer/data.js", *(path for _, path in EXPLORER_ASSETS),
+    "explorer.html", "explorer/data.js", "explorer/explain.js", *(path for _, path in EXPLORER_ASSETS),
 }  # fmt: skip
 
 
@@ -225,7 +225,7 @@ def test_gcn_draws_fixed_normalisation_instead_of_attention(runs, tmp_path):
 
 def test_sage_gets_every_figure_but_attention(runs, tmp_path):
     got = files_under(visualize(runs["sage"], tmp_path, quiet=True))
-    explorer = {"explorer.html", "explorer/data.js", *(path for _, path in EXPLORER_ASSETS)}
+    explorer = {"explorer.html", "explorer/data.js", "explorer/explain.js", *(path for _, path in EXPLORER_ASSETS)}
     assert got == {"layout.png", "degree.png", "curves.png", "tsne.png", "index.html", "timings.json", *explorer}
 
 

@@ -229,7 +229,32 @@
     }
 
     // ---------------------------------------------------------------- state and per-node values
-    const state = { colour: "class", layer: 0, head: 0, projection: 0, selected: null, hoodSet: new Set(), focus: [] };
+    const state = { colour: "class", layer: 0, head: 0, projection: 0, selected: null, hoodSet: new Set(), focus: [], explained: null };
+
+    // ---------------------------------------------------------------- explanations (explorer/explain.js, gnnviz explain)
+    // EX: null where nothing was explained (the page is as it was before explanations existed).
+    const XD = window.GNNVIZ_EXPLORER_EXPLAIN || null;
+    const EX = XD && XD.explained;
+    state.method = EX && EX.methods.length ? EX.methods[0] : null; // null: off, lines show the incoming weights
+    // One explained node's computation edges with the chosen method's scores, each node pair once
+    // with the larger of its two directions (as explain's node-N.png): [{u, t, s}], and the scale.
+    function explanationEdges(v, method) {
+      const X = EX.nodes[String(v)], sc = X.methods[method].scores, e = X.edges;
+      const best = new Map();
+      for (let i = 0; i < sc.length; i++) {
+        const a = e[2 * i], b = e[2 * i + 1], key = a < b ? `${a},${b}` : `${b},${a}`;
+        const old = best.get(key), truth = !!(X.truth && X.truth[i]);
+        if (!old || sc[i] > old.s) best.set(key, { u: a, t: b, s: sc[i], truth: truth || (old ? old.truth : false) });
+        else if (truth) old.truth = true; // a pair is in the known explanation where either direction is
+      }
+      const pairs = [...best.values()];
+      let low = Infinity, high = -Infinity;
+      for (const p of pairs) { if (p.s < low) low = p.s; if (p.s > high) high = p.s; }
+      if (!pairs.length) low = high = 0;
+      // Linear from the lowest score to the highest, as in node-N.png; all equal: mid (or nothing, at 0).
+      for (const p of pairs) p.share = high > low ? (p.s - low) / (high - low) : high > 0 ? 0.5 : 0;
+      return { pairs, low, high };
+    }
     const headFor = (l) => {
       const H = M.layers[l].heads;
       if (H === 1) return 0;
@@ -289,6 +314,10 @@
       layerSel.disabled = headSel.disabled = true;
       fill(layerSel, [["", M.gcn ? "GCN: fixed weights" : "no attention"]], "");
       fill(headSel, [["", M.gcn ? "no heads (GCN)" : "no heads"]], "");
+    }
+    if (EX) { // the method whose scores the lines show; off: the incoming weights, as without explanations
+      $("projection").closest("label").insertAdjacentHTML("afterend", '<label title="gnnviz explain’s edge scores, drawn on an explained node’s computation edges">Explanation <select id="explain-method"></select></label>');
+      fill($("explain-method"), [...EX.methods.map((m) => [m, m]), ["", "off: weights"]], state.method ?? "");
     }
     if (M.tsne.length) fill($("projection"), M.tsne.map((p, k) => [k, p.title]), 0);
     else { $("projection").disabled = true; }
@@ -452,6 +481,40 @@
       };
       const c = at(state.selected);
       ctx.lineCap = "round";
+      scaleEl.hidden = !state.explained;
+      if (state.explained) {
+        const X = state.explained, seen = new Set([state.selected]);
+        ctx.strokeStyle = "rgba(217,95,2,0.3)"; // the known explanation (motif): explain's node-N.png's orange
+        ctx.lineWidth = 12;
+        for (const p of X.pairs) {
+          if (!p.truth) continue;
+          const a = at(p.u), b = at(p.t);
+          ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
+        }
+        for (const p of X.pairs) {
+          const a = at(p.u), b = at(p.t), lw = 0.6 + 6 * p.share, alpha = 0.08 + 0.92 * p.share;
+          ctx.lineWidth = lw;
+          ctx.strokeStyle = `rgba(31,78,153,${alpha.toFixed(3)})`;
+          ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
+          overlayDrawn.push([p.u, p.t, p.s, lw, alpha, p.truth]);
+          seen.add(p.u); seen.add(p.t);
+        }
+        seen.delete(state.selected);
+        ctx.font = "12px system-ui, sans-serif";
+        ctx.lineJoin = "round";
+        const few = seen.size <= 40;
+        for (const u of seen) {
+          const p = at(u);
+          ctx.beginPath(); ctx.arc(p.x, p.y, Math.max(p.r, 2.5), 0, 2 * Math.PI);
+          ctx.fillStyle = currentColours[u]; ctx.fill(); ctx.lineWidth = 1; ctx.strokeStyle = "#fff"; ctx.stroke();
+          if (few) { ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.strokeText(String(u), p.x + p.r + 3, p.y + 4); ctx.fillStyle = "#111"; ctx.fillText(String(u), p.x + p.r + 3, p.y + 4); }
+        }
+        ctx.beginPath(); ctx.arc(c.x, c.y, Math.max(c.r, 2.5), 0, 2 * Math.PI);
+        ctx.fillStyle = currentColours[state.selected]; ctx.fill(); ctx.lineWidth = 3; ctx.strokeStyle = "#111"; ctx.stroke();
+        ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.strokeText(String(state.selected), c.x + c.r + 3, c.y + 4);
+        ctx.fillStyle = "#111"; ctx.fillText(String(state.selected), c.x + c.r + 3, c.y + 4);
+        return;
+      }
       ctx.strokeStyle = "rgba(25,25,25,0.8)";
       for (const [u, wt] of state.focus) {
         const p = at(u), lw = wt === null ? 1.5 : 0.6 + 14 * wt;
@@ -475,6 +538,12 @@
       dot(state.selected, c, 3);
       label(state.selected, c);
     }
+    // The explanation's scale, over the graph while one is drawn.
+    const scaleEl = document.createElement("div");
+    scaleEl.id = "explain-scale";
+    scaleEl.className = "caption";
+    scaleEl.hidden = true;
+    $("graph").appendChild(scaleEl);
     renderer.on("afterRender", drawOverlay);
 
     // The projection (t-SNE, UMAP or PCA): the same nodes (or a sample of them), coloured the same, selected together.
@@ -540,9 +609,47 @@
       return `<table class="kv">${rows.map(([k, x]) => `<tr><th>${k}</th><td class="text">${x}</td></tr>`).join("")}</table>`;
     }
 
+    // The node's explanation (explain.json's numbers), or how to get one.
+    function explanationHtml(v) {
+      const X = EX.nodes[String(v)];
+      if (!X) {
+        return `<p class="hint" id="explain-hint">No explanation of this node: <code>${escapeHtml(EX.hint.replace("{node}", String(v)))}</code> explains it `
+          + `with the ${Object.keys(EX.nodes).length} nodes explained now.</p>`;
+      }
+      const keep = `${Math.round(EX.keep * 100)}%`;
+      let html = `<h3>Explanation (gnnviz explain; ${X.computation_edges} computation edges${X.truth_edges === null ? "" : `, ${X.truth_edges} of them in the known explanation`})</h3>`;
+      html += `<table id="explain-table"><tr><th class="text">method</th>${EX.ground_truth ? '<th title="ROC AUC of the method\u2019s edge scores against the known explanation (motif) over this node\u2019s computation edges">AUC</th>' : ""}`
+        + `<th title="1: removing the top ${keep} of the computation edges by score changes the prediction">fid+</th><th title="1: the top ${keep} alone change the prediction">fid\u2212</th><th>highest score</th></tr>`;
+      for (const m of EX.methods) {
+        const d = X.methods[m], sel = m === state.method ? "sel" : "";
+        const top = d.scores.length ? Math.max(...d.scores) : NaN;
+        html += `<tr data-method="${escapeHtml(m)}" class="${sel}"><td class="text" title="${escapeHtml(EX.descriptions[m] || "")}">${escapeHtml(m)}</td>`
+          + (EX.ground_truth ? `<td data-field="auc">${d.auc === null ? '<span title="all its computation edges are in, or all out of, the known explanation">n/a</span>' : fx(d.auc)}</td>` : "")
+          + `<td data-field="fid_plus">${fx(d.fid_plus)}</td><td data-field="fid_minus">${fx(d.fid_minus)}</td><td data-field="top">${fx(top)}</td></tr>`;
+      }
+      html += "</table>";
+      html += `<p class="hint">fid+ and fid\u2212 are PyG\u2019s fidelity of this node with the top ${keep} of its computation edges as the explanation (1: the prediction changes). `;
+      if (state.explained) {
+        html += `Lines in the graph: ${escapeHtml(state.method)}\u2019s score on each computation edge; width and opacity grow linearly from ${fx(state.explained.low)} (thinnest) to ${fx(state.explained.high)} (thickest).`;
+      } else html += "Pick a method under <em>Explanation</em> to draw its scores on the graph.";
+      html += "</p>";
+      const links = [];
+      if (X.figure) links.push(`<a id="explain-figure" href="${escapeHtml(`${EX.href}/${X.figure}`)}">node ${v}\u2019s figure (every method, known explanation marked)</a>`);
+      if (EX.index) links.push(`<a href="${escapeHtml(EX.index)}">all explanations</a>`);
+      if (links.length) html += `<p>${links.join(" \u00b7 ")}</p>`;
+      if (state.explained) {
+        const top = state.explained.pairs.slice().sort((a, b) => b.s - a.s || a.u - b.u || a.t - b.t).slice(0, 10);
+        html += `<table id="explain-edges"><tr><th>edge</th><th>${escapeHtml(state.method)} score</th></tr>`
+          + top.map((p) => `<tr><td><a class="node" data-node="${p.u}">${p.u}</a> \u2013 <a class="node" data-node="${p.t}">${p.t}</a></td><td data-field="score">${fx(p.s)}</td></tr>`).join("")
+          + `</table><p class="hint">the ${top.length} highest-scored of ${state.explained.pairs.length} node pairs (a pair: the larger of its two directions\u2019 scores).</p>`;
+      }
+      return html;
+    }
+
     function detailsHtml(v) {
       let html = `<h2>Node ${v}</h2><p class="hint">Esc, <em>Show whole graph</em> or a click on empty space goes back to the whole graph.</p>${factsTable(v)}`;
       if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the projection\u2019s sample.</p>';
+      if (EX) html += explanationHtml(v);
       const l = state.layer;
       const entries = hood(v, l, M.layers.length ? headFor(l) : 0);
       const sorted = entries.slice().sort((a, b) => (b.w ?? 0) - (a.w ?? 0) || a.u - b.u);
@@ -555,7 +662,7 @@
       if (M.layers.length) {
         const L = M.layers[l], h = headFor(l);
         const deg = entries.length;
-        html += `<h3>Incoming attention, layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""}; edge thickness: ${headName(l)})</h3>`;
+        html += `<h3>Incoming attention, layer ${l} (${L.heads} head${L.heads > 1 ? "s" : ""}; edge thickness: ${state.explained ? "the explanation above" : headName(l)})</h3>`;
         const cols = Array.from({ length: L.heads }, (_, k) => k);
         html += `<table id="hood-table" data-layer="${l}"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th>${cols.map((k) => `<th class="${h === k ? "sel" : ""}">h${k}</th>`).join("")}${L.heads > 1 ? `<th class="${h === "mean" ? "sel" : ""}">mean</th>` : ""}`
           + `<th class="sel" title="the ${headName(l)} weight times the in-degree ${deg}: 1 = uniform attention, 2 = twice its share">×<br>uniform</th></tr>`;
@@ -567,7 +674,7 @@
         const sum = entries.reduce((s, e) => s + e.w, 0);
         html += `<p class="hint">${deg} incoming edges incl. self-loop, so uniform attention gives each ${fx(1 / deg)}; weights of ${headName(l)} sum to ${fx(sum)}. × uniform = weight × ${deg}.</p>`;
       } else if (M.gcn) {
-        html += "<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer; edge thickness: share)</h3>";
+        html += `<h3>GCN coefficients D<sup>-1/2</sup>(A+I)D<sup>-1/2</sup> (fixed, not learned; same in every layer; edge thickness: ${state.explained ? "the explanation above" : "share"})</h3>`;
         // The coefficients do not sum to 1 (5.7 at a Cora hub), so shares of the row sum sit beside them.
         const deg = entries.length, sum = entries.reduce((s, e) => s + e.w, 0);
         html += `<table id="hood-table" data-layer="gcn"><tr><th>from</th><th class="text">${M.multilabel ? "labels" : "class"}</th><th>coefficient</th>`
@@ -593,6 +700,7 @@
       state.selected = v;
       state.hoodSet = new Set();
       state.focus = []; // [source, weight] of the incoming edges drawn, self-loop excluded
+      state.explained = null; // the selected node's explanation, when one is drawn instead
       if (v === null) {
         $("details").innerHTML = '<p class="hint">Hover a node to see it; click it to see whom it listens to.</p>';
       } else {
@@ -603,6 +711,12 @@
         for (const e of entries) {
           state.hoodSet.add(e.u);
           if (e.u !== v) state.focus.push([e.u, e.w === null ? null : e.w / total]);
+        }
+        state.explained = EX && state.method && EX.nodes[String(v)] ? explanationEdges(v, state.method) : null;
+        if (state.explained) {
+          for (const p of state.explained.pairs) { state.hoodSet.add(p.u); state.hoodSet.add(p.t); }
+          scaleEl.textContent = `explanation of node ${v}, ${state.method}: line width and opacity = score, linear from ${fx(state.explained.low)} (thinnest) to ${fx(state.explained.high)} (thickest)`
+            + (EX.nodes[String(v)].truth ? "; orange halo: the known explanation (motif)" : "");
         }
         $("details").innerHTML = detailsHtml(v);
       }
@@ -677,6 +791,7 @@
       refreshTooltip();
     };
     $("colour").addEventListener("change", (ev) => { state.colour = ev.target.value; recolour(); refreshAll(); });
+    if (EX) $("explain-method").addEventListener("change", (ev) => { state.method = ev.target.value || null; if (state.selected !== null) select(state.selected); });
     layerSel.addEventListener("change", (ev) => { state.layer = +ev.target.value; fillHeads(); afterWeightsChange(); });
     headSel.addEventListener("change", (ev) => {
       state.head = ev.target.value === "mean" ? "mean" : +ev.target.value;
