@@ -123,6 +123,29 @@ def check_out(out: Path) -> list[str]:
         raise ConfigError(f"--out {out} holds files that 'gnnviz explain' did not write; pass a new or empty folder") from None
 
 
+def _one_thread(fn: Callable) -> Callable:
+    """``fn`` run with one intra-op torch thread, the setting restored after. Explanations are many
+    small forward and backward passes on computation subgraphs: on a shared machine a second
+    thread waits for a core at every kernel (GNNExplainer's 100 steps on a 1M-node graph's node
+    took 0.9 s on one thread and up to 20 s on two, at load average 5), as training finds below
+    ``training.steps.SINGLE_THREAD_EDGES``."""
+    from functools import wraps
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return run
+
+
+@_one_thread
 def explain(
     run_dir: Path,
     out: Path | None = None,
