@@ -164,8 +164,8 @@ def explain(
     """Explain ``nodes`` of the run's model with ``methods``; write ``out`` (default RUN/explain;
     ``RUN/explain-<state>`` for a ``state`` other than the selected one)."""
     import torch
-    from torch_geometric.utils import k_hop_subgraph
 
+    from gnnviz.explain.subgraph import Hops
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits
     from gnnviz.runs.load import check_state_name, load_checkpoint, load_run, state_file
@@ -199,7 +199,7 @@ def explain(
     # The whole graph's forward (visualize's, shared with its cache) picks the default nodes and
     # checks each subgraph's prediction; given --nodes of a big graph, the subgraphs suffice.
     whole = not nodes or int(g.edge_index.size(1)) <= WHOLE_GRAPH_MAX_EDGES
-    arrays = load_arrays(run_dir, state=state, forward=whole)
+    arrays = load_arrays(run_dir, state=state, forward=whole, stored=None if whole else stored)
     if arrays.task not in SINGLE_LABEL:
         raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
@@ -233,16 +233,17 @@ def explain(
         say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
         return out
 
+    hops = Hops(ei, n)  # the edges grouped by target once: each subgraph then costs its own size
+
     @cache  # a node's subgraph is taken once: for its prediction, then its explanation
     def computation(node: int):
         # L + 1 hops: every node within L hops keeps all its in-edges, so degree-normalised
         # coefficients (GCN) and attention are those of the whole graph.
-        subset, sub_ei, mapping, edge_sel = k_hop_subgraph(node, layers + 1, ei, relabel_nodes=True, num_nodes=n)
-        inner = k_hop_subgraph(node, max(layers - 1, 0), ei, num_nodes=n)[0]
-        orig = edge_sel.nonzero().view(-1)
+        subset, sub_ei, index, orig = hops.k_hop(node, layers + 1)
+        inner = hops.within(node, max(layers - 1, 0))
         src, dst = ei[0, orig], ei[1, orig]
         comp = (torch.isin(dst, inner) & (src != dst)).numpy()
-        return Subgraph(x[subset], sub_ei, int(mapping[0]), lambda: rebuild(checkpoint)), orig, src, dst, comp
+        return Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint)), orig, src, dst, comp
 
     if whole:
         pred = arrays.logits.argmax(axis=1)
