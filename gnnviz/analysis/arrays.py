@@ -129,7 +129,7 @@ class RunArrays:
     num_nodes: int
     edge_index: np.ndarray  # [2, E] int64 as stored (no self-loops added)
     y: np.ndarray  # [N] class ids, or [N, C] 0/1 for multi-label
-    logits: np.ndarray  # [N, C]
+    logits: np.ndarray  # [N, C]; None from load_arrays(forward=False), which runs no model
     embeddings: list[np.ndarray]  # per layer [N, d_l], after the activation (the last is the logits)
     attention: list[LayerAttention]  # per layer; empty for models without attention
     coefficients: EdgeCoefficients | None  # fixed edge weights for models that use them, else None

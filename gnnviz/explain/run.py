@@ -13,6 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ from gnnviz.explain.nodes import default_nodes
 
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
+# Above this many stored edges, --nodes skips the whole graph's forward (tens of seconds and GBs
+# at 1M nodes, 10M edges): each node's prediction comes from its computation subgraph.
+WHOLE_GRAPH_MAX_EDGES = 2_000_000
 DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its own, the motif's and its strongest edges only
 TOP_FEATURES = 10  # features listed per node and method
 ZERO_NOTE = 0.5  # a method scoring more than this share of computation edges exactly 0 gets a note
@@ -70,6 +74,10 @@ DEFINITIONS = {
     "mask); names in feature_names where the dataset has them (null: indices only)",
     "inputs_sha256": "SHA-256 of the explained state's checkpoint file and graph.pt: the explorer (gnnviz visualize) "
     "shows these explanations only on a page drawn from the same bytes",
+    "whole_graph": "true: the model also ran on the whole graph (visualize's forward), which picked the default "
+    "nodes and against which each subgraph's prediction was checked; false (--nodes on a graph of more than "
+    f"{WHOLE_GRAPH_MAX_EDGES:,} stored edges): predictions come from the computation subgraphs alone, the whole graph's for a model of "
+    "L message-passing layers (L + 1 hops keep every degree and attention normaliser of the node's L-hop tree)",
     "seconds": "wall time of the method over all explained nodes (a shared machine: indicative only)",
 }
 
@@ -118,6 +126,29 @@ def check_out(out: Path) -> list[str]:
         raise ConfigError(f"--out {out} holds files that 'gnnviz explain' did not write; pass a new or empty folder") from None
 
 
+def _one_thread(fn: Callable) -> Callable:
+    """``fn`` run with one intra-op torch thread, the setting restored after. Explanations are many
+    small forward and backward passes on computation subgraphs: on a shared machine a second
+    thread waits for a core at every kernel (GNNExplainer's 100 steps on a 1M-node graph's node
+    took 0.9 s on one thread and up to 20 s on two, at load average 5), as training finds below
+    ``training.steps.SINGLE_THREAD_EDGES``."""
+    from functools import wraps
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return run
+
+
+@_one_thread
 def explain(
     run_dir: Path,
     out: Path | None = None,
@@ -136,11 +167,11 @@ def explain(
     """Explain ``nodes`` of the run's model with ``methods``; write ``out`` (default RUN/explain;
     ``RUN/explain-<state>`` for a ``state`` other than the selected one)."""
     import torch
-    from torch_geometric.utils import k_hop_subgraph
 
+    from gnnviz.explain.subgraph import Hops
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits
-    from gnnviz.runs.load import check_state_name, load_checkpoint, state_digest, state_file
+    from gnnviz.runs.load import check_state_name, load_checkpoint, load_run, state_digest, state_file
     from gnnviz.runs.store import read_graphs
     from gnnviz.viz.load import load_arrays
 
@@ -164,11 +195,16 @@ def explain(
         return _explain_seeds(seeds, out, nodes, settings | {"repeats": repeats, "dpi": dpi, "state": state}, say)
 
     earlier = check_out(out)
-    arrays = load_arrays(run_dir, state=state)
-    if arrays.task not in SINGLE_LABEL:
-        raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
+    load_run(run_dir)  # a run still training, or damaged, is named before its graph is read
     checkpoint = load_checkpoint(run_dir, state)
     stored = read_graphs(run_dir)
+    g = stored.graphs[0]
+    # The whole graph's forward (visualize's, shared with its cache) picks the default nodes and
+    # checks each subgraph's prediction; given --nodes of a big graph, the subgraphs suffice.
+    whole = not nodes or int(g.edge_index.size(1)) <= WHOLE_GRAPH_MAX_EDGES
+    arrays = load_arrays(run_dir, state=state, forward=whole, stored=None if whole else stored)
+    if arrays.task not in SINGLE_LABEL:
+        raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
     base = rebuild(checkpoint)
     if not base.spec.message_passing:
@@ -177,9 +213,7 @@ def explain(
             "edges; explain a GNN run instead"
         )
     chosen = parse_methods(methods, base.is_attention)
-    g = stored.graphs[0]
     n = int(g.num_nodes)
-    pred = arrays.logits.argmax(axis=1)
     y = np.asarray(arrays.y)
     if nodes:
         bad = [v for v in nodes if not 0 <= v < n]
@@ -187,7 +221,7 @@ def explain(
             raise ConfigError(f"--nodes {bad[0]} out of range; the {arrays.dataset} graph has nodes 0..{n - 1}")
         targets = list(dict.fromkeys(nodes))
     else:
-        targets = default_nodes(y, pred, arrays.split, seed, per_class)
+        targets = default_nodes(y, arrays.logits.argmax(axis=1), arrays.split, seed, per_class)
     layers = len(base.convs)
     ei = g.edge_index
     x = g.x.float() if g.x.layout == torch.strided else g.x.to_dense().float()
@@ -202,16 +236,26 @@ def explain(
         say(f"{out} already explains these nodes of this checkpoint with these settings; nothing recomputed")
         return out
 
+    hops = Hops(ei, n)  # the edges grouped by target once: each subgraph then costs its own size
+
+    @cache  # a node's subgraph is taken once: for its prediction, then its explanation
     def computation(node: int):
         # L + 1 hops: every node within L hops keeps all its in-edges, so degree-normalised
         # coefficients (GCN) and attention are those of the whole graph.
-        subset, sub_ei, mapping, edge_sel = k_hop_subgraph(node, layers + 1, ei, relabel_nodes=True, num_nodes=n)
-        inner = k_hop_subgraph(node, max(layers - 1, 0), ei, num_nodes=n)[0]
-        orig = edge_sel.nonzero().view(-1)
+        subset, sub_ei, index, orig = hops.k_hop(node, layers + 1)
+        inner = hops.within(node, max(layers - 1, 0))
         src, dst = ei[0, orig], ei[1, orig]
         comp = (torch.isin(dst, inner) & (src != dst)).numpy()
-        return Subgraph(x[subset], sub_ei, int(mapping[0]), lambda: rebuild(checkpoint)), orig, src, dst, comp
+        return Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint)), orig, src, dst, comp
 
+    if whole:
+        pred = arrays.logits.argmax(axis=1)
+    else:  # [N], -1 where not explained: each explained node's prediction from its subgraph
+        pred = np.full(n, -1, dtype=np.int64)
+        for node in targets:
+            sub = computation(node)[0]
+            with torch.no_grad():
+                pred[node] = int(base(sub.x, sub.edge_index)[sub.index].argmax())
     train = _training_subgraphs(arrays.split, seed, chosen, run_dir, computation)
     say(f"explaining {len(targets)} nodes of {run_dir} with {', '.join(chosen)}")
 
@@ -229,7 +273,8 @@ def explain(
         sub_ei, index = sub.edge_index, sub.index
         with torch.no_grad():
             logits = base(sub.x, sub_ei)[index].numpy()
-        if not np.allclose(logits, arrays.logits[node], atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
+        want = arrays.logits[node] if whole else logits
+        if not np.allclose(logits, want, atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
             raise RunError(
                 f"node {node}'s prediction on its computation subgraph differs from the whole graph's in {run_dir}; "
                 "the checkpoint or graph.pt is damaged: train again"
@@ -295,7 +340,13 @@ def explain(
         summary[name]["description"] = METHODS[name].description
         summary[name]["seconds"] = round(seconds[name], 3)
     notes = []
-    if np.unique(pred).size == 1:
+    if not whole:
+        notes.append(
+            f"predictions from each explained node's computation subgraph alone (the graph has {int(ei.size(1)):,} "
+            f"stored edges, more than {WHOLE_GRAPH_MAX_EDGES:,}): the whole graph's were not computed, so whether "
+            "the model tells the nodes apart was not checked"
+        )
+    elif np.unique(pred).size == 1:
         notes.append(
             f"the model predicts class {int(pred[0])} for every node (accuracy {float((pred == y).mean()):.3f}): "
             "it does not tell the nodes apart, so these explanations describe a constant function"
@@ -363,6 +414,7 @@ def explain(
         "layers": layers,
         "num_nodes": n,
         "ground_truth": truth_e is not None,
+        "whole_graph": whole,
         "settings": {
             "methods": chosen,
             "seed": seed,

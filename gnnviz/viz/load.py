@@ -35,9 +35,14 @@ FORWARD_VERSION = 5  # bump when the cached arrays change
 SWITCH_OFF_MAX_EDGES = 2_000_000
 
 
-def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected") -> RunArrays:
+def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected", *, forward: bool = True, stored=None) -> RunArrays:
     """Read ``run_dir`` (see ``gnnviz.runs.layout``) and one forward pass on graph ``graph_index``
     with the weights of ``state`` (selected, min-loss or last).
+
+    ``forward=False``: the run, graph and labels without the forward pass (nor its cache):
+    ``logits`` None, no embeddings, attention or coefficients; for a caller that runs the model on
+    parts of the graph itself (``gnnviz explain --nodes`` on a big graph), which may pass the run's
+    ``runs.store.read_graphs`` as ``stored`` (read once: 235 MB at 1M nodes).
 
     Raises ``GnnvizError`` naming the file or option for a missing or damaged run, a state the
     run does not keep, or an index out of range.
@@ -49,10 +54,10 @@ def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected") ->
     run = load_run(run_dir)
     path = state_file(run_dir, state)
     dataset = _dataset_name(run)
-    f = _forward(run_dir, graph_index, dataset, state, path)
+    f = _forward(run_dir, graph_index, dataset, state, path) if forward else _stored(run_dir, graph_index, dataset, state, stored)
     label = f"{dataset} test graph {graph_index}" if f["num_graphs"] > 1 else dataset
     curves = _curves(run.metrics)
-    num_classes = f["logits"].shape[1]
+    num_classes = f["logits"].shape[1] if f["logits"] is not None else f["num_classes"]
     return RunArrays(
         run_dir=run_dir,
         dataset=dataset,
@@ -195,23 +200,58 @@ def _forward(run_dir: Path, graph_index: int, dataset: str, state: str, checkpoi
     return result
 
 
-def _compute(run_dir: Path, graph_index: int, dataset: str, state: str = "selected") -> dict[str, Any]:
-    import torch
-
+def _opened(run_dir: Path, graph_index: int, dataset: str, state: str, stored=None):
+    """(checkpoint, rebuilt model, stored graphs, the graph at ``graph_index``), checked to fit;
+    ``stored``: graph.pt when the caller has read it already."""
     from gnnviz.models.gnn import rebuild
-    from gnnviz.runs.checks import check_fits, checkpoint_facts
+    from gnnviz.runs.checks import check_fits
     from gnnviz.runs.load import load_checkpoint, state_file
     from gnnviz.runs.store import read_graphs
 
     checkpoint = load_checkpoint(run_dir, state)
-    stored = read_graphs(run_dir)
+    stored = read_graphs(run_dir) if stored is None else stored
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
     model = rebuild(checkpoint)
-    graphs, task = stored.graphs, stored.task
+    graphs = stored.graphs
     if not 0 <= graph_index < len(graphs):
         count = f"{len(graphs)} graph" + ("s" if len(graphs) > 1 else "")
         raise ConfigError(f"--graph-index {graph_index} out of range; the {dataset} run stores {count} (0..{len(graphs) - 1})")
-    g = graphs[graph_index]
+    return checkpoint, model, stored, graphs[graph_index]
+
+
+def _stored(run_dir: Path, graph_index: int, dataset: str, state: str, stored=None) -> dict[str, Any]:
+    """``_compute``'s dict without the forward pass: logits None, no embeddings or attention."""
+    from gnnviz.runs.checks import checkpoint_facts
+
+    checkpoint, model, stored, g = _opened(run_dir, graph_index, dataset, state, stored)
+    n = int(g.num_nodes)
+    epoch = checkpoint.get("epoch") if isinstance(checkpoint, dict) else None
+    return {
+        "model": str(model.name),
+        "task": stored.task,
+        "num_graphs": len(stored.graphs),
+        "num_nodes": n,
+        "facts": checkpoint_facts(checkpoint),
+        "epoch": int(epoch) if isinstance(epoch, int) else None,
+        "edge_index": g.edge_index.numpy().astype(np.int64, copy=False),
+        "y": g.y.numpy(),
+        "split": _split(g, n),
+        "logits": None,
+        "num_classes": int(model.args.out_channels),
+        "switched_off": {},
+        "embeddings": [],
+        "attention": [],
+        "coefficients": None,
+    }
+
+
+def _compute(run_dir: Path, graph_index: int, dataset: str, state: str = "selected") -> dict[str, Any]:
+    import torch
+
+    from gnnviz.runs.checks import checkpoint_facts
+
+    checkpoint, model, stored, g = _opened(run_dir, graph_index, dataset, state)
+    graphs, task = stored.graphs, stored.task
     n = int(g.num_nodes)
     try:
         with torch.no_grad():
