@@ -3,8 +3,10 @@
 Everything is checked and computed before the first file is written, so bad input (an unknown
 method, a node out of range, a run still training or damaged) writes nothing. The model and
 predictions are the ones ``gnnviz visualize`` draws (``viz.load.load_arrays``: the kept
-checkpoint, the stored graph); each node is explained on its own computation subgraph, and the
-subgraph's prediction is checked against visualize's.
+checkpoint, the stored graph); each node is explained on its own computation subgraph
+(``explain.subgraph``), and the subgraph's prediction is checked against visualize's, except for
+``--nodes`` on a graph above ``WHOLE_GRAPH_MAX_EDGES``, where the subgraphs are all that runs (the
+same predictions for a message-passing model; ``whole_graph`` in explain.json says which).
 """
 
 from __future__ import annotations

@@ -84,24 +84,22 @@ def test_nodes_of_a_big_graph_are_explained_without_its_whole_forward_with_the_s
 
     (by_model, g) = runs
     nodes = [0, int(np.flatnonzero(g.truth_node_mask.numpy())[0])]
-    for model, methods in (("gat", "attention_tree"), ("gcn", "gnnexplainer,saliency")):
-        args = (("nodes", nodes), ("methods", methods), ("epochs", 5), ("dpi", 40))
-        whole = json.loads((explain(by_model[model], tmp_path / f"{model}-whole", *args) / "explain.json").read_text())
-        with monkeypatch.context() as m:
-            m.setattr(explain_run, "WHOLE_GRAPH_MAX_EDGES", g.edge_index.size(1) - 1)
-            m.setattr(gnnviz.viz.load, "_forward", lambda *a: pytest.fail("the whole graph's forward ran"))
-            lean = json.loads((explain(by_model[model], tmp_path / f"{model}-lean", *args) / "explain.json").read_text())
-        assert whole["whole_graph"] is True and lean["whole_graph"] is False
-        assert lean["nodes"] == whole["nodes"]  # predictions, edges, scores, fidelities, features
-        for name, got in lean["methods"].items():
-            assert {k: v for k, v in got.items() if k != "seconds"} == {
-                k: v for k, v in whole["methods"][name].items() if k != "seconds"
-            }
-        assert lean["agreement"] == whole["agreement"]
-        assert lean["notes"][0].startswith("predictions from each explained node's computation subgraph alone")
-        # ...and says that whether the model tells nodes apart (a whole-graph question) was not checked
-        assert lean["notes"][1:] == [n for n in whole["notes"] if not n.startswith("the model predicts class")]
-        assert lean["key"] == whole["key"]
+    args = (("nodes", nodes), ("methods", "gnnexplainer,saliency"), ("epochs", 5), ("dpi", 40))
+    whole = json.loads((explain(by_model["gcn"], tmp_path / "whole", *args) / "explain.json").read_text())
+    with monkeypatch.context() as m:
+        m.setattr(explain_run, "WHOLE_GRAPH_MAX_EDGES", g.edge_index.size(1) - 1)
+        m.setattr(gnnviz.viz.load, "_forward", lambda *a: pytest.fail("the whole graph's forward ran"))
+        lean = json.loads((explain(by_model["gcn"], tmp_path / "lean", *args) / "explain.json").read_text())
+    assert whole["whole_graph"] is True and lean["whole_graph"] is False
+    assert lean["nodes"] == whole["nodes"]  # predictions, edges, scores, fidelities, features
+    for name, got in lean["methods"].items():
+        assert {k: v for k, v in got.items() if k != "seconds"} == {
+            k: v for k, v in whole["methods"][name].items() if k != "seconds"
+        }
+    assert lean["agreement"] == whole["agreement"] and lean["key"] == whole["key"]
+    assert lean["notes"][0].startswith("predictions from each explained node's computation subgraph alone")
+    # ...and says that whether the model tells nodes apart (a whole-graph question) was not checked
+    assert lean["notes"][1:] == [n for n in whole["notes"] if not n.startswith("the model predicts class")]
 
 
 def test_fidelity_curve_matches_masking_the_top_edges_on_the_whole_graph(runs, tmp_path):
