@@ -46,8 +46,32 @@ def plot_node(
     k = len(scores)
     cols = min(k, 3)
     rows = -(-k // cols)
-    fig = Figure(figsize=(3.6 * cols, 3.4 * rows + 0.6), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    width, height = 3.6 * cols, 3.4 * rows + 0.6
+    legend = "star: explained node" + ("; orange: known explanation (motif)" if truth_edges is not None else "")
+    # Wrapped to the figure's width (one panel is narrower than the title): ~0.6 em per character.
+    heading = f"{textwrap.fill(title, max(40, int(width * 72 / (9 * 0.6))))}\n{legend}"
+    # Margins from the text's line counts (in inches: a line is 1.25 em) rather than a layout engine,
+    # which measures every artist of the panels again and costs more than drawing them.
+    top = (heading.count("\n") + 1) * 9 * 1.25 / 72 + 0.12
+    titled = (max((notes.get(m, "").count("\n") for m in scores), default=0) + 2) * 8 * 1.25 / 72 + 0.08
+    panel = (height - top - 0.05 - titled * rows) / rows
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(
+        rows,
+        cols,
+        squeeze=False,
+        gridspec_kw={
+            "left": 0.01,
+            "right": 0.99,
+            "bottom": 0.05 / height,
+            "top": 1 - (top + titled) / height,
+            "wspace": 0.04,
+            "hspace": titled / panel,
+        },
+    ).ravel()
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
     for ax in axes[k:]:
         ax.set_axis_off()
     for ax, (name, s) in zip(axes[:k], scores.items(), strict=True):
@@ -82,10 +106,7 @@ def plot_node(
         ax.autoscale_view()
         ax.margins(0.08)
         ax.set_axis_off()
-    legend = "star: explained node" + ("; orange: known explanation (motif)" if truth_edges is not None else "")
-    # Wrapped to the figure's width (one panel is narrower than the title): ~0.6 em per character.
-    wrapped = textwrap.fill(title, max(40, int(fig.get_figwidth() * 72 / (9 * 0.6))))
-    fig.suptitle(f"{wrapped}\n{legend}", fontsize=9)
+    fig.suptitle(heading, fontsize=9, y=1 - 0.06 / height, va="top")
     return fig
 
 
