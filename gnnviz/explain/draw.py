@@ -79,8 +79,32 @@ def plot_node(
     k = len(scores)
     cols = min(k, 3)
     rows = -(-k // cols)
-    fig = Figure(figsize=(3.6 * cols, 3.4 * rows + 0.6), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    width, height = 3.6 * cols, 3.4 * rows + 0.6
+    legend = "star: explained node" + ("; orange: known explanation (motif)" if truth_edges is not None else "")
+    # Wrapped to the figure's width (one panel is narrower than the title): ~0.6 em per character.
+    heading = f"{textwrap.fill(title, max(40, int(width * 72 / (9 * 0.6))))}\n{legend}"
+    # Margins from the text's line counts (in inches: a line is 1.25 em) rather than a layout engine,
+    # which measures every artist of the panels again and costs more than drawing them.
+    head = (heading.count("\n") + 1) * 9 * 1.25 / 72 + 0.12
+    titled = (max((notes.get(m, "").count("\n") for m in scores), default=0) + 2) * 8 * 1.25 / 72 + 0.08
+    panel = (height - head - 0.05 - titled * rows) / rows
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(
+        rows,
+        cols,
+        squeeze=False,
+        gridspec_kw={
+            "left": 0.01,
+            "right": 0.99,
+            "bottom": 0.05 / height,
+            "top": 1 - (head + titled) / height,
+            "wspace": 0.04,
+            "hspace": titled / panel,
+        },
+    ).ravel()
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
     for ax in axes[k:]:
         ax.set_axis_off()
     for ax, (name, s) in zip(axes[:k], scores.items(), strict=True):
@@ -115,10 +139,7 @@ def plot_node(
         ax.autoscale_view()
         ax.margins(0.08)
         ax.set_axis_off()
-    legend = "star: explained node" + ("; orange: known explanation (motif)" if truth_edges is not None else "")
-    # Wrapped to the figure's width (one panel is narrower than the title): ~0.6 em per character.
-    wrapped = textwrap.fill(title, max(40, int(fig.get_figwidth() * 72 / (9 * 0.6))))
-    fig.suptitle(f"{wrapped}\n{legend}", fontsize=9)
+    fig.suptitle(heading, fontsize=9, y=1 - 0.06 / height, va="top")
     return fig
 
 
@@ -229,11 +250,30 @@ def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] 
     cols = min(len(nodes), 4)
     rows = -(-len(nodes) // cols)
     bars = min(shown, max((len(next(iter(per.values()))) for _, per in nodes), default=1))
-    fig = Figure(figsize=(3.4 * cols, (0.22 * bars + 0.9) * rows + 0.8), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    methods = list(nodes[0][1]) if nodes else []
+    labels = [names[int(i)] if names is not None else f"feature {int(i)}" for _, per in nodes for i, _ in per[methods[0]][:shown]]
+    fig_w, fig_h = 3.4 * cols, (0.22 * bars + 0.9) * rows + 0.8
+    # Margins in inches from the text (a line is 1.25 em, a character about 0.62 em) rather than a
+    # layout engine, which measures every tick label of every panel again.
+    line = 1.25 / 72
+    label = max((len(t) for t in labels), default=1) * 6 * 0.62 / 72 + 0.12  # a y tick label and its tick
+    top = 9 * line + 0.12 + 7 * line + 0.06  # the suptitle, a panel title
+    bottom = 7 * line + 0.1 + 6 * line + 0.1  # the x label, x tick labels
+    between = 7 * line + 0.06 + 6 * line + 0.12  # tick labels of a row, the next row's panel titles
+    panel_w = (fig_w - label - 0.15 - (cols - 1) * (label + 0.2)) / cols
+    panel_h = (fig_h - top - bottom - (rows - 1) * between) / rows
+    fig = Figure(figsize=(fig_w, fig_h))
+    grid = {
+        "left": label / fig_w,
+        "right": 1 - 0.15 / fig_w,
+        "top": 1 - top / fig_h,
+        "bottom": bottom / fig_h,
+        "wspace": (label + 0.2) / panel_w,
+        "hspace": between / panel_h,
+    }
+    axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=grid).ravel()
     for ax in axes[len(nodes) :]:
         ax.set_axis_off()
-    methods = list(nodes[0][1]) if nodes else []
     height = 0.8 / max(len(methods), 1)
     for ax, (label, per) in zip(axes, nodes, strict=False):
         first = [int(i) for i, _ in per[methods[0]][:shown]]
@@ -255,6 +295,8 @@ def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] 
         f"attribution as a share of the method's largest feature score on the node "
         f"(the node's top {bars} features by {methods[0] if methods else ''})",
         fontsize=7,
+        y=0.05 / fig_h,
+        va="bottom",
     )
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, y=1 - 0.06 / fig_h, va="top")
     return fig

@@ -6,7 +6,10 @@ predictions are the ones ``gnnviz visualize`` draws (``viz.load.load_arrays``: t
 checkpoint, the stored graph); each node is explained on its own computation subgraph
 (``explain.subgraph``), and the subgraph's prediction is checked against visualize's, except for
 ``--nodes`` on a graph above ``WHOLE_GRAPH_MAX_EDGES``, where the subgraphs are all that runs (the
-same predictions for a message-passing model; ``whole_graph`` in explain.json says which).
+same predictions for a message-passing model; ``whole_graph`` in explain.json says which). The
+nodes are scored in chunks (``_chunks``, within ``methods.BATCH_NUMBERS``), each chunk's subgraphs
+explained together by every method (``methods``: batching) and their fidelity computed together
+(``scores.fidelities_many``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,8 +26,9 @@ import numpy as np
 
 from gnnviz.datasets.base import SINGLE_LABEL
 from gnnviz.errors import ConfigError, RunError, did_you_mean
+from gnnviz.explain import methods as mt
 from gnnviz.explain import scores as sc
-from gnnviz.explain.methods import METHODS, PG_EPOCHS, PG_LR, PG_TRAIN_NODES, Subgraph
+from gnnviz.explain.methods import METHODS, PG_EPOCHS, PG_LR, PG_TRAIN_NODES, Subgraph, size, union
 from gnnviz.explain.nodes import default_nodes
 
 # "--methods attention" means its three readings.
@@ -270,71 +274,76 @@ def explain(
         fitted[name] = [METHODS[name].fit(train, seed + r * n) for r in range(repeats)]
         seconds[name] += time.perf_counter() - tick
     rows = []
-    for node in targets:
-        sub, orig, src, dst, comp = computation(node)
-        sub_ei, index = sub.edge_index, sub.index
+    for chunk in _chunks(targets, computation):
+        nodes_here = [c[0] for c in chunk]
+        subs = [c[1] for c in chunk]
+        x_u, ei_u, index_u, _ = union(subs)
         with torch.no_grad():
-            logits = base(sub.x, sub_ei)[index].numpy()
-        want = arrays.logits[node] if whole else logits
-        if not np.allclose(logits, want, atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
-            raise RunError(
-                f"node {node}'s prediction on its computation subgraph differs from the whole graph's in {run_dir}; "
-                "the checkpoint or graph.pt is damaged: train again"
-            )
-        per: dict[str, dict[str, Any]] = {}
-        values: dict[str, np.ndarray] = {}
-        spread: dict[str, np.ndarray] = {}
+            found = base(x_u, ei_u)[index_u].numpy()
+        for node, logits in zip(nodes_here, found, strict=True):
+            want = arrays.logits[node] if whole else logits
+            if not np.allclose(logits, want, atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
+                raise RunError(
+                    f"node {node}'s prediction on its computation subgraph differs from the whole graph's in {run_dir}; "
+                    "the checkpoint or graph.pt is damaged: train again"
+                )
+        per: list[dict[str, dict[str, Any]]] = [{} for _ in chunk]
+        values: list[dict[str, np.ndarray]] = [{} for _ in chunk]
+        spread: list[dict[str, np.ndarray]] = [{} for _ in chunk]
         for name in chosen:
             spec = METHODS[name]
             tick = time.perf_counter()
-            runs = [
-                (fitted[name][r] if name in fitted else spec.score)(sub, seed + node + r * n, epochs)
-                .float()
-                .numpy()
-                .astype(np.float64)
-                for r in range(repeats if spec.stochastic else 1)
-            ]
-            s = np.mean(runs, axis=0)
-            hards = [sc.top_share(s, comp, share) for share in (keep, *CURVE_KEEP)]
-            (plus, minus), *curve = sc.fidelities(rebuild(checkpoint), sub.x, sub_ei, index, hards)
+            reps = repeats if spec.stochastic else 1
+            if name in fitted:  # one trained explainer per repeat
+                got = [fitted[name][r](subs, [seed + v + r * n for v in nodes_here], epochs) for r in range(reps)]
+            else:  # every node and repeat in one call: explained together
+                flat = spec.score(subs * reps, [seed + v + r * n for r in range(reps) for v in nodes_here], epochs)
+                got = [flat[r * len(subs) : (r + 1) * len(subs)] for r in range(reps)]
+            runs = [[got[r][j].float().numpy().astype(np.float64) for r in range(reps)] for j in range(len(chunk))]
+            means = [np.mean(rr, axis=0) for rr in runs]
+            hards = [[sc.top_share(s, c[5], share) for share in (keep, *CURVE_KEEP)] for s, c in zip(means, chunk, strict=True)]
+            fids = sc.fidelities_many(rebuild(checkpoint), subs, hards)
+            feats = spec.features(subs, [seed + v for v in nodes_here]) if spec.features is not None else None
             seconds[name] += time.perf_counter() - tick
-            values[name] = s
-            top = np.flatnonzero(comp)[np.argsort(-s[comp], kind="stable")[:5]]
-            per[name] = {
-                "auc": sc.auc(s[comp], truth_e[orig.numpy()][comp]) if truth_e is not None else None,
-                "fid_plus": plus,
-                "fid_minus": minus,
-                "fidelity_curve": {"fid_plus": [c[0] for c in curve], "fid_minus": [c[1] for c in curve]},
-                "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
-                "scores": [float(v) for v in s[comp]],
-            }
-            if spec.features is not None:
-                tick = time.perf_counter()
-                f = spec.features(sub, seed + node).float().sum(dim=0).numpy().astype(np.float64)  # [F]
-                seconds[name] += time.perf_counter() - tick
-                order = np.argsort(-f, kind="stable")[:TOP_FEATURES]
-                per[name]["top_features"] = [[int(i), float(f[i])] for i in order]
-            if len(runs) > 1:
-                spread[name] = np.std(runs, axis=0)[comp]
-                per[name]["stability"] = _stability([r[comp] for r in runs], spread[name], keep)
-                per[name]["stability"]["edge_std"] = [float(v) for v in spread[name]]
-        truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
-        rows.append(
-            {
-                "node": int(node),
-                "split": str(arrays.split[node]),
-                "true": int(y[node]),
-                "predicted": int(pred[node]),
-                "correct": bool(y[node] == pred[node]),
-                "computation_edges": int(comp.sum()),
-                "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
-                "truth_edges": None if truth_here is None else int(truth_here.sum()),
-                "truth_edge_mask": None if truth_here is None else truth_here.tolist(),
-                "methods": per,
-                "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values.items()}, truth_here),
-                "_spread": spread,
-            }
-        )
+            for j, (_, _, orig, src, dst, comp) in enumerate(chunk):
+                s = means[j]
+                (plus, minus), *curve = fids[j]
+                values[j][name] = s
+                top = np.flatnonzero(comp)[np.argsort(-s[comp], kind="stable")[:5]]
+                per[j][name] = {
+                    "auc": sc.auc(s[comp], truth_e[orig.numpy()][comp]) if truth_e is not None else None,
+                    "fid_plus": plus,
+                    "fid_minus": minus,
+                    "fidelity_curve": {"fid_plus": [c[0] for c in curve], "fid_minus": [c[1] for c in curve]},
+                    "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
+                    "scores": [float(v) for v in s[comp]],
+                }
+                if feats is not None:
+                    f = feats[j].float().sum(dim=0).numpy().astype(np.float64)  # [F]
+                    order = np.argsort(-f, kind="stable")[:TOP_FEATURES]
+                    per[j][name]["top_features"] = [[int(i), float(f[i])] for i in order]
+                if len(runs[j]) > 1:
+                    spread[j][name] = np.std(runs[j], axis=0)[comp]
+                    per[j][name]["stability"] = _stability([r[comp] for r in runs[j]], spread[j][name], keep)
+                    per[j][name]["stability"]["edge_std"] = [float(v) for v in spread[j][name]]
+        for j, (node, _, orig, src, dst, comp) in enumerate(chunk):
+            truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
+            rows.append(
+                {
+                    "node": int(node),
+                    "split": str(arrays.split[node]),
+                    "true": int(y[node]),
+                    "predicted": int(pred[node]),
+                    "correct": bool(y[node] == pred[node]),
+                    "computation_edges": int(comp.sum()),
+                    "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
+                    "truth_edges": None if truth_here is None else int(truth_here.sum()),
+                    "truth_edge_mask": None if truth_here is None else truth_here.tolist(),
+                    "methods": per[j],
+                    "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values[j].items()}, truth_here),
+                    "_spread": spread[j],
+                }
+            )
 
     summary = _summarise(rows, chosen, truth_e is not None)
     agreement = _agreement(rows, chosen, keep)
@@ -473,6 +482,23 @@ def _up_to_date(out: Path, key: str) -> bool:
         return doc["key"] == key and all((out / str(f)).is_file() for f in doc["files"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
+
+
+def _chunks(targets: list[int], computation) -> Iterator[list[tuple]]:
+    """The explained nodes' computations (``computation(node)``, with the node first) in
+    consecutive groups explained together: within ``methods.BATCH_NUMBERS``, so a large graph's
+    subgraphs are not all held at once."""
+    chunk: list[tuple] = []
+    total = 0
+    for node in targets:
+        c = (node, *computation(node))
+        if chunk and total + size(c[1]) > mt.BATCH_NUMBERS:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(c)
+        total += size(c[1])
+    if chunk:
+        yield chunk
 
 
 def _training_subgraphs(split, seed: int, chosen: list[str], run_dir: Path, computation) -> list[Subgraph]:

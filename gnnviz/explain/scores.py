@@ -60,6 +60,39 @@ def fidelities(
     return out
 
 
+def fidelities_many(model: torch.nn.Module, subs: list, hards: list[list[np.ndarray]]) -> list[list[tuple[float, float]]]:
+    """``fidelities`` of many subgraphs (``methods.Subgraph``) at once: ``hards[j]`` the hard masks
+    of ``subs[j]``. PyG's fidelity of "model" explanations per node, from PyG's masked predictions
+    (``Explainer.get_masked_prediction``): the model's prediction at each node without a mask, then
+    with each hard mask and with its complement, each a copy of the subgraph in a disjoint union,
+    one forward pass per part within ``methods.BATCH_NUMBERS``."""
+    from torch_geometric.explain.algorithm import DummyExplainer
+
+    from gnnviz.explain.methods import explainer, parts, size, union
+
+    e = explainer(model, DummyExplainer())
+    with torch.no_grad():
+        x, edge_index, index, _ = union(subs)
+        y = e.get_target(e.get_prediction(x, edge_index))[index]
+        # copies: (subgraph, mask), each hard mask then its complement
+        copies = [(j, m) for j, hs in enumerate(hards) for h in hs for m in (h, ~h)]
+        kept = torch.empty(len(copies), dtype=torch.bool)  # the copy's prediction is the unmasked one
+        for group in parts([size(subs[j]) for j, _ in copies]):
+            x, edge_index, index, _ = union([subs[copies[c][0]] for c in group])
+            mask = torch.from_numpy(np.concatenate([copies[c][1] for c in group]).astype(np.float32))
+            got = e.get_target(e.get_masked_prediction(x, edge_index, None, mask))[index]
+            kept[group] = got == y[[copies[c][0] for c in group]]
+    out: list[list[tuple[float, float]]] = []
+    c = 0
+    for hs in hards:
+        row = []
+        for _ in hs:  # fid+ from the complement (explanation removed), fid- from the explanation alone
+            row.append((1.0 - float(kept[c + 1]), 1.0 - float(kept[c])))
+            c += 2
+        out.append(row)
+    return out
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Overlap of two bool masks: |a & b| / |a | b| (1 where both are empty)."""
     union = int((a | b).sum())

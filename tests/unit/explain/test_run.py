@@ -186,6 +186,35 @@ def test_repeats_average_gnnexplainer_over_seeds_and_report_their_spread_per_edg
     assert "stability" not in two["methods"]["saliency"] and two["settings"]["repeats"] == 2
 
 
+def test_nodes_explained_in_parts_give_the_numbers_of_one_union(runs, tmp_path, monkeypatch):
+    """A memory budget of one subgraph: every node explained in its own part, the same numbers as
+    all nodes in one union."""
+    from gnnviz.explain import methods
+    from gnnviz.explain.run import explain as run_explain
+
+    (by_model, g) = runs
+    nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:1]] + [0]
+    common = {"nodes": nodes, "methods": "gnnexplainer,saliency", "epochs": 5, "repeats": 2, "dpi": 20}
+
+    def read(folder):
+        doc = json.loads((run_explain(by_model["gcn"], tmp_path / folder, **common) / "explain.json").read_text())
+        for m in doc["methods"].values():
+            m.pop("seconds")
+        return doc
+
+    together = read("together")
+    calls = []
+    original = methods.union
+    monkeypatch.setattr(methods, "union", lambda s: calls.append(len(s)) or original(s))
+    monkeypatch.setattr(methods, "BATCH_NUMBERS", 1)
+    apart = read("apart")
+    assert calls and max(calls) == 1
+    for a, b in zip(together["nodes"], apart["nodes"], strict=True):
+        for m in a["methods"]:
+            np.testing.assert_allclose(a["methods"][m]["scores"], b["methods"][m]["scores"], rtol=1e-5, atol=1e-7)
+            assert a["methods"][m]["fid_plus"] == b["methods"][m]["fid_plus"]
+
+
 def test_a_seeds_folder_compares_the_explanations_of_the_same_nodes_across_training_seeds(runs, tmp_path):
     """Each seed explained in seed-N/ for the first seed's nodes; per node and method, the rank
     correlation and top-share overlap between seeds recomputed from the seeds' own explain.json;
@@ -413,7 +442,9 @@ def test_a_method_scoring_most_edges_exactly_zero_gets_a_note(runs, tmp_path, mo
     from gnnviz.explain.methods import METHODS
 
     (by_model, g) = runs
-    flat = replace(METHODS["saliency"], score=lambda sub, seed, epochs: torch.zeros(sub.edge_index.size(1)), features=None)
+    flat = replace(
+        METHODS["saliency"], score=lambda subs, seeds, epochs: [torch.zeros(s.edge_index.size(1)) for s in subs], features=None
+    )
     monkeypatch.setitem(METHODS, "saliency", flat)
     out = explain(by_model["gcn"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
     notes = json.loads((out / "explain.json").read_text())["notes"]
