@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,15 @@ FORWARD_VERSION = 5  # bump when the cached arrays change
 SWITCH_OFF_MAX_EDGES = 2_000_000
 
 
-def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected") -> RunArrays:
+def load_arrays(
+    run_dir: Path, graph_index: int = 0, state: str = "selected", on_graph: Callable[[np.ndarray, int], Any] | None = None
+) -> RunArrays:
     """Read ``run_dir`` (see ``gnnviz.runs.layout``) and one forward pass on graph ``graph_index``
     with the weights of ``state`` (selected, min-loss or last).
+
+    ``on_graph(edge_index [2, E] int64, num_nodes)``, if given, is called when the forward is not
+    cached, as soon as the graph is read and checked, before PyG is imported and the model runs:
+    visualize starts the layout there (``viz/helper.py``).
 
     Raises ``GnnvizError`` naming the file or option for a missing or damaged run, a state the
     run does not keep, or an index out of range.
@@ -49,7 +56,7 @@ def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected") ->
     run = load_run(run_dir)
     path = state_file(run_dir, state)
     dataset = _dataset_name(run)
-    f = _forward(run_dir, graph_index, dataset, state, path)
+    f = _forward(run_dir, graph_index, dataset, state, path, on_graph)
     label = f"{dataset} test graph {graph_index}" if f["num_graphs"] > 1 else dataset
     curves = _curves(run.metrics)
     num_classes = f["logits"].shape[1]
@@ -158,7 +165,9 @@ def _checkpoint(
 # ----------------------------------------------------------------------------- the forward pass and its cache
 
 
-def _forward(run_dir: Path, graph_index: int, dataset: str, state: str, checkpoint: Path) -> dict[str, Any]:
+def _forward(
+    run_dir: Path, graph_index: int, dataset: str, state: str, checkpoint: Path, on_graph: Callable[..., Any] | None = None
+) -> dict[str, Any]:
     """The model's forward on one stored graph, from the cache when these exact files were seen
     for this state (``checkpoint``: the file holding it)."""
     # The state's name is in the key (so that an entry of one state is never drawn for another, even
@@ -189,13 +198,15 @@ def _forward(run_dir: Path, graph_index: int, dataset: str, state: str, checkpoi
             check_agrees(checkpoint, f["facts"])
             check_state_epoch(checkpoint, state, f["epoch"])
             return f
-    result = _compute(run_dir, graph_index, dataset, state)
+    result = _compute(run_dir, graph_index, dataset, state, on_graph)
     if path is not None:
         cache.write(path, **_to_cache(result))
     return result
 
 
-def _compute(run_dir: Path, graph_index: int, dataset: str, state: str = "selected") -> dict[str, Any]:
+def _compute(
+    run_dir: Path, graph_index: int, dataset: str, state: str = "selected", on_graph: Callable[..., Any] | None = None
+) -> dict[str, Any]:
     import torch
 
     from gnnviz.models.gnn import rebuild
@@ -213,6 +224,8 @@ def _compute(run_dir: Path, graph_index: int, dataset: str, state: str = "select
         raise ConfigError(f"--graph-index {graph_index} out of range; the {dataset} run stores {count} (0..{len(graphs) - 1})")
     g = graphs[graph_index]
     n = int(g.num_nodes)
+    if on_graph is not None:
+        on_graph(g.edge_index.numpy().astype(np.int64, copy=False), n)
     try:
         with torch.no_grad():
             # Layer-wise full-neighbour inference (bounded memory at any size): attention normalised

@@ -125,6 +125,52 @@ def test_signal_while_drawing_exits_cleanly_and_writes_nothing_partial(tmp_path,
     assert entries(out) == []
 
 
+# The layout helper process (viz/helper.py), used whatever the graph's size, gets the signal
+# sent while it computes the layout, and then waits: the interrupted command must take it along.
+SIGNAL_WHILE_LAYING_OUT = """
+import os, signal, sys, time
+from gnnviz.viz import visualize
+from gnnviz.viz.coords import layout
+visualize.PARALLEL_LAYOUT_MIN_NODES = 0
+def compute_layout(*args, **kwargs):
+    with open(os.environ["GNNVIZ_TEST_HELPER_PID"], "w") as f:
+        f.write(str(os.getpid()))
+    if sys.argv[1] == "SIGINT":
+        os.killpg(os.getpgid(0), signal.SIGINT)
+    else:
+        os.kill(os.getppid(), signal.SIGTERM)
+    time.sleep(60)
+layout.compute_layout = compute_layout
+from gnnviz.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143)], ids=["ctrl-c", "sigterm"])
+def test_signal_while_the_helper_lays_out_ends_both_processes(tmp_path, sig, code):
+    out, pid_file = tmp_path / "viz", tmp_path / "helper.pid"
+    run = handmade_run(tmp_path, *TINY_GRAPHS["isolated_nodes"])
+    args = ["visualize", "--run", str(run), "--out", str(out), "--quiet"]
+    env = dict(env_for(tmp_path), GNNVIZ_TEST_HELPER_PID=str(pid_file))
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_LAYING_OUT, sig, *args], cwd=REPO, env=env, capture_output=True,
+        text=True, timeout=120, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+    assert entries(out) == []
+    helper = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # killed and reaped by the command (or, at worst, by init)
+        try:
+            os.kill(helper, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the helper process {helper} outlived the command")
+
+
 def test_interrupt_before_the_first_epoch_leaves_no_run_behind(tmp_path, monkeypatch):
     def stop(*_a, **_k):
         raise KeyboardInterrupt

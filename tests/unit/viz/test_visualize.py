@@ -132,13 +132,18 @@ def test_pages_keep_the_machine_out(runs, gat_viz):
 
 
 def test_same_run_draws_identical_layout_and_tsne(gat, tmp_path, monkeypatch):
-    # Fresh caches for both calls: the coordinates are recomputed, and must come out the same.
+    # Fresh caches for both calls: the coordinates are recomputed, and must come out the same,
+    # whether the layout ran in this process (karate is below the helper's size) or in the helper.
     pictures = []
-    for name in ("a", "b"):
+    for name, helper_from in (("a", None), ("b", 0)):
+        if helper_from is not None:
+            monkeypatch.setattr("gnnviz.viz.visualize.PARALLEL_LAYOUT_MIN_NODES", helper_from)
         monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / f"cache-{name}"))
         out = visualize(gat, tmp_path / name, quiet=True, **FEW)
-        assert json.loads((out / "timings.json").read_text())["layout_cached"] is False
-        pictures.append([(out / f).read_bytes() for f in ("layout.png", "tsne.png")])
+        timings = json.loads((out / "timings.json").read_text())
+        assert timings["layout_cached"] is False
+        assert (timings["layout_helper_cpu"] is None) == (helper_from is None)
+        pictures.append([(out / f).read_bytes() for f in ("layout.png", "tsne.png", "explorer/data.js")])
     assert pictures[0] == pictures[1]
 
 
