@@ -43,7 +43,7 @@ def load_arrays(
     with the weights of ``state`` (selected, min-loss or last).
 
     ``on_graph(edge_index [2, E] int64, num_nodes)``, if given, is called when the forward is not
-    cached, as soon as the graph is read and checked, before PyG is imported and the model runs:
+    cached, as soon as ``graph.pt`` is read, before PyG is imported and the model runs:
     visualize starts the layout there (``viz/helper.py``).
 
     Raises ``GnnvizError`` naming the file or option for a missing or damaged run, a state the
@@ -214,8 +214,14 @@ def _compute(
     from gnnviz.runs.load import load_checkpoint, state_file
     from gnnviz.runs.store import read_graphs
 
+    def early(graphs: list[dict[str, Any]]) -> None:
+        # Before the checks: a damaged graph fails them below, before the layout is ever waited for.
+        if on_graph is not None and 0 <= graph_index < len(graphs):
+            item = graphs[graph_index]
+            on_graph(item["edge_index"].long().numpy(), int(item["num_nodes"]))
+
     checkpoint = load_checkpoint(run_dir, state)
-    stored = read_graphs(run_dir)
+    stored = read_graphs(run_dir, on_read=early)
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
     model = rebuild(checkpoint)
     graphs, task = stored.graphs, stored.task
@@ -224,8 +230,6 @@ def _compute(
         raise ConfigError(f"--graph-index {graph_index} out of range; the {dataset} run stores {count} (0..{len(graphs) - 1})")
     g = graphs[graph_index]
     n = int(g.num_nodes)
-    if on_graph is not None:
-        on_graph(g.edge_index.numpy().astype(np.int64, copy=False), n)
     try:
         with torch.no_grad():
             # Layer-wise full-neighbour inference (bounded memory at any size): attention normalised

@@ -170,7 +170,7 @@ def _visualize(
         specs = figures.build(context)
         stages.start(f"drawing {len(specs)} figures")
         figure_seconds: dict[str, float] = {}
-        images, figures_cached = render.render_cached(specs, fmt, dpi, figure_seconds, stages.step)
+        images, figures_cached = render.render_cached(specs, fmt, dpi, figure_seconds, stages.step, early.helper)
         stages.end_bar()
         drawn: dict[str, list[page.PageFigure]] = {}
         for spec, data in zip(specs, images, strict=True):
@@ -270,8 +270,12 @@ class _EarlyLayout:
             return
         self.hit = layout.cached_layout(edge_index, num_nodes, seed=VIZ_SEED)
         if self.hit is None:
-            self.helper = Helper(functools.partial(layout.compute_layout, seed=VIZ_SEED), edge_index, num_nodes)
-            self.result = self.helper.result
+            try:
+                self.helper = Helper()
+            except OSError:
+                return  # no process to be had (a limit on processes, memory): lay out here instead
+            ticket = self.helper.submit(functools.partial(layout.compute_layout, seed=VIZ_SEED), edge_index, num_nodes)
+            self.result = functools.partial(self.helper.result, ticket)
 
     def close(self) -> None:
         if self.helper is not None:

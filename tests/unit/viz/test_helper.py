@@ -27,27 +27,33 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def test_the_answer_comes_back_and_the_process_is_reaped():
-    with Helper(_slow_square, 7, 0.0) as helper:
-        assert helper.result() == 49 and helper.result() == 49
+def test_answers_come_back_in_order_and_the_process_is_reaped():
+    with Helper() as helper:
+        first, second = helper.submit(_slow_square, 7, 0.0), helper.submit(_slow_square, 3, 0.0)
+        assert helper.result(second) == 9 and helper.result(first) == 49 and helper.result(first) == 49
         pid = helper._process.pid
     assert _gone(pid)
 
 
-def test_an_exception_in_the_helper_is_raised_here():
-    with Helper(_fails) as helper, pytest.raises(ValueError, match="bad edges"):
-        helper.result()
+def test_an_exception_in_the_helper_is_raised_here_and_the_helper_goes_on():
+    with Helper() as helper:
+        failed, then = helper.submit(_fails), helper.submit(_slow_square, 2, 0.0)
+        with pytest.raises(ValueError, match="bad edges"):
+            helper.result(failed)
+        assert helper.result(then) == 4
 
 
 def test_ctrl_c_reaches_the_parent_only():
-    with Helper(_slow_square, 3, 1.0) as helper:
+    with Helper() as helper:
+        ticket = helper.submit(_slow_square, 3, 1.0)
         time.sleep(0.3)  # the helper has set its handlers
         os.kill(helper._process.pid, signal.SIGINT)
-        assert helper.result() == 9
+        assert helper.result(ticket) == 9
 
 
 def test_close_kills_a_helper_still_computing():
-    helper = Helper(_slow_square, 2, 60.0)
+    helper = Helper()
+    helper.submit(_slow_square, 2, 60.0)
     pid = helper._process.pid
     start = time.monotonic()
     helper.close()
