@@ -13,7 +13,8 @@ t-SNE, UMAP or PCA, cached; the method is ``embedding_method`` in ``timings.json
 (the analyses of "What attention learned": attention against labels, ranking agreement, switched-off
 predictions compared, class flow), drawing, html. Also in ``timings.json``: ``switch_off`` (the
 switched-off forward passes, part of load; 0 when cached), ``figures`` (seconds per figure) and
-``layout_helper_cpu`` (the helper's CPU seconds, None when the layout ran in this process).
+``layout_helper_cpu`` (the helper's CPU seconds, None when the layout ran in this process);
+``cpu_seconds``: this process's CPU seconds per stage (its threads included, the helper's not).
 """
 
 from __future__ import annotations
@@ -58,16 +59,20 @@ STAGES = ("load", "layout", "tsne", "attention", "insight", "drawing", "html")
 
 
 class _Timer:
+    """Wall seconds per stage, and this process's CPU seconds (all its threads; not the helper's)."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {s: 0.0 for s in STAGES}
+        self.cpu: dict[str, float] = {s: 0.0 for s in STAGES}
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[stage] += time.perf_counter() - start
+            self.cpu[stage] += time.process_time() - cpu
 
 
 def visualize(
@@ -195,6 +200,7 @@ def _visualize(
         "timings.json",
         {
             "seconds": timings,
+            "cpu_seconds": {s: round(v, 3) for s, v in timer.cpu.items()},
             "switch_off": round(arrays.switch_off_seconds, 3),
             "figures": {stem: round(v, 3) for stem, v in figure_seconds.items()},
             "layout_method": lay.method,

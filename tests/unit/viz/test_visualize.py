@@ -77,6 +77,8 @@ def test_karate_gat_writes_every_figure(gat_viz, tmp_path):
     assert any(line.startswith("timings: load") for line in lines)
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings["seconds"]) == {"load", "layout", "tsne", "attention", "insight", "drawing", "html", "total"}
+    # CPU seconds per stage (the total aside): a cold load runs the model, so it takes CPU time.
+    assert set(timings["cpu_seconds"]) == set(timings["seconds"]) - {"total"} and timings["cpu_seconds"]["load"] > 0
     # Every figure drawn has its seconds (bench/run.py sums the insight figures').
     assert {f"{stem}.png" for stem in timings["figures"]} == {f for f in KARATE_GAT_FILES if f.endswith(".png")}
     assert timings["switch_off"] >= 0.0  # 0 when the forward passes came from the cache: test_arrays
