@@ -278,8 +278,9 @@ class _EarlyLayout:
         if self.hit is None:
             try:
                 self.helper = Helper()
-            except OSError:
-                return  # no process to be had (a limit on processes, memory): lay out here instead
+            except (OSError, ValueError):
+                # No process to be had (a limit on processes, memory), or no fork (Windows): lay out here.
+                return
             ticket = self.helper.submit(functools.partial(layout.compute_layout, seed=VIZ_SEED), edge_index, num_nodes)
             self.result = functools.partial(self.helper.result, ticket)
 
