@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"{name} failed: {p.stderr.strip().splitlines()[-1:]}")
             t = json.loads((out / "timings.json").read_text())
             return {"seconds": p.seconds, "cpu": p.cpu_seconds, "rss": p.max_rss_mb, "stages": t["seconds"],
+                    "cpu_stages": t.get("cpu_seconds"), "helper_cpu": t.get("layout_helper_cpu"),
                     "switch_off": t.get("switch_off")}  # fmt: skip
 
         return call

@@ -169,14 +169,14 @@ def tie_to_launcher(poll_s: float = 0.5) -> None:
 
     recorded = os.environ.get(LAUNCHER_PID_ENV, "")
     parent = int(recorded) if recorded.isdigit() else os.getppid()  # gnnviz's launcher names itself
-    armed = _parent_death_signal(signal.SIGTERM)
+    armed = parent_death_signal(signal.SIGTERM)
     if os.getppid() != parent:  # it died before the signal was armed
         armed = False
     args = (parent, poll_s, armed)
     threading.Thread(target=_watch_parent, args=args, name="gnnviz-launcher-watch", daemon=True).start()
 
 
-def _parent_death_signal(sig: int) -> bool:
+def parent_death_signal(sig: int) -> bool:
     """Ask the kernel to send ``sig`` when the parent dies; False where it cannot."""
     import ctypes
     import sys

@@ -16,6 +16,7 @@ import math
 import os
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -319,14 +320,22 @@ def load_graphs(run: str | Path) -> tuple[list, str]:
     return stored.graphs, stored.task
 
 
-def read_graphs(run: str | Path) -> StoredGraphs:
-    """graph.pt, checked: every graph's features, labels, masks and edges agree with its node count."""
+def read_graphs(run: str | Path, on_read: Callable[[list[dict[str, Any]]], Any] | None = None) -> StoredGraphs:
+    """graph.pt, checked: every graph's features, labels, masks and edges agree with its node count.
+
+    ``on_read(graphs)``, if given, sees the graphs as stored (dicts of tensors, ``edge_index`` and
+    ``num_nodes`` among them; not yet checked) before PyG is imported, which takes over a second:
+    visualize starts its layout there. A KeyError or TypeError in it reads as a damaged file.
+    """
     import torch
-    from torch_geometric.data import Data
 
     path = Path(run) / "graph.pt"
     blob = _load_torch(path, "graph file")
     try:
+        if on_read is not None:
+            on_read(blob["graphs"])
+        from torch_geometric.data import Data
+
         graphs = []
         for item in blob["graphs"]:
             n = int(item["num_nodes"])

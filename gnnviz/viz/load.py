@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,21 @@ FORWARD_VERSION = 5  # bump when the cached arrays change
 SWITCH_OFF_MAX_EDGES = 2_000_000
 
 
-def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected", *, forward: bool = True, stored=None) -> RunArrays:
+def load_arrays(
+    run_dir: Path,
+    graph_index: int = 0,
+    state: str = "selected",
+    on_graph: Callable[[np.ndarray, int], Any] | None = None,
+    *,
+    forward: bool = True,
+    stored=None,
+) -> RunArrays:
     """Read ``run_dir`` (see ``gnnviz.runs.layout``) and one forward pass on graph ``graph_index``
     with the weights of ``state`` (selected, min-loss or last).
+
+    ``on_graph(edge_index [2, E] int64, num_nodes)``, if given, is called when the forward is not
+    cached, as soon as ``graph.pt`` is read, before PyG is imported and the model runs:
+    visualize starts the layout there (``viz/helper.py``).
 
     ``forward=False``: the run, graph and labels without the forward pass (nor its cache):
     ``logits`` None, no embeddings, attention or coefficients; for a caller that runs the model on
@@ -54,7 +67,11 @@ def load_arrays(run_dir: Path, graph_index: int = 0, state: str = "selected", *,
     run = load_run(run_dir)
     path = state_file(run_dir, state)
     dataset = _dataset_name(run)
-    f = _forward(run_dir, graph_index, dataset, state, path) if forward else _stored(run_dir, graph_index, dataset, state, stored)
+    f = (
+        _forward(run_dir, graph_index, dataset, state, path, on_graph)
+        if forward
+        else _stored(run_dir, graph_index, dataset, state, stored)
+    )
     label = f"{dataset} test graph {graph_index}" if f["num_graphs"] > 1 else dataset
     curves = _curves(run.metrics)
     num_classes = f["logits"].shape[1] if f["logits"] is not None else f["num_classes"]
@@ -163,7 +180,9 @@ def _checkpoint(
 # ----------------------------------------------------------------------------- the forward pass and its cache
 
 
-def _forward(run_dir: Path, graph_index: int, dataset: str, state: str, checkpoint: Path) -> dict[str, Any]:
+def _forward(
+    run_dir: Path, graph_index: int, dataset: str, state: str, checkpoint: Path, on_graph: Callable[..., Any] | None = None
+) -> dict[str, Any]:
     """The model's forward on one stored graph, from the cache when these exact files were seen
     for this state (``checkpoint``: the file holding it)."""
     # The state's name is in the key (so that an entry of one state is never drawn for another, even
@@ -194,22 +213,28 @@ def _forward(run_dir: Path, graph_index: int, dataset: str, state: str, checkpoi
             check_agrees(checkpoint, f["facts"])
             check_state_epoch(checkpoint, state, f["epoch"])
             return f
-    result = _compute(run_dir, graph_index, dataset, state)
+    result = _compute(run_dir, graph_index, dataset, state, on_graph)
     if path is not None:
         cache.write(path, **_to_cache(result))
     return result
 
 
-def _opened(run_dir: Path, graph_index: int, dataset: str, state: str, stored=None):
+def _opened(run_dir: Path, graph_index: int, dataset: str, state: str, stored=None, on_graph: Callable[..., Any] | None = None):
     """(checkpoint, rebuilt model, stored graphs, the graph at ``graph_index``), checked to fit;
-    ``stored``: graph.pt when the caller has read it already."""
+    ``stored``: graph.pt when the caller has read it already; ``on_graph``: see ``load_arrays``."""
     from gnnviz.models.gnn import rebuild
     from gnnviz.runs.checks import check_fits
     from gnnviz.runs.load import load_checkpoint, state_file
     from gnnviz.runs.store import read_graphs
 
+    def early(graphs: list[dict[str, Any]]) -> None:
+        # Before the checks: a damaged graph fails them below, before the layout is ever waited for.
+        if on_graph is not None and 0 <= graph_index < len(graphs):
+            item = graphs[graph_index]
+            on_graph(item["edge_index"].long().numpy(), int(item["num_nodes"]))
+
     checkpoint = load_checkpoint(run_dir, state)
-    stored = read_graphs(run_dir) if stored is None else stored
+    stored = read_graphs(run_dir, on_read=early) if stored is None else stored
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
     model = rebuild(checkpoint)
     graphs = stored.graphs
@@ -245,12 +270,14 @@ def _stored(run_dir: Path, graph_index: int, dataset: str, state: str, stored=No
     }
 
 
-def _compute(run_dir: Path, graph_index: int, dataset: str, state: str = "selected") -> dict[str, Any]:
+def _compute(
+    run_dir: Path, graph_index: int, dataset: str, state: str = "selected", on_graph: Callable[..., Any] | None = None
+) -> dict[str, Any]:
     import torch
 
     from gnnviz.runs.checks import checkpoint_facts
 
-    checkpoint, model, stored, g = _opened(run_dir, graph_index, dataset, state)
+    checkpoint, model, stored, g = _opened(run_dir, graph_index, dataset, state, on_graph=on_graph)
     graphs, task = stored.graphs, stored.task
     n = int(g.num_nodes)
     try:

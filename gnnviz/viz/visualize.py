@@ -6,15 +6,20 @@ drawn before the first is written (``write.py``), so a failure never leaves a ha
 figure or destroys one from an earlier call.
 
 Stages, timed into ``timings.json``: load (run directory, and the forward pass on CPU unless
-cached), layout (igraph, cached), tsne (the 2-D projection of the embeddings by ``embedding``:
+cached), layout (igraph, cached; on a cold call of a graph of ``PARALLEL_LAYOUT_MIN_NODES`` or more
+it runs in a helper process from the moment the edges are read, beside the forward passes and the
+projections, and this stage is the wait for it), tsne (the 2-D projection of the embeddings by ``embedding``:
 t-SNE, UMAP or PCA, cached; the method is ``embedding_method`` in ``timings.json``), attention (entropy and KL statistics), insight
 (the analyses of "What attention learned": attention against labels, ranking agreement, switched-off
 predictions compared, class flow), drawing, html. Also in ``timings.json``: ``switch_off`` (the
-switched-off forward passes, part of load; 0 when cached) and ``figures`` (seconds per figure).
+switched-off forward passes, part of load; 0 when cached), ``figures`` (seconds per figure) and
+``layout_helper_cpu`` (the helper's CPU seconds, None when the layout ran in this process);
+``cpu_seconds``: this process's CPU seconds per stage (its threads included, the helper's not).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +42,7 @@ from gnnviz.viz.coords import layout  # noqa: E402
 from gnnviz.viz.coords.embeddings import METHODS, check_method, project_many  # noqa: E402
 from gnnviz.viz.coords.layout import graph_layout  # noqa: E402
 from gnnviz.viz.figures import run as figures  # noqa: E402
+from gnnviz.viz.helper import Helper  # noqa: E402
 from gnnviz.viz.load import load_arrays  # noqa: E402
 from gnnviz.viz.options import DEFAULT_DPI, Options, select  # noqa: E402
 from gnnviz.viz.pages import explorer  # noqa: E402
@@ -45,21 +51,28 @@ from gnnviz.viz.pages import index as page  # noqa: E402
 # Layouts and t-SNE depend only on the graph/embeddings and this seed, never on the run's seed, so
 # two runs on the same graph (GAT vs GCN on Cora) get the same picture of the graph.
 VIZ_SEED = 0
+# From this many nodes a cold layout runs in a helper process beside the forward passes and t-SNE
+# (``_EarlyLayout``): Kamada-Kawai takes seconds on Cora (2708 nodes), milliseconds on karate.
+PARALLEL_LAYOUT_MIN_NODES = 1000
 SHOWN_METHOD = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
 STAGES = ("load", "layout", "tsne", "attention", "insight", "drawing", "html")
 
 
 class _Timer:
+    """Wall seconds per stage, and this process's CPU seconds (all its threads; not the helper's)."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {s: 0.0 for s in STAGES}
+        self.cpu: dict[str, float] = {s: 0.0 for s in STAGES}
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[stage] += time.perf_counter() - start
+            self.cpu[stage] += time.process_time() - cpu
 
 
 def visualize(
@@ -91,13 +104,19 @@ def visualize(
     """
     say: Callable[[str], Any] = (lambda _m: None) if quiet else log
     stages = Stages("visualize", enabled=False if quiet else None)
+    early = _EarlyLayout()
     try:
-        return _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, state, say, stages)
+        return _visualize(
+            run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, state, say, stages, early
+        )
     finally:
+        early.close()  # the helper process never outlives the call, whatever ended it
         stages.close()
 
 
-def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, state, say, stages) -> Path:
+def _visualize(
+    run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_index, embedding, state, say, stages, early
+) -> Path:
     timer = _Timer()
     started = time.perf_counter()
     options = Options(tuple(nodes), top_k, layers, heads, fmt, dpi, graph_index)
@@ -107,7 +126,7 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
     check_state_name(state)
     stages.start(f"loading {run_dir}")
     with timer("load"):
-        arrays = load_arrays(Path(run_dir), graph_index, state)
+        arrays = load_arrays(Path(run_dir), graph_index, state, on_graph=early.start)
         method = embedding or run_embedding(arrays)
         selection = select(arrays, options)
         out = Path(out_dir) if out_dir is not None else default_out(Path(run_dir), state)
@@ -134,7 +153,7 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
         projections = _projections(arrays, method)
     stages.start("layout of the graph")
     with timer("layout"):
-        lay = _layout(arrays, projections)
+        lay = _layout(arrays, projections, early)
     say(f"layout: {lay.method}{' (cached)' if lay.cached else ''}")
     stages.start("attention, insight and class flow")
     with timer("attention"):
@@ -156,7 +175,7 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
         specs = figures.build(context)
         stages.start(f"drawing {len(specs)} figures")
         figure_seconds: dict[str, float] = {}
-        images, figures_cached = render.render_cached(specs, fmt, dpi, figure_seconds, stages.step)
+        images, figures_cached = render.render_cached(specs, fmt, dpi, figure_seconds, stages.step, early.helper)
         stages.end_bar()
         drawn: dict[str, list[page.PageFigure]] = {}
         for spec, data in zip(specs, images, strict=True):
@@ -187,11 +206,14 @@ def _visualize(run_dir, out_dir, nodes, top_k, layers, heads, fmt, dpi, graph_in
         "timings.json",
         {
             "seconds": timings,
+            "cpu_seconds": {s: round(v, 3) for s, v in timer.cpu.items()},
             "switch_off": round(arrays.switch_off_seconds, 3),
             "figures": {stem: round(v, 3) for stem, v in figure_seconds.items()},
             "layout_method": lay.method,
             "embedding_method": method,
             "layout_cached": lay.cached,
+            # CPU seconds of the layout in the helper process (``viz/helper.py``), None if it ran here
+            "layout_helper_cpu": round(early.helper.cpu_seconds, 3) if early.helper is not None else None,
             "figures_cached": figures_cached,
         },
     )
@@ -234,13 +256,45 @@ def _projections(a: RunArrays, method: str) -> list[tuple[str, Any]]:
     return list(zip([t for t, _ in chosen], project_many([x for _, x in chosen], method, seed=VIZ_SEED), strict=True))
 
 
-def _layout(a: RunArrays, projections: list[tuple[str, Any]]) -> Any:
+def _layout(a: RunArrays, projections: list[tuple[str, Any]], early: _EarlyLayout) -> Any:
     """The graph's own layout (igraph) up to ``FORCE_LAYOUT_MAX_NODES`` nodes, else one from the
     first projection's embeddings (``layout.embedding_layout``)."""
     if a.num_nodes <= layout.FORCE_LAYOUT_MAX_NODES:
-        return graph_layout(a.edge_index, a.num_nodes, seed=VIZ_SEED)
+        if early.hit is not None:
+            return early.hit
+        return graph_layout(a.edge_index, a.num_nodes, seed=VIZ_SEED, computed=early.result)
     (title, x), (_, proj) = _projected(a)[0], projections[0]
     return layout.embedding_layout(x, proj.index, proj.coords, what=title.split(" (")[0], seed=VIZ_SEED, projection=proj.label)
+
+
+class _EarlyLayout:
+    """The graph's layout, started in a helper process (``viz/helper.py``) as soon as a cold load
+    has read the edges, so that igraph runs on a second core while this process imports nothing
+    more, runs the forward passes and the projections. Only for graphs of at least
+    ``PARALLEL_LAYOUT_MIN_NODES`` nodes (below that the layout takes less than forking costs) and
+    only on a cache miss. ``hit``: the cached layout found then; ``result``: None if nothing started."""
+
+    def __init__(self) -> None:
+        self.hit: Any = None
+        self.helper: Helper | None = None
+        self.result: Callable[[], Any] | None = None
+
+    def start(self, edge_index: Any, num_nodes: int) -> None:
+        if not PARALLEL_LAYOUT_MIN_NODES <= num_nodes <= layout.FORCE_LAYOUT_MAX_NODES or self.helper is not None:
+            return
+        self.hit = layout.cached_layout(edge_index, num_nodes, seed=VIZ_SEED)
+        if self.hit is None:
+            try:
+                self.helper = Helper()
+            except (OSError, ValueError):
+                # No process to be had (a limit on processes, memory), or no fork (Windows): lay out here.
+                return
+            ticket = self.helper.submit(functools.partial(layout.compute_layout, seed=VIZ_SEED), edge_index, num_nodes)
+            self.result = functools.partial(self.helper.result, ticket)
+
+    def close(self) -> None:
+        if self.helper is not None:
+            self.helper.close()
 
 
 def _passes_messages(model: str) -> bool:

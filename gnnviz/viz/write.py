@@ -1,11 +1,13 @@
 """The one writer of visualize's files: figures, ``index.html`` and JSON, each written atomically.
 
 ``render_all`` draws figure descriptions (``figures.FigureSpec``) into bytes in this process
-(``draw/encode.py`` turns one description into PNG or SVG bytes). A
-forked pool of two drawers was measured against it (a benchmark removed with the pool; its numbers are in docs/performance.md): on a loaded 2-core
-machine the pool was never faster, and its shutdown once deadlocked with a worker stuck on the
-pool's queue lock. Drawing here cannot wait on another process and stops at once on Ctrl-C or
-SIGTERM (after the figure being drawn: see ``signals.deferred``). Every figure is drawn before the first file is written, and each file goes to a
+(``draw/encode.py`` turns one description into PNG or SVG bytes), and where a cold visualize has
+its helper process (``viz/helper.py``, which laid the graph out) every second figure there
+meanwhile. That helper is no pool: one process, one task at a time through its own pipes, nothing
+shared to deadlock on (a forked pool of two drawers once deadlocked here with a worker stuck on the
+pool's queue lock, and was never faster on a loaded machine: docs/performance.md). Drawing here
+stops at once on Ctrl-C or SIGTERM (after the figure being drawn: see ``signals.deferred``), and
+the wait for the helper's figures is an ordinary interruptible read. Every figure is drawn before the first file is written, and each file goes to a
 temporary name in its folder and is renamed into place: a failure or a signal leaves each file
 either as it was or complete, and no temporary file behind.
 """
@@ -38,25 +40,55 @@ def render_all(
     dpi: int,
     seconds: dict[str, float] | None = None,
     step: Callable[[int, int, str], Any] | None = None,
+    helper: Any = None,
 ) -> list[bytes]:
-    """Every figure's bytes, in order, drawn in this process; ``seconds``, if given, gets each
-    figure's drawing time by stem; ``step(done, total, stem)`` is called after each figure.
+    """Every figure's bytes, in order; ``seconds``, if given, gets each figure's drawing time by
+    stem; ``step(done, total, stem)`` is called after each figure. ``helper`` (a ``helper.Helper``),
+    if given, draws every second figure meanwhile (the same bytes: the same code on a fork of
+    this process).
 
     Ctrl-C and SIGTERM take effect between two figures: an exception raised inside matplotlib's
     C++ renderer comes out as ``ValueError: Invalid bounding box`` (seen in ``make stress``), which
     would read as a bug and exit 1 instead of 130/143.
     """
-    images = []
+    theirs = list(range(1, len(specs), 2)) if helper is not None else []
+    ticket = None
+    if theirs:
+        try:
+            ticket = helper.submit(draw_each, [specs[i] for i in theirs], fmt, dpi)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            theirs = []  # a description that cannot be pickled (a lambda): all drawn here
+    images: list[bytes] = [b""] * len(specs)
+    done = 0
+
+    def finished(i: int, took: float) -> None:
+        nonlocal done
+        done += 1
+        if seconds is not None:
+            seconds[specs[i].stem] = took
+        if step is not None:
+            step(done, len(specs), specs[i].stem)
+
     with signals.deferred() as deliver:
-        for spec in specs:
+        for i in sorted(set(range(len(specs))) - set(theirs)):
             tick = time.perf_counter()
-            images.append(render_figure(spec, fmt, dpi))
-            if seconds is not None:
-                seconds[spec.stem] = time.perf_counter() - tick
-            if step is not None:
-                step(len(images), len(specs), spec.stem)
+            images[i] = render_figure(specs[i], fmt, dpi)
+            finished(i, time.perf_counter() - tick)
             deliver()
+    if ticket is not None:
+        for i, (data, took) in zip(theirs, helper.result(ticket), strict=True):
+            images[i] = data
+            finished(i, took)
     return images
+
+
+def draw_each(specs: list[Any], fmt: str, dpi: int) -> list[tuple[bytes, float]]:
+    """(bytes, seconds) of each figure: what the helper process runs for ``render_all``."""
+    out = []
+    for spec in specs:
+        tick = time.perf_counter()
+        out.append((render_figure(spec, fmt, dpi), time.perf_counter() - tick))
+    return out
 
 
 def render_cached(
@@ -65,6 +97,7 @@ def render_cached(
     dpi: int,
     seconds: dict[str, float] | None = None,
     step: Callable[[int, int, str], Any] | None = None,
+    helper: Any = None,
 ) -> tuple[list[bytes], bool]:
     """``render_all``, or the same bytes from the cache when these figures were drawn before:
     (images, whether they came from the cache).
@@ -73,7 +106,7 @@ def render_cached(
     arguments), the format and dpi, gnnviz's source and matplotlib's version, so that a warm
     ``visualize`` or ``compare`` with the same options draws nothing. One entry holds all the
     figures of one call, with a SHA-256 of their bytes: a damaged entry is drawn again, never
-    served. Descriptions that cannot be pickled are drawn every time.
+    served. Descriptions that cannot be pickled are drawn every time. ``helper``: see ``render_all``.
     """
     key = figures_key(specs, fmt, dpi)
     path = cache.entry("figures", key) if key is not None else None
@@ -82,7 +115,7 @@ def render_cached(
         if seconds is not None:
             seconds.update({spec.stem: 0.0 for spec in specs})
         return images, True
-    images = render_all(specs, fmt, dpi, seconds, step)
+    images = render_all(specs, fmt, dpi, seconds, step, helper)
     if path is not None:
         blob = np.frombuffer(b"".join(images), dtype=np.uint8)
         cache.write(

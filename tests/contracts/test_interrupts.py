@@ -90,33 +90,42 @@ def test_interrupted_series_of_seeds_keeps_finished_seeds_and_an_honest_aggregat
     assert len(read_metrics(root / "seed-1" / "metrics.csv")) == 3
 
 
-# Delivers the signal from inside the drawing step (in a figure worker where there is a pool), so
-# that it lands mid-drawing every time: a terminal's Ctrl-C reaches the whole process group,
-# `kill PID` only the main process.
+# Delivers the signal from inside the drawing step, so that it lands mid-drawing every time: a
+# terminal's Ctrl-C reaches the whole process group, `kill PID` only the main process. "helper":
+# the layout helper process (viz/helper.py, used whatever the graph's size) draws every second
+# figure, the degree histogram among them, and the signal comes from there, mid-figure.
 SIGNAL_WHILE_DRAWING = """
 import os, signal, sys
-from gnnviz.viz.draw import curves
-real = curves.plot_curves
-def plot_curves(*args, **kwargs):
+from gnnviz.viz import visualize
+from gnnviz.viz.draw import curves, graph
+where = sys.argv[2]
+module, name = (graph, "plot_degree") if where == "helper" else (curves, "plot_curves")
+real = getattr(module, name)
+def plot(*args, **kwargs):
     if sys.argv[1] == "SIGINT":
         os.killpg(os.getpgid(0), signal.SIGINT)
     else:
         os.kill(int(os.environ["GNNVIZ_TEST_MAIN_PID"]), signal.SIGTERM)
     return real(*args, **kwargs)
-curves.plot_curves = plot_curves
+plot.__qualname__ = plot.__name__ = name  # pickled by name for the helper: __main__.<name>
+globals()[name] = plot
+setattr(module, name, plot)
+if where == "helper":
+    visualize.PARALLEL_LAYOUT_MIN_NODES = 0
 os.environ["GNNVIZ_TEST_MAIN_PID"] = str(os.getpid())
 from gnnviz.cli import main
-main(sys.argv[2:])
+main(sys.argv[3:])
 """
 
 
+@pytest.mark.parametrize("where", ["here", "helper"])
 @pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143)], ids=["ctrl-c", "sigterm"])
-def test_signal_while_drawing_exits_cleanly_and_writes_nothing_partial(tmp_path, sig, code):
+def test_signal_while_drawing_exits_cleanly_and_writes_nothing_partial(tmp_path, sig, code, where):
     out = tmp_path / "viz"
     run = handmade_run(tmp_path, *TINY_GRAPHS["isolated_nodes"])  # quick to lay out: drawing starts soon
     args = ["visualize", "--run", str(run), "--out", str(out), "--quiet"]
     proc = subprocess.run(
-        [sys.executable, "-c", SIGNAL_WHILE_DRAWING, sig, *args], cwd=REPO, env=env_for(tmp_path), capture_output=True,
+        [sys.executable, "-c", SIGNAL_WHILE_DRAWING, sig, where, *args], cwd=REPO, env=env_for(tmp_path), capture_output=True,
         text=True, timeout=120, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert proc.returncode == code, proc.stderr
@@ -152,6 +161,27 @@ main(sys.argv[2:])
 """
 
 
+# The layout helper process (viz/helper.py), used whatever the graph's size, gets the signal
+# sent while it computes the layout, and then waits: the interrupted command must take it along.
+SIGNAL_WHILE_LAYING_OUT = """
+import os, signal, sys, time
+from gnnviz.viz import visualize
+from gnnviz.viz.coords import layout
+visualize.PARALLEL_LAYOUT_MIN_NODES = 0
+def compute_layout(*args, **kwargs):
+    with open(os.environ["GNNVIZ_TEST_HELPER_PID"], "w") as f:
+        f.write(str(os.getpid()))
+    if sys.argv[1] == "SIGINT":
+        os.killpg(os.getpgid(0), signal.SIGINT)
+    else:
+        os.kill(os.getppid(), signal.SIGTERM)
+    time.sleep(60)
+layout.compute_layout = compute_layout
+from gnnviz.cli import main
+main(sys.argv[2:])
+"""
+
+
 @pytest.mark.parametrize("where", ["building the result", "closing metrics.csv", "closing the progress bar"])
 def test_sigterm_between_training_and_the_save_still_saves_every_state(tmp_path, where):
     """A signal after the last epoch but before the checkpoint is written (once a rare CI failure:
@@ -171,6 +201,31 @@ def test_sigterm_between_training_and_the_save_still_saves_every_state(tmp_path,
     for name, state in summary["states"].items():
         assert (run / state["file"]).is_file(), name
     assert temp_files(run) == []
+
+
+@pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143)], ids=["ctrl-c", "sigterm"])
+def test_signal_while_the_helper_lays_out_ends_both_processes(tmp_path, sig, code):
+    out, pid_file = tmp_path / "viz", tmp_path / "helper.pid"
+    run = handmade_run(tmp_path, *TINY_GRAPHS["isolated_nodes"])
+    args = ["visualize", "--run", str(run), "--out", str(out), "--quiet"]
+    env = dict(env_for(tmp_path), GNNVIZ_TEST_HELPER_PID=str(pid_file))
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_LAYING_OUT, sig, *args], cwd=REPO, env=env, capture_output=True,
+        text=True, timeout=120, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+    assert entries(out) == []
+    helper = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # killed and reaped by the command (or, at worst, by init)
+        try:
+            os.kill(helper, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the helper process {helper} outlived the command")
 
 
 def test_interrupt_before_the_first_epoch_leaves_no_run_behind(tmp_path, monkeypatch):

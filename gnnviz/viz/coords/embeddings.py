@@ -224,6 +224,8 @@ METHODS: dict[str, Method] = {
 
 def _fit(rows: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
     import openTSNE
+    from openTSNE.affinity import MultiscaleMixture
+    from openTSNE.nearest_neighbors import Sklearn
     from sklearn.decomposition import PCA
 
     n = rows.shape[0]
@@ -233,11 +235,17 @@ def _fit(rows: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
 
     model = openTSNE.TSNE(
         n_components=2, perplexity=perplexity, early_exaggeration_iter=EXAGGERATION_ITER, n_iter=MAX_ITER - EXAGGERATION_ITER,
-        theta=ANGLE, negative_gradient_method="bh", neighbors="exact", initialization="pca", random_state=seed, n_jobs=1,
-        verbose=False,
+        theta=ANGLE, negative_gradient_method="bh", initialization="pca", random_state=seed, n_jobs=1, verbose=False,
     )  # fmt: skip
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
     # One thread (n_jobs=1, and one OpenMP/BLAS thread): OpenMP's spinning barriers make t-SNE
     # 10-100x slower whenever the cores are shared (a training, a test run; measured 0.05 s vs 6 s
     # for 34 nodes). The limit is per calling thread, so ``tsne_many`` still uses a core per projection.
     with threadpool_limits(1):
-        return np.asarray(model.fit(np.ascontiguousarray(rows, dtype=np.float64)), dtype=np.float64)
+        # The affinities TSNE.fit would build with neighbors="exact", built here with the exact
+        # (scikit-learn) neighbour index passed in: openTSNE's own lookup imports pynndescent (and
+        # numba) just to see whether it is installed, 1.3 s and ~100 MB for nothing.
+        # perplexity_for keeps 3 * perplexity <= n - 1, so openTSNE keeps it as it is.
+        knn = Sklearn(rows, min(n - 1, int(3 * perplexity)), metric="euclidean", n_jobs=1, random_state=seed)
+        affinities = MultiscaleMixture(perplexities=[perplexity], knn_index=knn, n_jobs=1)
+        return np.asarray(model.fit(rows, affinities=affinities), dtype=np.float64)

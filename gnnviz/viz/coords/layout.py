@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,10 +73,19 @@ def graph_key(edge_index: np.ndarray, num_nodes: int, seed: int) -> str:
     return h.hexdigest()
 
 
-def graph_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0, use_cache: bool = True) -> GraphLayout:
+def graph_layout(
+    edge_index: np.ndarray,
+    num_nodes: int,
+    *,
+    seed: int = 0,
+    use_cache: bool = True,
+    computed: Callable[[], GraphLayout] | None = None,
+) -> GraphLayout:
     """Seeded, deterministic layout of a graph, from the cache when this graph was laid out before.
 
-    edge_index: [2, E] int (direction, duplicates and self-loops are ignored).
+    edge_index: [2, E] int (direction, duplicates and self-loops are ignored). ``computed``, if
+    given, returns what ``compute_layout(edge_index, num_nodes, seed=seed)`` would (visualize's
+    helper process computes it meanwhile: ``viz/helper.py``); it is called on a cache miss only.
     """
     edge_index = np.asarray(edge_index, dtype=np.int64).reshape(2, -1)
     path = cache.entry("layouts", graph_key(edge_index, num_nodes, seed))
@@ -83,10 +93,16 @@ def graph_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0, use_c
         hit = _read_cache(path, num_nodes)
         if hit is not None:
             return hit
-    layout = compute_layout(edge_index, num_nodes, seed=seed)
+    layout = computed() if computed is not None else compute_layout(edge_index, num_nodes, seed=seed)
     if use_cache:
         _write_cache(path, layout)
     return layout
+
+
+def cached_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0) -> GraphLayout | None:
+    """The cached layout of this graph, or None if it was never laid out (or its entry is damaged)."""
+    edge_index = np.asarray(edge_index, dtype=np.int64).reshape(2, -1)
+    return _read_cache(cache.entry("layouts", graph_key(edge_index, num_nodes, seed)), num_nodes)
 
 
 def compute_layout(edge_index: np.ndarray, num_nodes: int, *, seed: int = 0) -> GraphLayout:

@@ -1,5 +1,10 @@
 """t-SNE projections: seeded and identical on repeat, cached, safe for tiny and large graphs."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from torch_geometric.datasets import KarateClub
@@ -119,3 +124,17 @@ def test_unknown_method_and_missing_umap_are_one_line_errors(monkeypatch):
     with pytest.raises(ConfigError, match=r"^--embedding umap needs the umap-learn package: pip install gnnviz\[umap\]"):
         embeddings.project(clustered(), "umap")
     assert embeddings.project(clustered(), "pca", use_cache=False).coords.shape == (120, 2)  # the others still work
+
+
+def test_a_tsne_loads_neither_pynndescent_nor_numba():
+    """openTSNE's own neighbour lookup imports pynndescent (and numba: 1.3 s, ~100 MB) only to see
+    whether it is installed; the exact index is passed in instead, so a visualize never pays that."""
+    code = (
+        "import sys, numpy as np; from gnnviz.viz.coords import embeddings; "
+        "p = embeddings.tsne(np.random.default_rng(0).normal(size=(60, 8)), use_cache=False); "
+        "print(p.coords.shape, sorted(m for m in ('pynndescent', 'numba') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[3]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=root)
+    assert out.stdout.strip() == "(60, 2) []"

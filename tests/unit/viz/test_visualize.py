@@ -77,6 +77,8 @@ def test_karate_gat_writes_every_figure(gat_viz, tmp_path):
     assert any(line.startswith("timings: load") for line in lines)
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings["seconds"]) == {"load", "layout", "tsne", "attention", "insight", "drawing", "html", "total"}
+    # CPU seconds per stage (the total aside): a cold load runs the model, so it takes CPU time.
+    assert set(timings["cpu_seconds"]) == set(timings["seconds"]) - {"total"} and timings["cpu_seconds"]["load"] > 0
     # Every figure drawn has its seconds (bench/run.py sums the insight figures').
     assert {f"{stem}.png" for stem in timings["figures"]} == {f for f in KARATE_GAT_FILES if f.endswith(".png")}
     assert timings["switch_off"] >= 0.0  # 0 when the forward passes came from the cache: test_arrays
@@ -132,14 +134,28 @@ def test_pages_keep_the_machine_out(runs, gat_viz):
 
 
 def test_same_run_draws_identical_layout_and_tsne(gat, tmp_path, monkeypatch):
-    # Fresh caches for both calls: the coordinates are recomputed, and must come out the same.
+    # Fresh caches for both calls: the coordinates are recomputed, and must come out the same,
+    # whether the layout ran in this process (karate is below the helper's size) or in the helper
+    # process, which then also draws every second figure: every figure is the same, byte for byte.
+    # "c": no process to be had (fork fails): the helper's work is done here, with no error.
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+
     pictures = []
-    for name in ("a", "b"):
+    for name, helper_from in (("a", None), ("b", 0), ("c", 0)):
+        if helper_from is not None:
+            monkeypatch.setattr("gnnviz.viz.visualize.PARALLEL_LAYOUT_MIN_NODES", helper_from)
+        if name == "c":
+            monkeypatch.setattr("gnnviz.viz.visualize.Helper", no_fork)
         monkeypatch.setenv("GNNVIZ_CACHE_DIR", str(tmp_path / f"cache-{name}"))
         out = visualize(gat, tmp_path / name, quiet=True, **FEW)
-        assert json.loads((out / "timings.json").read_text())["layout_cached"] is False
-        pictures.append([(out / f).read_bytes() for f in ("layout.png", "tsne.png")])
-    assert pictures[0] == pictures[1]
+        timings = json.loads((out / "timings.json").read_text())
+        assert timings["layout_cached"] is False
+        assert (timings["layout_helper_cpu"] is None) == (name != "b")
+        drawn = sorted(f for f in files_under(out) if f.endswith(".png")) + ["explorer/data.js"]
+        assert len(drawn) > 4 and {"layout.png", "tsne.png"} <= set(drawn)
+        pictures.append({f: (out / f).read_bytes() for f in drawn})
+    assert pictures[0] == pictures[1] == pictures[2]
 
 
 def test_nodes_layers_heads_and_svg(gat, tmp_path):

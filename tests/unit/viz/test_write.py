@@ -157,3 +157,22 @@ def test_figures_whose_arguments_cannot_be_pickled_are_drawn_every_time(tmp_path
         _, cached = render.render_cached(specs, "png", 40)
         assert not cached
     assert DRAWN == ["C3", "C3"] and not (tmp_path / "figures").exists()
+
+
+def _diagonal(k):
+    fig = Figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, k], [k, 0])
+    return fig
+
+
+def test_with_the_helper_every_second_figure_is_drawn_there_the_same():
+    from gnnviz.viz.helper import Helper
+
+    specs = [FigureSpec(f"f{k}", "s", "c", _diagonal, (k,), {}) for k in range(5)]
+    alone = render.render_all(specs, "png", 40)
+    steps, seconds = [], {}
+    with Helper() as helper:
+        shared = render.render_all(specs, "png", 40, seconds, lambda done, total, stem: steps.append((done, total)), helper)
+        assert helper.cpu_seconds > 0  # it drew
+    assert shared == alone and len(set(alone)) == 5
+    assert steps == [(k, 5) for k in range(1, 6)] and set(seconds) == {f"f{k}" for k in range(5)}
