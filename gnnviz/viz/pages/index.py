@@ -356,7 +356,13 @@ def explain_html(doc: dict[str, Any], figures: dict[str, list[PageFigure]]) -> s
     rows += [(k, ", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in settings.items()]
     parts.append(_table(("setting", "value"), rows))
     parts.append('<h2 id="methods">Methods</h2>')
-    auc = ("AUC mean +- std (nodes)", "AUC pooled") if doc["ground_truth"] else ()
+    auc = ("AUC mean +- std (nodes)", "AUC pooled", "AUC, motif nodes only (nodes)") if doc["ground_truth"] else ()
+
+    def inside(d: dict[str, Any]) -> str:  # explain.json from before auc_inside_*: not shown
+        if d.get("auc_inside_mean") is None:
+            return "n/a"
+        return f"{num(d['auc_inside_mean'])} +- {num(d['auc_inside_std'])} ({d['auc_inside_nodes']}), pooled {num(d['auc_inside_pooled'])}"
+
     parts.append(
         _table(
             ("method", *auc, "fid+", "fid-", "characterization", "stability over repeats", "seconds", "what"),
@@ -369,6 +375,7 @@ def explain_html(doc: dict[str, Any], figures: dict[str, list[PageFigure]]) -> s
                             if methods[m]["auc_mean"] is None
                             else f"{num(methods[m]['auc_mean'])} +- {num(methods[m]['auc_std'])} ({methods[m]['auc_nodes']})",
                             num(methods[m]["auc_pooled"]),
+                            inside(methods[m]),
                         )
                         if doc["ground_truth"]
                         else ()

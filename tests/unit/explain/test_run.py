@@ -295,6 +295,15 @@ def test_default_nodes_cover_classes_and_splits(runs, tmp_path):
     assert seen == {(s, c) for s in ("train", "val", "test") for c in range(4)}
     assert doc["ground_truth"] is True
     assert all(0 <= doc["methods"][m]["auc_pooled"] <= 1 for m in doc["settings"]["methods"])
+    # The motif-nodes-only AUC (the literature's protocol) is over exactly the nodes inside a motif.
+    motif = g.truth_node_mask.numpy()
+    assert [r["in_truth"] for r in doc["nodes"]] == [bool(motif[r["node"]]) for r in doc["nodes"]]
+    inside = [r for r in doc["nodes"] if r["in_truth"]]
+    assert 0 < len(inside) < len(doc["nodes"])
+    for m in doc["settings"]["methods"]:
+        got, aucs = doc["methods"][m], [r["methods"][m]["auc"] for r in inside if r["methods"][m]["auc"] is not None]
+        assert got["auc_inside_nodes"] == len(aucs) and got["auc_inside_mean"] == pytest.approx(np.mean(aucs))
+        assert 0 <= got["auc_inside_pooled"] <= 1
     rho, overlap = np.array(doc["agreement"]["spearman"], dtype=float), np.array(doc["agreement"]["top_overlap"])
     assert doc["agreement"]["methods"] == doc["settings"]["methods"]
     np.testing.assert_allclose(np.diag(rho), 1.0)
