@@ -2,9 +2,9 @@
 documented code: the command's own (0, 2) or 130/143, never a death by the signal (a negative
 returncode) and never a traceback.
 
-The clock starts when the console script's ``main`` is called (``from gnnviz.cli import main``,
-exactly as the generated ``gnnviz`` script does); before that only the interpreter and the few
-lines of ``gnnviz/cli/__init__.py`` run. Delays are sampled over the whole life of the command
+The clock starts when the console script's ``main`` (``from gnnviz.cli import main``, exactly as
+the generated ``gnnviz`` script does) has blocked SIGINT and SIGTERM, its first step; before that
+only the interpreter and the few lines of ``gnnviz/cli/__init__.py`` run. Delays are sampled over the whole life of the command
 (measured first, unsignalled), and again just after its last stdout line, where Python's shutdown
 used to reset the handlers. ``GNNVIZ_FULL_SWEEP=1`` (CI) sweeps a finer grid.
 """
@@ -27,12 +27,20 @@ from gnnviz.env import flag
 from tests.support.cli import REPO, env_for
 from tests.support.runs import TINY_GRAPHS, handmade_run
 
-# The console script's own lines, plus one byte on a pipe the moment main is about to be called.
+# The console script's own lines, plus one byte on a pipe the moment main has blocked the signals
+# (its first step): a byte written before main, as this once did, left a few lines in which a busy
+# machine could stop the child and a signal sent "after main" found the default handler.
 CONSOLE_SCRIPT = """
-import os, sys
+import os, signal, sys
+fd, real = int(sys.argv[1]), signal.pthread_sigmask
+def pthread_sigmask(how, mask):
+    old = real(how, mask)
+    signal.pthread_sigmask = real
+    os.write(fd, b".")
+    os.close(fd)
+    return old
+signal.pthread_sigmask = pthread_sigmask
 from gnnviz.cli import main
-os.write(int(sys.argv[1]), b".")
-os.close(int(sys.argv[1]))
 sys.argv = ["gnnviz", *sys.argv[2:]]
 main()
 """
