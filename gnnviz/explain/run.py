@@ -18,6 +18,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -372,7 +373,7 @@ def explain(
     for line in notes:
         say(f"note: {line}")
 
-    from gnnviz.explain.draw import plot_curves, plot_features, plot_node, plot_stability, plot_summary
+    from gnnviz.explain.draw import plot_curves, plot_features, plot_stability, plot_summary
     from gnnviz.viz.labels import feature_names as names_of
 
     feature_names = names_of(arrays.config.get("dataset") or {}, int(x.size(1)))
@@ -383,38 +384,49 @@ def explain(
         f"{arrays.dataset}, {arrays.model}, {'checkpoint ' if state == 'selected' else ''}"
         f"{arrays.checkpoint.stamp_short}: {len(rows)} nodes explained"
     )
-    figures: dict[str, Any] = {"fidelity_curve.png": plot_curves({m: summary[m]["fidelity_curve"] for m in chosen}, title=about)}
+    # Descriptions (``Figure``): drawn below by viz/write.py's render_all, every second one in its
+    # helper process where a fork is to be had.
+    figures: list[Figure] = [
+        Figure("fidelity_curve.png", plot_curves, ({m: summary[m]["fidelity_curve"] for m in chosen},), {"title": about})
+    ]
     spread = {m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]}
     if spread:
-        figures["stability.png"] = plot_stability(spread, repeats=repeats, title=about)
+        figures.append(Figure("stability.png", plot_stability, (spread,), {"repeats": repeats, "title": about}))
+    heading = (arrays.dataset, arrays.model, arrays.checkpoint.stamp_short)
     for row in rows:
         row.pop("_spread")
         s_src, s_dst, vals, truth_here = row.pop("_draw")
-        figures[f"node-{row['node']}.png"] = _node_figure(
-            row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node
+        here = truth_n[np.unique(np.concatenate([[row["node"]], s_src, s_dst]))] if truth_n is not None else None
+        figures.append(
+            Figure(f"node-{row['node']}.png", _node_figure, (row, s_src, s_dst, vals, truth_here, here, seed, names, heading), {})
         )
     with_features = [m for m in chosen if METHODS[m].features is not None]
     if with_features:
-        figures["features.png"] = plot_features(
-            [
-                (
-                    f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
-                    {m: r["methods"][m]["top_features"] for m in with_features},
-                )
-                for r in rows
-            ],
-            names=feature_names,
-            title=f"{about}: feature attribution",
+        panels = [
+            (
+                f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
+                {m: r["methods"][m]["top_features"] for m in with_features},
+            )
+            for r in rows
+        ]
+        figures.append(
+            Figure("features.png", plot_features, (panels,), {"names": feature_names, "title": f"{about}: feature attribution"})
         )
-    figures["summary.png"] = plot_summary(
-        summary,
-        title=about,
-        ground_truth=truth_e is not None,
-        spearman=agreement["spearman"] if len(chosen) > 1 else None,
+    figures.append(
+        Figure(
+            "summary.png",
+            plot_summary,
+            ({m: dict(v) for m, v in summary.items()},),  # drawn after auc_per_node leaves explain.json's copy
+            {
+                "title": about,
+                "ground_truth": truth_e is not None,
+                "spearman": agreement["spearman"] if len(chosen) > 1 else None,
+            },
+        )
     )
     for m in summary.values():
         m.pop("auc_per_node")
-    files = ["explain.json", "index.html", *figures]
+    files = ["explain.json", "index.html", *(f.stem for f in figures)]
     doc = {
         "run": str(run_dir),
         "dataset": arrays.dataset,
@@ -450,7 +462,7 @@ def explain(
         "files": files,
         "key": key,
     }
-    blobs = {name: _png(fig, dpi) for name, fig in figures.items()}
+    blobs = dict(zip((f.stem for f in figures), _draw(figures, dpi), strict=True))
     blobs["index.html"] = _page(doc, rows).encode("utf-8")
     blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
     _write(out, blobs, earlier)
@@ -618,11 +630,16 @@ def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, An
     }
 
 
-def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node):
+def _node_figure(row, s_src, s_dst, vals, truth_here, truth_every, seed, names, heading):
+    """One node's figure (``draw.plot_node``), laid out here: module-level and given plain data, so
+    that the helper process can draw it. ``truth_every``: the known explanation's node mask over the
+    ids of the node and its computation edges' endpoints (sorted), or None; ``heading``: (dataset,
+    model, checkpoint stamp)."""
     import networkx as nx
 
-    from gnnviz.explain.draw import thin_edges
+    from gnnviz.explain.draw import plot_node, thin_edges
 
+    label = lambda c: names[c] if names else str(c)  # noqa: E731
     # Laid out with every computation edge, drawn with those thin_edges keeps: a hub's kept motif
     # edges stay where their houses hang, not pushed off as pieces the thinning cut loose.
     every = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
@@ -646,8 +663,9 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
         if "stability" in d:
             st = d["stability"]
             notes[m] += f"\nmean of {st['repeats']} seeds, edge std {st['edge_std_mean']:.2g} (max {st['edge_std_max']:.2g})"
+    dataset, model, stamp = heading
     title = (
-        f"{arrays.dataset}, {arrays.model}, {arrays.checkpoint.stamp_short}: node {row['node']} ({row['split']}), "
+        f"{dataset}, {model}, {stamp}: node {row['node']} ({row['split']}), "
         f"true {label(row['true'])}, predicted {label(row['predicted'])}{'' if row['correct'] else ' (wrong)'}{shown}"
     )
     return plot_node(
@@ -657,7 +675,7 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
         target=local[row["node"]],
         node_ids=ids,
         truth_edges=truth_here,
-        truth_nodes=truth_n[ids] if truth_n is not None else None,
+        truth_nodes=truth_every[np.searchsorted(every, ids)] if truth_every is not None else None,
         title=title,
         notes=notes,
     )
@@ -772,15 +790,35 @@ def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, setting
     return out
 
 
-def _png(fig, dpi: int) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+@dataclass(frozen=True)
+class Figure:
+    """One picture of an explanation: ``plot(*args, **kwargs)`` written as ``stem`` (a
+    ``viz.write.render_all`` description: module-level ``plot``, picklable arguments)."""
 
-    from gnnviz.viz.draw.encode import encode_png
+    stem: str
+    plot: Callable[..., Any]
+    args: tuple
+    kwargs: dict[str, Any]
 
-    fig.set_dpi(dpi)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return encode_png(np.asarray(canvas.buffer_rgba()), dpi)
+
+def _draw(figures: list[Figure], dpi: int) -> list[bytes]:
+    """Each figure's PNG bytes, in order: every second one drawn by a forked helper process
+    (``viz/helper.py``, the same code on a fork: the same bytes) while this one draws the others;
+    all here where no process can be forked. The helper never outlives this call."""
+    from gnnviz.viz.helper import Helper
+    from gnnviz.viz.write import render_all
+
+    helper = None
+    if len(figures) > 1:
+        try:
+            helper = Helper()
+        except (OSError, ValueError):  # no process to be had, or no fork (Windows): one process
+            helper = None
+    try:
+        return render_all(figures, "png", dpi, helper=helper)
+    finally:
+        if helper is not None:
+            helper.close()
 
 
 def _write(out: Path, blobs: dict[str, bytes], earlier: list[str]) -> None:

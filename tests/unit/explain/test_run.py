@@ -334,6 +334,42 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
+def test_figures_drawn_beside_the_helper_process_are_the_bytes_of_one_process(runs, tmp_path, monkeypatch):
+    """Every second figure comes from the forked helper (viz/helper.py), which is reaped after;
+    where no process can be forked everything is drawn here, to the same bytes."""
+    import os
+
+    from gnnviz.viz import helper as helper_module
+
+    (by_model, g) = runs
+    motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:3]]
+    args = (("nodes", motif), ("methods", "gnnexplainer,saliency"), ("epochs", 5), ("repeats", 2), ("dpi", 40))
+    started = []
+    real = helper_module.Helper
+
+    class Counted(real):
+        def __init__(self):
+            super().__init__()
+            started.append(self._process.pid)
+
+    monkeypatch.setattr(helper_module, "Helper", Counted)
+    beside = explain(by_model["gcn"], tmp_path / "beside", *args)
+    assert len(started) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(started[0], 0)  # killed and reaped by the call
+
+    def no_fork():
+        raise ValueError("cannot find context for 'fork'")
+
+    monkeypatch.setattr(helper_module, "Helper", no_fork)
+    alone = explain(by_model["gcn"], tmp_path / "alone", *args)
+    pngs = sorted(p.name for p in beside.glob("*.png"))
+    assert len(pngs) == 3 + 4  # the nodes', fidelity_curve, stability, features, summary
+    assert pngs == sorted(p.name for p in alone.glob("*.png"))
+    for name in pngs:
+        assert (beside / name).read_bytes() == (alone / name).read_bytes(), name
+
+
 def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_path):
     """explain.json names the bytes it explains; an explorer drawn from them (RUN/viz) gets them in
     explorer/explain.js, as visualize would have embedded them."""
@@ -367,10 +403,9 @@ def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_pa
     assert any("shows these explanations" in line for line in lines), lines
 
 
-def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many():
+def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many(monkeypatch):
     """The thinning (explain/draw.py's thin_edges, tested in test_draw.py) as the node figure uses it."""
-    from types import SimpleNamespace
-
+    from gnnviz.explain import draw
     from gnnviz.explain.draw import plot_node
     from gnnviz.explain.run import DRAW_MAX_EDGES, _node_figure
     from tests.unit.explain.test_draw import hub
@@ -386,14 +421,14 @@ def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many():
         "computation_edges": src.size,
         "methods": methods,
     }
-    arrays = SimpleNamespace(dataset="ba_shapes", model="gcn", checkpoint=SimpleNamespace(stamp_short="epoch 9"))
     drawn = {}
 
     def spy(pos, edges, vals, *, node_ids, **kw):  # what reaches the drawing
         drawn.update(ids=node_ids[edges], vals=vals, truth=kw["truth_edges"])
         return plot_node(pos, edges, vals, node_ids=node_ids, **kw)
 
-    fig = _node_figure(row, src, dst, scores, truth, None, 0, str, arrays, spy)
+    monkeypatch.setattr(draw, "plot_node", spy)
+    fig = _node_figure(row, src, dst, scores, truth, None, 0, None, ("ba_shapes", "gcn", "epoch 9"))
     s, d = drawn["ids"]
     assert s.size == DRAW_MAX_EDGES
     assert int(((s == 0) | (d == 0)).sum()) == int(((src == 0) | (dst == 0)).sum())  # every edge of node 0
