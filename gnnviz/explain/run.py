@@ -249,11 +249,19 @@ def explain(
     def computation(node: int):
         # L + 1 hops: every node within L hops keeps all its in-edges, so degree-normalised
         # coefficients (GCN) and attention are those of the whole graph.
+        # Of those edges only the ones into nodes within L hops are kept: an edge into a node L + 1
+        # hops away reaches the node's output by no path of L messages and enters no normaliser
+        # of an edge that does (GCN's degrees are in-degrees of the nodes within L hops, softmax and
+        # mean aggregation run over the in-edges of nodes within L - 1 hops), so the model's output
+        # at the node and every gradient of it are the same without them (a test compares them).
         subset, sub_ei, index, orig = hops.k_hop(node, layers + 1)
+        used = torch.isin(ei[1, orig], hops.within(node, layers))
+        drawn = (int(orig.numel()), torch.nonzero(used).flatten())  # GNNExplainer's start: as on all L + 1 hops' edges
+        sub_ei, orig = sub_ei[:, used], orig[used]
         inner = hops.within(node, max(layers - 1, 0))
         src, dst = ei[0, orig], ei[1, orig]
         comp = (torch.isin(dst, inner) & (src != dst)).numpy()
-        return Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint)), orig, src, dst, comp
+        return Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint), drawn), orig, src, dst, comp
 
     if whole:
         pred = arrays.logits.argmax(axis=1)
@@ -472,7 +480,7 @@ def explain(
     return out
 
 
-EXPLAIN_VERSION = 5  # bump when what explain computes changes
+EXPLAIN_VERSION = 6  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:

@@ -370,6 +370,50 @@ def test_figures_drawn_beside_the_helper_process_are_the_bytes_of_one_process(ru
         assert (beside / name).read_bytes() == (alone / name).read_bytes(), name
 
 
+@pytest.mark.parametrize("model", ["gcn", "gat", "gatv2"])
+def test_leaving_out_edges_into_the_farthest_hop_changes_no_number(tmp_path, monkeypatch, model):
+    """A computation subgraph keeps only the edges into nodes within L hops: every score (gradients,
+    GNNExplainer from the same start, attention), fidelity and feature attribution is the one the
+    whole L + 1 hops' edges give, bit for bit."""
+    from gnnviz.explain import methods as mt
+    from gnnviz.explain.subgraph import Hops
+
+    g = house_graph(base=40, motifs=3)
+    run = trained_run(tmp_path, g, model, steps=30, layers=2, name=model)
+    nodes = [0, 7, *[int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]]
+    names = "gnnexplainer,integrated_gradients,saliency" + (",attention" if model.startswith("gat") else "")
+    args = (("nodes", nodes), ("methods", names), ("epochs", 20), ("dpi", 20))
+    edges = []
+    real_union = mt.union
+
+    def counted(subs):
+        edges.append(sum(s.edge_index.size(1) for s in subs))
+        return real_union(subs)
+
+    monkeypatch.setattr(mt, "union", counted)
+    monkeypatch.setattr("gnnviz.explain.run.union", counted)
+    trimmed = json.loads((explain(run, tmp_path / "trimmed", *args) / "explain.json").read_text())
+    few = edges[0]
+    real_within = Hops.within
+    # every edge of the L + 1 hops kept: "within L hops" read as within L + 1 (k_hop's own depth)
+    monkeypatch.setattr(Hops, "within", lambda self, node, hops: real_within(self, node, hops + (hops == 2)))
+    edges.clear()
+    whole = json.loads((explain(run, tmp_path / "whole", *args) / "explain.json").read_text())
+    assert few < edges[0]  # edges were left out
+    # Exactly the same numbers, but for GNNExplainer's last float32 bits (its masks' sigmoid and
+    # log run vectorised over a shorter tensor, so an entry may fall in another SIMD lane: 1 ulp).
+    for a, b in zip(trimmed["nodes"], whole["nodes"], strict=True):
+        rough_a, rough_b = a["methods"].pop("gnnexplainer"), b["methods"].pop("gnnexplainer")
+        assert a == b
+        np.testing.assert_allclose(rough_a["scores"], rough_b["scores"], rtol=0, atol=1e-6)
+        assert rough_a["fid_plus"] == rough_b["fid_plus"] and rough_a["fid_minus"] == rough_b["fid_minus"]
+    for m, d in trimmed["methods"].items():
+        if m != "gnnexplainer":
+            assert {k: v for k, v in d.items() if k != "seconds"} == {
+                k: v for k, v in whole["methods"][m].items() if k != "seconds"
+            }
+
+
 def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_path):
     """explain.json names the bytes it explains; an explorer drawn from them (RUN/viz) gets them in
     explorer/explain.js, as visualize would have embedded them."""
