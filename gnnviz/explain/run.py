@@ -202,14 +202,14 @@ def explain(
         return _explain_seeds(seeds, out, nodes, settings | {"repeats": repeats, "dpi": dpi, "state": state}, say)
 
     earlier = check_out(out)
-    load_run(run_dir)  # a run still training, or damaged, is named before its graph is read
+    opened = load_run(run_dir)  # a run still training, or damaged, is named before its graph is read
     checkpoint = load_checkpoint(run_dir, state)
     stored = read_graphs(run_dir)
     g = stored.graphs[0]
     # The whole graph's forward (visualize's, shared with its cache) picks the default nodes and
     # checks each subgraph's prediction; given --nodes of a big graph, the subgraphs suffice.
     whole = not nodes or int(g.edge_index.size(1)) <= WHOLE_GRAPH_MAX_EDGES
-    arrays = load_arrays(run_dir, state=state, forward=whole, stored=None if whole else stored)
+    arrays = load_arrays(run_dir, state=state, forward=whole, stored=None if whole else stored, run=opened)
     if arrays.task not in SINGLE_LABEL:
         raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
