@@ -822,8 +822,17 @@ def _draw(figures: list[Figure], dpi: int) -> list[bytes]:
             helper = Helper()
         except (OSError, ValueError):  # no process to be had, or no fork (Windows): one process
             helper = None
+    # render_all hands the helper every second figure: the summary figures (the costlier ones)
+    # go to this process's places, so that the helper draws node figures only (each laid out).
+    others = [i for i, f in enumerate(figures) if f.plot is not _node_figure]
+    nodes = [i for i, f in enumerate(figures) if f.plot is _node_figure]
+    order = [(others if (p % 2 == 0 and others) or not nodes else nodes).pop(0) for p in range(len(figures))]
     try:
-        return render_all(figures, "png", dpi, helper=helper)
+        drawn = render_all([figures[i] for i in order], "png", dpi, helper=helper)
+        images = [b""] * len(figures)
+        for i, data in zip(order, drawn, strict=True):
+            images[i] = data
+        return images
     finally:
         if helper is not None:
             helper.close()
