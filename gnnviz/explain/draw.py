@@ -102,9 +102,6 @@ def plot_node(
             "hspace": titled / panel,
         },
     ).ravel()
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
     for ax in axes[k:]:
         ax.set_axis_off()
     for ax, (name, s) in zip(axes[:k], scores.items(), strict=True):

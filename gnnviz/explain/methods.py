@@ -65,6 +65,10 @@ class Subgraph:
     edge_index: Tensor
     index: int
     fresh: Callable[[], torch.nn.Module]
+    # GNNExplainer's start where edges were left out of a subgraph PyG would explain whole:
+    # (that subgraph's edge count, the positions [E_sub] of these edges in it); the mask is drawn
+    # for all of them, as PyG draws it, and these positions' entries kept. None: drawn for these.
+    drawn: tuple[int, Tensor] | None = None
 
 
 # (subgraphs, a seed each, epochs) -> each subgraph's [E_sub] scores. Subgraphs scored in one call
@@ -153,9 +157,10 @@ def _union_gnnexplainer():
         count) from its own seed, and the loss the sum over subgraphs of PyG's per-node loss (cross
         entropy of the node's prediction, mask size and mean mask entropy over its own edges)."""
 
-        def __init__(self, nodes: list[int], edges: list[int], seeds: list[int], epochs: int):
+        def __init__(self, nodes: list[int], edges: list[int], seeds: list[int], epochs: int, drawn: list | None = None):
             super().__init__(epochs=epochs)
             self.part_nodes, self.part_edges, self.part_seeds = nodes, edges, seeds
+            self.part_drawn = drawn or [None] * len(edges)
             self.part = torch.repeat_interleave(torch.arange(len(edges)), torch.tensor(edges, dtype=torch.long))
 
         def _initialize_homogeneous_masks(self, node_mask_type, edge_mask_type, N, F, E, device):
@@ -165,8 +170,13 @@ def _union_gnnexplainer():
                 return
             gain = torch.nn.init.calculate_gain("relu")
             draws = [
-                torch.randn(e, generator=torch.Generator().manual_seed(seed)) * (gain * sqrt(2.0 / (2 * n)))
-                for n, e, seed in zip(self.part_nodes, self.part_edges, self.part_seeds, strict=True)
+                (
+                    torch.randn(e, generator=torch.Generator().manual_seed(seed))
+                    if d is None
+                    else torch.randn(d[0], generator=torch.Generator().manual_seed(seed))[d[1]]
+                )
+                * (gain * sqrt(2.0 / (2 * n)))
+                for n, e, seed, d in zip(self.part_nodes, self.part_edges, self.part_seeds, self.part_drawn, strict=True)
             ]
             self.edge_mask = torch.nn.Parameter(torch.cat(draws).to(device))
 
@@ -192,7 +202,7 @@ def _union_gnnexplainer():
 
 def _gnnexplainer_part(subs: list[Subgraph], seeds: list[int], epochs: int) -> list[Tensor]:
     x, edge_index, index, sizes = union(subs)
-    algorithm = _union_gnnexplainer()([s.x.size(0) for s in subs], sizes, seeds, epochs)
+    algorithm = _union_gnnexplainer()([s.x.size(0) for s in subs], sizes, seeds, epochs, [s.drawn for s in subs])
     mask = explainer(subs[0].fresh(), algorithm)(x, edge_index, index=index).edge_mask.detach()
     return list(torch.split(mask, sizes))
 

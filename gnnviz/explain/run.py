@@ -18,6 +18,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -207,14 +208,14 @@ def explain(
         return _explain_seeds(seeds, out, nodes, settings | {"repeats": repeats, "dpi": dpi, "state": state}, say)
 
     earlier = check_out(out)
-    load_run(run_dir)  # a run still training, or damaged, is named before its graph is read
+    opened = load_run(run_dir)  # a run still training, or damaged, is named before its graph is read
     checkpoint = load_checkpoint(run_dir, state)
     stored = read_graphs(run_dir)
     g = stored.graphs[0]
     # The whole graph's forward (visualize's, shared with its cache) picks the default nodes and
     # checks each subgraph's prediction; given --nodes of a big graph, the subgraphs suffice.
     whole = not nodes or int(g.edge_index.size(1)) <= WHOLE_GRAPH_MAX_EDGES
-    arrays = load_arrays(run_dir, state=state, forward=whole, stored=None if whole else stored)
+    arrays = load_arrays(run_dir, state=state, forward=whole, stored=None if whole else stored, run=opened)
     if arrays.task not in SINGLE_LABEL:
         raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
@@ -254,11 +255,19 @@ def explain(
     def computation(node: int):
         # L + 1 hops: every node within L hops keeps all its in-edges, so degree-normalised
         # coefficients (GCN) and attention are those of the whole graph.
+        # Of those edges only the ones into nodes within L hops are kept: an edge into a node L + 1
+        # hops away reaches the node's output by no path of L messages and enters no normaliser
+        # of an edge that does (GCN's degrees are in-degrees of the nodes within L hops, softmax and
+        # mean aggregation run over the in-edges of nodes within L - 1 hops), so the model's output
+        # at the node and every gradient of it are the same without them (a test compares them).
         subset, sub_ei, index, orig = hops.k_hop(node, layers + 1)
+        used = torch.isin(ei[1, orig], hops.within(node, layers))
+        drawn = (int(orig.numel()), torch.nonzero(used).flatten())  # GNNExplainer's start: as on all L + 1 hops' edges
+        sub_ei, orig = sub_ei[:, used], orig[used]
         inner = hops.within(node, max(layers - 1, 0))
         src, dst = ei[0, orig], ei[1, orig]
         comp = (torch.isin(dst, inner) & (src != dst)).numpy()
-        return Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint)), orig, src, dst, comp
+        return Subgraph(x[subset], sub_ei, index, lambda: rebuild(checkpoint), drawn), orig, src, dst, comp
 
     if whole:
         pred = arrays.logits.argmax(axis=1)
@@ -379,7 +388,7 @@ def explain(
     for line in notes:
         say(f"note: {line}")
 
-    from gnnviz.explain.draw import plot_curves, plot_features, plot_node, plot_stability, plot_summary
+    from gnnviz.explain.draw import plot_curves, plot_features, plot_stability, plot_summary
     from gnnviz.viz.labels import feature_names as names_of
 
     feature_names = names_of(arrays.config.get("dataset") or {}, int(x.size(1)))
@@ -390,38 +399,49 @@ def explain(
         f"{arrays.dataset}, {arrays.model}, {'checkpoint ' if state == 'selected' else ''}"
         f"{arrays.checkpoint.stamp_short}: {len(rows)} nodes explained"
     )
-    figures: dict[str, Any] = {"fidelity_curve.png": plot_curves({m: summary[m]["fidelity_curve"] for m in chosen}, title=about)}
+    # Descriptions (``Figure``): drawn below by viz/write.py's render_all, every second one in its
+    # helper process where a fork is to be had.
+    figures: list[Figure] = [
+        Figure("fidelity_curve.png", plot_curves, ({m: summary[m]["fidelity_curve"] for m in chosen},), {"title": about})
+    ]
     spread = {m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]}
     if spread:
-        figures["stability.png"] = plot_stability(spread, repeats=repeats, title=about)
+        figures.append(Figure("stability.png", plot_stability, (spread,), {"repeats": repeats, "title": about}))
+    heading = (arrays.dataset, arrays.model, arrays.checkpoint.stamp_short)
     for row in rows:
         row.pop("_spread")
         s_src, s_dst, vals, truth_here = row.pop("_draw")
-        figures[f"node-{row['node']}.png"] = _node_figure(
-            row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node
+        here = truth_n[np.unique(np.concatenate([[row["node"]], s_src, s_dst]))] if truth_n is not None else None
+        figures.append(
+            Figure(f"node-{row['node']}.png", _node_figure, (row, s_src, s_dst, vals, truth_here, here, seed, names, heading), {})
         )
     with_features = [m for m in chosen if METHODS[m].features is not None]
     if with_features:
-        figures["features.png"] = plot_features(
-            [
-                (
-                    f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
-                    {m: r["methods"][m]["top_features"] for m in with_features},
-                )
-                for r in rows
-            ],
-            names=feature_names,
-            title=f"{about}: feature attribution",
+        panels = [
+            (
+                f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
+                {m: r["methods"][m]["top_features"] for m in with_features},
+            )
+            for r in rows
+        ]
+        figures.append(
+            Figure("features.png", plot_features, (panels,), {"names": feature_names, "title": f"{about}: feature attribution"})
         )
-    figures["summary.png"] = plot_summary(
-        summary,
-        title=about,
-        ground_truth=truth_e is not None,
-        spearman=agreement["spearman"] if len(chosen) > 1 else None,
+    figures.append(
+        Figure(
+            "summary.png",
+            plot_summary,
+            ({m: dict(v) for m, v in summary.items()},),  # drawn after auc_per_node leaves explain.json's copy
+            {
+                "title": about,
+                "ground_truth": truth_e is not None,
+                "spearman": agreement["spearman"] if len(chosen) > 1 else None,
+            },
+        )
     )
     for m in summary.values():
         m.pop("auc_per_node")
-    files = ["explain.json", "index.html", *figures]
+    files = ["explain.json", "index.html", *(f.stem for f in figures)]
     doc = {
         "run": str(run_dir),
         "dataset": arrays.dataset,
@@ -457,7 +477,7 @@ def explain(
         "files": files,
         "key": key,
     }
-    blobs = {name: _png(fig, dpi) for name, fig in figures.items()}
+    blobs = dict(zip((f.stem for f in figures), _draw(figures, dpi), strict=True))
     blobs["index.html"] = _page(doc, rows).encode("utf-8")
     blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
     _write(out, blobs, earlier)
@@ -638,11 +658,16 @@ def _agreement(rows: list[dict], chosen: list[str], keep: float) -> dict[str, An
     }
 
 
-def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arrays, plot_node):
+def _node_figure(row, s_src, s_dst, vals, truth_here, truth_every, seed, names, heading):
+    """One node's figure (``draw.plot_node``), laid out here: module-level and given plain data, so
+    that the helper process can draw it. ``truth_every``: the known explanation's node mask over the
+    ids of the node and its computation edges' endpoints (sorted), or None; ``heading``: (dataset,
+    model, checkpoint stamp)."""
     import networkx as nx
 
-    from gnnviz.explain.draw import thin_edges
+    from gnnviz.explain.draw import plot_node, thin_edges
 
+    label = lambda c: names[c] if names else str(c)  # noqa: E731
     # Laid out with every computation edge, drawn with those thin_edges keeps: a hub's kept motif
     # edges stay where their houses hang, not pushed off as pieces the thinning cut loose.
     every = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
@@ -666,8 +691,9 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
         if "stability" in d:
             st = d["stability"]
             notes[m] += f"\nmean of {st['repeats']} seeds, edge std {st['edge_std_mean']:.2g} (max {st['edge_std_max']:.2g})"
+    dataset, model, stamp = heading
     title = (
-        f"{arrays.dataset}, {arrays.model}, {arrays.checkpoint.stamp_short}: node {row['node']} ({row['split']}), "
+        f"{dataset}, {model}, {stamp}: node {row['node']} ({row['split']}), "
         f"true {label(row['true'])}, predicted {label(row['predicted'])}{'' if row['correct'] else ' (wrong)'}{shown}"
     )
     return plot_node(
@@ -677,7 +703,7 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_n, seed, label, arra
         target=local[row["node"]],
         node_ids=ids,
         truth_edges=truth_here,
-        truth_nodes=truth_n[ids] if truth_n is not None else None,
+        truth_nodes=truth_every[np.searchsorted(every, ids)] if truth_every is not None else None,
         title=title,
         notes=notes,
     )
@@ -792,15 +818,44 @@ def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, setting
     return out
 
 
-def _png(fig, dpi: int) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+@dataclass(frozen=True)
+class Figure:
+    """One picture of an explanation: ``plot(*args, **kwargs)`` written as ``stem`` (a
+    ``viz.write.render_all`` description: module-level ``plot``, picklable arguments)."""
 
-    from gnnviz.viz.draw.encode import encode_png
+    stem: str
+    plot: Callable[..., Any]
+    args: tuple
+    kwargs: dict[str, Any]
 
-    fig.set_dpi(dpi)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return encode_png(np.asarray(canvas.buffer_rgba()), dpi)
+
+def _draw(figures: list[Figure], dpi: int) -> list[bytes]:
+    """Each figure's PNG bytes, in order: every second one drawn by a forked helper process
+    (``viz/helper.py``, the same code on a fork: the same bytes) while this one draws the others;
+    all here where no process can be forked. The helper never outlives this call."""
+    from gnnviz.viz.helper import Helper
+    from gnnviz.viz.write import render_all
+
+    helper = None
+    if len(figures) > 1:
+        try:
+            helper = Helper()
+        except (OSError, ValueError):  # no process to be had, or no fork (Windows): one process
+            helper = None
+    # render_all hands the helper every second figure: the summary figures (the costlier ones)
+    # go to this process's places, so that the helper draws node figures only (each laid out).
+    others = [i for i, f in enumerate(figures) if f.plot is not _node_figure]
+    nodes = [i for i, f in enumerate(figures) if f.plot is _node_figure]
+    order = [(others if (p % 2 == 0 and others) or not nodes else nodes).pop(0) for p in range(len(figures))]
+    try:
+        drawn = render_all([figures[i] for i in order], "png", dpi, helper=helper)
+        images = [b""] * len(figures)
+        for i, data in zip(order, drawn, strict=True):
+            images[i] = data
+        return images
+    finally:
+        if helper is not None:
+            helper.close()
 
 
 def _write(out: Path, blobs: dict[str, bytes], earlier: list[str]) -> None:

@@ -44,6 +44,7 @@ def load_arrays(
     *,
     forward: bool = True,
     stored=None,
+    run=None,
 ) -> RunArrays:
     """Read ``run_dir`` (see ``gnnviz.runs.layout``) and one forward pass on graph ``graph_index``
     with the weights of ``state`` (selected, min-loss or last).
@@ -55,7 +56,8 @@ def load_arrays(
     ``forward=False``: the run, graph and labels without the forward pass (nor its cache):
     ``logits`` None, no embeddings, attention or coefficients; for a caller that runs the model on
     parts of the graph itself (``gnnviz explain --nodes`` on a big graph), which may pass the run's
-    ``runs.store.read_graphs`` as ``stored`` (read once: 235 MB at 1M nodes).
+    ``runs.store.read_graphs`` as ``stored`` (read once: 235 MB at 1M nodes). ``run``: the run's
+    ``runs.load.load_run``, where the caller has it (read once: a long run's metrics.csv).
 
     Raises ``GnnvizError`` naming the file or option for a missing or damaged run, a state the
     run does not keep, or an index out of range.
@@ -64,7 +66,7 @@ def load_arrays(
 
     run_dir = Path(run_dir)
     check_state_name(state)
-    run = load_run(run_dir)
+    run = load_run(run_dir) if run is None else run
     path = state_file(run_dir, state)
     dataset = _dataset_name(run)
     f = (

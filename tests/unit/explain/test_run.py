@@ -343,6 +343,86 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
+def test_figures_drawn_beside_the_helper_process_are_the_bytes_of_one_process(runs, tmp_path, monkeypatch):
+    """Every second figure comes from the forked helper (viz/helper.py), which is reaped after;
+    where no process can be forked everything is drawn here, to the same bytes."""
+    import os
+
+    from gnnviz.viz import helper as helper_module
+
+    (by_model, g) = runs
+    motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:3]]
+    args = (("nodes", motif), ("methods", "gnnexplainer,saliency"), ("epochs", 5), ("repeats", 2), ("dpi", 40))
+    started = []
+    real = helper_module.Helper
+
+    class Counted(real):
+        def __init__(self):
+            super().__init__()
+            started.append(self._process.pid)
+
+    monkeypatch.setattr(helper_module, "Helper", Counted)
+    beside = explain(by_model["gcn"], tmp_path / "beside", *args)
+    assert len(started) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(started[0], 0)  # killed and reaped by the call
+
+    def no_fork():
+        raise ValueError("cannot find context for 'fork'")
+
+    monkeypatch.setattr(helper_module, "Helper", no_fork)
+    alone = explain(by_model["gcn"], tmp_path / "alone", *args)
+    pngs = sorted(p.name for p in beside.glob("*.png"))
+    assert len(pngs) == 3 + 4  # the nodes', fidelity_curve, stability, features, summary
+    assert pngs == sorted(p.name for p in alone.glob("*.png"))
+    for name in pngs:
+        assert (beside / name).read_bytes() == (alone / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("model", ["gcn", "gat", "gatv2"])
+def test_leaving_out_edges_into_the_farthest_hop_changes_no_number(tmp_path, monkeypatch, model):
+    """A computation subgraph keeps only the edges into nodes within L hops: every score (gradients,
+    GNNExplainer from the same start, attention), fidelity and feature attribution is the one the
+    whole L + 1 hops' edges give, bit for bit."""
+    from gnnviz.explain import methods as mt
+    from gnnviz.explain.subgraph import Hops
+
+    g = house_graph(base=40, motifs=3)
+    run = trained_run(tmp_path, g, model, steps=30, layers=2, name=model)
+    nodes = [0, 7, *[int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]]
+    names = "gnnexplainer,integrated_gradients,saliency" + (",attention" if model.startswith("gat") else "")
+    args = (("nodes", nodes), ("methods", names), ("epochs", 20), ("dpi", 20))
+    edges = []
+    real_union = mt.union
+
+    def counted(subs):
+        edges.append(sum(s.edge_index.size(1) for s in subs))
+        return real_union(subs)
+
+    monkeypatch.setattr(mt, "union", counted)
+    monkeypatch.setattr("gnnviz.explain.run.union", counted)
+    trimmed = json.loads((explain(run, tmp_path / "trimmed", *args) / "explain.json").read_text())
+    few = edges[0]
+    real_within = Hops.within
+    # every edge of the L + 1 hops kept: "within L hops" read as within L + 1 (k_hop's own depth)
+    monkeypatch.setattr(Hops, "within", lambda self, node, hops: real_within(self, node, hops + (hops == 2)))
+    edges.clear()
+    whole = json.loads((explain(run, tmp_path / "whole", *args) / "explain.json").read_text())
+    assert few < edges[0]  # edges were left out
+    # Exactly the same numbers, but for GNNExplainer's last float32 bits (its masks' sigmoid and
+    # log run vectorised over a shorter tensor, so an entry may fall in another SIMD lane: 1 ulp).
+    for a, b in zip(trimmed["nodes"], whole["nodes"], strict=True):
+        rough_a, rough_b = a["methods"].pop("gnnexplainer"), b["methods"].pop("gnnexplainer")
+        assert a == b
+        np.testing.assert_allclose(rough_a["scores"], rough_b["scores"], rtol=0, atol=1e-6)
+        assert rough_a["fid_plus"] == rough_b["fid_plus"] and rough_a["fid_minus"] == rough_b["fid_minus"]
+    for m, d in trimmed["methods"].items():
+        if m != "gnnexplainer":
+            assert {k: v for k, v in d.items() if k != "seconds"} == {
+                k: v for k, v in whole["methods"][m].items() if k != "seconds"
+            }
+
+
 def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_path):
     """explain.json names the bytes it explains; an explorer drawn from them (RUN/viz) gets them in
     explorer/explain.js, as visualize would have embedded them."""
@@ -376,10 +456,9 @@ def test_explain_after_visualize_shows_its_numbers_in_that_explorer(runs, tmp_pa
     assert any("shows these explanations" in line for line in lines), lines
 
 
-def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many():
+def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many(monkeypatch):
     """The thinning (explain/draw.py's thin_edges, tested in test_draw.py) as the node figure uses it."""
-    from types import SimpleNamespace
-
+    from gnnviz.explain import draw
     from gnnviz.explain.draw import plot_node
     from gnnviz.explain.run import DRAW_MAX_EDGES, _node_figure
     from tests.unit.explain.test_draw import hub
@@ -395,14 +474,14 @@ def test_a_hubs_figure_draws_its_own_edges_and_says_how_many_of_how_many():
         "computation_edges": src.size,
         "methods": methods,
     }
-    arrays = SimpleNamespace(dataset="ba_shapes", model="gcn", checkpoint=SimpleNamespace(stamp_short="epoch 9"))
     drawn = {}
 
     def spy(pos, edges, vals, *, node_ids, **kw):  # what reaches the drawing
         drawn.update(ids=node_ids[edges], vals=vals, truth=kw["truth_edges"])
         return plot_node(pos, edges, vals, node_ids=node_ids, **kw)
 
-    fig = _node_figure(row, src, dst, scores, truth, None, 0, str, arrays, spy)
+    monkeypatch.setattr(draw, "plot_node", spy)
+    fig = _node_figure(row, src, dst, scores, truth, None, 0, None, ("ba_shapes", "gcn", "epoch 9"))
     s, d = drawn["ids"]
     assert s.size == DRAW_MAX_EDGES
     assert int(((s == 0) | (d == 0)).sum()) == int(((src == 0) | (dst == 0)).sum())  # every edge of node 0
