@@ -487,7 +487,7 @@ def explain(
     return out
 
 
-EXPLAIN_VERSION = 6  # bump when what explain computes changes
+EXPLAIN_VERSION = 7  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:
