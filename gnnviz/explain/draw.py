@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 TRUTH = "#d95f02"
 EDGE = "#1f4e99"
@@ -123,7 +124,7 @@ def plot_node(
         ax.scatter(pos[:, 0], pos[:, 1], s=22, c=list(face), edgecolors="white", linewidths=0.4, zorder=3)
         ax.scatter(pos[target, 0], pos[target, 1], s=130, c="#e7298a", marker="*", edgecolors="black", linewidths=0.6, zorder=4)
         ax.annotate(str(int(node_ids[target])), pos[target], xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=5)
-        ax.set_title(f"{name}\n{notes.get(name, '')}", fontsize=8)
+        ax.set_title(f"{name}\n{notes.get(name, '')}", fontsize=8, y=1.0)
         ax.text(
             0.01,
             0.01,
@@ -268,26 +269,35 @@ def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] 
         "wspace": (label + 0.2) / panel_w,
         "hspace": between / panel_h,
     }
-    axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=grid).ravel()
-    for ax in axes[len(nodes) :]:
-        ax.set_axis_off()
+    cells = fig.add_gridspec(rows, cols, **grid)
     height = 0.8 / max(len(methods), 1)
-    for ax, (label, per) in zip(axes, nodes, strict=False):
+    axes = []
+    for p, (label, per) in enumerate(nodes):  # axes for the panels only: each costs its ticks
+        ax = fig.add_subplot(cells[p // cols, p % cols])
+        axes.append(ax)
         first = [int(i) for i, _ in per[methods[0]][:shown]]
-        y = np.arange(len(first))
+        y = np.arange(len(first), dtype=float)
         for j, m in enumerate(methods):
             score = {int(i): float(v) for i, v in per[m]}
             top = max(score.values(), default=0.0)
-            share = [score.get(i, 0.0) / top if top > 0 else 0.0 for i in first]
-            ax.barh(y + (j - (len(methods) - 1) / 2) * height, share, height=height, color=f"C{j}", label=m)
+            share = np.array([score.get(i, 0.0) / top if top > 0 else 0.0 for i in first])
+            # One collection per method rather than a patch per bar (barh): the same rectangles.
+            low = y + (j - (len(methods) - 1) / 2) * height - height / 2
+            zero = np.zeros_like(share)
+            boxes = np.stack(
+                [np.stack(c, 1) for c in ((zero, low), (zero, low + height), (share, low + height), (share, low))], 1
+            )
+            ax.add_collection(PolyCollection(boxes, facecolors=f"C{j}", edgecolors="none"))
         ticks = [names[i] if names is not None else f"feature {i}" for i in first]
         ax.set_yticks(y, ticks, fontsize=6)
-        ax.invert_yaxis()
+        ax.set_ylim(len(first) - 0.5, -0.5)  # the top feature on top
         ax.set_xlim(0, 1.05)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "", "0.5", "", "1"])
         ax.tick_params(axis="x", labelsize=6)
-        ax.set_title(label, fontsize=7)
-    if methods:
-        axes[0].legend(fontsize=6, loc="lower right")
+        ax.set_title(label, fontsize=7, y=1.0)
+    if methods and axes:
+        legend = [Patch(facecolor=f"C{j}", label=m) for j, m in enumerate(methods)]
+        axes[0].legend(handles=legend, fontsize=6, loc="lower right")
     fig.supxlabel(
         f"attribution as a share of the method's largest feature score on the node "
         f"(the node's top {bars} features by {methods[0] if methods else ''})",

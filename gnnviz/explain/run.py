@@ -487,7 +487,7 @@ def explain(
     return out
 
 
-EXPLAIN_VERSION = 7  # bump when what explain computes changes
+EXPLAIN_VERSION = 8  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:
@@ -663,19 +663,15 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_every, seed, names, 
     that the helper process can draw it. ``truth_every``: the known explanation's node mask over the
     ids of the node and its computation edges' endpoints (sorted), or None; ``heading``: (dataset,
     model, checkpoint stamp)."""
-    import networkx as nx
-
     from gnnviz.explain.draw import plot_node, thin_edges
+    from gnnviz.viz.coords.layout import compute_layout
 
     label = lambda c: names[c] if names else str(c)  # noqa: E731
     # Laid out with every computation edge, drawn with those thin_edges keeps: a hub's kept motif
     # edges stay where their houses hang, not pushed off as pieces the thinning cut loose.
     every = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
-    at = {int(v): i for i, v in enumerate(every)}
-    graph = nx.Graph()
-    graph.add_nodes_from(range(every.size))
-    graph.add_edges_from([(at[int(u)], at[int(v)]) for u, v in zip(s_src, s_dst, strict=True)])
-    layout = nx.spring_layout(graph, seed=seed)
+    # visualize's seeded layout (igraph: Fruchterman-Reingold, then Kamada-Kawai), without its cache
+    layout = compute_layout(np.searchsorted(every, np.stack([s_src, s_dst])), every.size, seed=seed).coords
     pick, thinned = thin_edges(s_src, s_dst, vals, node=row["node"], truth=truth_here, limit=DRAW_MAX_EDGES)
     s_src, s_dst = s_src[pick], s_dst[pick]
     vals = {m: v[pick] for m, v in vals.items()}
@@ -684,7 +680,7 @@ def _node_figure(row, s_src, s_dst, vals, truth_here, truth_every, seed, names, 
     ids = np.unique(np.concatenate([[row["node"]], s_src, s_dst]))
     local = {int(v): i for i, v in enumerate(ids)}
     edges = np.array([[local[int(u)] for u in s_src], [local[int(v)] for v in s_dst]], dtype=np.int64).reshape(2, -1)
-    pos = np.array([layout[at[int(v)]] for v in ids], dtype=float).reshape(-1, 2)
+    pos = layout[np.searchsorted(every, ids)].reshape(-1, 2)
     notes = {m: "" if d["auc"] is None else f"AUC {d['auc']:.2f}" for m, d in row["methods"].items()}
     for m, d in row["methods"].items():
         notes[m] = (notes[m] + "  " if notes[m] else "") + f"fid+ {d['fid_plus']:.0f} fid- {d['fid_minus']:.0f}"
