@@ -89,6 +89,10 @@ class MethodSpec:
     # ``score`` is then never called unfitted
     fit: Callable[[list[Subgraph], int], Score] | None = None
     default: bool = True  # run when --methods is not given
+    # (GNNExplainer epochs, repeats) -> the method's time per node relative to the others', about
+    # forward and backward passes of the subgraphs: how explain shares the methods between its
+    # two processes (``run._split``)
+    cost: Callable[[int, int], float] = lambda epochs, repeats: 10.0
 
 
 def size(sub: Subgraph) -> int:
@@ -300,6 +304,7 @@ METHODS: dict[str, MethodSpec] = {
         "together on the union of their subgraphs, each with its own loss)",
         _batched(_gnnexplainer_part),
         stochastic=True,
+        cost=lambda epochs, repeats: epochs * repeats + 8.0,
     ),
     "pgexplainer": MethodSpec(
         f"PGExplainer (Luo et al. 2020), PyG: an edge-scoring network trained once per explain on up to "
@@ -308,17 +313,20 @@ METHODS: dict[str, MethodSpec] = {
         _unfitted,
         stochastic=True,
         fit=_pg_fit,
+        cost=lambda epochs, repeats: 100.0 * repeats,  # its training, once per repeat, dominates
         default=False,
     ),
     "integrated_gradients": MethodSpec(
         "Integrated Gradients of the predicted logit w.r.t. the edge mask (captum via PyG), absolute value",
         _captum("IntegratedGradients"),
         features=_captum_features("IntegratedGradients"),
+        cost=lambda epochs, repeats: 80.0,
     ),
     "saliency": MethodSpec(
         "saliency: |d predicted logit / d edge mask| at mask = 1 (captum via PyG)",
         _captum("Saliency"),
         features=_captum_features("Saliency"),
+        cost=lambda epochs, repeats: 12.0,
     ),
     "attention_last": MethodSpec(
         "the last layer's attention coefficient on each edge (mean over heads)", _attention("last"), attention=True

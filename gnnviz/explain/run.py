@@ -281,210 +281,235 @@ def explain(
     say(f"explaining {len(targets)} nodes of {run_dir} with {', '.join(chosen)}")
 
     seconds = dict.fromkeys(chosen, 0.0)
-    # Trained methods (PGExplainer): one fit per repeat, on a seeded sample of the training nodes.
-    fitted: dict[str, list[Callable]] = {}
-    for name in (m for m in chosen if METHODS[m].fit):
-        tick = time.perf_counter()
-        say(f"training {name} on {len(train)} training nodes")
-        fitted[name] = [METHODS[name].fit(train, seed + r * n) for r in range(repeats)]
-        seconds[name] += time.perf_counter() - tick
-    rows = []
-    for chunk in _chunks(targets, computation):
-        nodes_here = [c[0] for c in chunk]
-        subs = [c[1] for c in chunk]
-        x_u, ei_u, index_u, _ = union(subs)
-        with torch.no_grad():
-            found = base(x_u, ei_u)[index_u].numpy()
-        for node, logits in zip(nodes_here, found, strict=True):
-            want = arrays.logits[node] if whole else logits
-            if not np.allclose(logits, want, atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
-                raise RunError(
-                    f"node {node}'s prediction on its computation subgraph differs from the whole graph's in {run_dir}; "
-                    "the checkpoint or graph.pt is damaged: train again"
-                )
-        per: list[dict[str, dict[str, Any]]] = [{} for _ in chunk]
-        values: list[dict[str, np.ndarray]] = [{} for _ in chunk]
-        spread: list[dict[str, np.ndarray]] = [{} for _ in chunk]
-        for name in chosen:
-            spec = METHODS[name]
+    # A forked helper process (viz/helper.py) scores some methods of each chunk while this one
+    # scores the others (``_split``), then draws some of the figures (``_draw``); all here where
+    # no process can be forked. Forked before the trained methods fit, so that it scores meanwhile.
+    helper = _fork((computation, checkpoint))
+    mine, theirs = _split(chosen, epochs, repeats) if helper is not None else (chosen, [])
+    try:
+        chunks = _chunks(targets, computation)
+        chunk = next(chunks, None)
+
+        def hand(chunk):
+            if not theirs or chunk is None:
+                return None
+            return helper.submit(_score_there, theirs, [c[0] for c in chunk], seed, n, repeats, epochs, keep)
+
+        ticket = hand(chunk)
+        # Trained methods (PGExplainer): one fit per repeat, on a seeded sample of the training nodes.
+        fitted: dict[str, list[Callable]] = {}
+        for name in (m for m in chosen if METHODS[m].fit):
             tick = time.perf_counter()
-            reps = repeats if spec.stochastic else 1
-            if name in fitted:  # one trained explainer per repeat
-                got = [fitted[name][r](subs, [seed + v + r * n for v in nodes_here], epochs) for r in range(reps)]
-            else:  # every node and repeat in one call: explained together
-                flat = spec.score(subs * reps, [seed + v + r * n for r in range(reps) for v in nodes_here], epochs)
-                got = [flat[r * len(subs) : (r + 1) * len(subs)] for r in range(reps)]
-            runs = [[got[r][j].float().numpy().astype(np.float64) for r in range(reps)] for j in range(len(chunk))]
-            means = [np.mean(rr, axis=0) for rr in runs]
-            hards = [[sc.top_share(s, c[5], share) for share in (keep, *CURVE_KEEP)] for s, c in zip(means, chunk, strict=True)]
-            fids = sc.fidelities_many(rebuild(checkpoint), subs, hards)
-            feats = spec.features(subs, [seed + v for v in nodes_here]) if spec.features is not None else None
+            say(f"training {name} on {len(train)} training nodes")
+            fitted[name] = [METHODS[name].fit(train, seed + r * n) for r in range(repeats)]
             seconds[name] += time.perf_counter() - tick
-            for j, (_, _, orig, src, dst, comp) in enumerate(chunk):
-                s = means[j]
-                (plus, minus), *curve = fids[j]
-                values[j][name] = s
-                top = np.flatnonzero(comp)[np.argsort(-s[comp], kind="stable")[:5]]
-                per[j][name] = {
-                    "auc": sc.auc(s[comp], truth_e[orig.numpy()][comp]) if truth_e is not None else None,
-                    "fid_plus": plus,
-                    "fid_minus": minus,
-                    "fidelity_curve": {"fid_plus": [c[0] for c in curve], "fid_minus": [c[1] for c in curve]},
-                    "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
-                    "scores": [float(v) for v in s[comp]],
-                }
-                if feats is not None:
-                    f = feats[j].float().sum(dim=0).numpy().astype(np.float64)  # [F]
-                    order = np.argsort(-f, kind="stable")[:TOP_FEATURES]
-                    per[j][name]["top_features"] = [[int(i), float(f[i])] for i in order]
-                if len(runs[j]) > 1:
-                    spread[j][name] = np.std(runs[j], axis=0)[comp]
-                    per[j][name]["stability"] = _stability([r[comp] for r in runs[j]], spread[j][name], keep)
-                    per[j][name]["stability"]["edge_std"] = [float(v) for v in spread[j][name]]
-        for j, (node, _, orig, src, dst, comp) in enumerate(chunk):
-            truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
-            rows.append(
-                {
-                    "node": int(node),
-                    "split": str(arrays.split[node]),
-                    "true": int(y[node]),
-                    "predicted": int(pred[node]),
-                    "correct": bool(y[node] == pred[node]),
-                    "computation_edges": int(comp.sum()),
-                    "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
-                    "truth_edges": None if truth_here is None else int(truth_here.sum()),
-                    "truth_edge_mask": None if truth_here is None else truth_here.tolist(),
-                    "in_truth": None if truth_n is None else bool(truth_n[node]),
-                    "methods": per[j],
-                    "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values[j].items()}, truth_here),
-                    "_spread": spread[j],
-                }
-            )
-
-    summary = _summarise(rows, chosen, truth_e is not None)
-    agreement = _agreement(rows, chosen, keep)
-    for name in chosen:
-        summary[name]["description"] = METHODS[name].description
-        summary[name]["seconds"] = round(seconds[name], 3)
-    notes = []
-    if not whole:
-        notes.append(
-            f"predictions from each explained node's computation subgraph alone (the graph has {int(ei.size(1)):,} "
-            f"stored edges, more than {WHOLE_GRAPH_MAX_EDGES:,}): the whole graph's were not computed, so whether "
-            "the model tells the nodes apart was not checked"
-        )
-    elif np.unique(pred).size == 1:
-        notes.append(
-            f"the model predicts class {int(pred[0])} for every node (accuracy {float((pred == y).mean()):.3f}): "
-            "it does not tell the nodes apart, so these explanations describe a constant function"
-        )
-    for name in chosen:  # a collapsed mask (PGExplainer's sigmoid underflows): its ranking rests on ties at 0
-        every = np.concatenate([r["_draw"][2][name] for r in rows])
-        if every.size and (zero := float(np.mean(every == 0))) > ZERO_NOTE:
+        rows = []
+        while chunk is not None:
+            nodes_here = [c[0] for c in chunk]
+            subs = [c[1] for c in chunk]
+            x_u, ei_u, index_u, _ = union(subs)
+            with torch.no_grad():
+                found = base(x_u, ei_u)[index_u].numpy()
+            for node, logits in zip(nodes_here, found, strict=True):
+                want = arrays.logits[node] if whole else logits
+                if not np.allclose(logits, want, atol=1e-3, rtol=1e-3) or int(logits.argmax()) != int(pred[node]):
+                    raise RunError(
+                        f"node {node}'s prediction on its computation subgraph differs from the whole graph's in {run_dir}; "
+                        "the checkpoint or graph.pt is damaged: train again"
+                    )
+            got = {name: _score(name, chunk, fitted.get(name), seed, n, repeats, epochs, keep, checkpoint) for name in mine}
+            if ticket is not None:
+                got |= helper.result(ticket)
+            chunk_after = next(chunks, None)
+            ticket = hand(chunk_after)  # scored there while the rows are built here
+            per: list[dict[str, dict[str, Any]]] = [{} for _ in chunk]
+            values: list[dict[str, np.ndarray]] = [{} for _ in chunk]
+            spread: list[dict[str, np.ndarray]] = [{} for _ in chunk]
+            for name in chosen:
+                runs, fids, feats, took = got[name]
+                seconds[name] += took
+                for j, (_, _, orig, src, dst, comp) in enumerate(chunk):
+                    s = np.mean(runs[j], axis=0)
+                    (plus, minus), *curve = fids[j]
+                    values[j][name] = s
+                    top = np.flatnonzero(comp)[np.argsort(-s[comp], kind="stable")[:5]]
+                    per[j][name] = {
+                        "auc": sc.auc(s[comp], truth_e[orig.numpy()][comp]) if truth_e is not None else None,
+                        "fid_plus": plus,
+                        "fid_minus": minus,
+                        "fidelity_curve": {"fid_plus": [c[0] for c in curve], "fid_minus": [c[1] for c in curve]},
+                        "top_edges": [[int(src[i]), int(dst[i]), float(s[i])] for i in top],
+                        "scores": [float(v) for v in s[comp]],
+                    }
+                    if feats is not None:
+                        order = np.argsort(-feats[j], kind="stable")[:TOP_FEATURES]
+                        per[j][name]["top_features"] = [[int(i), float(feats[j][i])] for i in order]
+                    if len(runs[j]) > 1:
+                        spread[j][name] = np.std(runs[j], axis=0)[comp]
+                        per[j][name]["stability"] = _stability([r[comp] for r in runs[j]], spread[j][name], keep)
+                        per[j][name]["stability"]["edge_std"] = [float(v) for v in spread[j][name]]
+            for j, (node, _, orig, src, dst, comp) in enumerate(chunk):
+                truth_here = truth_e[orig.numpy()][comp] if truth_e is not None else None
+                rows.append(
+                    {
+                        "node": int(node),
+                        "split": str(arrays.split[node]),
+                        "true": int(y[node]),
+                        "predicted": int(pred[node]),
+                        "correct": bool(y[node] == pred[node]),
+                        "computation_edges": int(comp.sum()),
+                        "edges": np.stack([src.numpy()[comp], dst.numpy()[comp]], axis=1).tolist(),
+                        "truth_edges": None if truth_here is None else int(truth_here.sum()),
+                        "truth_edge_mask": None if truth_here is None else truth_here.tolist(),
+                        "in_truth": None if truth_n is None else bool(truth_n[node]),
+                        "methods": per[j],
+                        "_draw": (src.numpy()[comp], dst.numpy()[comp], {m: v[comp] for m, v in values[j].items()}, truth_here),
+                        "_spread": spread[j],
+                    }
+                )
+            chunk = chunk_after
+        summary = _summarise(rows, chosen, truth_e is not None)
+        agreement = _agreement(rows, chosen, keep)
+        for name in chosen:
+            summary[name]["description"] = METHODS[name].description
+            summary[name]["seconds"] = round(seconds[name], 3)
+        notes = []
+        if not whole:
             notes.append(
-                f"{name} scores {zero:.0%} of the computation edges exactly 0 (tied; AUC counts ties half, "
-                f"fidelity takes them in edge order): its scores rank only the rest"
+                f"predictions from each explained node's computation subgraph alone (the graph has {int(ei.size(1)):,} "
+                f"stored edges, more than {WHOLE_GRAPH_MAX_EDGES:,}): the whole graph's were not computed, so whether "
+                "the model tells the nodes apart was not checked"
             )
-    for line in notes:
-        say(f"note: {line}")
+        elif np.unique(pred).size == 1:
+            notes.append(
+                f"the model predicts class {int(pred[0])} for every node (accuracy {float((pred == y).mean()):.3f}): "
+                "it does not tell the nodes apart, so these explanations describe a constant function"
+            )
+        for name in chosen:  # a collapsed mask (PGExplainer's sigmoid underflows): its ranking rests on ties at 0
+            every = np.concatenate([r["_draw"][2][name] for r in rows])
+            if every.size and (zero := float(np.mean(every == 0))) > ZERO_NOTE:
+                notes.append(
+                    f"{name} scores {zero:.0%} of the computation edges exactly 0 (tied; AUC counts ties half, "
+                    f"fidelity takes them in edge order): its scores rank only the rest"
+                )
+        for line in notes:
+            say(f"note: {line}")
 
-    from gnnviz.explain.draw import plot_curves, plot_features, plot_stability, plot_summary
-    from gnnviz.viz.labels import feature_names as names_of
+        from gnnviz.explain.draw import plot_curves, plot_features, plot_stability, plot_summary
+        from gnnviz.viz.labels import feature_names as names_of
 
-    feature_names = names_of(arrays.config.get("dataset") or {}, int(x.size(1)))
-    names = arrays.class_names
-    label = lambda c: names[c] if names else str(c)  # noqa: E731
-    ep = arrays.checkpoint.epoch
-    about = (
-        f"{arrays.dataset}, {arrays.model}, {'checkpoint ' if state == 'selected' else ''}"
-        f"{arrays.checkpoint.stamp_short}: {len(rows)} nodes explained"
-    )
-    # Descriptions (``Figure``): drawn below by viz/write.py's render_all, every second one in its
-    # helper process where a fork is to be had.
-    figures: list[Figure] = [
-        Figure("fidelity_curve.png", plot_curves, ({m: summary[m]["fidelity_curve"] for m in chosen},), {"title": about})
-    ]
-    spread = {m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]}
-    if spread:
-        figures.append(Figure("stability.png", plot_stability, (spread,), {"repeats": repeats, "title": about}))
-    heading = (arrays.dataset, arrays.model, arrays.checkpoint.stamp_short)
-    for row in rows:
-        row.pop("_spread")
-        s_src, s_dst, vals, truth_here = row.pop("_draw")
-        here = truth_n[np.unique(np.concatenate([[row["node"]], s_src, s_dst]))] if truth_n is not None else None
-        figures.append(
-            Figure(f"node-{row['node']}.png", _node_figure, (row, s_src, s_dst, vals, truth_here, here, seed, names, heading), {})
+        feature_names = names_of(arrays.config.get("dataset") or {}, int(x.size(1)))
+        names = arrays.class_names
+        label = lambda c: names[c] if names else str(c)  # noqa: E731
+        ep = arrays.checkpoint.epoch
+        about = (
+            f"{arrays.dataset}, {arrays.model}, {'checkpoint ' if state == 'selected' else ''}"
+            f"{arrays.checkpoint.stamp_short}: {len(rows)} nodes explained"
         )
-    with_features = [m for m in chosen if METHODS[m].features is not None]
-    if with_features:
-        panels = [
-            (
-                f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
-                {m: r["methods"][m]["top_features"] for m in with_features},
+        # Descriptions (``Figure``): drawn below by viz/write.py's render_all, shared with the helper
+        # process by their costs (seconds measured on BA-Shapes, 3 methods, on one core).
+        figures: list[Figure] = [
+            Figure(
+                "fidelity_curve.png", plot_curves, ({m: summary[m]["fidelity_curve"] for m in chosen},), {"title": about}, 0.27
             )
-            for r in rows
         ]
+        spread = {m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]}
+        if spread:
+            figures.append(Figure("stability.png", plot_stability, (spread,), {"repeats": repeats, "title": about}, 0.3))
+        heading = (arrays.dataset, arrays.model, arrays.checkpoint.stamp_short)
+        for row in rows:
+            row.pop("_spread")
+            s_src, s_dst, vals, truth_here = row.pop("_draw")
+            here = truth_n[np.unique(np.concatenate([[row["node"]], s_src, s_dst]))] if truth_n is not None else None
+            figures.append(
+                Figure(
+                    f"node-{row['node']}.png",
+                    _node_figure,
+                    (row, s_src, s_dst, vals, truth_here, here, seed, names, heading),
+                    {},
+                    0.05 + len(chosen) * (0.027 + 0.00017 * min(len(s_src), DRAW_MAX_EDGES)),
+                )
+            )
+        with_features = [m for m in chosen if METHODS[m].features is not None]
+        if with_features:
+            panels = [
+                (
+                    f"node {r['node']} ({r['split']}), predicted {label(r['predicted'])}",
+                    {m: r["methods"][m]["top_features"] for m in with_features},
+                )
+                for r in rows
+            ]
+            figures.append(
+                Figure(
+                    "features.png",
+                    plot_features,
+                    (panels,),
+                    {"names": feature_names, "title": f"{about}: feature attribution"},
+                    0.1 + 0.052 * len(panels),
+                )
+            )
         figures.append(
-            Figure("features.png", plot_features, (panels,), {"names": feature_names, "title": f"{about}: feature attribution"})
+            Figure(
+                "summary.png",
+                plot_summary,
+                ({m: dict(v) for m, v in summary.items()},),  # drawn after auc_per_node leaves explain.json's copy
+                {
+                    "title": about,
+                    "ground_truth": truth_e is not None,
+                    "spearman": agreement["spearman"] if len(chosen) > 1 else None,
+                },
+                0.35,
+            )
         )
-    figures.append(
-        Figure(
-            "summary.png",
-            plot_summary,
-            ({m: dict(v) for m, v in summary.items()},),  # drawn after auc_per_node leaves explain.json's copy
-            {
-                "title": about,
-                "ground_truth": truth_e is not None,
-                "spearman": agreement["spearman"] if len(chosen) > 1 else None,
+        for m in summary.values():
+            m.pop("auc_per_node")
+        files = ["explain.json", "index.html", *(f.stem for f in figures)]
+        doc = {
+            "run": str(run_dir),
+            "dataset": arrays.dataset,
+            "model": arrays.model,
+            "checkpoint_epoch": ep,
+            "state": state,
+            "inputs_sha256": state_digest(run_dir, state),
+            "layers": layers,
+            "num_nodes": n,
+            "ground_truth": truth_e is not None,
+            "whole_graph": whole,
+            "settings": {
+                "methods": chosen,
+                "seed": seed,
+                "gnnexplainer_epochs": epochs,
+                **(
+                    {"pgexplainer_epochs": PG_EPOCHS, "pgexplainer_lr": PG_LR, "pgexplainer_train_nodes": PG_TRAIN_NODES}
+                    if any(METHODS[m].fit for m in chosen)
+                    else {}
+                ),
+                "keep": keep,
+                "per_class": per_class,
+                "repeats": repeats,
+                "curve_keep": list(CURVE_KEEP),
             },
-        )
-    )
-    for m in summary.values():
-        m.pop("auc_per_node")
-    files = ["explain.json", "index.html", *(f.stem for f in figures)]
-    doc = {
-        "run": str(run_dir),
-        "dataset": arrays.dataset,
-        "model": arrays.model,
-        "checkpoint_epoch": ep,
-        "state": state,
-        "inputs_sha256": state_digest(run_dir, state),
-        "layers": layers,
-        "num_nodes": n,
-        "ground_truth": truth_e is not None,
-        "whole_graph": whole,
-        "settings": {
-            "methods": chosen,
-            "seed": seed,
-            "gnnexplainer_epochs": epochs,
-            **(
-                {"pgexplainer_epochs": PG_EPOCHS, "pgexplainer_lr": PG_LR, "pgexplainer_train_nodes": PG_TRAIN_NODES}
-                if any(METHODS[m].fit for m in chosen)
-                else {}
-            ),
-            "keep": keep,
-            "per_class": per_class,
-            "repeats": repeats,
-            "curve_keep": list(CURVE_KEEP),
-        },
-        "class_names": names,
-        "feature_names": feature_names,
-        "definitions": DEFINITIONS,
-        "methods": summary,
-        "agreement": agreement,
-        "nodes": rows,
-        "notes": notes,
-        "files": files,
-        "key": key,
-    }
-    blobs = dict(zip((f.stem for f in figures), _draw(figures, dpi), strict=True))
-    blobs["index.html"] = _page(doc, rows).encode("utf-8")
-    blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
-    _write(out, blobs, earlier)
-    from gnnviz.viz.explained import refresh
+            "class_names": names,
+            "feature_names": feature_names,
+            "definitions": DEFINITIONS,
+            "methods": summary,
+            "agreement": agreement,
+            "nodes": rows,
+            "notes": notes,
+            "files": files,
+            "key": key,
+        }
+        blobs = dict(zip((f.stem for f in figures), _draw(figures, dpi, helper), strict=True))
+        blobs["index.html"] = _page(doc, rows).encode("utf-8")
+        blobs["explain.json"] = (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8")
+        _write(out, blobs, earlier)
+        from gnnviz.viz.explained import refresh
 
-    refresh(run_dir, state, out, doc, say)  # the explorer of this state, where there is one, shows them
-    return out
+        refresh(run_dir, state, out, doc, say)  # the explorer of this state, where there is one, shows them
+        return out
+    finally:
+        if helper is not None:
+            helper.close()
 
 
 EXPLAIN_VERSION = 8  # bump when what explain computes changes
@@ -817,41 +842,116 @@ def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, setting
 @dataclass(frozen=True)
 class Figure:
     """One picture of an explanation: ``plot(*args, **kwargs)`` written as ``stem`` (a
-    ``viz.write.render_all`` description: module-level ``plot``, picklable arguments)."""
+    ``viz.write.render_all`` description: module-level ``plot``, picklable arguments); ``cost``:
+    its drawing time, roughly in seconds, for sharing the figures between two processes."""
 
     stem: str
     plot: Callable[..., Any]
     args: tuple
     kwargs: dict[str, Any]
+    cost: float = 0.3
 
 
-def _draw(figures: list[Figure], dpi: int) -> list[bytes]:
-    """Each figure's PNG bytes, in order: every second one drawn by a forked helper process
-    (``viz/helper.py``, the same code on a fork: the same bytes) while this one draws the others;
-    all here where no process can be forked. The helper never outlives this call."""
+# What the helper process forked in ``_fork`` inherits: (``computation``, the checkpoint) of the
+# explain call that forked it, set only while it forks.
+_FORKED: tuple | None = None
+
+
+def _fork(inherited: tuple):
+    """A ``viz.helper.Helper`` forked with ``inherited`` as ``_FORKED``, or None where no process can
+    be forked (no fork on Windows, no process left): explain then does everything here."""
+    global _FORKED
     from gnnviz.viz.helper import Helper
+
+    _FORKED = inherited
+    try:
+        return Helper()
+    except (OSError, ValueError):
+        return None
+    finally:
+        _FORKED = None
+
+
+def _lpt(costs: list[float], mine: float = 0.0) -> list[int]:
+    """The positions of ``costs`` the helper takes when each, costliest first, goes to whichever of
+    the two processes has less to do so far (this one on ties; ``mine``: this one's load already)."""
+    theirs, load = [], [mine, 0.0]
+    for i in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        side = int(load[1] < load[0])
+        load[side] += costs[i]
+        if side:
+            theirs.append(i)
+    return sorted(theirs)
+
+
+def _split(chosen: list[str], epochs: int, repeats: int) -> tuple[list[str], list[str]]:
+    """(the methods scored here, those the helper scores), shared by ``MethodSpec.cost``. Trained
+    methods (``fit``) stay here, where they are trained, and count toward this process's share."""
+    cost = {m: METHODS[m].cost(epochs, repeats) for m in chosen}
+    fit = [m for m in chosen if METHODS[m].fit]
+    free = [m for m in chosen if not METHODS[m].fit]
+    theirs = {free[i] for i in _lpt([cost[m] for m in free], sum(cost[m] for m in fit))}
+    return [m for m in chosen if m not in theirs], [m for m in chosen if m in theirs]
+
+
+def _score(
+    name: str,
+    chunk: list[tuple],
+    fitted: list[Callable] | None,
+    seed: int,
+    n: int,
+    repeats: int,
+    epochs: int,
+    keep: float,
+    checkpoint,
+):
+    """Method ``name`` on a chunk's nodes (``_chunks``): (each node's runs, a [E_sub] float64 score
+    array per repeat; each node's fidelities, the keep share's then ``CURVE_KEEP``'s; each node's
+    [F] feature attribution summed over its subgraph's nodes, or None; seconds). ``fitted``: a
+    trained method's score function per repeat."""
+    from gnnviz.models.gnn import rebuild
+
+    spec = METHODS[name]
+    tick = time.perf_counter()
+    nodes_here = [c[0] for c in chunk]
+    subs = [c[1] for c in chunk]
+    reps = repeats if spec.stochastic else 1
+    if fitted is not None:  # one trained explainer per repeat
+        got = [fitted[r](subs, [seed + v + r * n for v in nodes_here], epochs) for r in range(reps)]
+    else:  # every node and repeat in one call: explained together
+        flat = spec.score(subs * reps, [seed + v + r * n for r in range(reps) for v in nodes_here], epochs)
+        got = [flat[r * len(subs) : (r + 1) * len(subs)] for r in range(reps)]
+    runs = [[got[r][j].float().numpy().astype(np.float64) for r in range(reps)] for j in range(len(chunk))]
+    hards = [
+        [sc.top_share(np.mean(rr, axis=0), c[5], share) for share in (keep, *CURVE_KEEP)]
+        for rr, c in zip(runs, chunk, strict=True)
+    ]
+    fids = sc.fidelities_many(rebuild(checkpoint), subs, hards)
+    feats = None
+    if spec.features is not None:
+        found = spec.features(subs, [seed + v for v in nodes_here])
+        feats = [f.float().sum(dim=0).numpy().astype(np.float64) for f in found]
+    return runs, fids, feats, time.perf_counter() - tick
+
+
+def _score_there(names: list[str], nodes: list[int], seed: int, n: int, repeats: int, epochs: int, keep: float) -> dict:
+    """What the helper process runs: ``_score`` of each of ``names`` on ``nodes``, their subgraphs
+    taken there (the same ones: the same code on the same graph)."""
+    import torch
+
+    torch.set_num_threads(1)
+    computation, checkpoint = _FORKED
+    chunk = [(v, *computation(v)) for v in nodes]
+    return {name: _score(name, chunk, None, seed, n, repeats, epochs, keep, checkpoint) for name in names}
+
+
+def _draw(figures: list[Figure], dpi: int, helper=None) -> list[bytes]:
+    """Each figure's PNG bytes, in order: those ``_lpt`` gives it (by ``Figure.cost``) drawn by the
+    helper process (``viz/helper.py``, the same code on a fork: the same bytes) while this one
+    draws the others; all here without a helper."""
     from gnnviz.viz.write import render_all
 
-    helper = None
-    if len(figures) > 1:
-        try:
-            helper = Helper()
-        except (OSError, ValueError):  # no process to be had, or no fork (Windows): one process
-            helper = None
-    # render_all hands the helper every second figure: the summary figures (the costlier ones)
-    # go to this process's places, so that the helper draws node figures only (each laid out).
-    others = [i for i, f in enumerate(figures) if f.plot is not _node_figure]
-    nodes = [i for i, f in enumerate(figures) if f.plot is _node_figure]
-    order = [(others if (p % 2 == 0 and others) or not nodes else nodes).pop(0) for p in range(len(figures))]
-    try:
-        drawn = render_all([figures[i] for i in order], "png", dpi, helper=helper)
-        images = [b""] * len(figures)
-        for i, data in zip(order, drawn, strict=True):
-            images[i] = data
-        return images
-    finally:
-        if helper is not None:
-            helper.close()
+    return render_all(figures, "png", dpi, helper=helper, theirs=_lpt([f.cost for f in figures]))
 
 
 def _write(out: Path, blobs: dict[str, bytes], earlier: list[str]) -> None:

@@ -41,17 +41,21 @@ def render_all(
     seconds: dict[str, float] | None = None,
     step: Callable[[int, int, str], Any] | None = None,
     helper: Any = None,
+    theirs: list[int] | None = None,
 ) -> list[bytes]:
     """Every figure's bytes, in order; ``seconds``, if given, gets each figure's drawing time by
     stem; ``step(done, total, stem)`` is called after each figure. ``helper`` (a ``helper.Helper``),
-    if given, draws every second figure meanwhile (the same bytes: the same code on a fork of
-    this process).
+    if given, draws the figures at the positions ``theirs`` (default: every second one) meanwhile
+    (the same bytes: the same code on a fork of this process).
 
     Ctrl-C and SIGTERM take effect between two figures: an exception raised inside matplotlib's
     C++ renderer comes out as ``ValueError: Invalid bounding box`` (seen in ``make stress``), which
     would read as a bug and exit 1 instead of 130/143.
     """
-    theirs = list(range(1, len(specs), 2)) if helper is not None else []
+    if helper is None:
+        theirs = []
+    elif theirs is None:
+        theirs = list(range(1, len(specs), 2))
     ticket = None
     if theirs:
         try:

@@ -343,17 +343,25 @@ def test_same_seed_same_explanations_and_a_rerun_replaces_only_its_own_files(run
     assert entries(first) == ["explain.json", "features.png", "fidelity_curve.png", "index.html", "node-0.png", "summary.png"]
 
 
-def test_figures_drawn_beside_the_helper_process_are_the_bytes_of_one_process(runs, tmp_path, monkeypatch):
-    """Every second figure comes from the forked helper (viz/helper.py), which is reaped after;
-    where no process can be forked everything is drawn here, to the same bytes."""
+def test_what_the_helper_process_scores_and_draws_is_what_one_process_gives(runs, tmp_path, monkeypatch):
+    """The forked helper (viz/helper.py) scores some methods and draws some figures, and is reaped
+    after; where no process can be forked everything is done here, to the same numbers and bytes."""
     import os
 
+    from gnnviz.explain.run import _lpt, _split
     from gnnviz.viz import helper as helper_module
 
+    assert _lpt([1.0, 0.2, 0.3, 0.9, 0.1]) == [2, 3]  # 1.0 here, 0.9 there, 0.3 there, 0.2 here, 0.1 here
+    assert _lpt([1.0, 1.0]) == [1] and _lpt([1.0], mine=2.0) == [0] and _lpt([]) == []
+    assert _split(["gnnexplainer", "saliency"], 5, 2) == (["gnnexplainer"], ["saliency"])
+    assert _split(["pgexplainer", "saliency", "integrated_gradients"], 5, 1) == (
+        ["pgexplainer"],
+        ["saliency", "integrated_gradients"],
+    )
     (by_model, g) = runs
     motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:3]]
     args = (("nodes", motif), ("methods", "gnnexplainer,saliency"), ("epochs", 5), ("repeats", 2), ("dpi", 40))
-    started = []
+    started, tasks = [], []
     real = helper_module.Helper
 
     class Counted(real):
@@ -361,9 +369,13 @@ def test_figures_drawn_beside_the_helper_process_are_the_bytes_of_one_process(ru
             super().__init__()
             started.append(self._process.pid)
 
+        def submit(self, fn, *args):
+            tasks.append(fn.__name__)
+            return super().submit(fn, *args)
+
     monkeypatch.setattr(helper_module, "Helper", Counted)
     beside = explain(by_model["gcn"], tmp_path / "beside", *args)
-    assert len(started) == 1
+    assert len(started) == 1 and tasks == ["_score_there", "draw_each"]
     with pytest.raises(ProcessLookupError):
         os.kill(started[0], 0)  # killed and reaped by the call
 
@@ -377,6 +389,11 @@ def test_figures_drawn_beside_the_helper_process_are_the_bytes_of_one_process(ru
     assert pngs == sorted(p.name for p in alone.glob("*.png"))
     for name in pngs:
         assert (beside / name).read_bytes() == (alone / name).read_bytes(), name
+    docs = [json.loads((d / "explain.json").read_text()) for d in (beside, alone)]
+    for doc in docs:
+        for m in doc["methods"].values():
+            assert m.pop("seconds") >= 0
+    assert docs[0] == docs[1]
 
 
 @pytest.mark.parametrize("model", ["gcn", "gat", "gatv2"])
