@@ -77,6 +77,18 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise Terminated()
 
 
+def _unraisable(unraisable) -> None:
+    """``sys.unraisablehook`` while a command runs: our own Ctrl-C or SIGTERM, raised by the handlers
+    above where Python can only print it (a weakref callback, ``__del__``: importlib's module-lock
+    callback, seen in the signal-timing test), is left unprinted: ``run`` ends with the signal's
+    code from ``_state`` all the same. Anything else goes to the hook from before."""
+    if isinstance(unraisable.exc_value, Terminated | KeyboardInterrupt) and (
+        _state.get("terminated") or _state.get("interrupted")
+    ):
+        return
+    _state["previous_unraisable"](unraisable)
+
+
 def _on_late_signal(signum, frame):  # noqa: ARG001
     # After the command returned its result is final: a Ctrl-C or SIGTERM now is noted, never raised
     # into the few lines that print the error and flush stdout (a traceback there, with exit 0, was
@@ -129,6 +141,9 @@ def run(app: typer.Typer, argv: list[str] | None, *, held: set | None = None, pr
     """
     _state["pid"] = os.getpid()
     _state.pop("interrupted", None)  # this command's own signals only
+    if sys.unraisablehook is not _unraisable:
+        _state["previous_unraisable"] = sys.unraisablehook
+        sys.unraisablehook = _unraisable
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Not when started with Ctrl-C ignored; _on_late_signal is this function's own, from an earlier call.
     if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _on_late_signal):

@@ -152,3 +152,42 @@ def test_a_signal_at_any_moment_ends_with_a_documented_code(tmp_path, two_runs, 
             _fresh(tmp_path)
             code, out, err = _after_last_line(args, env, sig, delay)
             _check(f"{name} {signal.Signals(sig).name} {delay}s after its last line", code, done, sig, err)
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, None)])
+def test_a_signal_inside_a_weakref_callback_prints_no_traceback(tmp_path, sig, code):
+    """A signal handled while Python runs a weakref callback (importlib's module-lock callback, hit
+    by the loop above at a random moment of compare's imports): the handler's exception can only be
+    printed there ("Exception ignored in ..."); gnnviz leaves it unprinted, and SIGTERM still ends
+    as 143 (a swallowed Ctrl-C leaves the command to finish)."""
+    script = f"""
+import os, signal, time, weakref
+import typer
+from gnnviz.cli import exits
+
+app = typer.Typer()
+
+@app.command()
+def go():
+    class Thing:
+        pass
+
+    thing = Thing()
+
+    def callback(_):
+        os.kill(os.getpid(), {int(sig)})
+        for _ in range(100_000):
+            pass  # the handler runs here, inside the callback
+
+    ref = weakref.ref(thing, callback)
+    del thing
+    time.sleep(0.2)
+    print("finished", ref() is None)
+
+exits.run(app, [])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2]
+    )
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert done.returncode == (143 if code else 0), done.stderr
