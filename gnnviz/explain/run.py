@@ -849,7 +849,7 @@ class Figure:
     plot: Callable[..., Any]
     args: tuple
     kwargs: dict[str, Any]
-    cost: float = 0.3
+    cost: float
 
 
 # What the helper process forked in ``_fork`` inherits: (``computation``, the checkpoint) of the
