@@ -285,7 +285,8 @@ def explain(
     # scores the others (``_split``), then draws some of the figures (``_draw``); all here where
     # no process can be forked. Forked before the trained methods fit, so that it scores meanwhile.
     helper = _fork((computation, checkpoint))
-    mine, theirs = _split(chosen, epochs, repeats) if helper is not None else (chosen, [])
+    units = [(m, "edges") for m in chosen] + [(m, "features") for m in chosen if METHODS[m].features is not None]
+    mine, theirs = _split(units, epochs, repeats, int(x.size(1))) if helper is not None else (units, [])
     try:
         chunks = _chunks(targets, computation)
         chunk = next(chunks, None)
@@ -317,7 +318,7 @@ def explain(
                         f"node {node}'s prediction on its computation subgraph differs from the whole graph's in {run_dir}; "
                         "the checkpoint or graph.pt is damaged: train again"
                     )
-            got = {name: _score(name, chunk, fitted.get(name), seed, n, repeats, epochs, keep, checkpoint) for name in mine}
+            got = {u: _score(u, chunk, fitted.get(u[0]), seed, n, repeats, epochs, keep, checkpoint) for u in mine}
             if ticket is not None:
                 got |= helper.result(ticket)
             chunk_after = next(chunks, None)
@@ -326,8 +327,9 @@ def explain(
             values: list[dict[str, np.ndarray]] = [{} for _ in chunk]
             spread: list[dict[str, np.ndarray]] = [{} for _ in chunk]
             for name in chosen:
-                runs, fids, feats, took = got[name]
-                seconds[name] += took
+                runs, fids, took = got[(name, "edges")]
+                feats, took_features = got.get((name, "features"), (None, 0.0))
+                seconds[name] += took + took_features
                 for j, (_, _, orig, src, dst, comp) in enumerate(chunk):
                     s = np.mean(runs[j], axis=0)
                     (plus, minus), *curve = fids[j]
@@ -884,18 +886,25 @@ def _lpt(costs: list[float], mine: float = 0.0) -> list[int]:
     return sorted(theirs)
 
 
-def _split(chosen: list[str], epochs: int, repeats: int) -> tuple[list[str], list[str]]:
-    """(the methods scored here, those the helper scores), shared by ``MethodSpec.cost``. Trained
-    methods (``fit``) stay here, where they are trained, and count toward this process's share."""
-    cost = {m: METHODS[m].cost(epochs, repeats) for m in chosen}
-    fit = [m for m in chosen if METHODS[m].fit]
-    free = [m for m in chosen if not METHODS[m].fit]
-    theirs = {free[i] for i in _lpt([cost[m] for m in free], sum(cost[m] for m in fit))}
-    return [m for m in chosen if m not in theirs], [m for m in chosen if m in theirs]
+def _split(units: list[tuple[str, str]], epochs: int, repeats: int, features: int) -> tuple[list, list]:
+    """(the units scored here, those the helper scores), shared by their costs: a unit is a method's
+    edge scores with their fidelities, ``(name, "edges")`` (``MethodSpec.cost``), or its feature
+    attribution, ``(name, "features")`` (``MethodSpec.features_cost`` of the graph's ``features``).
+    A trained method's edge scores (``fit``) stay here, where it is trained, and count toward this
+    process's share."""
+
+    def cost(unit):
+        spec = METHODS[unit[0]]
+        return spec.cost(epochs, repeats) if unit[1] == "edges" else spec.features_cost(features)
+
+    fixed = [u for u in units if u[1] == "edges" and METHODS[u[0]].fit]
+    free = [u for u in units if u not in fixed]
+    theirs = {free[i] for i in _lpt([cost(u) for u in free], sum(cost(u) for u in fixed))}
+    return [u for u in units if u not in theirs], [u for u in units if u in theirs]
 
 
 def _score(
-    name: str,
+    unit: tuple[str, str],
     chunk: list[tuple],
     fitted: list[Callable] | None,
     seed: int,
@@ -905,16 +914,21 @@ def _score(
     keep: float,
     checkpoint,
 ):
-    """Method ``name`` on a chunk's nodes (``_chunks``): (each node's runs, a [E_sub] float64 score
-    array per repeat; each node's fidelities, the keep share's then ``CURVE_KEEP``'s; each node's
-    [F] feature attribution summed over its subgraph's nodes, or None; seconds). ``fitted``: a
-    trained method's score function per repeat."""
+    """One unit (``_split``) of a method on a chunk's nodes (``_chunks``). ``(name, "edges")``:
+    (each node's runs, a [E_sub] float64 score array per repeat; each node's fidelities, the keep
+    share's then ``CURVE_KEEP``'s; seconds); ``fitted``: a trained method's score function per
+    repeat. ``(name, "features")``: (each node's [F] feature attribution summed over its subgraph's
+    nodes; seconds)."""
     from gnnviz.models.gnn import rebuild
 
+    name, part = unit
     spec = METHODS[name]
     tick = time.perf_counter()
     nodes_here = [c[0] for c in chunk]
     subs = [c[1] for c in chunk]
+    if part == "features":
+        found = spec.features(subs, [seed + v for v in nodes_here])
+        return [f.float().sum(dim=0).numpy().astype(np.float64) for f in found], time.perf_counter() - tick
     reps = repeats if spec.stochastic else 1
     if fitted is not None:  # one trained explainer per repeat
         got = [fitted[r](subs, [seed + v + r * n for v in nodes_here], epochs) for r in range(reps)]
@@ -927,22 +941,20 @@ def _score(
         for rr, c in zip(runs, chunk, strict=True)
     ]
     fids = sc.fidelities_many(rebuild(checkpoint), subs, hards)
-    feats = None
-    if spec.features is not None:
-        found = spec.features(subs, [seed + v for v in nodes_here])
-        feats = [f.float().sum(dim=0).numpy().astype(np.float64) for f in found]
-    return runs, fids, feats, time.perf_counter() - tick
+    return runs, fids, time.perf_counter() - tick
 
 
-def _score_there(names: list[str], nodes: list[int], seed: int, n: int, repeats: int, epochs: int, keep: float) -> dict:
-    """What the helper process runs: ``_score`` of each of ``names`` on ``nodes``, their subgraphs
+def _score_there(
+    units: list[tuple[str, str]], nodes: list[int], seed: int, n: int, repeats: int, epochs: int, keep: float
+) -> dict:
+    """What the helper process runs: ``_score`` of each of ``units`` on ``nodes``, their subgraphs
     taken there (the same ones: the same code on the same graph)."""
     import torch
 
     torch.set_num_threads(1)
     computation, checkpoint = _FORKED
     chunk = [(v, *computation(v)) for v in nodes]
-    return {name: _score(name, chunk, None, seed, n, repeats, epochs, keep, checkpoint) for name in names}
+    return {unit: _score(unit, chunk, None, seed, n, repeats, epochs, keep, checkpoint) for unit in units}
 
 
 def _draw(figures: list[Figure], dpi: int, helper=None) -> list[bytes]:

@@ -353,11 +353,17 @@ def test_what_the_helper_process_scores_and_draws_is_what_one_process_gives(runs
 
     assert _lpt([1.0, 0.2, 0.3, 0.9, 0.1]) == [2, 3]  # 1.0 here, 0.9 there, 0.3 there, 0.2 here, 0.1 here
     assert _lpt([1.0, 1.0]) == [1] and _lpt([1.0], mine=2.0) == [0] and _lpt([]) == []
-    assert _split(["gnnexplainer", "saliency"], 5, 2) == (["gnnexplainer"], ["saliency"])
-    assert _split(["pgexplainer", "saliency", "integrated_gradients"], 5, 1) == (
-        ["pgexplainer"],
-        ["saliency", "integrated_gradients"],
+    edges = lambda *names: [(m, "edges") for m in names]  # noqa: E731
+    assert _split(edges("gnnexplainer", "saliency"), 5, 2, 10) == (edges("gnnexplainer"), edges("saliency"))
+    assert _split(edges("pgexplainer", "saliency", "integrated_gradients"), 5, 1, 10) == (
+        edges("pgexplainer"),
+        edges("saliency", "integrated_gradients"),
     )
+    # A feature attribution is a unit of its own whose cost grows with the features: on 1,433 (Cora)
+    # Integrated Gradients' outweighs GNNExplainer's 100 epochs and goes where nothing else does.
+    ig = [("gnnexplainer", "edges"), ("integrated_gradients", "edges"), ("integrated_gradients", "features")]
+    assert _split(ig, 100, 1, 1433) == ([("integrated_gradients", "features")], ig[:2])
+    assert _split(ig, 100, 1, 10) == ([("gnnexplainer", "edges")], ig[1:])
     (by_model, g) = runs
     motif = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:3]]
     args = (("nodes", motif), ("methods", "gnnexplainer,saliency"), ("epochs", 5), ("repeats", 2), ("dpi", 40))
