@@ -108,7 +108,8 @@ def check_fits(run: str | Path, ckpt: dict[str, Any], stored: StoredGraphs, name
     """The checkpoint's model must fit the stored graphs (``read_graphs``): its input width is
     their feature count, its output width their class count (as recorded at training; in older
     runs the labels must be in range), and its task theirs; and graph.pt must be the very file it was
-    trained on, where the checkpoint recorded its digest. ``name``: the checkpoint's file in the run."""
+    trained on, and its weights those written at training, where the checkpoint recorded their
+    digests (older ones did not). ``name``: the checkpoint's file in the run."""
     path, graph_path = Path(run) / name, Path(run) / "graph.pt"
     _check_shapes(path, graph_path, ckpt, stored)
     # Last, so that a graph the model cannot even run on is named by what differs.
@@ -118,6 +119,24 @@ def check_fits(run: str | Path, ckpt: dict[str, Any], stored: StoredGraphs, name
             f"{graph_path} is not the graph file {path} was trained on (its content differs from the one recorded "
             "at training): it comes from another run or was changed; put back this run's graph.pt or train again"
         )
+    _check_weights(path, ckpt)
+
+
+def _check_weights(path: Path, ckpt: dict[str, Any]) -> None:
+    """Last of all: weights the model cannot even take, or a graph they do not fit, are named by
+    what does not fit first."""
+    from gnnviz.runs.store import weights_digest
+
+    recorded = ckpt.get("state_sha256")
+    if not isinstance(recorded, str) or weights_digest(ckpt["state_dict"]) == recorded:
+        return
+    from gnnviz.models.gnn import rebuild
+
+    rebuild(ckpt)  # raises "does not match its model description" where they do not fit
+    raise RunError(
+        f"{path} is damaged: its weights are not those written at training (its bytes were changed after); "
+        f"put back the run's own {path.name} or train again"
+    )
 
 
 def _check_shapes(path: Path, graph_path: Path, ckpt: dict[str, Any], stored: StoredGraphs) -> None:

@@ -126,6 +126,7 @@ CHECKPOINT: dict[str, Field] = {
     "state_dict": Field("dict"),
     "versions": Field("dict"),
     "graph_sha256": Field("str"),
+    "state_sha256": Field("str"),
 }
 
 CHECKPOINT_REQUIRED = ("format", "version", "model", "state_dict")

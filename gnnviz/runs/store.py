@@ -157,10 +157,29 @@ def save_checkpoint(
         "epoch": int(epoch),
         "versions": versions(),
     }
+    payload["state_sha256"] = weights_digest(payload["state_dict"])  # bytes changed after training are named
     digest = graph_digest(run)
     if digest is not None:
         payload["graph_sha256"] = digest  # the graphs it was trained on: a graph.pt put in from elsewhere is named
     atomic_torch_save(run / name, payload)
+
+
+def weights_digest(state: dict[str, Any]) -> str:
+    """SHA-256 of a state dict: each entry's name, dtype, shape and bytes, by name. torch.load does
+    not check a checkpoint's stored bytes (zeroed bytes in a tensor load as other weights), so the
+    checkpoint records this and ``check_fits`` compares."""
+    import torch
+
+    h = hashlib.sha256()
+    for key in sorted(state, key=str):
+        value = state[key]
+        if not isinstance(value, torch.Tensor):
+            h.update(f"{key!r}:{type(value).__name__};".encode())
+            continue
+        t = value.detach().cpu().contiguous()
+        h.update(f"{key!r}:{t.dtype}:{tuple(t.shape)};".encode())
+        h.update(memoryview(t.reshape(-1).view(torch.uint8).numpy()))
+    return h.hexdigest()
 
 
 def graph_digest(run: Path) -> str | None:

@@ -9,8 +9,10 @@ import json
 import os
 import pickle
 import shutil
+import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -183,6 +185,27 @@ def _shape(ckpt):
     ckpt["state_dict"][key] = torch.zeros(v.size(1), v.size(0))
 
 
+WEIGHTS_CHANGED = "checkpoint.pt is damaged: its weights are not those written at training"
+
+
+def _zero_in_largest_tensor(path: Path) -> None:
+    """64 bytes zeroed in the middle of the checkpoint's largest tensor (torch writes its zip
+    records uncompressed: the data sits after each local header)."""
+    with zipfile.ZipFile(path) as z:
+        info = max((i for i in z.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+    blob = bytearray(path.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", blob[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len + info.file_size // 2 - 32
+    assert any(blob[start : start + 64]) and info.file_size >= 256
+    blob[start : start + 64] = bytes(64)
+    path.write_bytes(bytes(blob))
+
+
+def _scaled(ckpt):
+    key = next(k for k, v in ckpt["state_dict"].items() if v.is_floating_point() and v.numel() > 1)
+    ckpt["state_dict"][key] = ckpt["state_dict"][key] * 1.01
+
+
 BAD_CHECKPOINTS = {
     "empty": (lambda run: (run / "checkpoint.pt").write_bytes(b""), "is empty (a crashed write?); train the run again"),
     "truncated": (
@@ -204,6 +227,9 @@ BAD_CHECKPOINTS = {
     ),
     "other_shape": (lambda run: _tamper(run, _shape), "checkpoint does not match its model description"),
     "other_graph_size": (lambda run: _tamper(run, _for_seven_features), "the two files come from different runs"),
+    # torch.load checks no stored bytes: without the digest training records, these load as weights
+    "zeroed_bytes": (lambda run: _zero_in_largest_tensor(run / "checkpoint.pt"), WEIGHTS_CHANGED),
+    "edited_weights": (lambda run: _tamper(run, _scaled), WEIGHTS_CHANGED),
 }
 
 

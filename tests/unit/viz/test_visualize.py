@@ -439,6 +439,9 @@ def test_warm_visualize_reuses_the_forward_pass_without_pyg(gat, tmp_path):
     ckpt = torch.load(gat / "checkpoint.pt", weights_only=True)
     first = next(k for k, v in ckpt["state_dict"].items() if v.is_floating_point())
     ckpt["state_dict"][first] = ckpt["state_dict"][first] * 1.01
+    from gnnviz.runs.store import weights_digest
+
+    ckpt["state_sha256"] = weights_digest(ckpt["state_dict"])  # as if trained so (an edit is refused)
     other = tmp_path / "other"
     import shutil
 
