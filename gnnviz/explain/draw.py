@@ -76,67 +76,83 @@ def plot_node(
     its panel title (its AUC). Edge width and opacity grow linearly from the panel's lowest score to
     its highest (both stated in the panel); each node pair is drawn once, with the larger of its
     two directions.
+
+    The panels share one Axes spanning the figure, in inches from its lower left corner: each
+    panel is the layout scaled into its box (equal aspect, centred, a margin of 8%), so that the
+    nodes, edges and motif of every panel are one collection each (an Axes per panel, with its
+    artists, cost more than the drawing).
     """
     k = len(scores)
-    cols = min(k, 3)
-    rows = -(-k // cols)
+    cols = min(k, 3) or 1
+    rows = -(-k // cols) or 1
     width, height = 3.6 * cols, 3.4 * rows + 0.6
     legend = "star: explained node" + ("; orange: known explanation (motif)" if truth_edges is not None else "")
     # Wrapped to the figure's width (one panel is narrower than the title): ~0.6 em per character.
     heading = f"{textwrap.fill(title, max(40, int(width * 72 / (9 * 0.6))))}\n{legend}"
-    # Margins from the text's line counts (in inches: a line is 1.25 em) rather than a layout engine,
-    # which measures every artist of the panels again and costs more than drawing them.
+    # Margins from the text's line counts (in inches: a line is 1.25 em) rather than a layout engine.
     head = (heading.count("\n") + 1) * 9 * 1.25 / 72 + 0.12
     titled = (max((notes.get(m, "").count("\n") for m in scores), default=0) + 2) * 8 * 1.25 / 72 + 0.08
-    panel = (height - head - 0.05 - titled * rows) / rows
+    gap = 0.04 * (width - 0.02 * width) / (cols + 0.04 * (cols - 1))  # between columns, as a subplot grid's wspace
+    panel_w = (0.98 * width - (cols - 1) * gap) / cols
+    panel_h = (height - head - 0.05 - titled * rows) / rows
     fig = Figure(figsize=(width, height))
-    axes = fig.subplots(
-        rows,
-        cols,
-        squeeze=False,
-        gridspec_kw={
-            "left": 0.01,
-            "right": 0.99,
-            "bottom": 0.05 / height,
-            "top": 1 - (head + titled) / height,
-            "wspace": 0.04,
-            "hspace": titled / panel,
-        },
-    ).ravel()
-    for ax in axes[k:]:
-        ax.set_axis_off()
-    for ax, (name, s) in zip(axes[:k], scores.items(), strict=True):
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    pos = np.asarray(pos, dtype=float).reshape(-1, 2)
+    lo_xy, hi_xy = (pos.min(axis=0), pos.max(axis=0)) if len(pos) else (np.zeros(2), np.ones(2))
+    span = np.maximum(hi_xy - lo_xy, 1e-9)
+    scale = min(panel_w / (span[0] * 1.16), panel_h / (span[1] * 1.16))  # the layout's larger side plus 8% each way
+    face = np.full(len(pos), "#bbbbbb", dtype=object)
+    if truth_nodes is not None:
+        face[truth_nodes] = TRUTH
+    every_seg, every_color, every_width, motif, points, stars = [], [], [], [], [], []
+    if truth_edges is not None:
+        tpairs, tvals = _undirected(edges, truth_edges.astype(float))
+        marked = tpairs[tvals > 0]
+    for p, (name, s) in enumerate(scores.items()):
+        r, c = divmod(p, cols)
+        box_x = 0.01 * width + c * (panel_w + gap)
+        box_top = height - head - titled - r * (panel_h + titled)
+        centre = np.array([box_x + panel_w / 2, box_top - panel_h / 2])
+        here = centre + (pos - (lo_xy + hi_xy) / 2) * scale
         pairs, values = _undirected(edges, np.asarray(s, dtype=float))
         low, top = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
         share = (values - low) / (top - low) if top > low else np.full_like(values, 0.5 if top > 0 else 0.0)
-        if truth_edges is not None:
-            tpairs, tvals = _undirected(edges, truth_edges.astype(float))
-            marked = {tuple(p) for p, t in zip(tpairs.tolist(), tvals.tolist(), strict=True) if t > 0}
-            ax.add_collection(LineCollection([pos[list(p)] for p in marked], colors=TRUTH, linewidths=6.0, alpha=0.25, zorder=1))
-        segs = pos[pairs] if pairs.size else np.zeros((0, 2, 2))
-        colors = np.zeros((len(share), 4))
-        colors[:] = (0.12, 0.31, 0.6, 1.0)
-        colors[:, 3] = 0.08 + 0.92 * share
-        ax.add_collection(LineCollection(segs, colors=colors, linewidths=0.3 + 4.2 * share, zorder=2))
-        face = np.full(len(pos), "#bbbbbb", dtype=object)
-        if truth_nodes is not None:
-            face[truth_nodes] = TRUTH
-        ax.scatter(pos[:, 0], pos[:, 1], s=22, c=list(face), edgecolors="white", linewidths=0.4, zorder=3)
-        ax.scatter(pos[target, 0], pos[target, 1], s=130, c="#e7298a", marker="*", edgecolors="black", linewidths=0.6, zorder=4)
-        ax.annotate(str(int(node_ids[target])), pos[target], xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=5)
-        ax.set_title(f"{name}\n{notes.get(name, '')}", fontsize=8, y=1.0)
+        if truth_edges is not None and marked.size:
+            motif.append(here[marked])
+        if pairs.size:
+            every_seg.append(here[pairs])
+            colors = np.zeros((len(share), 4))
+            colors[:] = (0.12, 0.31, 0.6, 1.0)
+            colors[:, 3] = 0.08 + 0.92 * share
+            every_color.append(colors)
+            every_width.append(0.3 + 4.2 * share)
+        points.append(here)
+        stars.append(here[target])
+        ax.annotate(str(int(node_ids[target])), here[target], xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=5)
+        ax.text(box_x + panel_w / 2, box_top + 0.04, f"{name}\n{notes.get(name, '')}", fontsize=8, ha="center", va="bottom")
         ax.text(
-            0.01,
-            0.01,
+            box_x + 0.01 * panel_w,
+            box_top - panel_h + 0.01 * panel_h,
             f"width, opacity: score {low:.3g} (thinnest) to {top:.3g} (thickest)",
-            transform=ax.transAxes,
             fontsize=6,
             color="#555555",
         )
-        ax.set_aspect("equal", adjustable="datalim")
-        ax.autoscale_view()
-        ax.margins(0.08)
-        ax.set_axis_off()
+    if motif:
+        ax.add_collection(LineCollection(np.concatenate(motif), colors=TRUTH, linewidths=6.0, alpha=0.25, zorder=1))
+    if every_seg:
+        ax.add_collection(
+            LineCollection(
+                np.concatenate(every_seg), colors=np.concatenate(every_color), linewidths=np.concatenate(every_width), zorder=2
+            )
+        )
+    if points:
+        xy = np.concatenate(points)
+        ax.scatter(xy[:, 0], xy[:, 1], s=22, c=list(face) * len(points), edgecolors="white", linewidths=0.4, zorder=3)
+        xy = np.array(stars)
+        ax.scatter(xy[:, 0], xy[:, 1], s=130, c="#e7298a", marker="*", edgecolors="black", linewidths=0.6, zorder=4)
     fig.suptitle(heading, fontsize=9, y=1 - 0.06 / height, va="top")
     return fig
 
@@ -244,65 +260,79 @@ def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] 
 
     nodes: [(panel title, method -> [[feature index, score], ...] best first)]; names: feature
     names by index, or None (indices are shown).
+
+    Every panel is drawn on one Axes spanning the figure, in inches from its lower left corner:
+    axes per panel, each with its tick machinery, cost twice as much as the bars and labels
+    themselves. The share scale (0 to 1) is the same in every panel; its labels stand under the
+    lowest panel of each column.
     """
-    cols = min(len(nodes), 4)
-    rows = -(-len(nodes) // cols)
+    cols = min(len(nodes), 4) or 1
+    rows = -(-len(nodes) // cols) or 1
     bars = min(shown, max((len(next(iter(per.values()))) for _, per in nodes), default=1))
     methods = list(nodes[0][1]) if nodes else []
     labels = [names[int(i)] if names is not None else f"feature {int(i)}" for _, per in nodes for i, _ in per[methods[0]][:shown]]
     fig_w, fig_h = 3.4 * cols, (0.22 * bars + 0.9) * rows + 0.8
-    # Margins in inches from the text (a line is 1.25 em, a character about 0.62 em) rather than a
-    # layout engine, which measures every tick label of every panel again.
+    # Margins in inches from the text (a line is 1.25 em, a character about 0.62 em).
     line = 1.25 / 72
-    label = max((len(t) for t in labels), default=1) * 6 * 0.62 / 72 + 0.12  # a y tick label and its tick
+    label_w = max((len(t) for t in labels), default=1) * 6 * 0.62 / 72 + 0.12  # a feature label and its tick
     top = 9 * line + 0.12 + 7 * line + 0.06  # the suptitle, a panel title
-    bottom = 7 * line + 0.1 + 6 * line + 0.1  # the x label, x tick labels
-    between = 7 * line + 0.06 + 6 * line + 0.12  # tick labels of a row, the next row's panel titles
-    panel_w = (fig_w - label - 0.15 - (cols - 1) * (label + 0.2)) / cols
+    bottom = 7 * line + 0.1 + 6 * line + 0.1  # the x label, share labels
+    between = 7 * line + 0.06 + 6 * line + 0.12  # share labels of a row, the next row's panel titles
+    panel_w = (fig_w - label_w - 0.15 - (cols - 1) * (label_w + 0.2)) / cols
     panel_h = (fig_h - top - bottom - (rows - 1) * between) / rows
     fig = Figure(figsize=(fig_w, fig_h))
-    grid = {
-        "left": label / fig_w,
-        "right": 1 - 0.15 / fig_w,
-        "top": 1 - top / fig_h,
-        "bottom": bottom / fig_h,
-        "wspace": (label + 0.2) / panel_w,
-        "hspace": between / panel_h,
-    }
-    cells = fig.add_gridspec(rows, cols, **grid)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_xlim(0, fig_w)
+    ax.set_ylim(0, fig_h)
     height = 0.8 / max(len(methods), 1)
-    axes = []
-    for p, (label, per) in enumerate(nodes):  # axes for the panels only: each costs its ticks
-        ax = fig.add_subplot(cells[p // cols, p % cols])
-        axes.append(ax)
+    boxes: list[list[np.ndarray]] = [[] for _ in methods]
+    frames, ticks = [], []
+    lowest = {}  # column -> the row of its lowest panel
+    for p in range(len(nodes)):
+        lowest[p % cols] = p // cols
+    for p, (heading, per) in enumerate(nodes):
+        r, c = divmod(p, cols)
+        x0 = label_w + c * (panel_w + label_w + 0.2)
+        y1 = fig_h - top - r * (panel_h + between)  # the panel's top edge
         first = [int(i) for i, _ in per[methods[0]][:shown]]
-        y = np.arange(len(first), dtype=float)
+        unit = panel_h / max(len(first), 1)  # one feature's row, top feature on top
         for j, m in enumerate(methods):
             score = {int(i): float(v) for i, v in per[m]}
-            top = max(score.values(), default=0.0)
-            share = np.array([score.get(i, 0.0) / top if top > 0 else 0.0 for i in first])
-            # One collection per method rather than a patch per bar (barh): the same rectangles.
-            low = y + (j - (len(methods) - 1) / 2) * height - height / 2
-            zero = np.zeros_like(share)
-            boxes = np.stack(
-                [np.stack(c, 1) for c in ((zero, low), (zero, low + height), (share, low + height), (share, low))], 1
-            )
-            ax.add_collection(PolyCollection(boxes, facecolors=f"C{j}", edgecolors="none"))
-        ticks = [names[i] if names is not None else f"feature {i}" for i in first]
-        ax.set_yticks(y, ticks, fontsize=6)
-        ax.set_ylim(len(first) - 0.5, -0.5)  # the top feature on top
-        ax.set_xlim(0, 1.05)
-        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "", "0.5", "", "1"])
-        ax.tick_params(axis="x", labelsize=6)
-        ax.set_title(label, fontsize=7, y=1.0)
-    if methods and axes:
+            most = max(score.values(), default=0.0)
+            share = np.array([score.get(i, 0.0) / most if most > 0 else 0.0 for i in first])
+            centre = np.arange(len(first)) + 0.5 + (j - (len(methods) - 1) / 2) * height
+            lo, hi = y1 - (centre + height / 2) * unit, y1 - (centre - height / 2) * unit
+            left, right = np.full(len(first), x0), x0 + share / 1.05 * panel_w
+            boxes[j].append(np.stack([np.stack(v, 1) for v in ((left, lo), (left, hi), (right, hi), (right, lo))], 1))
+        frames.append([(x0, y1), (x0, y1 - panel_h), (x0 + panel_w, y1 - panel_h), (x0 + panel_w, y1), (x0, y1)])
+        for k, i in enumerate(first):
+            y = y1 - (k + 0.5) * unit
+            ticks.append([(x0 - 0.05, y), (x0, y)])
+            ax.text(x0 - 0.07, y, names[i] if names is not None else f"feature {i}", fontsize=6, ha="right", va="center")
+        for share in (0, 0.25, 0.5, 0.75, 1.0):
+            x = x0 + share / 1.05 * panel_w
+            ticks.append([(x, y1 - panel_h), (x, y1 - panel_h - 0.05)])
+            if lowest[c] == r and share in (0, 0.5, 1.0):
+                ax.text(x, y1 - panel_h - 0.07, f"{share:g}", fontsize=6, ha="center", va="top")
+        ax.text(x0 + panel_w / 2, y1 + 0.04, heading, fontsize=7, ha="center", va="bottom")
+    for j, b in enumerate(boxes):
+        if b:
+            ax.add_collection(PolyCollection(np.concatenate(b), facecolors=f"C{j}", edgecolors="none"))
+    ax.add_collection(LineCollection(frames + ticks, colors="black", linewidths=0.8))
+    if methods and nodes:
         legend = [Patch(facecolor=f"C{j}", label=m) for j, m in enumerate(methods)]
-        axes[0].legend(handles=legend, fontsize=6, loc="lower right")
-    fig.supxlabel(
+        x0, y0 = label_w + panel_w, fig_h - top - panel_h
+        ax.legend(
+            handles=legend, fontsize=6, loc="lower right", bbox_to_anchor=(x0 / fig_w, y0 / fig_h), bbox_transform=fig.transFigure
+        )
+    fig.text(
+        0.5,
+        0.05 / fig_h,
         f"attribution as a share of the method's largest feature score on the node "
-        f"(the node's top {bars} features by {methods[0] if methods else ''})",
+        f"(the node's top {bars} features by {methods[0] if methods else ''}; the same scale in every panel)",
         fontsize=7,
-        y=0.05 / fig_h,
+        ha="center",
         va="bottom",
     )
     fig.suptitle(title, fontsize=9, y=1 - 0.06 / fig_h, va="top")

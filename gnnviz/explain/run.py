@@ -412,7 +412,7 @@ def explain(
         # process by their costs (seconds measured on BA-Shapes, 3 methods, on one core).
         figures: list[Figure] = [
             Figure(
-                "fidelity_curve.png", plot_curves, ({m: summary[m]["fidelity_curve"] for m in chosen},), {"title": about}, 0.27
+                "fidelity_curve.png", plot_curves, ({m: summary[m]["fidelity_curve"] for m in chosen},), {"title": about}, 0.16
             )
         ]
         spread = {m: _pooled_spread(rows, m) for m in chosen if m in rows[0]["_spread"]}
@@ -429,7 +429,7 @@ def explain(
                     _node_figure,
                     (row, s_src, s_dst, vals, truth_here, here, seed, names, heading),
                     {},
-                    0.05 + len(chosen) * (0.027 + 0.00017 * min(len(s_src), DRAW_MAX_EDGES)),
+                    0.03 + len(chosen) * (0.011 + 0.0001 * min(len(s_src), DRAW_MAX_EDGES)),
                 )
             )
         with_features = [m for m in chosen if METHODS[m].features is not None]
@@ -447,7 +447,7 @@ def explain(
                     plot_features,
                     (panels,),
                     {"names": feature_names, "title": f"{about}: feature attribution"},
-                    0.1 + 0.052 * len(panels),
+                    0.06 + 0.014 * len(panels),
                 )
             )
         figures.append(
@@ -460,7 +460,7 @@ def explain(
                     "ground_truth": truth_e is not None,
                     "spearman": agreement["spearman"] if len(chosen) > 1 else None,
                 },
-                0.35,
+                0.25,
             )
         )
         for m in summary.values():
@@ -514,7 +514,7 @@ def explain(
             helper.close()
 
 
-EXPLAIN_VERSION = 8  # bump when what explain computes changes
+EXPLAIN_VERSION = 9  # bump when what explain computes changes
 
 
 def _key(run_dir: Path, settings: list, checkpoint: str = "checkpoint.pt") -> str:
