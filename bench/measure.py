@@ -47,12 +47,31 @@ def median(xs: Sequence[float]) -> float:
 
 @dataclass
 class Proc:
+    """What one command cost. Its "tree" is the command and every process it forks (they stay in
+    the launcher's process group; ``gnnviz explain`` and ``visualize`` fork ``viz/helper.py``)."""
+
     seconds: float  # wall clock, start to exit
-    max_rss_mb: float  # the child's own peak resident set (os.wait4), not the largest child so far
+    # The largest peak resident set of any one process of the tree (os.wait4: Linux reports the max
+    # over the command and the descendants it reaped, never their sum), not that of the largest
+    # child this bench ran so far. A fork's RSS includes the pages it shares with its parent.
+    max_rss_mb: float
     returncode: int
     stdout: str
     stderr: str
-    cpu_seconds: float = float("nan")  # the child's user + system CPU time: what load cannot inflate much
+    # User + system CPU time of the tree (reaped descendants included): what load cannot inflate much.
+    cpu_seconds: float = float("nan")
+    # With ``run_process(sample=...)``, the peak over samples of the tree's summed memory
+    # (/proc/PID/smaps_rollup): Pss splits each shared page among the processes that map it (their
+    # sum is what the tree holds of the machine's memory); Rss counts a shared page in each (an
+    # upper bound). A peak shorter than the sampling interval can be missed; nan without sampling.
+    tree_pss_mb: float = float("nan")
+    tree_rss_mb: float = float("nan")
+
+    @property
+    def peak_mb(self) -> float:
+        """The tree's peak memory, as far as measured: the larger of ``max_rss_mb`` (one process's
+        pages are all held by the tree) and ``tree_pss_mb``."""
+        return self.max_rss_mb if math.isnan(self.tree_pss_mb) else max(self.max_rss_mb, self.tree_pss_mb)
 
 
 # Linux carries a process's peak RSS across fork and exec, so a child forked straight from this
@@ -73,17 +92,32 @@ sys.exit(os.waitstatus_to_exitcode(status) % 256)
 """
 
 
-def run_process(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | None = None, timeout: float = 900) -> Proc:
-    """Run ``args`` to completion; a run past ``timeout`` seconds is killed (returncode -9)."""
+def run_process(
+    args: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    timeout: float = 900,
+    sample: float | None = None,
+) -> Proc:
+    """Run ``args`` to completion; a run past ``timeout`` seconds is killed (returncode -9).
+    ``sample``: seconds between samples of the tree's memory (``Proc.tree_pss_mb``), or None."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
         p = subprocess.Popen([sys.executable, "-c", _LAUNCHER, rss.name, *args], stdout=out, stderr=err, env=env, cwd=cwd)
         timer = threading.Timer(timeout, lambda: _kill(p.pid))
         timer.start()
+        peaks = [float("nan"), float("nan")]
+        sampler = None
+        if sample is not None:
+            sampler = threading.Thread(target=_sample_tree, args=(p, sample, peaks), daemon=True)
+            sampler.start()
         try:
             p.wait()
         finally:
             timer.cancel()
+            if sampler is not None:
+                sampler.join()
         seconds = time.perf_counter() - start
         killed = p.returncode < 0
         out.seek(0)
@@ -92,7 +126,47 @@ def run_process(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: 
         return Proc(
             seconds, int(peak) / 1024 if peak else float("nan"), -9 if killed else p.returncode,
             out.read().decode(errors="replace"), err.read().decode(errors="replace"), float(cpu) if cpu else float("nan"),
+            *peaks,
         )  # fmt: skip
+
+
+def _sample_tree(p: subprocess.Popen, interval: float, peaks: list[float]) -> None:
+    """Until ``p`` (the launcher) exits: every ``interval`` seconds, sum Pss and Rss (MB) over the
+    processes of its group but itself; the largest sums go to ``peaks`` ([pss, rss]) at the end."""
+    best_pss = best_rss = 0
+    while p.poll() is None:
+        pss = rss = 0
+        for pid in _group(p.pid):
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            pss += int(line.split()[1])
+                        elif line.startswith("Rss:"):
+                            rss += int(line.split()[1])
+            except (OSError, ValueError, IndexError):
+                pass  # ended meanwhile
+        best_pss, best_rss = max(best_pss, pss), max(best_rss, rss)
+        time.sleep(interval)
+    if best_rss:
+        peaks[:] = [best_pss / 1024, best_rss / 1024]
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes of process group ``pgid`` but its leader (the launcher)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == pgid:
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after its last ')'
+        if int(stat.rpartition(")")[2].split()[2]) == pgid:
+            found.append(int(name))
+    return found
 
 
 def _kill(pid: int) -> None:

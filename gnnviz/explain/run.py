@@ -6,7 +6,8 @@ predictions are the ones ``gnnviz visualize`` draws (``viz.load.load_arrays``: t
 checkpoint, the stored graph); each node is explained on its own computation subgraph
 (``explain.subgraph``), and the subgraph's prediction is checked against visualize's, except for
 ``--nodes`` on a graph above ``WHOLE_GRAPH_MAX_EDGES``, where the subgraphs are all that runs (the
-same predictions for a message-passing model; ``whole_graph`` in explain.json says which). The
+same predictions for a message-passing model; ``whole_graph`` in explain.json says which); without
+``--nodes`` such a graph's forward computes the logits alone (``load_arrays(details=False)``). The
 nodes are scored in chunks (``_chunks``, within ``methods.BATCH_NUMBERS``), each chunk's subgraphs
 explained together by every method (``methods``: batching) and their fidelity computed together
 (``scores.fidelities_many``).
@@ -35,7 +36,8 @@ from gnnviz.explain.nodes import default_nodes
 # "--methods attention" means its three readings.
 GROUPS = {"attention": ("attention_last", "attention_mean", "attention_tree")}
 # Above this many stored edges, --nodes skips the whole graph's forward (tens of seconds and GBs
-# at 1M nodes, 10M edges): each node's prediction comes from its computation subgraph.
+# at 1M nodes, 10M edges): each node's prediction comes from its computation subgraph; without
+# --nodes the forward computes the logits alone, not visualize's attention and embeddings.
 WHOLE_GRAPH_MAX_EDGES = 2_000_000
 DRAW_MAX_EDGES = 400  # a hub's neighbourhood is drawn with its own, the motif's and its strongest edges only
 TOP_FEATURES = 10  # features listed per node and method
@@ -87,7 +89,8 @@ DEFINITIONS = {
     "mask); names in feature_names where the dataset has them (null: indices only)",
     "inputs_sha256": "SHA-256 of the explained state's checkpoint file and graph.pt: the explorer (gnnviz visualize) "
     "shows these explanations only on a page drawn from the same bytes",
-    "whole_graph": "true: the model also ran on the whole graph (visualize's forward), which picked the default "
+    "whole_graph": "true: the model also ran on the whole graph (visualize's forward; on a graph of more than "
+    f"{WHOLE_GRAPH_MAX_EDGES:,} stored edges its logits alone, see notes), which picked the default "
     "nodes and against which each subgraph's prediction was checked; false (--nodes on a graph of more than "
     f"{WHOLE_GRAPH_MAX_EDGES:,} stored edges): predictions come from the computation subgraphs alone, the whole graph's for a model of "
     "L message-passing layers (L + 1 hops keep every degree and attention normaliser of the node's L-hop tree)",
@@ -213,9 +216,12 @@ def explain(
     stored = read_graphs(run_dir)
     g = stored.graphs[0]
     # The whole graph's forward (visualize's, shared with its cache) picks the default nodes and
-    # checks each subgraph's prediction; given --nodes of a big graph, the subgraphs suffice.
-    whole = not nodes or int(g.edge_index.size(1)) <= WHOLE_GRAPH_MAX_EDGES
-    arrays = load_arrays(run_dir, state=state, forward=whole, stored=None if whole else stored, run=opened)
+    # checks each subgraph's prediction; given --nodes of a big graph, the subgraphs suffice, and
+    # its default nodes need only the forward's logits (the same numbers, a third of the time and
+    # two thirds of the memory at 1M nodes: no attention, embeddings or cache entry).
+    big = int(g.edge_index.size(1)) > WHOLE_GRAPH_MAX_EDGES
+    whole = not nodes or not big
+    arrays = load_arrays(run_dir, state=state, forward=whole, details=not big, stored=stored if big else None, run=opened)
     if arrays.task not in SINGLE_LABEL:
         raise ConfigError(f"{run_dir} is a {arrays.task} run; gnnviz explain explains single-label node classification")
     check_fits(run_dir, checkpoint, stored, state_file(run_dir, state).name)
@@ -376,6 +382,12 @@ def explain(
             summary[name]["description"] = METHODS[name].description
             summary[name]["seconds"] = round(seconds[name], 3)
         notes = []
+        if whole and big:
+            notes.append(
+                f"the whole graph's forward computed its logits alone (the graph has {int(ei.size(1)):,} stored edges, "
+                f"more than {WHOLE_GRAPH_MAX_EDGES:,}): they picked the nodes and checked each subgraph's prediction; "
+                "the attention and embeddings gnnviz visualize draws were neither computed nor cached"
+            )
         if not whole:
             notes.append(
                 f"predictions from each explained node's computation subgraph alone (the graph has {int(ei.size(1)):,} "

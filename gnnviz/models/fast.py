@@ -347,7 +347,7 @@ def gat_inference(
         if alpha is not None:
             alpha.index_copy_(0, incoming.order[lo:hi], block)  # back to ei's edge order
     out = out.view(n, heads * c) if conv.concat else out.mean(dim=1)
-    return out + conv.bias, alpha
+    return out.add_(conv.bias), alpha  # in place: at 1M nodes, 8 heads of 8, an [N, 64] copy is 256 MB
 
 
 def gcn_kernel(conv: nn.Module, h: Tensor | SparseFeatures, hop: Hop, p: float, training: bool) -> Tensor:

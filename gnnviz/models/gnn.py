@@ -242,7 +242,9 @@ class GNN(nn.Module):
             out = self.join_own(i, out, h)
             if len(self.skips):
                 out = out + self.skips[i](h)
-            h = self.act(out) if i < len(self.convs) - 1 else out
+            # In place: ``out`` is this loop's own (a layer's, join_own's or the sum's new tensor),
+            # and a second [N, d] copy is 256 MB at 1M nodes of width 64.
+            h = self.act(out, inplace=True) if i < len(self.convs) - 1 else out
             if return_details:
                 embeddings.append(h)
                 if alpha_all is not None:

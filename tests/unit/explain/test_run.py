@@ -102,6 +102,34 @@ def test_nodes_of_a_big_graph_are_explained_without_its_whole_forward_with_the_s
     assert lean["notes"][1:] == [n for n in whole["notes"] if not n.startswith("the model predicts class")]
 
 
+@pytest.mark.parametrize("model", ["gcn", "gat"])
+def test_default_nodes_of_a_big_graph_come_from_its_logits_alone_with_the_same_numbers(runs, tmp_path, monkeypatch, model):
+    """Above WHOLE_GRAPH_MAX_EDGES, explain without --nodes runs the whole graph's forward for its
+    logits alone (visualize's forward with attention, embeddings and cache entry would fail here):
+    the same default nodes, predictions, scores, fidelities and key as visualize's forward gives,
+    and a note saying what was not computed."""
+    import gnnviz.viz.load
+    from gnnviz.explain import run as explain_run
+
+    (by_model, g) = runs
+    args = (("methods", "gnnexplainer,saliency"), ("epochs", 5), ("dpi", 40))
+    whole = json.loads((explain(by_model[model], tmp_path / "whole", *args) / "explain.json").read_text())
+    with monkeypatch.context() as m:
+        m.setattr(explain_run, "WHOLE_GRAPH_MAX_EDGES", g.edge_index.size(1) - 1)
+        m.setattr(gnnviz.viz.load, "_forward", lambda *a: pytest.fail("visualize's forward ran"))
+        lean = json.loads((explain(by_model[model], tmp_path / "lean", *args) / "explain.json").read_text())
+    assert [r["node"] for r in lean["nodes"]] == [r["node"] for r in whole["nodes"]]
+    assert lean["nodes"] == whole["nodes"]  # predictions, edges, scores, fidelities, features
+    for name, got in lean["methods"].items():
+        assert {k: v for k, v in got.items() if k != "seconds"} == {
+            k: v for k, v in whole["methods"][name].items() if k != "seconds"
+        }
+    assert lean["agreement"] == whole["agreement"] and lean["key"] == whole["key"]
+    assert whole["whole_graph"] is True and lean["whole_graph"] is True
+    assert lean["notes"][0].startswith("the whole graph's forward computed its logits alone")
+    assert lean["notes"][1:] == whole["notes"]  # the whole-graph notes (one class for every node) still apply
+
+
 def test_fidelity_curve_matches_masking_the_top_edges_on_the_whole_graph(runs, tmp_path):
     """Each point of a node's curve is PyG's fidelity of its top share of edges, recomputed here on
     the whole graph with PyG's masks; at the --keep share it is the node's fid+/fid-, and keeping
