@@ -402,16 +402,19 @@ def test_what_the_helper_process_scores_and_draws_is_what_one_process_gives(runs
     assert docs[0] == docs[1]
 
 
-@pytest.mark.parametrize("model", ["gcn", "gat", "gatv2"])
-def test_leaving_out_edges_into_the_farthest_hop_changes_no_number(tmp_path, monkeypatch, model):
+@pytest.mark.parametrize(
+    ("model", "sets"), [("gcn", ()), ("gat", ()), ("gatv2", ()), ("sage", ()), ("sage", ("model.aggr=max",))]
+)
+def test_leaving_out_edges_into_the_farthest_hop_changes_no_number(tmp_path, monkeypatch, model, sets):
     """A computation subgraph keeps only the edges into nodes within L hops: every score (gradients,
     GNNExplainer from the same start, attention), fidelity and feature attribution is the one the
-    whole L + 1 hops' edges give, bit for bit."""
+    whole L + 1 hops' edges give, bit for bit. SAGE (no self-loops) under its default mean and
+    under max, whose neighbour aggregation has no normaliser at all."""
     from gnnviz.explain import methods as mt
     from gnnviz.explain.subgraph import Hops
 
     g = house_graph(base=40, motifs=3)
-    run = trained_run(tmp_path, g, model, steps=30, layers=2, name=model)
+    run = trained_run(tmp_path, g, model, steps=30, layers=2, name=model, sets=sets)
     nodes = [0, 7, *[int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]]
     names = "gnnexplainer,integrated_gradients,saliency" + (",attention" if model.startswith("gat") else "")
     args = (("nodes", nodes), ("methods", names), ("epochs", 20), ("dpi", 20))
