@@ -388,8 +388,14 @@ def explain(
     Each node is explained on its computation subgraph by each method; where the graph carries a
     known explanation (generated datasets), each method's edge scores get a ROC AUC against it;
     fidelity+ and fidelity- everywhere. Definitions of every number are in explain.json. A
-    '--seeds N' folder: each seed is explained in OUT/seed-N for the same nodes, and OUT/explain.json
-    says how much the explanations differ across the training seeds.
+    '--seeds N' folder: each seed run is explained into its own RUN/explain (OUT/seed-N with --out)
+    for the same nodes, and OUT/explain.json says how much the explanations differ across the
+    training seeds.
+
+    The explorer (gnnviz visualize's explorer.html) shows the explanations of RUN/explain (or
+    RUN/explain-<state>) only, so that the run folder needs nothing outside it. With --out
+    elsewhere it shows none of them: it says where they are when one of their nodes is clicked,
+    and explain prints where.
 
     Examples:
 

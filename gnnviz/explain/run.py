@@ -16,6 +16,7 @@ explained together by every method (``methods``: batching) and their fidelity co
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -202,13 +203,15 @@ def explain(
     if repeats < 1:
         raise ConfigError(f"--repeats {repeats} must be at least 1 (runs of each stochastic method per node)")
     run_dir = Path(run_dir)
-    out = Path(out) if out is not None else run_dir / ("explain" if state == "selected" else f"explain-{state}")
+    given = out is not None
+    out = Path(out) if given else run_dir / ("explain" if state == "selected" else f"explain-{state}")
     from gnnviz.viz.compare import seed_runs
 
     seeds = seed_runs(run_dir)
     if seeds is not None:
         settings = {"methods": methods, "seed": seed, "epochs": epochs, "keep": keep, "per_class": per_class}
-        return _explain_seeds(seeds, out, nodes, settings | {"repeats": repeats, "dpi": dpi, "state": state}, say)
+        settings |= {"repeats": repeats, "dpi": dpi, "state": state}
+        return _explain_seeds(seeds, out, nodes, settings, say, own=not given)
 
     earlier = check_out(out)
     opened = load_run(run_dir)  # a run still training, or damaged, is named before its graph is read
@@ -777,8 +780,10 @@ def _page(doc: dict[str, Any], rows: list[dict]) -> str:
 
 
 SEED_DEFINITIONS = {
-    "seeds": "the --seeds folder's runs (trained with different run.seed on one graph), each explained in its own "
-    "folder seed-<N>/ (its explain.json and index.html) for the same nodes: those given, or the first seed's sample",
+    "seeds": "the --seeds folder's runs (trained with different run.seed on one graph), each explained for the same "
+    "nodes (those given, or the first seed's sample) into its own folder, its explain.json and index.html: the seed "
+    "run's own explain folder (seed-<N>/explain, which that run's explorer shows), or OUT/seed-<N> with --out",
+    "seed_folders": "each seed's explain folder, relative to this one",
     "predicted_same": "share of the explained nodes that every seed's model predicts the same class for",
     "spearman": "per node: Spearman rank correlation of two seeds' scores of the same method over the node's "
     "computation edges, mean over pairs of seeds where both vary (null: none); per method: mean over nodes",
@@ -787,27 +792,34 @@ SEED_DEFINITIONS = {
 }
 
 
-def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, settings: dict, say) -> Path:
-    """A ``--seeds`` folder: each seed run explained into ``out/seed-N`` for the same nodes, then how
-    much the explanations of a node differ across the training seeds (``out/explain.json``)."""
+def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, settings: dict, say, own: bool) -> Path:
+    """A ``--seeds`` folder: each seed run explained for the same nodes, then how much the
+    explanations of a node differ across the training seeds (``out/explain.json``).
+
+    ``own``: each seed into its own run's default folder (``seed-N/explain``), where that run's
+    explorer finds it (``viz.explained``); else (``--out`` given) into ``out/seed-N``."""
     from itertools import combinations
 
     from scipy.stats import spearmanr
 
     from gnnviz.runs.load import load_run
+    from gnnviz.viz.explained import explain_dir
 
     earlier = check_out(out)
-    for r in runs:  # every seed readable and finished before anything is written
+    for r in runs:  # every seed readable and finished, and its folder writable, before anything is written
         load_run(r)
+        check_out(explain_dir(r, settings["state"]) if own else out / r.name)
     kw = {k: v for k, v in settings.items() if k != "methods"}
-    docs = []
+    docs, folders = [], []
     for r in runs:
-        folder = explain(r, out / r.name, nodes=nodes, methods=settings["methods"], **kw, log=say)
+        folder = explain_dir(r, settings["state"]) if own else out / r.name
+        folder = explain(r, folder, nodes=nodes, methods=settings["methods"], **kw, log=say)
         docs.append(json.loads((folder / "explain.json").read_text(encoding="utf-8")))
+        folders.append(Path(os.path.relpath(folder.resolve(), out.resolve())).as_posix())
         nodes = [row["node"] for row in docs[0]["nodes"]]
     import hashlib
 
-    key = hashlib.sha256(json.dumps([EXPLAIN_VERSION, [d["key"] for d in docs]]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([EXPLAIN_VERSION, [d["key"] for d in docs], folders]).encode()).hexdigest()
     if _up_to_date(out, key):
         say(f"{out} already compares these seeds' explanations; nothing recomputed")
         return out
@@ -837,6 +849,7 @@ def _explain_seeds(runs: list[Path], out: Path, nodes: list[int] | None, setting
 
     doc = {
         "seeds": [r.name for r in runs],
+        "seed_folders": folders,
         "settings": docs[0]["settings"],
         "definitions": SEED_DEFINITIONS,
         "predicted_same": float(np.mean([len(set(r["predicted"])) == 1 for r in rows])),

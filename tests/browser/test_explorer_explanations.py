@@ -24,12 +24,17 @@ EXPLAINED = [24, 27, 5]  # two house nodes (their motif in reach: AUC defined) a
 
 
 @pytest.fixture(scope="module")
-def explained_page(tmp_path_factory):
+def house_run(tmp_path_factory):
+    return trained_run(tmp_path_factory.mktemp("runs"), house_graph(), "gcn", steps=300, name="gcn")
+
+
+@pytest.fixture(scope="module")
+def explained_page(house_run):
     """A GCN trained on a small BA-houses graph, explained (RUN/explain), then its explorer drawn
     as visualize draws it: (explain.json, page path)."""
     from gnnviz.explain.run import explain
 
-    run = trained_run(tmp_path_factory.mktemp("runs"), house_graph(), "gcn", steps=300, name="gcn")
+    run = house_run
     out = explain(run, nodes=EXPLAINED, methods="saliency,gnnexplainer", epochs=30)
     viz = run / "viz"
     shown, note = for_page(run, "selected", viz, state_digest(run))
@@ -135,3 +140,44 @@ def test_a_clicked_explained_node_shows_explain_json(explained_page, open_page, 
     assert all(len(d) == 3 for d in page.js("return window.gnnvizExplorer.overlayDrawn"))
     page.screenshot(tmp_path / "unexplained-click.png")
     assert page.console_errors() == []
+
+
+def test_a_node_explained_with_out_elsewhere_says_where_it_is(house_run, open_page, tmp_path):
+    """explain --out ELSEWHERE is not shown (the run folder needs nothing outside it): a clicked node
+    it explained names that folder, links its index.html and says which folder the explorer shows,
+    on a page with explanations of its own and on one without; other nodes say nothing of it."""
+    import shutil
+
+    from gnnviz.explain.run import explain
+    from gnnviz.viz.explained import viz_dir
+
+    run = shutil.copytree(house_run, tmp_path / "run", ignore=shutil.ignore_patterns("viz", "explain"))
+    viz = viz_dir(run)
+    write_files(explorer_files(**explorer_inputs(run), explained=for_page(run, "selected", viz, state_digest(run))[0]), viz)
+    lines = []
+    out = explain(run, tmp_path / "elsewhere", nodes=[24, 5], methods="saliency", log=lines.append)
+    assert any(str(out) in line and "says so when one of these nodes is clicked" in line for line in lines), lines
+    # visualize drawing the page again keeps the record
+    html = write_files(
+        explorer_files(**explorer_inputs(run), explained=for_page(run, "selected", viz, state_digest(run))[0]), viz
+    )
+
+    def check(own: bool) -> None:
+        page = open_page(html)
+        assert page.console_errors() == []
+        page.type_into("search-id", "24\n")
+        wait_camera(page)
+        said = page.js("const e = document.getElementById('explain-elsewhere'); return e && e.textContent")
+        assert said and str(out.resolve()) in said and str(run / "explain") in said and "--out" in said, said
+        link = page.js("return document.getElementById('explain-elsewhere-index').getAttribute('href')")
+        assert link == (out / "index.html").resolve().as_uri() and (out / "index.html").is_file()
+        page.screenshot(tmp_path / f"elsewhere-{own}.png")
+        page.type_into("search-id", "30\n")
+        wait_camera(page)
+        assert page.js("return document.getElementById('explain-elsewhere')") is None
+        assert (page.js("return document.getElementById('explain-table')") is not None) == own
+        assert page.console_errors() == []
+
+    check(own=False)  # nothing shown: the page says only where node 24's explanation is
+    explain(run, nodes=[30], methods="saliency")  # into RUN/explain: shown there, the record kept
+    check(own=True)

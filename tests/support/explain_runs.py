@@ -42,15 +42,24 @@ def trained_run(
     hidden: int = 16,
     name: str = "x",
     seed: int = 0,
+    sets: tuple[str, ...] = (),
 ) -> Path:
-    """A run of ``model`` trained full-batch on all of ``g``'s nodes for ``steps`` Adam steps."""
-    from gnnviz.config import load_config
-    from gnnviz.models.gnn import GNN
+    """A run of ``model`` trained full-batch on all of ``g``'s nodes for ``steps`` Adam steps.
 
+    ``sets``: more ``--set`` overrides (``"model.aggr=max"``). The model is built from the config
+    the run stores, as ``gnnviz train`` builds it, so that its checkpoint records what the config
+    resolves (SAGE's ``aggr``: mean when left null) and ``rebuild`` gives back the trained model."""
+    from gnnviz.config import load_config
+    from gnnviz.models.gnn import build_model, rebuild
+    from gnnviz.runs.load import load_checkpoint
+
+    sets = [f"model.name={model}", f"model.layers={layers}", f"model.hidden={hidden}", "model.dropout=0.0", *sets]
+    if model.startswith("gat"):
+        sets += ["model.heads=2", "model.out_heads=1", "model.attn_dropout=0.0"]
+    cfg = load_config(None, sets)
     torch.manual_seed(seed)
-    kw = {"heads": 2, "out_heads": 1, "attn_dropout": 0.0} if model.startswith("gat") else {}
     classes = int(g.y.max()) + 1
-    m = GNN(model, g.x.size(1), classes, hidden=hidden, layers=layers, dropout=0.0, **kw)
+    m = build_model(cfg.model, g.x.size(1), classes)
     opt = torch.optim.Adam(m.parameters(), lr=0.01)
     m.train()
     for _ in range(steps):
@@ -59,11 +68,8 @@ def trained_run(
         opt.step()
     m.eval()
     with torch.no_grad():
-        acc = float((m(g.x, g.edge_index).argmax(1) == g.y).float().mean())
-    sets = [f"model.name={model}", f"model.layers={layers}", f"model.hidden={hidden}", "model.dropout=0.0"]
-    if model.startswith("gat"):
-        sets += ["model.heads=2", "model.out_heads=1", "model.attn_dropout=0.0"]
-    cfg = load_config(None, sets)
+        logits = m(g.x, g.edge_index)
+    acc = float((logits.argmax(1) == g.y).float().mean())
     run = create_run_dir(folder, name, "x")
     save_config(run, cfg.to_yaml())
     summary = {"dataset": "tiny", "model": model, "metric": "accuracy", "best_epoch": steps, "status": "completed"}
@@ -73,4 +79,8 @@ def trained_run(
     writer = MetricsWriter(run / "metrics.csv")
     writer.write({"epoch": steps, "train_loss": 0.1, "train_metric": acc, "val_loss": 0.1, "val_metric": acc, "seconds": 0.01})
     writer.close()
+    # What explain and visualize will run: the checkpoint, checked against the config, rebuilt.
+    with torch.no_grad():
+        again = rebuild(load_checkpoint(run))(g.x, g.edge_index)
+    assert torch.equal(again, logits), f"{run}: the rebuilt model is not the trained one"
     return run

@@ -307,6 +307,8 @@ def explain_data(
     "ground_truth", "keep", "href", "index", "hint", "state", "checkpoint_epoch", "nodes": {id:
     {"edges": [s0, t0, s1, t1, ...] (computation edges, stored ids), "figure", "computation_edges",
     "truth_edges", "truth" ([m] in the known explanation, or None), "methods": {name: {"scores" [m], "auc", "fid_plus", "fid_minus"}}}}}}.
+    ``viz.explained`` may add "elsewhere" (``explained.elsewhere``): where ``explain --out`` wrote
+    explanations the page does not show, named when one of their nodes is clicked.
     """
     if doc is None:
         return {"inputs_sha256": digest, "note": note, "explained": None}

@@ -457,7 +457,10 @@ def seeds_html(doc: dict[str, Any]) -> str:
     name = f"Explanations across {len(doc['seeds'])} training seeds: {len(doc['nodes'])} nodes"
     parts = _head(f"{name}: gnnviz explain", name) + [
         "<p>Each seed's explanations: "
-        + ", ".join(f'<a href="{e(s, quote=True)}/index.html">{e(s)}</a>' for s in doc["seeds"])
+        + ", ".join(
+            f'<a href="{e(f, quote=True)}/index.html">{e(s)}</a>'
+            for s, f in zip(doc["seeds"], doc.get("seed_folders") or doc["seeds"], strict=True)
+        )
         + f". Every seed predicts the same class for {num(doc['predicted_same'])} of the nodes.</p>",
         _table(
             ("method", "spearman across seeds", "top overlap across seeds"),

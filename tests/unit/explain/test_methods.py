@@ -154,7 +154,7 @@ def subgraphs(model: GNN) -> list[Subgraph]:
     return out
 
 
-@pytest.mark.parametrize("name", ["gcn", "gat"])
+@pytest.mark.parametrize("name", ["gcn", "gat", "sage"])
 def test_gnnexplainer_on_a_union_of_subgraphs_gives_each_nodes_own_separate_run(name):
     """Explained together, each node's mask is the one PyG's GNNExplainer finds for it alone when
     its mask is drawn from the same seed: same start, and Adam steps each entry on its own

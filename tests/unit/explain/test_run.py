@@ -245,9 +245,10 @@ def test_nodes_explained_in_parts_give_the_numbers_of_one_union(runs, tmp_path, 
 
 
 def test_a_seeds_folder_compares_the_explanations_of_the_same_nodes_across_training_seeds(runs, tmp_path):
-    """Each seed explained in seed-N/ for the first seed's nodes; per node and method, the rank
-    correlation and top-share overlap between seeds recomputed from the seeds' own explain.json;
-    seed-2 is a copy of seed-0, so that pair agrees exactly. A second explain recomputes nothing."""
+    """Each seed explained in its own run's explain folder (seed-N/explain, where its explorer shows
+    them) for the first seed's nodes; per node and method, the rank correlation and top-share
+    overlap between seeds recomputed from the seeds' own explain.json; seed-2 is a copy of seed-0,
+    so that pair agrees exactly. A second explain recomputes nothing."""
     import shutil
 
     from scipy.stats import spearmanr
@@ -265,16 +266,11 @@ def test_a_seeds_folder_compares_the_explanations_of_the_same_nodes_across_train
     save_summary(agg, {"dataset": "tiny", "model": "gcn", "metric": "accuracy", "status": "completed", "runs": []})
     nodes = [int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]] + [0]
     out = run_explain(agg, nodes=nodes, methods="saliency")
-    assert out == agg / "explain" and sorted(p.name for p in out.iterdir()) == [
-        "explain.json",
-        "index.html",
-        "seed-0",
-        "seed-1",
-        "seed-2",
-    ]
+    assert out == agg / "explain" and sorted(p.name for p in out.iterdir()) == ["explain.json", "index.html"]
     doc = json.loads((out / "explain.json").read_text())
-    seeds = [json.loads((out / s / "explain.json").read_text()) for s in ("seed-0", "seed-1", "seed-2")]
+    seeds = [json.loads((agg / s / "explain" / "explain.json").read_text()) for s in ("seed-0", "seed-1", "seed-2")]
     assert [r["node"] for r in doc["nodes"]] == nodes and doc["seeds"] == ["seed-0", "seed-1", "seed-2"]
+    assert doc["seed_folders"] == ["../seed-0/explain", "../seed-1/explain", "../seed-2/explain"]
     for i, row in enumerate(doc["nodes"]):
         a, b, c = (np.array(d["nodes"][i]["methods"]["saliency"]["scores"]) for d in seeds)
         assert np.array_equal(a, c)
@@ -288,10 +284,75 @@ def test_a_seeds_folder_compares_the_explanations_of_the_same_nodes_across_train
     assert doc["methods"]["saliency"]["spearman"] == pytest.approx(
         np.mean([r["methods"]["saliency"]["spearman"] for r in doc["nodes"]])
     )
-    assert 'href="seed-1/index.html"' in (out / "index.html").read_text()
-    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    assert 'href="../seed-1/explain/index.html"' in (out / "index.html").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in agg.rglob("*") if p.is_file()}
     run_explain(agg, nodes=nodes, methods="saliency")
-    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
+    assert {p: p.stat().st_mtime_ns for p in agg.rglob("*") if p.is_file()} == stamps
+    # --out: every seed in OUT/seed-N, the seed runs untouched.
+    elsewhere = run_explain(agg, tmp_path / "elsewhere", nodes=nodes, methods="saliency")
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["explain.json", "index.html", "seed-0", "seed-1", "seed-2"]
+    assert json.loads((elsewhere / "explain.json").read_text())["seed_folders"] == ["seed-0", "seed-1", "seed-2"]
+    assert 'href="seed-1/index.html"' in (elsewhere / "index.html").read_text()
+    assert {p: p.stat().st_mtime_ns for p in agg.rglob("*") if p.is_file()} == stamps
+
+
+def test_each_seeds_explorer_shows_its_explanations_and_names_those_written_elsewhere(runs, tmp_path, capsys):
+    """explain of a --seeds folder refreshes every seed run's own explorer (RUN/viz) with that seed's
+    explanations; with --out, each explorer instead records where its seed's explanations went (it
+    shows only RUN/explain's: nothing outside the run directory), keeping what it shows."""
+    import shutil
+
+    from gnnviz.explain.run import explain as run_explain
+    from gnnviz.runs.load import state_digest
+    from gnnviz.runs.store import save_summary
+    from gnnviz.viz.pages.explorer import EXPLAIN, PAGE, explain_data, explain_js, read_explain_js
+
+    (by_model, g) = runs
+    agg = tmp_path / "agg"
+    agg.mkdir()
+    shutil.copytree(by_model["gcn"], agg / "seed-0")
+    trained_run(agg, g, "gcn", steps=20, name="seed-1", seed=1)
+    save_summary(agg, {"dataset": "tiny", "model": "gcn", "metric": "accuracy", "status": "completed", "runs": []})
+    for s in ("seed-0", "seed-1"):  # each seed visualized first, as far as explain looks
+        viz = agg / s / "viz"
+        (viz / "explorer").mkdir(parents=True)
+        (viz / PAGE).write_text("<html></html>")
+        (viz / EXPLAIN).write_bytes(explain_js(explain_data(None, state_digest(agg / s))))
+    # A seed whose explain folder holds someone else's files: one line, and no seed explained.
+    (agg / "seed-1" / "explain").mkdir()
+    (agg / "seed-1" / "explain" / "notes.txt").write_text("mine")
+    code, _, err = run_cli(capsys, "explain", "--run", agg, "--nodes", "0", "--methods", "saliency")
+    assert code == 2 and "did not write" in err and len(err.strip().splitlines()) == 1, err
+    assert not (agg / "seed-0" / "explain").exists() and not (agg / "explain").exists()
+    shutil.rmtree(agg / "seed-1" / "explain")
+    lines = []
+    run_explain(agg, nodes=[0, 21], methods="saliency", log=lines.append)
+    pages = {}
+    for s in ("seed-0", "seed-1"):
+        doc = json.loads((agg / s / "explain" / "explain.json").read_text())
+        page = read_explain_js((agg / s / "viz" / EXPLAIN).read_bytes())
+        assert page == explain_data(doc, state_digest(agg / s), run=str(agg / s)), s
+        assert (
+            page["explained"]["nodes"]["21"]["methods"]["saliency"]["scores"] == doc["nodes"][1]["methods"]["saliency"]["scores"]
+        )
+        pages[s] = page
+    assert pages["seed-0"]["explained"]["nodes"] != pages["seed-1"]["explained"]["nodes"]  # each its own seed's
+    assert sum("shows these explanations" in line for line in lines) == 2, lines
+
+    lines.clear()
+    out = tmp_path / "out"
+    run_explain(agg, out, nodes=[0, 5], methods="saliency", log=lines.append)
+    for s in ("seed-0", "seed-1"):
+        page = read_explain_js((agg / s / "viz" / EXPLAIN).read_bytes())
+        assert page.pop("elsewhere") == {
+            "folder": str((out / s).resolve()),
+            "index": (out / s / "index.html").resolve().as_uri(),
+            "nodes": [0, 5],
+            "shows": str(agg / s / "explain"),
+        }
+        assert page == pages[s]  # what it shows is as it was
+    said = [line for line in lines if "the explorer shows only the explanations in" in line]
+    assert len(said) == 2 and str(out / "seed-1") in said[1] and str(agg / "seed-1" / "explain") in said[1], lines
 
 
 def test_default_methods_are_those_the_model_allows():
@@ -430,16 +491,19 @@ def test_what_the_helper_process_scores_and_draws_is_what_one_process_gives(runs
     assert docs[0] == docs[1]
 
 
-@pytest.mark.parametrize("model", ["gcn", "gat", "gatv2"])
-def test_leaving_out_edges_into_the_farthest_hop_changes_no_number(tmp_path, monkeypatch, model):
+@pytest.mark.parametrize(
+    ("model", "sets"), [("gcn", ()), ("gat", ()), ("gatv2", ()), ("sage", ()), ("sage", ("model.aggr=max",))]
+)
+def test_leaving_out_edges_into_the_farthest_hop_changes_no_number(tmp_path, monkeypatch, model, sets):
     """A computation subgraph keeps only the edges into nodes within L hops: every score (gradients,
     GNNExplainer from the same start, attention), fidelity and feature attribution is the one the
-    whole L + 1 hops' edges give, bit for bit."""
+    whole L + 1 hops' edges give, bit for bit. SAGE (no self-loops) under its default mean and
+    under max, whose neighbour aggregation has no normaliser at all."""
     from gnnviz.explain import methods as mt
     from gnnviz.explain.subgraph import Hops
 
     g = house_graph(base=40, motifs=3)
-    run = trained_run(tmp_path, g, model, steps=30, layers=2, name=model)
+    run = trained_run(tmp_path, g, model, steps=30, layers=2, name=model, sets=sets)
     nodes = [0, 7, *[int(v) for v in np.flatnonzero(g.truth_node_mask.numpy())[:2]]]
     names = "gnnexplainer,integrated_gradients,saliency" + (",attention" if model.startswith("gat") else "")
     args = (("nodes", nodes), ("methods", names), ("epochs", 20), ("dpi", 20))
@@ -637,3 +701,7 @@ def test_a_damaged_run_and_a_foreign_out_folder_are_refused(runs, tmp_path, caps
 def test_help_shows_the_methods_and_examples(capsys):
     code, out, _ = run_cli(capsys, "explain", "--help")
     assert code == 0 and "Examples:" in out and "gnnviz explain --run" in out and "attention_tree" in out and "pgexplainer" in out
+    # Where the explorer looks, and what --out elsewhere means for it (viz/explained.py).
+    said = " ".join(out.replace("│", " ").split())
+    assert "shows the explanations of RUN/explain (or RUN/explain-<state>) only" in said, said
+    assert "With --out elsewhere it shows none of them: it says where they are" in said, said

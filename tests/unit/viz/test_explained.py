@@ -131,6 +131,63 @@ def test_explain_refreshes_only_an_explorer_drawn_from_the_same_bytes(run):
     # An explorer from before explain.js existed: visualize again.
     (viz / EXPLAIN).unlink()
     assert explained.refresh(run, "selected", out, d, lines.append) is None and "older gnnviz" in lines[-1]
-    # explain --out elsewhere: visualize would not look there, so the explorer is not pointed at it.
+    # explain --out elsewhere into an explorer from before explain.js: nothing written there either.
     assert explained.refresh(run, "selected", run / "elsewhere", d, lines.append) is None
     assert not (viz / EXPLAIN).exists()
+
+
+def test_explain_out_elsewhere_is_named_by_the_explorer_not_shown(run, tmp_path, monkeypatch):
+    """The explorer shows only the state's default folder (the run directory must not depend on
+    files outside it); explain --out ELSEWHERE records where, keeping what the page shows, and says
+    where the explorer looks. visualize drawing the state's explorer again keeps the record."""
+    import shutil
+
+    run = shutil.copytree(run, tmp_path / "run", ignore=shutil.ignore_patterns("viz"))
+    digest = state_digest(run)
+    lines = []
+    out = tmp_path / "elsewhere"
+    # No explorer yet: only the note (visualize will not look there either).
+    assert explained.refresh(run, "selected", out, doc(digest, nodes=(9,)), lines.append) is None
+    assert "shows only the explanations in" in lines[-1] and str(out) in lines[-1] and str(run / "explain") in lines[-1]
+    viz = run / "viz"
+    (viz / "explorer").mkdir(parents=True)
+    (viz / PAGE).write_text("<html></html>")
+    shown = explain_data(doc(digest), digest, run=str(run))
+    (viz / EXPLAIN).write_bytes(explain_js(shown))
+    there = doc(digest, nodes=(9, 3))
+    assert explained.refresh(run, "selected", out, there, lines.append) == viz / PAGE
+    page = read_explain_js((viz / EXPLAIN).read_bytes())
+    record = page.pop("elsewhere")
+    assert page == shown  # the explanations shown stay those of RUN/explain
+    assert record == {
+        "folder": str(out.resolve()),
+        "index": (out / "index.html").resolve().as_uri(),
+        "nodes": [9, 3],
+        "shows": str(run / "explain"),
+    }
+    assert str(out) in lines[-1] and f"{viz / PAGE} says so" in lines[-1], lines[-1]
+    # Explained into the default folder afterwards: shown, and the record stays.
+    explained.refresh(run, "selected", run / "explain", doc(digest, nodes=(4,)), lines.append)
+    page = read_explain_js((viz / EXPLAIN).read_bytes())
+    assert set(page["explained"]["nodes"]) == {"4"} and page["elsewhere"] == record
+    # visualize into RUN/viz keeps it (same bytes, the run's own file); a page drawn elsewhere,
+    # an explorer of other bytes, or a hand-edited record does not.
+    assert explained.for_page(run, "selected", viz, digest)[0]["elsewhere"] == record
+    assert "elsewhere" not in explained.for_page(run, "selected", tmp_path / "viz", digest)[0]
+    assert "elsewhere" not in explained.for_page(run, "selected", viz, "2" * 64)[0]
+    for bad in ({"nodes": "9"}, {"nodes": [True]}, {"folder": 1}, {"index": 2}):
+        (viz / EXPLAIN).write_bytes(explain_js(shown | {"elsewhere": record | bad}))
+        assert "elsewhere" not in explained.for_page(run, "selected", viz, digest)[0], bad
+    # A run whose explorer cannot be written: the explanations stand, the page is as it was, a note.
+    (viz / EXPLAIN).write_bytes(explain_js(shown))
+    before = (viz / EXPLAIN).read_bytes()
+
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("gnnviz.io.atomic_write_bytes", refuse)
+    assert explained.refresh(run, "selected", out, there, lines.append) is None
+    assert (
+        viz / EXPLAIN
+    ).read_bytes() == before and "cannot be written (Permission denied); the explorer is left as it was" in lines[-2]
+    assert "shows only the explanations in" in lines[-1]  # and still where they are

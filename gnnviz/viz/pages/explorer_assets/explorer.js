@@ -235,6 +235,8 @@
     // EX: null where nothing was explained (the page is as it was before explanations existed).
     const XD = window.GNNVIZ_EXPLORER_EXPLAIN || null;
     const EX = XD && XD.explained;
+    // XE: where gnnviz explain --out wrote explanations this page does not show (or null).
+    const XE = (XD && XD.elsewhere) || null;
     state.method = EX && EX.methods.length ? EX.methods[0] : null; // null: off, lines show the incoming weights
     // One explained node's computation edges with the chosen method's scores, each node pair once
     // with the larger of its two directions (as explain's node-N.png): [{u, t, s}], and the scale.
@@ -609,11 +611,20 @@
       return `<table class="kv">${rows.map(([k, x]) => `<tr><th>${k}</th><td class="text">${x}</td></tr>`).join("")}</table>`;
     }
 
+    // A node explained with gnnviz explain --out elsewhere: where, and why this page does not show it.
+    function elsewhereHtml(v) {
+      if (!XE || !XE.nodes.includes(v)) return "";
+      const open = XE.index ? `: open <a id="explain-elsewhere-index" href="${escapeHtml(XE.index)}">its index.html</a>` : "";
+      return `<p class="hint" id="explain-elsewhere">This node was explained into <code>${escapeHtml(XE.folder)}</code> (gnnviz explain --out)${open}. `
+        + `The explorer shows only the explanations in <code>${escapeHtml(XE.shows)}</code>, so that the run folder needs nothing outside it: `
+        + "explain without --out to see it here.</p>";
+    }
+
     // The node's explanation (explain.json's numbers), or how to get one.
     function explanationHtml(v) {
       const X = EX.nodes[String(v)];
       if (!X) {
-        return `<p class="hint" id="explain-hint">No explanation of this node: <code>${escapeHtml(EX.hint.replace("{node}", String(v)))}</code> explains it `
+        return elsewhereHtml(v) + `<p class="hint" id="explain-hint">No explanation of this node: <code>${escapeHtml(EX.hint.replace("{node}", String(v)))}</code> explains it `
           + `with the ${Object.keys(EX.nodes).length} nodes explained now.</p>`;
       }
       const keep = `${Math.round(EX.keep * 100)}%`;
@@ -649,7 +660,7 @@
     function detailsHtml(v) {
       let html = `<h2>Node ${v}</h2><p class="hint">Esc, <em>Show whole graph</em> or a click on empty space goes back to the whole graph.</p>${factsTable(v)}`;
       if (M.tsne.length && !tsneGraph.hasNode(String(v))) html += '<p class="hint">Not in the projection\u2019s sample.</p>';
-      if (EX) html += explanationHtml(v);
+      html += EX ? explanationHtml(v) : elsewhereHtml(v);
       const l = state.layer;
       const entries = hood(v, l, M.layers.length ? headFor(l) : 0);
       const sorted = entries.slice().sort((a, b) => (b.w ?? 0) - (a.w ?? 0) || a.u - b.u);
