@@ -112,13 +112,15 @@ def main() -> None:
     import networkx  # noqa: F401
     import scipy.stats  # noqa: F401
     import sklearn.metrics  # noqa: F401
+    import torch
     import torch_geometric.explain  # noqa: F401
 
     from gnnviz.explain.nodes import default_nodes
     from gnnviz.explain.run import explain
     from gnnviz.viz.load import load_arrays
 
-    print(f"load average before: {load():.2f}")
+    torch.set_num_threads(1)  # both sides on one thread (explain runs on one whatever it is given)
+    print(f"load average before: {load():.2f}, torch threads {torch.get_num_threads()}")
     work = Path(tempfile.mkdtemp(prefix="bench-explain-"))
     for graph in args.graphs.split(","):
         run = trained(graph, args.train_epochs, work)
