@@ -203,8 +203,9 @@ def test_repeats_average_gnnexplainer_over_seeds_and_report_their_spread_per_edg
         a, b = np.array(r0["methods"]["gnnexplainer"]["scores"]), np.array(r1["methods"]["gnnexplainer"]["scores"])
         assert not np.allclose(a, b)  # another seed, another mask
         got = r2["methods"]["gnnexplainer"]
-        np.testing.assert_allclose(got["scores"], (a + b) / 2, rtol=1e-6)
-        np.testing.assert_allclose(got["stability"]["edge_std"], np.abs(a - b) / 2, rtol=1e-6, atol=1e-9)
+        # float32 masks: the repeats' union and the single runs round apart by a few ulps (1.8e-6 seen)
+        np.testing.assert_allclose(got["scores"], (a + b) / 2, rtol=1e-5)
+        np.testing.assert_allclose(got["stability"]["edge_std"], np.abs(a - b) / 2, rtol=1e-5, atol=1e-8)
         assert got["stability"]["repeats"] == 2
         assert got["stability"]["edge_std_max"] == pytest.approx(np.abs(a - b).max() / 2)
         assert r2["methods"]["saliency"]["scores"] == r0["methods"]["saliency"]["scores"]
