@@ -706,3 +706,33 @@ def test_help_shows_the_methods_and_examples(capsys):
     said = " ".join(out.replace("│", " ").split())
     assert "shows the explanations of RUN/explain (or RUN/explain-<state>) only" in said, said
     assert "With --out elsewhere it shows none of them: it says where they are" in said, said
+
+
+def test_a_gat_on_constant_features_is_reported_as_telling_no_nodes_apart(tmp_path):
+    """BA-Shapes with the literature's constant features: a GAT's attention-weighted means of
+    identical vectors are identical vectors, so every node gets the same embedding in every layer
+    and the same prediction whatever the training did. explain says so in explain.json and on its
+    page (the share of the predicted class is the accuracy) rather than presenting the edge scores
+    as if they explained a choice."""
+    from gnnviz.config import load_config
+    from gnnviz.experiment import train
+    from gnnviz.explain.run import explain as run_explain
+    from gnnviz.viz.load import load_arrays
+
+    sets = ["dataset.name=ba_shapes", "dataset.node_features=constant", "model.name=gat", "model.layers=3"]
+    sets += ["model.hidden=8", "model.heads=2", "training.epochs=20", "training.patience=0"]
+    run = train(load_config(None, sets), out=tmp_path, name="gat-constant", quiet=True)
+    a = load_arrays(run)
+    for layer in a.embeddings:  # identical rows in every layer: nothing tells two nodes apart
+        assert np.ptp(np.asarray(layer), axis=0).max() < 1e-5
+    pred = a.logits.argmax(axis=1)
+    assert np.unique(pred).size == 1
+    y = np.asarray(a.y)
+    assert int(pred[0]) == int(np.bincount(y).argmax())  # trained to the class prior: the majority class
+    out = run_explain(run, tmp_path / "ex", methods="saliency", nodes=[0, 400])
+    doc = json.loads((out / "explain.json").read_text())
+    note = next(n for n in doc["notes"] if n.startswith("the model predicts class"))
+    assert f"class {int(pred[0])} for every node (accuracy {float((y == pred[0]).mean()):.3f})" in note
+    assert "describe a constant function" in note
+    page = (out / "index.html").read_text()
+    assert html.escape(note, quote=False) in page or note in page
