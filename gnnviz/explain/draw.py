@@ -288,9 +288,6 @@ def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] 
     height = 0.8 / max(len(methods), 1)
     boxes: list[list[np.ndarray]] = [[] for _ in methods]
     frames, ticks = [], []
-    lowest = {}  # column -> the row of its lowest panel
-    for p in range(len(nodes)):
-        lowest[p % cols] = p // cols
     for p, (heading, per) in enumerate(nodes):
         r, c = divmod(p, cols)
         x0 = label_w + c * (panel_w + label_w + 0.2)
@@ -313,7 +310,7 @@ def plot_features(nodes: list[tuple[str, dict[str, list]]], *, names: list[str] 
         for share in (0, 0.25, 0.5, 0.75, 1.0):
             x = x0 + share / 1.05 * panel_w
             ticks.append([(x, y1 - panel_h), (x, y1 - panel_h - 0.05)])
-            if lowest[c] == r and share in (0, 0.5, 1.0):
+            if r == (len(nodes) - 1 - c) // cols and share in (0, 0.5, 1.0):  # the column's lowest panel
                 ax.text(x, y1 - panel_h - 0.07, f"{share:g}", fontsize=6, ha="center", va="top")
         ax.text(x0 + panel_w / 2, y1 + 0.04, heading, fontsize=7, ha="center", va="bottom")
     for j, b in enumerate(boxes):

@@ -19,11 +19,12 @@ def ba_runs(tmp_path_factory):
     return trained("ba_shapes", None, root / "trained"), trained("ba_shapes", 1, root / "untrained")
 
 
-def gnnviz_auc(run, folder) -> float:
+def gnnviz_explain(run, folder) -> dict:
+    """explain.json of GNNExplainer on ``NODES``."""
     from gnnviz.explain.run import explain
 
     out = explain(run, folder, nodes=NODES, methods="gnnexplainer", epochs=EPOCHS)
-    return json.loads((out / "explain.json").read_text())["methods"]["gnnexplainer"]["auc_pooled"]
+    return json.loads((out / "explain.json").read_text())
 
 
 def test_gnnexplainer_lands_near_pygs_example_loop_on_a_trained_gcn_and_an_untrained_one_does_not(ba_runs, tmp_path):
@@ -36,8 +37,10 @@ def test_gnnexplainer_lands_near_pygs_example_loop_on_a_trained_gcn_and_an_untra
     model's near 0.93: on BA-Shapes GNNExplainer's AUC rewards the regularisers' preference more
     than the trained model; README, "What explain measured".)"""
     trained, untrained = ba_runs
-    ours = gnnviz_auc(trained, tmp_path / "trained")
-    theirs = pooled_auc(trained, NODES, plain_loop(trained, NODES, ["gnnexplainer"], EPOCHS)["gnnexplainer"], layers=3)
+    doc = gnnviz_explain(trained, tmp_path / "trained")
+    ours = doc["methods"]["gnnexplainer"]["auc_pooled"]
+    masks = plain_loop(trained, NODES, ["gnnexplainer"], EPOCHS)["gnnexplainer"]
+    theirs = pooled_auc(trained, NODES, masks, doc["layers"])
     assert abs(ours - theirs) < 0.1, (ours, theirs)
-    fresh = gnnviz_auc(untrained, tmp_path / "untrained")
+    fresh = gnnviz_explain(untrained, tmp_path / "untrained")["methods"]["gnnexplainer"]["auc_pooled"]
     assert abs(fresh - theirs) > 0.3 and abs(fresh - ours) > 0.3, (fresh, ours, theirs)
