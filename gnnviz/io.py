@@ -13,7 +13,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,6 +30,45 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_stream(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """``atomic_write_bytes`` for a writer that streams into the open file (``torch.save(obj, f)``),
     so that a large file is never held in memory whole."""
+    tmp = _written(path, write)
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        _drop(tmp)
+        raise named(exc, path) from None
+    except BaseException:
+        _drop(tmp)
+        raise
+
+
+def atomic_write_files(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Several files replaced as one: each is first written in full to a temporary name in its
+    folder and flushed to disk, and only when every one is written are they renamed into place, in
+    the order given (a folder's index file last). A failure while writing (a full disk, a file-size
+    limit: the ``OSError`` names the file) or a signal leaves every path as it was and no temporary
+    file behind; only a rename, which needs no space, can fail between the first and the last."""
+    tmps: list[str] = []
+    try:
+        for path, data in files:
+            tmps.append(_written(path, lambda f, data=data: f.write(data)))
+    except BaseException:
+        for tmp in tmps:
+            _drop(tmp)
+        raise
+    for i, ((path, _), tmp) in enumerate(zip(files, tmps, strict=True)):
+        try:
+            os.replace(tmp, path)
+        except BaseException as exc:
+            for rest in tmps[i:]:
+                _drop(rest)
+            if isinstance(exc, OSError):
+                raise named(exc, path) from None
+            raise
+
+
+def _written(path: Path, write: Callable[[BinaryIO], object]) -> str:
+    """A temporary file beside ``path`` holding what ``write`` wrote, flushed to disk, with normal
+    permissions; on any failure it is gone and an ``OSError`` names ``path``."""
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -38,7 +77,7 @@ def atomic_write_stream(path: Path, write: Callable[[BinaryIO], object]) -> None
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
+        return tmp
     except OSError as exc:
         _drop(tmp)
         raise named(exc, path) from None

@@ -136,11 +136,13 @@ def check_out(out: Path) -> list[str]:
         return [str(f) for f in json.loads((out / "explain.json").read_text(encoding="utf-8"))["files"]]
     except (OSError, ValueError, KeyError, TypeError):
         if all(
-            re.fullmatch(r"node-\d+\.png|(summary|fidelity_curve|stability|features)\.png|index\.html|seed-\d+|\..*\.tmp", e)
+            re.fullmatch(
+                r"node-\d+\.png|(summary|fidelity_curve|stability|features)\.png|index\.html|explain\.json|seed-\d+|\..*\.tmp", e
+            )
             for e in entries
         ):
-            return entries  # an explain stopped before its explain.json (written last)
-        raise ConfigError(f"--out {out} holds files that 'gnnviz explain' did not write; pass a new or empty folder") from None
+            return entries  # an explain stopped before its explain.json (written last), or its explain.json damaged
+        raise ConfigError(f"{out} holds files that 'gnnviz explain' did not write; pass --out a new or empty folder") from None
 
 
 def _one_thread(fn: Callable) -> Callable:
@@ -992,13 +994,13 @@ def _draw(figures: list[Figure], dpi: int, helper=None) -> list[bytes]:
 
 
 def _write(out: Path, blobs: dict[str, bytes], earlier: list[str]) -> None:
-    from gnnviz.io import atomic_write_bytes
+    """Every file of the folder replaced as one (``io.atomic_write_files``): a full disk leaves the
+    earlier explanation whole; explain.json last, so the folder is complete when it is there."""
+    from gnnviz.io import atomic_write_files
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, data in blobs.items():
-        if name != "explain.json":
-            atomic_write_bytes(out / name, data)
-    for name in earlier:  # an earlier explain's pictures of nodes not explained now
+    names = [name for name in blobs if name != "explain.json"] + ["explain.json"]
+    atomic_write_files([(out / name, blobs[name]) for name in names])
+    for name in earlier:  # an earlier explain's pictures of nodes not explained now (explain.json lists none)
         if name not in blobs and "/" not in name and (out / name).is_file():
             (out / name).unlink()
-    atomic_write_bytes(out / "explain.json", blobs["explain.json"])  # last: the folder is complete when it is there

@@ -111,7 +111,7 @@ def _rewrite(
     try:
         current = read_explain_js((viz / EXPLAIN).read_bytes())
     except (OSError, ValueError, UnicodeDecodeError):
-        say(f"note: {viz / PAGE} was written by an older gnnviz and shows no explanations; {visualize}")
+        say(f"note: {viz / PAGE} is damaged or was written by an older gnnviz and shows no explanations; {visualize}")
         return None
     if current.get("inputs_sha256") != doc["inputs_sha256"]:
         say(f"note: {viz / PAGE} draws another checkpoint or graph than the one explained; {visualize}")

@@ -736,3 +736,40 @@ def test_a_gat_on_constant_features_is_reported_as_telling_no_nodes_apart(tmp_pa
     assert "describe a constant function" in note
     page = (out / "index.html").read_text()
     assert html.escape(note, quote=False) in page or note in page
+
+
+def test_a_full_disk_while_writing_leaves_the_earlier_explanation_whole(runs, tmp_path, monkeypatch):
+    """Every figure and explain.json are written in full before any replaces the earlier
+    explanation's files: a disk that fills up partway leaves that explanation as it was, byte for
+    byte, and no temporary file behind."""
+    import errno
+    import os
+
+    from gnnviz import io
+
+    (by_model, g) = runs
+    first = explain(by_model["gcn"], tmp_path, ("nodes", [0, 1]), ("methods", "saliency"))
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    real, calls = os.fsync, {"n": 0}
+
+    def fsync(fd):  # the fourth file written finds the disk full
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(io.os, "fsync", fsync)
+    with pytest.raises(OSError, match="No space left"):
+        explain(by_model["gcn"], tmp_path, ("nodes", [2, 3, 4]), ("methods", "saliency,gnnexplainer"))
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+
+
+def test_an_explain_folder_whose_explain_json_is_damaged_is_explained_again(runs, tmp_path):
+    """Only explain's own file names there: its explain.json damaged (cut short) is replaced by a
+    whole new explanation; a file of another name still stops it (test_a_damaged_run_...)."""
+    (by_model, g) = runs
+    first = explain(by_model["gcn"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
+    (first / "explain.json").write_text('{"broken')
+    again = explain(by_model["gcn"], tmp_path, ("nodes", [0]), ("methods", "saliency"))
+    doc = json.loads((again / "explain.json").read_text())
+    assert [r["node"] for r in doc["nodes"]] == [0] and all((again / f).is_file() for f in doc["files"])
